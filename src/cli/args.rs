@@ -1,0 +1,186 @@
+//! The command line, as clap parses it. The grammar is PRODUCT.md's "Command line".
+
+use std::path::PathBuf;
+
+use chrono::TimeDelta;
+use clap::{Parser, Subcommand};
+
+use crate::environment::{Environment, Status};
+use crate::store::Grace;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hivekeys",
+    version,
+    about = "Create, find, rotate, revoke and verify workspace API keys.",
+    long_about = "Create, find, rotate, revoke and verify workspace API keys.\n\n\
+        Without a command, opens the dashboard. Only a SHA-256 hash of each key is stored; \
+        the full key is shown once, when it is created or rotated."
+)]
+pub struct Cli {
+    /// The store file [default: hivekeys.db in the user's data directory]
+    #[arg(long, global = true, env = "HIVEKEYS_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// The workspace to work in
+    #[arg(
+        long,
+        global = true,
+        env = "HIVEKEYS_WORKSPACE",
+        default_value = "default",
+        value_name = "NAME"
+    )]
+    pub workspace: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the workspace's keys
+    List {
+        /// Only keys of this environment (production, staging, development or prod, stg, dev)
+        #[arg(long, value_name = "ENV", value_parser = parse_environment)]
+        env: Option<Environment>,
+        /// Only keys with this status (active, revoked, expired)
+        #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+        status: Option<Status>,
+        /// Only keys whose name, masked key or id contains TEXT (any case)
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+        /// Print a JSON array instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a key and print it (the only time it is shown)
+    Create {
+        /// The key's name (1-64 characters)
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// The key's environment [default for --default: production]
+        #[arg(long, value_name = "ENV", value_parser = parse_environment)]
+        env: Option<Environment>,
+        /// Create the workspace's default key
+        #[arg(long)]
+        default: bool,
+        /// Let the key expire after this long (e.g. 90m, 12h, 30d)
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        expires_in: Option<TimeDelta>,
+    },
+    /// Give a key a new secret and print it
+    Rotate {
+        /// The key's id, or a name only one key has
+        key: String,
+        /// Keep the old secret working for this long: 1h, 24h or 7d [default: stop at once]
+        #[arg(long, value_name = "PERIOD", value_parser = parse_grace)]
+        grace: Option<Grace>,
+        /// Do not ask for confirmation (required when stdin is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Revoke a key for good: every app using it stops working at once
+    Revoke {
+        /// The key's id, or a name only one key has
+        key: String,
+        /// Do not ask for confirmation (required when stdin is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Show a key's details, audit trail and daily usage
+    Show {
+        /// The key's id, or a name only one key has
+        key: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a full key read from stdin; prints JSON, exits 0 if valid and 1 if not
+    Verify,
+    /// Fill the workspace with realistic sample keys (no secret is printed)
+    Demo {
+        /// How many keys to add
+        #[arg(long, value_name = "N", default_value_t = 40,
+              value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+        keys: u64,
+        /// Seed for reproducible names and history (secrets are always random)
+        #[arg(long, value_name = "SEED")]
+        seed: Option<u64>,
+    },
+}
+
+fn parse_environment(input: &str) -> Result<Environment, String> {
+    input
+        .parse()
+        .map_err(|e: crate::environment::UnknownEnvironment| e.to_string())
+}
+
+fn parse_status(input: &str) -> Result<Status, String> {
+    input
+        .parse()
+        .map_err(|e: crate::environment::UnknownStatus| e.to_string())
+}
+
+fn parse_grace(input: &str) -> Result<Grace, String> {
+    input
+        .parse()
+        .map_err(|e: crate::store::UnknownGrace| e.to_string())
+}
+
+/// `90m`, `12h`, `30d`: a whole number of minutes, hours or days, up to ten years.
+pub fn parse_duration(input: &str) -> Result<TimeDelta, String> {
+    let error = || {
+        format!(
+            "\"{}\" is not a duration: use a whole number followed by m, h or d (e.g. 30d)",
+            crate::text::printable(input, 20)
+        )
+    };
+    let input = input.trim();
+    let split = input.len().checked_sub(1).ok_or_else(error)?;
+    if !input.is_char_boundary(split) {
+        return Err(error());
+    }
+    let (number, unit) = input.split_at(split);
+    let number: i64 = number.parse().map_err(|_| error())?;
+    let minutes = match unit {
+        "m" => number,
+        "h" => number.checked_mul(60).ok_or_else(error)?,
+        "d" => number.checked_mul(24 * 60).ok_or_else(error)?,
+        _ => return Err(error()),
+    };
+    if !(1..=10 * 366 * 24 * 60).contains(&minutes) {
+        return Err("the duration must be between 1 minute and 10 years".into());
+    }
+    Ok(TimeDelta::minutes(minutes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("90m").unwrap(), TimeDelta::minutes(90));
+        assert_eq!(parse_duration("12h").unwrap(), TimeDelta::hours(12));
+        assert_eq!(parse_duration("30d").unwrap(), TimeDelta::days(30));
+        for bad in [
+            "",
+            "d",
+            "30",
+            "30w",
+            "-1d",
+            "0m",
+            "99999999999d",
+            "1é",
+            "東",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}

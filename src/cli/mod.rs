@@ -1,0 +1,375 @@
+//! The non-interactive commands. Each prints its result on stdout and any error on stderr as
+//! one sentence; exit status 0 on success, 1 on failure, 2 on a usage error.
+
+mod args;
+mod output;
+
+use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, parse_duration};
+
+use crate::environment::Environment;
+use crate::error::Error;
+use crate::key::check_format;
+use crate::store::{self, Grace, KeyQuery, KeyRecord, NewKey, Store, StoreOptions, Verification};
+
+/// Longest input `verify` reads; anything longer is malformed without reading further.
+pub const MAX_VERIFY_INPUT: usize = 1024;
+
+/// A failed command: the sentence for stderr and the exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub status: u8,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            status: 2,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(err: Error) -> Failure {
+        // Bad values given on the command line are usage errors, like clap's own.
+        let status = match err {
+            Error::InvalidName(_) | Error::ExpiryInPast => 2,
+            _ => 1,
+        };
+        Failure {
+            message: err.to_string(),
+            status,
+        }
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(err: io::Error) -> Failure {
+        // A reader that stopped early (`hivekeys list | head`) is not an error worth a word.
+        if err.kind() == io::ErrorKind::BrokenPipe {
+            return Failure {
+                message: String::new(),
+                status: 0,
+            };
+        }
+        Failure {
+            message: format!("Cannot write the output: {err}."),
+            status: 1,
+        }
+    }
+}
+
+/// What the binary's `main` does when a subcommand is given; returns `None` when the
+/// dashboard should open instead.
+pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
+    let Some(command) = &cli.command else {
+        return Err(Failure {
+            message: "The dashboard is not built yet; use a command such as `hivekeys list` or \
+                      `hivekeys demo` (see `hivekeys --help`)."
+                .into(),
+            status: 1,
+        });
+    };
+    if let Command::Verify = command {
+        return verify(cli);
+    }
+    let mut store = open_store(cli)?;
+    let workspace = cli.workspace.as_str();
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match command {
+        Command::List {
+            env,
+            status,
+            search,
+            json,
+        } => {
+            let query = KeyQuery {
+                search: search.clone(),
+                environment: *env,
+                status: *status,
+                ..KeyQuery::default()
+            };
+            let keys = store.list_keys(workspace, &query)?;
+            let now = store.now();
+            if *json {
+                output::write_json(&mut out, &output::key_list_json(&keys, now))?;
+            } else {
+                let total = store.count_keys(workspace, &KeyQuery::default())?;
+                output::write_key_table(&mut out, &keys, total, workspace, now)?;
+            }
+        }
+        Command::Create {
+            name,
+            env,
+            default,
+            expires_in,
+        } => {
+            let new = match (name, env, default) {
+                (Some(name), Some(env), is_default) => NewKey {
+                    is_default: *is_default,
+                    ..NewKey::new(name.clone(), *env)
+                },
+                (name, env, true) => NewKey {
+                    name: name
+                        .clone()
+                        .unwrap_or_else(|| store::DEFAULT_KEY_NAME.into()),
+                    ..NewKey::default_key(env.unwrap_or(Environment::Production))
+                },
+                (None, _, false) => {
+                    return Err(Failure::usage(
+                        "create needs --name and --env, or --default for the workspace's default key.",
+                    ));
+                }
+                (Some(_), None, false) => {
+                    return Err(Failure::usage(
+                        "create needs --env (production, staging or development) with --name.",
+                    ));
+                }
+            };
+            let new = NewKey {
+                expires_at: expires_in.map(|d| store.now() + d),
+                ..new
+            };
+            let issued = store.create_key(workspace, new)?;
+            writeln!(out, "{}", issued.secret.expose())?;
+            out.flush()?;
+            eprintln!(
+                "Created {} \"{}\" ({}). Copy the key now: it will not be shown again.",
+                issued.record.id,
+                crate::text::printable(&issued.record.name, 64),
+                issued.record.environment
+            );
+        }
+        Command::Rotate { key, grace, yes } => {
+            let record = store.resolve_key(workspace, key)?;
+            let grace = grace.unwrap_or_default();
+            let consequence = match grace {
+                Grace::None => "Apps using the current secret stop working immediately.".to_owned(),
+                other => format!(
+                    "The current secret keeps working {}, then stops.",
+                    other.span()
+                ),
+            };
+            confirm(
+                &format!("Rotate {}? {consequence}", describe(&record)),
+                *yes,
+                "rotate",
+            )?;
+            let issued = store.rotate_key(workspace, &record.id, grace)?;
+            writeln!(out, "{}", issued.secret.expose())?;
+            out.flush()?;
+            eprintln!(
+                "Rotated {}: the previous secret stops {}. Copy the new key now: it will not be shown again.",
+                issued.record.id,
+                grace.label()
+            );
+        }
+        Command::Revoke { key, yes } => {
+            let record = store.resolve_key(workspace, key)?;
+            confirm(
+                &format!(
+                    "Revoke {}? Apps using it stop working at once; this cannot be undone.",
+                    describe(&record)
+                ),
+                *yes,
+                "revoke",
+            )?;
+            let revoked = store.revoke_key(workspace, &record.id)?;
+            writeln!(
+                out,
+                "Revoked {} \"{}\".",
+                revoked.id,
+                crate::text::printable(&revoked.name, 64)
+            )?;
+        }
+        Command::Show { key, json } => {
+            let record = store.resolve_key(workspace, key)?;
+            let events = store.audit_trail(workspace, &record.id)?;
+            let usage = store.daily_usage(workspace, &record.id, 30)?;
+            let now = store.now();
+            if *json {
+                output::write_json(
+                    &mut out,
+                    &output::key_detail_json(&record, &events, &usage, now),
+                )?;
+            } else {
+                output::write_key_detail(&mut out, workspace, &record, &events, &usage, now)?;
+            }
+        }
+        Command::Demo { keys, seed } => {
+            let seed = seed.unwrap_or_else(store::random_seed);
+            let summary = store.fill_demo(workspace, *keys, seed)?;
+            let counts = store.status_counts(workspace)?;
+            writeln!(
+                out,
+                "Added {} demo keys to workspace \"{}\" ({} rotated, {} revoked, {} expired{}); it now has {} active, {} revoked and {} expired keys.",
+                summary.keys,
+                workspace,
+                summary.rotated,
+                summary.revoked,
+                summary.expired,
+                if summary.default_key_created {
+                    ", including the default key"
+                } else {
+                    ""
+                },
+                counts[0].1,
+                counts[1].1,
+                counts[2].1,
+            )?;
+        }
+        Command::Verify => unreachable!("handled above"),
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(record: &KeyRecord) -> String {
+    format!(
+        "\"{}\" ({}, {})",
+        crate::text::printable(&record.name, 64),
+        record.id,
+        record.environment
+    )
+}
+
+/// Asks on the terminal before a destructive change. Without a terminal on stdin, only
+/// `--yes` lets it proceed: a script must say so explicitly.
+fn confirm(question: &str, yes: bool, verb: &str) -> Result<(), Failure> {
+    if yes {
+        return Ok(());
+    }
+    if !io::stdin().is_terminal() {
+        return Err(Failure::usage(format!(
+            "Refusing to {verb} without --yes because stdin is not a terminal."
+        )));
+    }
+    eprint!("{question} [y/N] ");
+    io::stderr().flush().ok();
+    let mut answer = String::new();
+    io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Failure {
+            message: "Cancelled; nothing was changed.".into(),
+            status: 1,
+        })
+    }
+}
+
+/// Where the store lives and how long to wait for a busy one.
+pub fn store_options() -> StoreOptions {
+    let busy_timeout = std::env::var("HIVEKEYS_BUSY_TIMEOUT_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(store::DEFAULT_BUSY_TIMEOUT, Duration::from_millis);
+    StoreOptions {
+        busy_timeout,
+        ..StoreOptions::default()
+    }
+}
+
+pub fn store_path(cli: &Cli) -> Result<PathBuf, Error> {
+    match &cli.db {
+        Some(path) if !path.as_os_str().is_empty() => Ok(path.clone()),
+        _ => store::default_path(),
+    }
+}
+
+pub fn open_store(cli: &Cli) -> Result<Store, Failure> {
+    let store = Store::open_with(&store_path(cli)?, store_options())?;
+    if let Some(warning) = store.permission_warning() {
+        eprintln!("{warning}");
+    }
+    Ok(store)
+}
+
+/// `hivekeys verify`: one key on stdin, a JSON verdict on stdout. The key is checked for
+/// shape and checksum before the store is even opened, and never echoed.
+fn verify(cli: &Cli) -> Result<ExitCode, Failure> {
+    let mut input = zeroize::Zeroizing::new(Vec::with_capacity(MAX_VERIFY_INPUT + 1));
+    io::stdin()
+        .lock()
+        .take(MAX_VERIFY_INPUT as u64 + 1)
+        .read_to_end(&mut input)
+        .map_err(|e| Failure {
+            message: format!("Cannot read the key from stdin: {e}."),
+            status: 1,
+        })?;
+    let verdict = match key_from_input(&input) {
+        Some(key) => {
+            let mut store = open_store(cli)?;
+            let verdict = store.verify(key)?;
+            store.flush_usage()?;
+            verdict
+        }
+        None => Verification::Invalid(store::InvalidReason::Malformed),
+    };
+    let mut out = io::stdout().lock();
+    output::write_json(&mut out, &output::verification_json(&verdict))?;
+    out.flush()?;
+    Ok(match verdict {
+        Verification::Valid(_) => ExitCode::SUCCESS,
+        Verification::Invalid(_) => ExitCode::from(1),
+    })
+}
+
+/// The key in `input` if it is well-formed: at most 1 KiB of UTF-8 with one trailing newline
+/// allowed and nothing else around it.
+fn key_from_input(input: &[u8]) -> Option<&str> {
+    if input.len() > MAX_VERIFY_INPUT {
+        return None;
+    }
+    let text = std::str::from_utf8(input).ok()?;
+    let key = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(text);
+    check_format(key).ok().map(|_| key)
+}
+
+/// The binary's entry point for everything but the dashboard.
+pub fn main_with(cli: Cli) -> ExitCode {
+    match run(&cli) {
+        Ok(code) => code,
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("error: {}", failure.message);
+            }
+            ExitCode::from(failure.status)
+        }
+    }
+}
+
+/// Parses the process's arguments (exit 2 on a usage error, as clap does).
+pub fn parse_args() -> Cli {
+    Cli::parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_input_allows_one_trailing_newline_only() {
+        let key = "fhk_prod_000000000000000000000000000000004YOYDm";
+        assert_eq!(key_from_input(key.as_bytes()), Some(key));
+        assert_eq!(key_from_input(format!("{key}\n").as_bytes()), Some(key));
+        assert_eq!(key_from_input(format!("{key}\r\n").as_bytes()), Some(key));
+        assert_eq!(key_from_input(format!("{key}\n\n").as_bytes()), None);
+        assert_eq!(key_from_input(format!(" {key}").as_bytes()), None);
+        assert_eq!(key_from_input(format!("{key} ").as_bytes()), None);
+        assert_eq!(key_from_input(b""), None);
+        assert_eq!(key_from_input(b"\xff\xfe"), None);
+        assert_eq!(key_from_input(&vec![b'a'; MAX_VERIFY_INPUT + 1]), None);
+    }
+}

@@ -1,0 +1,315 @@
+//! What the commands print: JSON for scripts (the shapes PRODUCT.md fixes) and aligned
+//! text for people. Names are passed through [`printable`] before they reach a terminal.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use crate::store::{AuditEvent, DailyUse, KeyRecord, Verification};
+use crate::text::printable;
+use crate::timefmt::{relative, rfc3339, short};
+
+#[derive(Serialize)]
+pub struct KeyJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    environment: &'static str,
+    status: &'static str,
+    is_default: bool,
+    masked_key: &'a str,
+    created_at: String,
+    last_used_at: Option<String>,
+    use_count: u64,
+}
+
+impl<'a> KeyJson<'a> {
+    fn new(key: &'a KeyRecord, now: DateTime<Utc>) -> KeyJson<'a> {
+        KeyJson {
+            id: &key.id,
+            name: &key.name,
+            environment: key.environment.as_str(),
+            status: key.status_at(now).as_str(),
+            is_default: key.is_default,
+            masked_key: &key.masked_key,
+            created_at: rfc3339(key.created_at),
+            last_used_at: key.last_used_at.map(rfc3339),
+            use_count: key.use_count,
+        }
+    }
+}
+
+pub fn key_list_json(keys: &[KeyRecord], now: DateTime<Utc>) -> Vec<KeyJson<'_>> {
+    keys.iter().map(|key| KeyJson::new(key, now)).collect()
+}
+
+#[derive(Serialize)]
+pub struct KeyDetailJson<'a> {
+    #[serde(flatten)]
+    key: KeyJson<'a>,
+    rotated_at: Option<String>,
+    revoked_at: Option<String>,
+    expires_at: Option<String>,
+    events: Vec<EventJson<'a>>,
+    /// The last 30 days, oldest first, days without use included.
+    daily_uses: Vec<DailyUseJson>,
+}
+
+#[derive(Serialize)]
+struct EventJson<'a> {
+    at: String,
+    action: &'static str,
+    actor: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DailyUseJson {
+    date: String,
+    count: u64,
+}
+
+pub fn key_detail_json<'a>(
+    key: &'a KeyRecord,
+    events: &'a [AuditEvent],
+    usage: &[DailyUse],
+    now: DateTime<Utc>,
+) -> KeyDetailJson<'a> {
+    KeyDetailJson {
+        key: KeyJson::new(key, now),
+        rotated_at: key.rotated_at.map(rfc3339),
+        revoked_at: key.revoked_at.map(rfc3339),
+        expires_at: key.expires_at.map(rfc3339),
+        events: events
+            .iter()
+            .map(|e| EventJson {
+                at: rfc3339(e.at),
+                action: e.action.as_str(),
+                actor: &e.actor,
+                detail: e.detail.as_deref(),
+            })
+            .collect(),
+        daily_uses: usage
+            .iter()
+            .map(|day| DailyUseJson {
+                date: day.date.format("%Y-%m-%d").to_string(),
+                count: day.count,
+            })
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum VerificationJson<'a> {
+    Valid {
+        valid: bool,
+        id: &'a str,
+        name: &'a str,
+        environment: &'static str,
+        workspace: &'a str,
+    },
+    Invalid {
+        valid: bool,
+        code: &'static str,
+    },
+}
+
+pub fn verification_json(verdict: &Verification) -> VerificationJson<'_> {
+    match verdict {
+        Verification::Valid(key) => VerificationJson::Valid {
+            valid: true,
+            id: &key.id,
+            name: &key.name,
+            environment: key.environment.as_str(),
+            workspace: &key.workspace,
+        },
+        Verification::Invalid(reason) => VerificationJson::Invalid {
+            valid: false,
+            code: reason.code(),
+        },
+    }
+}
+
+pub fn write_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// Widest name column, in terminal cells; longer names end in `…`.
+const NAME_WIDTH: usize = 32;
+
+pub fn write_key_table(
+    out: &mut impl Write,
+    keys: &[KeyRecord],
+    total: u64,
+    workspace: &str,
+    now: DateTime<Utc>,
+) -> io::Result<()> {
+    if total == 0 {
+        return writeln!(
+            out,
+            "Workspace \"{}\" has no keys yet: run `hivekeys create --default` or `hivekeys demo`.",
+            printable(workspace, 64)
+        );
+    }
+    if keys.is_empty() {
+        return writeln!(out, "No keys match (0 of {total} keys).");
+    }
+    let names: Vec<String> = keys
+        .iter()
+        .map(|k| fit(&printable(&k.name, 64), NAME_WIDTH))
+        .collect();
+    let name_width = names.iter().map(|n| n.width()).max().unwrap_or(0).max(4);
+    writeln!(
+        out,
+        "{:<12}  {}  {:<4}  {:<7}  {:<7}  {:<18}  {:<20}  LAST USED",
+        "ID",
+        pad("NAME", name_width),
+        "ENV",
+        "DEFAULT",
+        "STATUS",
+        "KEY",
+        "CREATED"
+    )?;
+    for (key, name) in keys.iter().zip(&names) {
+        writeln!(
+            out,
+            "{:<12}  {}  {:<4}  {:<7}  {:<7}  {:<18}  {:<20}  {}",
+            key.id,
+            pad(name, name_width),
+            key.environment.code(),
+            if key.is_default { "yes" } else { "" },
+            key.status_at(now).as_str(),
+            key.masked_key,
+            short(key.created_at),
+            relative(key.last_used_at, now)
+        )?;
+    }
+    writeln!(out, "{} of {total} keys", keys.len())
+}
+
+pub fn write_key_detail(
+    out: &mut impl Write,
+    workspace: &str,
+    key: &KeyRecord,
+    events: &[AuditEvent],
+    usage: &[DailyUse],
+    now: DateTime<Utc>,
+) -> io::Result<()> {
+    let when = |at: Option<DateTime<Utc>>| match at {
+        Some(at) => format!("{} ({})", short(at), relative(Some(at), now)),
+        None => "—".to_owned(),
+    };
+    writeln!(out, "{}", printable(&key.name, 64))?;
+    let rows = [
+        ("id", key.id.clone()),
+        ("workspace", printable(workspace, 64)),
+        ("environment", key.environment.as_str().to_owned()),
+        ("status", key.status_at(now).as_str().to_owned()),
+        (
+            "default",
+            if key.is_default { "yes" } else { "no" }.to_owned(),
+        ),
+        ("key", key.masked_key.clone()),
+        ("created", when(Some(key.created_at))),
+        ("rotated", when(key.rotated_at)),
+        ("revoked", when(key.revoked_at)),
+        ("expires", when(key.expires_at)),
+        ("last used", when(key.last_used_at)),
+        ("uses", key.use_count.to_string()),
+    ];
+    for (label, value) in rows {
+        writeln!(out, "  {label:<12} {value}")?;
+    }
+    writeln!(out, "\nAudit trail")?;
+    for event in events {
+        let detail = event
+            .detail
+            .as_deref()
+            .map(|d| format!(" ({})", printable(d, 80)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {}  {:<8} by {}{detail}",
+            short(event.at),
+            event.action.as_str(),
+            printable(&event.actor, 64)
+        )?;
+    }
+    let total: u64 = usage.iter().map(|d| d.count).sum();
+    let peak = usage.iter().map(|d| d.count).max().unwrap_or(0);
+    writeln!(
+        out,
+        "\nUses per day, last {} days: {total} in all, at most {peak} a day",
+        usage.len()
+    )?;
+    writeln!(out, "  {}", sparkline(usage))?;
+    if let (Some(first), Some(last)) = (usage.first(), usage.last()) {
+        let gap = usage.len().saturating_sub(20);
+        writeln!(out, "  {}{:gap$}{}", first.date, "", last.date)?;
+    }
+    Ok(())
+}
+
+/// One bar per day, eight heights; a day without use is a low dot so gaps stay visible.
+fn sparkline(usage: &[DailyUse]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let peak = usage.iter().map(|d| d.count).max().unwrap_or(0).max(1);
+    usage
+        .iter()
+        .map(|d| match d.count {
+            0 => '·',
+            n => BARS[(n * 7 / peak) as usize],
+        })
+        .collect()
+}
+
+/// `text` cut to at most `width` terminal cells, ending in `…` when cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `text` followed by spaces up to `width` cells (format's `{:<w}` counts chars, not cells).
+fn pad(text: &str, width: usize) -> String {
+    format!("{text}{}", " ".repeat(width.saturating_sub(text.width())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_names_are_fitted_by_display_width() {
+        assert_eq!(fit("short", 10), "short");
+        let cut = fit(&"東".repeat(40), 32);
+        assert!(cut.width() <= 32, "{}", cut.width());
+        assert!(cut.ends_with('…'));
+        assert_eq!(pad("東京", 6).width(), 6);
+    }
+
+    #[test]
+    fn sparkline_scales_to_the_peak() {
+        let day = |count| DailyUse {
+            date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            count,
+        };
+        assert_eq!(sparkline(&[day(0), day(1), day(100), day(50)]), "·▁█▄");
+    }
+}

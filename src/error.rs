@@ -1,0 +1,115 @@
+//! The library's error type. Every message is one sentence a person can act on, and none
+//! ever contains a key.
+
+use std::path::PathBuf;
+
+use crate::text::NameError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Invalid name: {0}.")]
+    InvalidName(#[from] NameError),
+
+    #[error(
+        "No key matches \"{query}\" in workspace \"{workspace}\"; run `hivekeys list` to see its keys."
+    )]
+    KeyNotFound { query: String, workspace: String },
+
+    #[error("\"{query}\" matches {} keys in workspace \"{workspace}\" ({}); name one by its id.", candidates.len(), candidates.join("; "))]
+    AmbiguousKey {
+        query: String,
+        workspace: String,
+        candidates: Vec<String>,
+    },
+
+    #[error(
+        "Workspace \"{workspace}\" already has an active default key ({id}); rotate or revoke it instead."
+    )]
+    DefaultKeyExists { workspace: String, id: String },
+
+    #[error("The expiry time must be in the future.")]
+    ExpiryInPast,
+
+    #[error("Key {id} is revoked; a revoked key cannot be rotated or revoked again.")]
+    KeyRevoked { id: String },
+
+    #[error("Key {id} has expired; create a new key instead of rotating it.")]
+    KeyExpired { id: String },
+
+    #[error(
+        "The database is busy: another process held its lock for more than {timeout_ms} ms; nothing was changed, try again."
+    )]
+    Busy { timeout_ms: u64 },
+
+    #[error("The database at {} is read-only; check the file's and its directory's permissions.", path.display())]
+    ReadOnly { path: PathBuf },
+
+    #[error("{} is a directory, not a hivekeys database file.", path.display())]
+    IsDirectory { path: PathBuf },
+
+    #[error("{} is not a hivekeys database (the file is not SQLite).", path.display())]
+    NotADatabase { path: PathBuf },
+
+    #[error("{} is an SQLite database of another program, not a hivekeys store.", path.display())]
+    ForeignDatabase { path: PathBuf },
+
+    #[error("The database at {} is damaged (corrupt or truncated); restore it from a backup.", path.display())]
+    Corrupt { path: PathBuf },
+
+    #[error("The database at {} was written by a newer hivekeys (schema version {found}, this build knows up to {supported}); upgrade hivekeys to open it.", path.display())]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+
+    #[error("The disk holding {} is full; nothing was changed.", path.display())]
+    DiskFull { path: PathBuf },
+
+    #[error("Cannot open the database at {}: {reason}.", path.display())]
+    CannotOpen { path: PathBuf, reason: String },
+
+    #[error("No data directory could be found for this user; pass --db PATH or set HIVEKEYS_DB.")]
+    NoDataDirectory,
+
+    #[error("The operating system's random number generator failed ({0}); no key was created.")]
+    Entropy(String),
+
+    #[error("Database error at {}: {message}.", path.display())]
+    Database { path: PathBuf, message: String },
+}
+
+impl Error {
+    /// Turns an SQLite error into the sentence a user needs, naming the database file.
+    pub(crate) fn from_sqlite(
+        err: rusqlite::Error,
+        path: &std::path::Path,
+        busy_timeout_ms: u64,
+    ) -> Error {
+        use rusqlite::ErrorCode;
+        let path = path.to_path_buf();
+        match err.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy {
+                timeout_ms: busy_timeout_ms,
+            },
+            Some(ErrorCode::ReadOnly) => Error::ReadOnly { path },
+            Some(ErrorCode::NotADatabase) => Error::NotADatabase { path },
+            Some(ErrorCode::DatabaseCorrupt) => Error::Corrupt { path },
+            Some(ErrorCode::DiskFull) => Error::DiskFull { path },
+            Some(ErrorCode::CannotOpen) => Error::CannotOpen {
+                path,
+                reason: "the file or its directory cannot be opened".into(),
+            },
+            Some(ErrorCode::PermissionDenied) => Error::CannotOpen {
+                path,
+                reason: "permission denied".into(),
+            },
+            _ => Error::Database {
+                path,
+                message: err.to_string().trim_end_matches('.').to_owned(),
+            },
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! hivekeys: issue, store, list, rotate, revoke and verify workspace API keys in a local
+//! SQLite store. The dashboard and the command line are both clients of this library.
+
+pub mod cli;
+pub mod clock;
+pub mod entropy;
+pub mod environment;
+pub mod error;
+pub mod key;
+pub mod store;
+pub mod text;
+pub mod timefmt;
+
+pub use environment::{Environment, Status};
+pub use error::{Error, Result};
+pub use key::Secret;
+pub use store::{KeyQuery, KeyRecord, NewKey, Store, StoreOptions};

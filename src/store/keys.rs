@@ -1,0 +1,581 @@
+//! Creating, rotating, revoking, finding and listing keys.
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Row, ToSql, Transaction, params};
+
+use super::records::{AuditAction, Grace, IssuedKey, KeyQuery, KeyRecord, NewKey};
+use super::{ErrorMap, Store};
+use crate::entropy::Entropy;
+use crate::environment::{Environment, Status};
+use crate::error::{Error, Result};
+use crate::key::Secret;
+use crate::text::validate_name;
+
+/// The columns [`key_from_row`] reads, in order.
+pub(super) const KEY_COLUMNS: &str = "k.public_id, k.name, k.environment, k.is_default, \
+     k.masked_key, k.created_at, k.rotated_at, k.revoked_at, k.expires_at, k.last_used_at, \
+     k.use_count";
+
+pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
+    let environment: String = row.get(2)?;
+    Ok(KeyRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        environment: environment.parse().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        is_default: row.get(3)?,
+        masked_key: row.get(4)?,
+        created_at: timestamp(row.get(5)?)?,
+        rotated_at: row.get::<_, Option<i64>>(6)?.map(timestamp).transpose()?,
+        revoked_at: row.get::<_, Option<i64>>(7)?.map(timestamp).transpose()?,
+        expires_at: row.get::<_, Option<i64>>(8)?.map(timestamp).transpose()?,
+        last_used_at: row.get::<_, Option<i64>>(9)?.map(timestamp).transpose()?,
+        use_count: row.get::<_, i64>(10)?.max(0) as u64,
+    })
+}
+
+pub(super) fn timestamp(secs: i64) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::from_timestamp(secs, 0).ok_or(rusqlite::Error::IntegralValueOutOfRange(0, secs))
+}
+
+/// The lower-cased text that search matches against. The unit separator keeps a query from
+/// matching across the end of one field and the start of the next.
+pub(super) fn search_text(name: &str, masked_key: &str, public_id: &str) -> String {
+    format!(
+        "{}\u{1f}{}\u{1f}{}",
+        name.to_lowercase(),
+        masked_key.to_lowercase(),
+        public_id
+    )
+}
+
+/// SQL that is true for keys with `status` at time `?now` (bound by the caller).
+fn status_condition(status: Status) -> &'static str {
+    match status {
+        Status::Active => "k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > :now)",
+        Status::Revoked => "k.revoked_at IS NOT NULL",
+        Status::Expired => "k.revoked_at IS NULL AND k.expires_at <= :now",
+    }
+}
+
+/// The columns of a new key row, shared by single creation and the demo's bulk insert.
+pub(super) struct KeyRow<'a> {
+    pub workspace_id: i64,
+    pub name: &'a str,
+    pub environment: Environment,
+    pub is_default: bool,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+/// Inserts a key with a fresh secret and its `created` audit event. Returns the row id,
+/// public id and the secret.
+pub(super) fn insert_key(
+    tx: &Transaction<'_>,
+    entropy: &mut dyn Entropy,
+    actor: &str,
+    row: &KeyRow<'_>,
+) -> Result<(i64, String, Secret), InsertError> {
+    let secret = Secret::generate(row.environment, entropy)?;
+    let public_id = unused_public_id(tx, entropy)?;
+    let masked = secret.masked();
+    tx.prepare_cached(
+        "INSERT INTO keys (public_id, workspace_id, name, environment, is_default, masked_key, \
+         search_text, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        public_id,
+        row.workspace_id,
+        row.name,
+        row.environment.as_str(),
+        row.is_default,
+        masked,
+        search_text(row.name, &masked, &public_id),
+        row.created_at,
+        row.expires_at,
+    ])?;
+    let key_id = tx.last_insert_rowid();
+    insert_secret(tx, key_id, &secret, row.created_at)?;
+    record_event(
+        tx,
+        key_id,
+        row.created_at,
+        AuditAction::Created,
+        actor,
+        None,
+    )?;
+    Ok((key_id, public_id, secret))
+}
+
+pub(super) fn insert_secret(
+    tx: &Transaction<'_>,
+    key_id: i64,
+    secret: &Secret,
+    at: i64,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT INTO secrets (hash, key_id, created_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![&secret.hash().0[..], key_id, at])?;
+    Ok(())
+}
+
+pub(super) fn record_event(
+    tx: &Transaction<'_>,
+    key_id: i64,
+    at: i64,
+    action: AuditAction,
+    actor: &str,
+    detail: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO audit_events (key_id, at, action, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![key_id, at, action.as_str(), actor, detail])?;
+    Ok(())
+}
+
+/// The key whose secret [`replace_secret`] replaces.
+pub(super) struct RotationTarget<'a> {
+    pub key_id: i64,
+    pub public_id: &'a str,
+    pub name: &'a str,
+    pub environment: Environment,
+}
+
+/// Issues a new secret for a key at time `at`: older secrets stop at `at + grace` (or earlier
+/// if they were already counting down), the masked key changes, and the rotation is audited.
+pub(super) fn replace_secret(
+    tx: &Transaction<'_>,
+    entropy: &mut dyn Entropy,
+    actor: &str,
+    target: &RotationTarget<'_>,
+    at: i64,
+    grace: Grace,
+) -> Result<Secret, InsertError> {
+    let secret = Secret::generate(target.environment, entropy)?;
+    let retire_at = at + grace.seconds();
+    tx.prepare_cached(
+        "UPDATE secrets SET expires_at = min(coalesce(expires_at, :end), :end) \
+         WHERE key_id = :key AND (expires_at IS NULL OR expires_at > :now)",
+    )?
+    .execute(rusqlite::named_params! {":end": retire_at, ":key": target.key_id, ":now": at})?;
+    insert_secret(tx, target.key_id, &secret, at)?;
+    let masked = secret.masked();
+    tx.prepare_cached(
+        "UPDATE keys SET masked_key = ?1, search_text = ?2, rotated_at = ?3 WHERE id = ?4",
+    )?
+    .execute(params![
+        masked,
+        search_text(target.name, &masked, target.public_id),
+        at,
+        target.key_id
+    ])?;
+    let detail = format!("previous secret stops {}", grace.label());
+    record_event(
+        tx,
+        target.key_id,
+        at,
+        AuditAction::Rotated,
+        actor,
+        Some(&detail),
+    )?;
+    Ok(secret)
+}
+
+pub(super) fn mark_revoked(
+    tx: &Transaction<'_>,
+    key_id: i64,
+    at: i64,
+    actor: &str,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE keys SET revoked_at = ?1 WHERE id = ?2")?
+        .execute(params![at, key_id])?;
+    record_event(tx, key_id, at, AuditAction::Revoked, actor, None)
+}
+
+/// A public id no key has yet. 32 random bits collide rarely even at a million keys; the
+/// check makes "rarely" harmless.
+fn unused_public_id(
+    tx: &Transaction<'_>,
+    entropy: &mut dyn Entropy,
+) -> Result<String, InsertError> {
+    let mut exists = tx.prepare_cached("SELECT 1 FROM keys WHERE public_id = ?1")?;
+    loop {
+        let mut bytes = [0u8; 4];
+        entropy.fill(&mut bytes)?;
+        let id = format!("key_{}", bytes.map(|b| format!("{b:02x}")).concat());
+        if !exists.exists([&id])? {
+            return Ok(id);
+        }
+    }
+}
+
+/// Either kind of failure inside an insert, converted once the path is at hand.
+pub(super) enum InsertError {
+    Sql(rusqlite::Error),
+    Other(Error),
+}
+
+impl From<rusqlite::Error> for InsertError {
+    fn from(e: rusqlite::Error) -> Self {
+        InsertError::Sql(e)
+    }
+}
+
+impl From<Error> for InsertError {
+    fn from(e: Error) -> Self {
+        InsertError::Other(e)
+    }
+}
+
+impl ErrorMap<'_> {
+    pub(super) fn insert(self, e: InsertError) -> Error {
+        match e {
+            InsertError::Sql(e) => self.sql(e),
+            InsertError::Other(e) => e,
+        }
+    }
+}
+
+/// Row id and workspace id of a workspace, creating it inside `tx` if needed.
+pub(super) fn workspace_for_write(
+    tx: &Transaction<'_>,
+    name: &str,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    tx.prepare_cached("INSERT OR IGNORE INTO workspaces (name, created_at) VALUES (?1, ?2)")?
+        .execute(params![name, now])?;
+    tx.prepare_cached("SELECT id FROM workspaces WHERE name = ?1")?
+        .query_row([name], |row| row.get(0))
+}
+
+/// The public id of the workspace's active default key.
+fn active_default(
+    tx: &rusqlite::Connection,
+    workspace_id: i64,
+    now: i64,
+) -> rusqlite::Result<Option<String>> {
+    tx.prepare_cached(
+        "SELECT public_id FROM keys k WHERE k.workspace_id = :ws AND k.is_default = 1 \
+         AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > :now) LIMIT 1",
+    )?
+    .query_row(
+        rusqlite::named_params! {":ws": workspace_id, ":now": now},
+        |row| row.get(0),
+    )
+    .optional()
+}
+
+impl Store {
+    /// Issues a new active key. For a default key, fails if the workspace already has an
+    /// active default.
+    pub fn create_key(&mut self, workspace: &str, new: NewKey) -> Result<IssuedKey> {
+        let workspace = validate_name(workspace, "workspace")?;
+        let name = validate_name(&new.name, "key")?;
+        let expires_at = new.expires_at.map(|at| at.timestamp());
+        if expires_at.is_some_and(|at| at <= self.now_secs()) {
+            return Err(Error::ExpiryInPast);
+        }
+        let (key_id, secret) = self.write(|tx, cx| {
+            let workspace_id =
+                workspace_for_write(tx, &workspace, cx.now).map_err(|e| cx.sql_err(e))?;
+            let existing_default = match new.is_default {
+                true => active_default(tx, workspace_id, cx.now).map_err(|e| cx.sql_err(e))?,
+                false => None,
+            };
+            if let Some(id) = existing_default {
+                return Err(Error::DefaultKeyExists {
+                    workspace: workspace.clone(),
+                    id,
+                });
+            }
+            let row = KeyRow {
+                workspace_id,
+                name: &name,
+                environment: new.environment,
+                is_default: new.is_default,
+                created_at: cx.now,
+                expires_at,
+            };
+            let (_, public_id, secret) =
+                insert_key(tx, cx.entropy, cx.actor, &row).map_err(|e| cx.errors.insert(e))?;
+            Ok((public_id, secret))
+        })?;
+        let record = self.get_key(&workspace, &key_id)?;
+        Ok(IssuedKey { record, secret })
+    }
+
+    /// The workspace's default key, for `environment` (Production unless chosen otherwise).
+    pub fn create_default_key(
+        &mut self,
+        workspace: &str,
+        environment: Environment,
+    ) -> Result<IssuedKey> {
+        self.create_key(workspace, NewKey::default_key(environment))
+    }
+
+    /// Gives key `id` a new secret. The old secret stops at once or, with a grace period,
+    /// when that period ends.
+    pub fn rotate_key(&mut self, workspace: &str, id: &str, grace: Grace) -> Result<IssuedKey> {
+        let workspace = validate_name(workspace, "workspace")?;
+        let secret = self.write(|tx, cx| {
+            let key = key_state(tx, &workspace, id)
+                .map_err(|e| cx.sql_err(e))?
+                .ok_or_else(|| not_found(id, &workspace))?;
+            if key.revoked_at.is_some() {
+                return Err(Error::KeyRevoked { id: id.to_owned() });
+            }
+            if key.expires_at.is_some_and(|at| at <= cx.now) {
+                return Err(Error::KeyExpired { id: id.to_owned() });
+            }
+            let target = RotationTarget {
+                key_id: key.row_id,
+                public_id: id,
+                name: &key.name,
+                environment: key.environment,
+            };
+            replace_secret(tx, cx.entropy, cx.actor, &target, cx.now, grace)
+                .map_err(|e| cx.errors.insert(e))
+        })?;
+        let record = self.get_key(&workspace, id)?;
+        Ok(IssuedKey { record, secret })
+    }
+
+    /// Revokes key `id` and every secret it has, at once and for good.
+    pub fn revoke_key(&mut self, workspace: &str, id: &str) -> Result<KeyRecord> {
+        let workspace = validate_name(workspace, "workspace")?;
+        self.write(|tx, cx| {
+            let sql = |e| cx.sql_err(e);
+            let key = key_state(tx, &workspace, id)
+                .map_err(sql)?
+                .ok_or_else(|| not_found(id, &workspace))?;
+            if key.revoked_at.is_some() {
+                return Err(Error::KeyRevoked { id: id.to_owned() });
+            }
+            mark_revoked(tx, key.row_id, cx.now, cx.actor).map_err(sql)
+        })?;
+        self.get_key(&workspace, id)
+    }
+
+    /// The key with public id `id` in `workspace`.
+    pub fn get_key(&self, workspace: &str, id: &str) -> Result<KeyRecord> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM keys k JOIN workspaces w ON w.id = k.workspace_id \
+                 WHERE w.name = ?1 AND k.public_id = ?2"
+            ))
+            .and_then(|mut st| st.query_row([workspace, id], key_from_row).optional())
+            .map_err(|e| self.sql_err(e))?
+            .ok_or_else(|| not_found(id, workspace))
+    }
+
+    /// The key a person means by `query`: its public id, or a name that exactly one key of
+    /// the workspace has.
+    pub fn resolve_key(&self, workspace: &str, query: &str) -> Result<KeyRecord> {
+        let workspace = validate_name(workspace, "workspace")?;
+        match self.get_key(&workspace, query) {
+            Err(Error::KeyNotFound { .. }) => {}
+            found => return found,
+        }
+        let mut matches = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM keys k JOIN workspaces w ON w.id = k.workspace_id \
+                 WHERE w.name = ?1 AND k.name = ?2 ORDER BY k.created_at DESC, k.id DESC LIMIT 21"
+            ))
+            .and_then(|mut st| {
+                st.query_map([workspace.as_str(), query], key_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.sql_err(e))?;
+        match matches.len() {
+            0 => Err(not_found(query, &workspace)),
+            1 => Ok(matches.remove(0)),
+            _ => {
+                let now = self.now();
+                let mut candidates: Vec<String> = matches
+                    .iter()
+                    .take(20)
+                    .map(|k| format!("{} ({}, {})", k.id, k.environment, k.status_at(now)))
+                    .collect();
+                if matches.len() > 20 {
+                    candidates.push("and more".into());
+                }
+                Err(Error::AmbiguousKey {
+                    query: crate::text::printable(query, 64),
+                    workspace,
+                    candidates,
+                })
+            }
+        }
+    }
+
+    /// Keys of `workspace` matching `query`, newest first.
+    pub fn list_keys(&self, workspace: &str, query: &KeyQuery) -> Result<Vec<KeyRecord>> {
+        let (sql, values) = list_sql(true, workspace, query, self.now_secs());
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut st| {
+                st.query_map(&*named(&values), key_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// How many keys of `workspace` match `query` (limit and offset ignored).
+    pub fn count_keys(&self, workspace: &str, query: &KeyQuery) -> Result<u64> {
+        let unpaged = KeyQuery {
+            limit: None,
+            offset: 0,
+            ..query.clone()
+        };
+        let (sql, values) = list_sql(false, workspace, &unpaged, self.now_secs());
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut st| st.query_row(&*named(&values), |row| row.get::<_, i64>(0)))
+            .map(|n| n as u64)
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// The workspace's active default key, if it has one.
+    pub fn default_key(&self, workspace: &str) -> Result<Option<KeyRecord>> {
+        let query = KeyQuery {
+            is_default: Some(true),
+            status: Some(Status::Active),
+            limit: Some(1),
+            ..KeyQuery::default()
+        };
+        Ok(self.list_keys(workspace, &query)?.into_iter().next())
+    }
+}
+
+/// The parts of a key that a rotation or revocation decides on, read inside the write
+/// transaction so no other process can change them between the check and the write.
+struct KeyState {
+    row_id: i64,
+    name: String,
+    environment: Environment,
+    revoked_at: Option<i64>,
+    expires_at: Option<i64>,
+}
+
+fn key_state(
+    tx: &Transaction<'_>,
+    workspace: &str,
+    id: &str,
+) -> rusqlite::Result<Option<KeyState>> {
+    tx.prepare_cached(
+        "SELECT k.id, k.name, k.environment, k.revoked_at, k.expires_at FROM keys k \
+         JOIN workspaces w ON w.id = k.workspace_id WHERE w.name = ?1 AND k.public_id = ?2",
+    )?
+    .query_row([workspace, id], |row| {
+        let environment: String = row.get(2)?;
+        Ok(KeyState {
+            row_id: row.get(0)?,
+            name: row.get(1)?,
+            environment: environment.parse().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    2,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?,
+            revoked_at: row.get(3)?,
+            expires_at: row.get(4)?,
+        })
+    })
+    .optional()
+}
+
+fn not_found(query: &str, workspace: &str) -> Error {
+    Error::KeyNotFound {
+        query: crate::text::printable(query, 64),
+        workspace: workspace.to_owned(),
+    }
+}
+
+/// Builds the filtered query over one workspace. Named parameters keep the optional parts
+/// independent of each other.
+/// `rows`: select the key columns in list order; otherwise count the matches.
+fn list_sql(
+    rows: bool,
+    workspace: &str,
+    query: &KeyQuery,
+    now: i64,
+) -> (String, Vec<(String, Value)>) {
+    let select = if rows {
+        format!("SELECT {KEY_COLUMNS}")
+    } else {
+        "SELECT count(*)".to_owned()
+    };
+    // Walking the workspace index in date order pays a random row read per key: worth it to
+    // stop early at a page, but a sequential scan and a sort are ~6x faster when every row
+    // must be looked at anyway (measured at 100,000 keys: 150 ms against 25 ms for a search).
+    // A unary `+` keeps SQLite from using the index for that term.
+    let walk_index = query.limit.is_some() && query.search.is_none();
+    let unindexed = if walk_index { "" } else { "+" };
+    let mut sql = format!(
+        "{select} FROM keys k WHERE {unindexed}k.workspace_id = \
+         (SELECT id FROM workspaces WHERE name = :ws)"
+    );
+    let mut values: Vec<(String, Value)> = vec![(":ws".into(), Value::Text(workspace.to_owned()))];
+    if let Some(environment) = query.environment {
+        sql.push_str(" AND k.environment = :env");
+        values.push((":env".into(), Value::Text(environment.as_str().into())));
+    }
+    if let Some(status) = query.status {
+        sql.push_str(" AND ");
+        let condition = status_condition(status);
+        sql.push_str(condition);
+        if condition.contains(":now") {
+            values.push((":now".into(), Value::Integer(now)));
+        }
+    }
+    if let Some(is_default) = query.is_default {
+        sql.push_str(" AND k.is_default = :default");
+        values.push((":default".into(), Value::Integer(is_default.into())));
+    }
+    if let Some(search) = query
+        .search
+        .as_deref()
+        .map(normalize_search)
+        .filter(|s| !s.is_empty())
+    {
+        sql.push_str(" AND instr(k.search_text, :search) > 0");
+        values.push((":search".into(), Value::Text(search)));
+    }
+    if !rows {
+        return (sql, values);
+    }
+    sql.push_str(&format!(
+        " ORDER BY {unindexed}k.created_at DESC, k.id DESC"
+    ));
+    if query.limit.is_some() || query.offset > 0 {
+        sql.push_str(" LIMIT :limit OFFSET :offset");
+        let limit = query.limit.map_or(-1, |n| n.min(i64::MAX as usize) as i64);
+        values.push((":limit".into(), Value::Integer(limit)));
+        values.push((
+            ":offset".into(),
+            Value::Integer(query.offset.min(i64::MAX as usize) as i64),
+        ));
+    }
+    (sql, values)
+}
+
+fn named(values: &[(String, Value)]) -> Vec<(&str, &dyn ToSql)> {
+    values
+        .iter()
+        .map(|(name, value)| (name.as_str(), value as &dyn ToSql))
+        .collect()
+}
+
+/// Search text as it is matched: lower-cased, without control characters (which no stored
+/// field contains, and which would otherwise match the field separator).
+pub fn normalize_search(input: &str) -> String {
+    input
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .to_lowercase()
+}

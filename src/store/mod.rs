@@ -1,0 +1,308 @@
+//! The store: one SQLite file holding workspaces, keys (as hashes), the audit trail and usage.
+//!
+//! Every operation is one transaction; writers take the lock up front (`BEGIN IMMEDIATE`) so
+//! that two processes never interleave a check and a write.
+
+mod audit;
+mod demo;
+mod keys;
+mod records;
+mod schema;
+mod usage;
+
+use std::fs::{DirBuilder, OpenOptions};
+use std::io::ErrorKind;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::clock::{Clock, SystemClock};
+use crate::entropy::{Entropy, OsEntropy};
+use crate::error::{Error, Result};
+
+pub use demo::{DemoSummary, random_seed};
+pub use records::{
+    AuditAction, AuditEvent, DEFAULT_KEY_NAME, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord,
+    NewKey, UnknownGrace,
+};
+pub use schema::LATEST_VERSION;
+pub use usage::{InvalidReason, Verification, VerifiedKey};
+
+/// How long a writer waits for another process's lock before giving up.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a store is opened with. The defaults are the real clock, the OS CSPRNG and the
+/// logged-in user; tests swap them for deterministic ones.
+pub struct StoreOptions {
+    pub clock: Arc<dyn Clock>,
+    pub entropy: Box<dyn Entropy>,
+    /// Who is recorded in the audit trail.
+    pub actor: String,
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            clock: Arc::new(SystemClock),
+            entropy: Box::new(OsEntropy),
+            actor: os_user(),
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+        }
+    }
+}
+
+/// The name of the operating-system user running this process.
+pub fn os_user() -> String {
+    whoami::username()
+        .ok()
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The store file used when no `--db` / `HIVEKEYS_DB` is given: `hivekeys.db` in the user's
+/// data directory (e.g. `~/.local/share/hivekeys/` on Linux).
+pub fn default_path() -> Result<PathBuf> {
+    directories::ProjectDirs::from("", "", "hivekeys")
+        .map(|dirs| dirs.data_dir().join("hivekeys.db"))
+        .ok_or(Error::NoDataDirectory)
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    clock: Arc<dyn Clock>,
+    entropy: Box<dyn Entropy>,
+    actor: String,
+    busy_timeout: Duration,
+    usage: usage::UsageBuffer,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` with the default options.
+    pub fn open(path: &Path) -> Result<Store> {
+        Store::open_with(path, StoreOptions::default())
+    }
+
+    pub fn open_with(path: &Path, options: StoreOptions) -> Result<Store> {
+        let busy_ms = options.busy_timeout.as_millis() as u64;
+        let sql_err = |e: rusqlite::Error| Error::from_sqlite(e, path, busy_ms);
+        prepare_file(path)?;
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sql_err)?;
+        conn.busy_timeout(options.busy_timeout).map_err(sql_err)?;
+
+        // Identify the file before writing anything to it: a foreign or newer database must be
+        // left byte-for-byte as it was.
+        let found = schema::user_version(&conn).map_err(sql_err)?;
+        let app_id = schema::application_id(&conn).map_err(sql_err)?;
+        let ours = app_id == schema::APPLICATION_ID
+            || (app_id == 0 && found == 0 && !schema::has_tables(&conn).map_err(sql_err)?);
+        if !ours {
+            return Err(Error::ForeignDatabase {
+                path: path.to_path_buf(),
+            });
+        }
+        if found > LATEST_VERSION {
+            return Err(Error::TooNew {
+                path: path.to_path_buf(),
+                found,
+                supported: LATEST_VERSION,
+            });
+        }
+
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(sql_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::CannotOpen {
+                path: path.to_path_buf(),
+                reason: format!("SQLite refused write-ahead logging (journal mode {mode})"),
+            });
+        }
+        // FULL: a create, rotate or revoke that was reported done survives a power cut too.
+        // Writes are rare (usage bookkeeping is batched), so the fsync is affordable.
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+            .map_err(sql_err)?;
+        let migrated = match found < LATEST_VERSION {
+            true => schema::migrate(&mut conn).map_err(sql_err)?,
+            false => Ok(()),
+        };
+        if let Err(newer) = migrated {
+            return Err(Error::TooNew {
+                path: path.to_path_buf(),
+                found: newer,
+                supported: LATEST_VERSION,
+            });
+        }
+
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            clock: options.clock,
+            entropy: options.entropy,
+            actor: options.actor,
+            busy_timeout: options.busy_timeout,
+            usage: usage::UsageBuffer::default(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// A number that changes whenever another connection commits to the database: cheap
+    /// enough to poll every frame to learn that the screen is stale.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .pragma_query_value(None, "data_version", |row| row.get(0))
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// A warning to show when other users can read the store file, or `None`.
+    pub fn permission_warning(&self) -> Option<String> {
+        let mode = std::fs::metadata(&self.path).ok()?.permissions().mode();
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "warning: {} is readable by other users (mode {:o}); run `chmod 600` on it.",
+                self.path.display(),
+                mode & 0o777
+            )
+        })
+    }
+
+    fn sql_err(&self, err: rusqlite::Error) -> Error {
+        Error::from_sqlite(err, &self.path, self.busy_timeout.as_millis() as u64)
+    }
+
+    fn now_secs(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction: all of it commits, or none.
+    fn write<T>(
+        &mut self,
+        work: impl FnOnce(&Transaction<'_>, &mut WriteContext<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let busy_ms = self.busy_timeout.as_millis() as u64;
+        let path = self.path.clone();
+        let sql_err = |e: rusqlite::Error| Error::from_sqlite(e, &path, busy_ms);
+        let now = self.clock.now().timestamp();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err)?;
+        let mut context = WriteContext {
+            now,
+            actor: &self.actor,
+            entropy: self.entropy.as_mut(),
+            errors: ErrorMap {
+                path: &path,
+                busy_ms,
+            },
+        };
+        let value = work(&tx, &mut context)?;
+        tx.commit().map_err(sql_err)?;
+        Ok(value)
+    }
+}
+
+/// What a write transaction needs besides the connection.
+struct WriteContext<'a> {
+    now: i64,
+    actor: &'a str,
+    entropy: &'a mut dyn Entropy,
+    errors: ErrorMap<'a>,
+}
+
+/// Turns SQLite errors into [`Error`]s naming the store; `Copy` so closures can hold it while
+/// the rest of the context is borrowed mutably.
+#[derive(Clone, Copy)]
+struct ErrorMap<'a> {
+    path: &'a Path,
+    busy_ms: u64,
+}
+
+impl ErrorMap<'_> {
+    fn sql(self, err: rusqlite::Error) -> Error {
+        Error::from_sqlite(err, self.path, self.busy_ms)
+    }
+}
+
+impl WriteContext<'_> {
+    fn sql_err(&self, err: rusqlite::Error) -> Error {
+        self.errors.sql(err)
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Acknowledged verifications must not be lost on a clean shutdown. A failure here has
+        // nowhere to go; callers who care call `flush_usage` themselves first.
+        let _ = self.flush_usage();
+    }
+}
+
+/// Creates the directory (0700) and the empty file (0600) before SQLite sees the path, so the
+/// store is never readable by others, not even for an instant.
+fn prepare_file(path: &Path) -> Result<()> {
+    let cannot_open = |reason: String| Error::CannotOpen {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if path.is_dir() {
+        return Err(Error::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.exists() {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(|e| cannot_open(format!("its directory cannot be created ({e})")))?;
+        } else if !parent.is_dir() {
+            return Err(cannot_open(format!(
+                "{} is not a directory",
+                parent.display()
+            )));
+        }
+    }
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+            Err(cannot_open("permission denied while creating it".into()))
+        }
+        Err(e) if e.kind() == ErrorKind::ReadOnlyFilesystem => Err(Error::ReadOnly {
+            path: path.to_path_buf(),
+        }),
+        Err(e) => Err(cannot_open(e.to_string())),
+    }
+}

@@ -1,0 +1,197 @@
+//! The values the store hands out and takes in.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::environment::{Environment, Status};
+
+/// One key as the store knows it: everything but the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// The public id, e.g. `key_4f9c2a1b`.
+    pub id: String,
+    pub name: String,
+    pub environment: Environment,
+    pub is_default: bool,
+    pub masked_key: String,
+    pub created_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub use_count: u64,
+}
+
+impl KeyRecord {
+    pub fn status_at(&self, now: DateTime<Utc>) -> Status {
+        if self.revoked_at.is_some() {
+            Status::Revoked
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            Status::Expired
+        } else {
+            Status::Active
+        }
+    }
+}
+
+/// What to create: see [`crate::Store::create_key`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKey {
+    pub name: String,
+    pub environment: Environment,
+    pub is_default: bool,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl NewKey {
+    pub fn new(name: impl Into<String>, environment: Environment) -> NewKey {
+        NewKey {
+            name: name.into(),
+            environment,
+            is_default: false,
+            expires_at: None,
+        }
+    }
+
+    /// The workspace's default key; named "Default API Key" like the page's panel.
+    pub fn default_key(environment: Environment) -> NewKey {
+        NewKey {
+            is_default: true,
+            ..NewKey::new(DEFAULT_KEY_NAME, environment)
+        }
+    }
+}
+
+pub const DEFAULT_KEY_NAME: &str = "Default API Key";
+
+/// Which keys to list. Every field narrows the result; the default lists everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyQuery {
+    /// Case-insensitive substring of the name, masked key or id.
+    pub search: Option<String>,
+    pub environment: Option<Environment>,
+    pub status: Option<Status>,
+    pub is_default: Option<bool>,
+    pub limit: Option<usize>,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    Created,
+    Rotated,
+    Revoked,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Created => "created",
+            AuditAction::Rotated => "rotated",
+            AuditAction::Revoked => "revoked",
+        }
+    }
+
+    pub(crate) fn from_db(text: &str) -> Option<AuditAction> {
+        [
+            AuditAction::Created,
+            AuditAction::Rotated,
+            AuditAction::Revoked,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub at: DateTime<Utc>,
+    pub action: AuditAction,
+    /// The operating-system user who made the change.
+    pub actor: String,
+    /// E.g. the grace period of a rotation.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyUse {
+    pub date: NaiveDate,
+    pub count: u64,
+}
+
+/// How long a rotated-out secret keeps working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Grace {
+    #[default]
+    None,
+    OneHour,
+    OneDay,
+    SevenDays,
+}
+
+impl Grace {
+    pub const ALL: [Grace; 4] = [Grace::None, Grace::OneHour, Grace::OneDay, Grace::SevenDays];
+
+    pub fn seconds(self) -> i64 {
+        match self {
+            Grace::None => 0,
+            Grace::OneHour => 3_600,
+            Grace::OneDay => 86_400,
+            Grace::SevenDays => 7 * 86_400,
+        }
+    }
+
+    /// The CLI spelling: `none`, `1h`, `24h`, `7d`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Grace::None => "none",
+            Grace::OneHour => "1h",
+            Grace::OneDay => "24h",
+            Grace::SevenDays => "7d",
+        }
+    }
+
+    /// How long the old secret lives on: "for 1 hour", …
+    pub fn span(self) -> &'static str {
+        match self {
+            Grace::None => "for no time",
+            Grace::OneHour => "for 1 hour",
+            Grace::OneDay => "for 24 hours",
+            Grace::SevenDays => "for 7 days",
+        }
+    }
+
+    /// When the old secret stops: "immediately", "after 1 hour", …
+    pub fn label(self) -> &'static str {
+        match self {
+            Grace::None => "immediately",
+            Grace::OneHour => "after 1 hour",
+            Grace::OneDay => "after 24 hours",
+            Grace::SevenDays => "after 7 days",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown grace period \"{0}\": use 1h, 24h or 7d (or none)")]
+pub struct UnknownGrace(pub String);
+
+impl std::str::FromStr for Grace {
+    type Err = UnknownGrace;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" | "0" | "0h" => Ok(Grace::None),
+            "1h" => Ok(Grace::OneHour),
+            "24h" | "1d" => Ok(Grace::OneDay),
+            "7d" | "168h" => Ok(Grace::SevenDays),
+            _ => Err(UnknownGrace(crate::text::printable(s, 20))),
+        }
+    }
+}
+
+/// A key just created or rotated: its record and, this once, the full key.
+#[derive(Debug)]
+pub struct IssuedKey {
+    pub record: KeyRecord,
+    pub secret: crate::key::Secret,
+}

@@ -1,0 +1,103 @@
+//! The schema, created and upgraded by numbered migrations tracked in `PRAGMA user_version`.
+//! Migration N (1-based) brings a store from version N-1 to N; never edit a released one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// `PRAGMA application_id` of a hivekeys store ("hkey"): tells our files from other SQLite
+/// databases before anything is written.
+pub const APPLICATION_ID: i64 = 0x686b_6579;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: workspaces, keys, secret hashes, audit trail, daily usage.
+    r#"
+    CREATE TABLE workspaces (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+    );
+
+    CREATE TABLE keys (
+        id           INTEGER PRIMARY KEY,
+        public_id    TEXT NOT NULL UNIQUE,
+        workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+        name         TEXT NOT NULL,
+        environment  TEXT NOT NULL CHECK (environment IN ('production', 'staging', 'development')),
+        is_default   INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+        masked_key   TEXT NOT NULL,
+        -- lower-cased name, masked key and id, so search needs no per-row function calls
+        search_text  TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        rotated_at   INTEGER,
+        revoked_at   INTEGER,
+        expires_at   INTEGER,
+        last_used_at INTEGER,
+        use_count    INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX keys_by_workspace ON keys (workspace_id, created_at DESC, id DESC);
+    CREATE INDEX keys_default ON keys (workspace_id, is_default) WHERE is_default = 1;
+
+    -- Only SHA-256 digests of full keys. A key has one current secret (expires_at NULL) and,
+    -- after a rotation with a grace period, older ones that stop at expires_at.
+    CREATE TABLE secrets (
+        hash       BLOB PRIMARY KEY CHECK (length(hash) = 32),
+        key_id     INTEGER NOT NULL REFERENCES keys(id),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX secrets_by_key ON secrets (key_id);
+
+    CREATE TABLE audit_events (
+        id     INTEGER PRIMARY KEY,
+        key_id INTEGER NOT NULL REFERENCES keys(id),
+        at     INTEGER NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('created', 'rotated', 'revoked')),
+        actor  TEXT NOT NULL,
+        detail TEXT
+    );
+    CREATE INDEX audit_by_key ON audit_events (key_id, id);
+
+    -- Verifications per key per UTC day (days since 1970-01-01).
+    CREATE TABLE key_usage (
+        key_id INTEGER NOT NULL REFERENCES keys(id),
+        day    INTEGER NOT NULL,
+        count  INTEGER NOT NULL,
+        PRIMARY KEY (key_id, day)
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+pub(crate) fn application_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "application_id", |row| row.get(0))
+}
+
+pub(crate) fn has_tables(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
+        row.get::<_, i64>(0)
+    })
+    .map(|n| n > 0)
+}
+
+/// Brings the schema up to [`LATEST_VERSION`] in one transaction. Returns the version found
+/// if it is newer than this build knows, without touching anything.
+pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<(), i64>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read again under the write lock: another process may have migrated meanwhile.
+    let found = user_version(&tx)?;
+    if found > LATEST_VERSION {
+        return Ok(Err(found));
+    }
+    for migration in &MIGRATIONS[found as usize..] {
+        tx.execute_batch(migration)?;
+    }
+    tx.pragma_update(None, "user_version", LATEST_VERSION)?;
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.commit()?;
+    Ok(Ok(()))
+}

@@ -1,0 +1,135 @@
+//! Rules for the names people give keys and workspaces, and safe echoing of untrusted text
+//! into a terminal.
+
+/// Longest key or workspace name, in characters, after trimming.
+pub const MAX_NAME_CHARS: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("the {0} name is empty")]
+    Empty(&'static str),
+    #[error("the {what} name is {chars} characters long; the limit is {MAX_NAME_CHARS}")]
+    TooLong { what: &'static str, chars: usize },
+    #[error("the {0} name contains a control character (such as a newline, tab or escape)")]
+    ControlCharacter(&'static str),
+}
+
+/// Characters a name may not hold: C0/C1 controls (escape sequences, newlines, tabs) and
+/// the invisible line-breaking and bidirectional-override characters that could make a name
+/// display as something else. Zero-width joiners stay allowed: emoji sequences need them.
+pub fn is_forbidden_in_name(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Trims and checks a name; `what` is "key" or "workspace" for the message.
+pub fn validate_name(raw: &str, what: &'static str) -> Result<String, NameError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(NameError::Empty(what));
+    }
+    if trimmed.chars().any(is_forbidden_in_name) {
+        return Err(NameError::ControlCharacter(what));
+    }
+    let chars = trimmed.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(NameError::TooLong { what, chars });
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// `input` made safe to print: forbidden characters become `\u{…}` escapes and anything past
+/// `max_chars` becomes `…`. Used whenever untrusted text is echoed to a terminal.
+pub fn printable(input: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in input.chars().enumerate() {
+        if i == max_chars {
+            out.push('…');
+            break;
+        }
+        if is_forbidden_in_name(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn names_are_trimmed_and_checked() {
+        assert_eq!(
+            validate_name("  Billing worker ", "key").unwrap(),
+            "Billing worker"
+        );
+        assert_eq!(
+            validate_name("", "key").unwrap_err(),
+            NameError::Empty("key")
+        );
+        assert_eq!(
+            validate_name(" \t ", "key").unwrap_err(),
+            NameError::Empty("key")
+        );
+        let sixty_four = "a".repeat(64);
+        assert_eq!(validate_name(&sixty_four, "key").unwrap(), sixty_four);
+        assert_eq!(
+            validate_name(&"a".repeat(65), "key").unwrap_err(),
+            NameError::TooLong {
+                what: "key",
+                chars: 65
+            }
+        );
+        for bad in [
+            "a\u{1b}[31mred",
+            "two\nlines",
+            "tab\there",
+            "nul\0",
+            "bidi\u{202E}txt",
+            "c1\u{9b}",
+        ] {
+            assert_eq!(
+                validate_name(bad, "key").unwrap_err(),
+                NameError::ControlCharacter("key"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn wide_unicode_and_emoji_are_names_too() {
+        // 64 wide characters are 64 characters, whatever their display width or byte length.
+        let wide = "東".repeat(64);
+        assert_eq!(validate_name(&wide, "key").unwrap(), wide);
+        let family = "👨\u{200D}👩\u{200D}👧 team";
+        assert_eq!(validate_name(family, "key").unwrap(), family);
+        assert!(validate_name(&"🚀".repeat(65), "key").is_err());
+    }
+
+    #[test]
+    fn printable_escapes_and_truncates() {
+        assert_eq!(printable("a\u{1b}[2J", 10), "a\\u{1b}[2J");
+        assert_eq!(printable("abcdef", 3), "abc…");
+        assert_eq!(printable("東京", 5), "東京");
+    }
+
+    proptest! {
+        #[test]
+        fn printable_output_never_holds_a_control_character(input in "\\PC*|[\\x00-\\x1f\\x7f-\\x9f]{0,20}") {
+            prop_assert!(!printable(&input, 100).chars().any(is_forbidden_in_name));
+        }
+
+        #[test]
+        fn accepted_names_are_trimmed_short_and_clean(input in ".{0,80}") {
+            if let Ok(name) = validate_name(&input, "key") {
+                prop_assert_eq!(name.trim(), name.as_str());
+                prop_assert!(!name.is_empty() && name.chars().count() <= MAX_NAME_CHARS);
+                prop_assert!(!name.chars().any(is_forbidden_in_name));
+            }
+        }
+    }
+}
