@@ -43,32 +43,56 @@ pub enum Error {
     )]
     Busy { timeout_ms: u64 },
 
-    #[error("The database at {} is read-only; check the file's and its directory's permissions.", path.display())]
+    #[error(
+        "The database at {} is read-only; check the file's and its directory's permissions.",
+        crate::text::printable_path(path)
+    )]
     ReadOnly { path: PathBuf },
 
-    #[error("{} is a directory, not a hivekeys database file.", path.display())]
+    #[error(
+        "{} is a directory, not a hivekeys database file.",
+        crate::text::printable_path(path)
+    )]
     IsDirectory { path: PathBuf },
 
-    #[error("{} is not a hivekeys database (the file is not SQLite).", path.display())]
+    #[error(
+        "{} is not a hivekeys database (the file is not SQLite).",
+        crate::text::printable_path(path)
+    )]
     NotADatabase { path: PathBuf },
 
-    #[error("{} is an SQLite database of another program, not a hivekeys store.", path.display())]
+    #[error(
+        "{} is an SQLite database of another program, not a hivekeys store.",
+        crate::text::printable_path(path)
+    )]
     ForeignDatabase { path: PathBuf },
 
-    #[error("The database at {} is damaged (corrupt or truncated); restore it from a backup.", path.display())]
+    #[error(
+        "The database at {} is damaged (corrupt or truncated); restore it from a backup.",
+        crate::text::printable_path(path)
+    )]
     Corrupt { path: PathBuf },
 
-    #[error("The database at {} was written by a newer hivekeys (schema version {found}, this build knows up to {supported}); upgrade hivekeys to open it.", path.display())]
+    #[error(
+        "The database at {} was written by a newer hivekeys (schema version {found}, this build knows up to {supported}); upgrade hivekeys to open it.",
+        crate::text::printable_path(path)
+    )]
     TooNew {
         path: PathBuf,
         found: i64,
         supported: i64,
     },
 
-    #[error("The disk holding {} is full; nothing was changed.", path.display())]
+    #[error(
+        "The disk holding {} is full; nothing was changed.",
+        crate::text::printable_path(path)
+    )]
     DiskFull { path: PathBuf },
 
-    #[error("Cannot open the database at {}: {reason}.", path.display())]
+    #[error(
+        "Cannot open the database at {}: {reason}.",
+        crate::text::printable_path(path)
+    )]
     CannotOpen { path: PathBuf, reason: String },
 
     #[error("No data directory could be found for this user; pass --db PATH or set HIVEKEYS_DB.")]
@@ -77,7 +101,7 @@ pub enum Error {
     #[error("The operating system's random number generator failed ({0}); no key was created.")]
     Entropy(String),
 
-    #[error("Database error at {}: {message}.", path.display())]
+    #[error("Database error at {}: {message}.", crate::text::printable_path(path))]
     Database { path: PathBuf, message: String },
 }
 

@@ -368,6 +368,13 @@ mod tests {
         assert!(*min > 900 && *max < 1170, "min {min} max {max}");
     }
 
+    #[test]
+    fn mask_works_by_characters_on_any_text() {
+        // Found by the property test below: byte offsets would split the 4-byte character.
+        assert_eq!(mask("a0  0𐀀"), "a0  0𐀀…");
+        assert_eq!(mask("fhk_prod_東京東京東京"), "fhk_prod_東京東京…東京");
+    }
+
     proptest! {
         #[test]
         fn generate_then_parse_round_trips(seed: u64, env_index in 0usize..3) {

@@ -56,6 +56,11 @@ pub fn printable(input: &str, max_chars: usize) -> String {
     out
 }
 
+/// A file path made safe to print, for error messages.
+pub fn printable_path(path: &std::path::Path) -> String {
+    printable(&path.to_string_lossy(), 512)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -309,7 +309,10 @@ fn verify(cli: &Cli) -> Result<ExitCode, Failure> {
         Some(key) => {
             let mut store = open_store(cli)?;
             let verdict = store.verify(key)?;
-            store.flush_usage()?;
+            // The verdict stands even if its bookkeeping cannot be written right now.
+            if let Err(err) = store.flush_usage() {
+                eprintln!("warning: this use was not recorded: {err}");
+            }
             verdict
         }
         None => Verification::Invalid(store::InvalidReason::Malformed),

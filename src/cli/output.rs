@@ -134,7 +134,11 @@ pub fn verification_json(verdict: &Verification) -> VerificationJson<'_> {
 }
 
 pub fn write_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, value).map_err(io::Error::other)?;
+    // Keep the I/O error's kind: a closed pipe must stay recognisable as one.
+    serde_json::to_writer(&mut *out, value).map_err(|e| match e.io_error_kind() {
+        Some(kind) => io::Error::from(kind),
+        None => io::Error::other(e),
+    })?;
     writeln!(out)
 }
 

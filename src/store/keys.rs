@@ -42,7 +42,7 @@ pub(super) fn timestamp(secs: i64) -> rusqlite::Result<DateTime<Utc>> {
 
 /// The lower-cased text that search matches against. The unit separator keeps a query from
 /// matching across the end of one field and the start of the next.
-pub(super) fn search_text(name: &str, masked_key: &str, public_id: &str) -> String {
+pub fn search_text(name: &str, masked_key: &str, public_id: &str) -> String {
     format!(
         "{}\u{1f}{}\u{1f}{}",
         name.to_lowercase(),
@@ -491,7 +491,7 @@ fn key_state(
 fn not_found(query: &str, workspace: &str) -> Error {
     Error::KeyNotFound {
         query: crate::text::printable(query, 64),
-        workspace: workspace.to_owned(),
+        workspace: crate::text::printable(workspace, 64),
     }
 }
 

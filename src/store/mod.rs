@@ -25,6 +25,7 @@ use crate::entropy::{Entropy, OsEntropy};
 use crate::error::{Error, Result};
 
 pub use demo::{DemoSummary, random_seed};
+pub use keys::{normalize_search, search_text};
 pub use records::{
     AuditAction, AuditEvent, DEFAULT_KEY_NAME, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord,
     NewKey, UnknownGrace,
@@ -109,11 +110,18 @@ impl Store {
         conn.busy_timeout(options.busy_timeout).map_err(sql_err)?;
 
         // Identify the file before writing anything to it: a foreign or newer database must be
-        // left byte-for-byte as it was.
-        let found = schema::user_version(&conn).map_err(sql_err)?;
-        let app_id = schema::application_id(&conn).map_err(sql_err)?;
-        let ours = app_id == schema::APPLICATION_ID
-            || (app_id == 0 && found == 0 && !schema::has_tables(&conn).map_err(sql_err)?);
+        // left byte-for-byte as it was. One statement, so one snapshot: another process may be
+        // creating the schema at this very moment.
+        let (found, app_id, tables): (i64, i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version), \
+                        (SELECT application_id FROM pragma_application_id), \
+                        (SELECT count(*) FROM sqlite_master)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .map_err(sql_err)?;
+        let ours = app_id == schema::APPLICATION_ID || (app_id == 0 && found == 0 && tables == 0);
         if !ours {
             return Err(Error::ForeignDatabase {
                 path: path.to_path_buf(),
@@ -127,9 +135,7 @@ impl Store {
             });
         }
 
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(sql_err)?;
+        let mode = enable_wal(&conn, options.busy_timeout).map_err(sql_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::CannotOpen {
                 path: path.to_path_buf(),
@@ -263,6 +269,47 @@ impl Drop for Store {
     }
 }
 
+/// Switches the file to write-ahead logging. SQLite does not run the busy handler for this
+/// switch, so when another process holds the file at that moment (say, two processes opening
+/// a brand-new store at once) this retries until the busy timeout is spent.
+fn enable_wal(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + busy_timeout;
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)) {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            result => return result,
+        }
+    }
+}
+
+/// SQLite gives the `-wal` and `-shm` files the database file's mode at the moment it creates
+/// them. A store opened while it was read-only (chmod 400) is left with read-only sidecars,
+/// which keep it read-only after its owner makes the file writable again; give them back the
+/// file's mode. Best effort: a failure shows up as the usual read-only error.
+fn repair_sidecar_permissions(path: &Path) {
+    let Ok(file) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = file.permissions().mode() & 0o777;
+    if mode & 0o600 != 0o600 {
+        return;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let mut sidecar = path.as_os_str().to_owned();
+        sidecar.push(suffix);
+        let locked_out = std::fs::metadata(&sidecar)
+            .is_ok_and(|meta| meta.permissions().mode() & 0o600 != 0o600);
+        if locked_out {
+            let _ = std::fs::set_permissions(&sidecar, std::fs::Permissions::from_mode(mode));
+        }
+    }
+}
+
 /// Creates the directory (0700) and the empty file (0600) before SQLite sees the path, so the
 /// store is never readable by others, not even for an instant.
 fn prepare_file(path: &Path) -> Result<()> {
@@ -289,6 +336,7 @@ fn prepare_file(path: &Path) -> Result<()> {
             )));
         }
     }
+    repair_sidecar_permissions(path);
     match OpenOptions::new()
         .write(true)
         .create_new(true)

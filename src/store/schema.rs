@@ -69,19 +69,8 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
-}
-
-pub(crate) fn application_id(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.pragma_query_value(None, "application_id", |row| row.get(0))
-}
-
-pub(crate) fn has_tables(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
-        row.get::<_, i64>(0)
-    })
-    .map(|n| n > 0)
 }
 
 /// Brings the schema up to [`LATEST_VERSION`] in one transaction. Returns the version found

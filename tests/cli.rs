@@ -1,0 +1,1559 @@
+//! End-to-end tests of the `hivekeys` command line: the real binary, run as a child process
+//! against a real SQLite file in a temporary directory. They pin down PRODUCT.md's "Command
+//! line" contract, which scripts rely on to the letter: what goes to stdout, what goes to
+//! stderr, the exit status, and that a failed command changes nothing.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+const LIST_FIELDS: [&str; 9] = [
+    "id",
+    "name",
+    "environment",
+    "status",
+    "is_default",
+    "masked_key",
+    "created_at",
+    "last_used_at",
+    "use_count",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Running the binary
+// ---------------------------------------------------------------------------------------------
+
+/// What one run of the binary produced.
+#[derive(Debug)]
+struct Run {
+    /// The arguments, for failure messages.
+    what: String,
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    fn success(self) -> Run {
+        assert_eq!(self.code, 0, "{} failed: {self:#?}", self.what);
+        self
+    }
+
+    #[track_caller]
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
+    }
+
+    /// The single line stdout holds (and asserts it holds exactly one).
+    #[track_caller]
+    fn only_line(&self) -> &str {
+        assert!(
+            self.stdout.ends_with('\n'),
+            "stdout must end in a newline: {self:#?}"
+        );
+        let lines: Vec<&str> = self.stdout.lines().collect();
+        assert_eq!(lines.len(), 1, "stdout must be exactly one line: {self:#?}");
+        lines[0]
+    }
+
+    /// A failed command: non-zero exit, nothing on stdout, one non-empty line on stderr.
+    #[track_caller]
+    fn one_line_error(&self, code: i32) -> &Run {
+        assert_eq!(self.code, code, "exit status: {self:#?}");
+        assert_eq!(
+            self.stdout, "",
+            "a failed command prints nothing on stdout: {self:#?}"
+        );
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "stderr must be exactly one line: {self:#?}");
+        assert!(
+            !lines[0].trim().is_empty(),
+            "stderr line is empty: {self:#?}"
+        );
+        assert!(
+            self.stderr.ends_with('\n'),
+            "stderr must end in a newline: {self:#?}"
+        );
+        self
+    }
+
+    /// A usage error reported by clap: exit 2 and a message naming the bad value (clap adds
+    /// its own "For more information" lines).
+    #[track_caller]
+    fn clap_error(&self, bad_value: &str) {
+        assert_eq!(self.code, 2, "exit status: {self:#?}");
+        assert_eq!(self.stdout, "", "{self:#?}");
+        assert!(
+            self.stderr.contains(bad_value),
+            "stderr must name {bad_value:?}: {self:#?}"
+        );
+    }
+}
+
+/// The binary with a clean environment: no inherited `HIVEKEYS_*` variable, and a data
+/// directory that cannot be the real user's, so a test that forgot `--db` cannot touch it.
+fn base_command(home: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("HIVEKEYS_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("XDG_DATA_HOME", home.join("xdg-data"))
+        .env("HOME", home.join("home"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Runs `cmd`, feeding `input` on stdin from a thread (so a large input cannot deadlock on a
+/// full pipe; the child may stop reading early, so the writer's EPIPE is ignored).
+fn run(mut cmd: Command, input: Option<Vec<u8>>) -> Run {
+    let what = format!(
+        "hivekeys {}",
+        cmd.get_args()
+            .map(|a| format!("{:?}", a.to_string_lossy()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    if input.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
+    let mut child = cmd.spawn().expect("cannot start hivekeys");
+    let writer = input.map(|bytes| {
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&bytes);
+        })
+    });
+    let output = child.wait_with_output().expect("cannot wait for hivekeys");
+    if let Some(writer) = writer {
+        writer.join().expect("stdin writer thread");
+    }
+    let stdout = String::from_utf8(output.stdout).expect("stdout is not UTF-8");
+    let stderr = String::from_utf8(output.stderr).expect("stderr is not UTF-8");
+    let code = output.status.code().unwrap_or_else(|| {
+        panic!(
+            "{what} was killed by a signal ({:?}); stderr: {stderr}",
+            output.status
+        )
+    });
+    let run = Run {
+        what,
+        code,
+        stdout,
+        stderr,
+    };
+    assert!(
+        !run.stdout.contains("panicked") && !run.stderr.contains("panicked"),
+        "hivekeys panicked: {run:#?}"
+    );
+    run
+}
+
+/// One store in its own temporary directory.
+struct Fixture {
+    dir: TempDir,
+    db: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("store").join("hivekeys.db");
+        Fixture { dir, db }
+    }
+
+    /// The binary with `--db` pointing at this store, then `args`.
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = base_command(self.dir.path());
+        cmd.arg("--db").arg(&self.db).args(args);
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        run(self.cmd(args), None)
+    }
+
+    fn run_ok(&self, args: &[&str]) -> Run {
+        self.run(args).success()
+    }
+
+    fn verify(&self, input: impl Into<Vec<u8>>) -> Run {
+        run(self.cmd(&["verify"]), Some(input.into()))
+    }
+
+    /// Creates a key and returns the full key, checking the `create` contract on the way.
+    fn create(&self, name: &str, env: &str) -> String {
+        self.create_with(&["create", "--name", name, "--env", env])
+    }
+
+    fn create_with(&self, args: &[&str]) -> String {
+        let run = self.run_ok(args);
+        let key = run.only_line().to_owned();
+        assert!(is_full_key(&key), "not a full key: {run:#?}");
+        assert!(
+            !run.stderr.trim().is_empty(),
+            "create says what it did on stderr: {run:#?}"
+        );
+        assert!(
+            !run.stderr.contains(&key),
+            "the key must not reach stderr: {run:#?}"
+        );
+        key
+    }
+
+    /// `list --json` (plus `extra`) as parsed objects.
+    fn list(&self, extra: &[&str]) -> Vec<Value> {
+        let mut args = vec!["list", "--json"];
+        args.extend_from_slice(extra);
+        let run = self.run_ok(&args);
+        run.only_line();
+        match run.json() {
+            Value::Array(items) => items,
+            other => panic!("list --json must print an array: {other}"),
+        }
+    }
+
+    /// `list --json` verbatim, to compare the store before and after a failed command.
+    fn snapshot(&self) -> String {
+        self.run_ok(&["list", "--json"]).stdout
+    }
+
+    fn show(&self, key: &str) -> Value {
+        self.run_ok(&["show", key, "--json"]).json()
+    }
+
+    /// The key object `list --json` has for `id`.
+    fn listed(&self, id: &str) -> Value {
+        self.list(&[])
+            .into_iter()
+            .find(|k| k["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not listed"))
+    }
+
+    /// The public id of the key whose full key is `key`, found by verifying it.
+    fn id_of(&self, key: &str) -> String {
+        let run = self.verify(key).success();
+        run.json()["id"].as_str().expect("id").to_owned()
+    }
+
+    fn db_bytes(&self) -> Vec<u8> {
+        fs::read(&self.db).expect("read the store")
+    }
+
+    fn store_dir(&self) -> &Path {
+        self.db.parent().expect("parent")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers about keys and times
+// ---------------------------------------------------------------------------------------------
+
+/// `^fhk_(prod|stg|dev)_[0-9A-Za-z]{38}$`
+fn is_full_key(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("fhk_") else {
+        return false;
+    };
+    ["prod_", "stg_", "dev_"].iter().any(|code| {
+        rest.strip_prefix(code)
+            .is_some_and(|body| body.len() == 38 && body.bytes().all(|b| b.is_ascii_alphanumeric()))
+    })
+}
+
+/// Whether `text` contains anything matching `fhk_(prod|stg|dev)_[0-9A-Za-z]{38}`.
+fn contains_full_key(text: &str) -> bool {
+    text.match_indices("fhk_").any(|(at, _)| {
+        let rest = &text[at + 4..];
+        ["prod_", "stg_", "dev_"].iter().any(|code| {
+            rest.strip_prefix(code).is_some_and(|body| {
+                body.len() >= 38 && body.as_bytes()[..38].iter().all(u8::is_ascii_alphanumeric)
+            })
+        })
+    })
+}
+
+/// PRODUCT.md's checksum: CRC32 (IEEE) of everything before it, six base62 digits, most
+/// significant first, zero-padded.
+fn checksum(signed: &str) -> String {
+    let mut value = crc32fast::hash(signed.as_bytes());
+    let mut digits = [b'0'; 6];
+    for digit in digits.iter_mut().rev() {
+        *digit = BASE62[(value % 62) as usize];
+        value /= 62;
+    }
+    String::from_utf8(digits.to_vec()).expect("ascii")
+}
+
+/// `key` with the character at byte `at` replaced by another base62 character.
+fn with_char_changed(key: &str, at: usize) -> String {
+    let old = key.as_bytes()[at];
+    let new = if old == b'A' { b'B' } else { b'A' };
+    let mut bytes = key.as_bytes().to_vec();
+    bytes[at] = new;
+    String::from_utf8(bytes).expect("ascii")
+}
+
+/// A well-formed key (right checksum) that was never issued: one secret character of `key`
+/// changed and the checksum recomputed.
+fn forged(key: &str) -> String {
+    let changed = with_char_changed(key, key.len() - 10);
+    let signed = &changed[..changed.len() - 6];
+    format!("{signed}{}", checksum(signed))
+}
+
+/// The masked form PRODUCT.md specifies: prefix, first 4 secret characters, `…`, last 4.
+fn expected_mask(key: &str) -> String {
+    let body_start = key[4..].find('_').expect("env separator") + 5;
+    format!("{}…{}", &key[..body_start + 4], &key[key.len() - 4..])
+}
+
+#[track_caller]
+fn assert_rfc3339_utc(value: &Value) {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a time string: {value}"));
+    assert!(text.ends_with('Z'), "not UTC with Z: {text}");
+    chrono::DateTime::parse_from_rfc3339(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+}
+
+fn today() -> String {
+    chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn field_names(object: &Value) -> Vec<String> {
+    let mut names: Vec<String> = object
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {object}"))
+        .keys()
+        .cloned()
+        .collect();
+    names.sort();
+    names
+}
+
+fn sorted(names: &[&str]) -> Vec<String> {
+    let mut names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    names.sort();
+    names
+}
+
+fn verdict_invalid(code: &str) -> Value {
+    json!({"valid": false, "code": code})
+}
+
+#[track_caller]
+fn assert_invalid(run: &Run, code: &str) {
+    assert_eq!(run.code, 1, "an invalid key exits 1: {run:#?}");
+    run.only_line();
+    assert_eq!(run.json(), verdict_invalid(code), "{run:#?}");
+    assert!(!contains_full_key(&run.stdout), "{run:#?}");
+}
+
+fn ids(keys: &[Value]) -> Vec<&str> {
+    keys.iter().map(|k| k["id"].as_str().expect("id")).collect()
+}
+
+/// Whether this process is subject to permission bits (false for root, as in CI).
+fn permission_bits_enforced(dir: &Path) -> bool {
+    let probe = dir.join("permission-probe");
+    fs::write(&probe, b"probe").expect("write probe");
+    fs::set_permissions(&probe, fs::Permissions::from_mode(0o400)).expect("chmod probe");
+    let enforced = fs::OpenOptions::new().write(true).open(&probe).is_err();
+    fs::remove_file(&probe).expect("remove probe");
+    enforced
+}
+
+fn dir_listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+// ---------------------------------------------------------------------------------------------
+// create
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn create_prints_the_full_key_alone_on_stdout() {
+    let f = Fixture::new();
+    for (env, code) in [
+        ("prod", "prod"),
+        ("stg", "stg"),
+        ("dev", "dev"),
+        ("production", "prod"),
+        ("staging", "stg"),
+        ("development", "dev"),
+    ] {
+        let key = f.create("Billing worker", env);
+        assert!(key.starts_with(&format!("fhk_{code}_")), "{env}: {key}");
+        // The checksum is the documented CRC32 in base62.
+        let (signed, sum) = key.split_at(key.len() - 6);
+        assert_eq!(sum, checksum(signed), "checksum of {key}");
+    }
+    // Every key is different.
+    let keys: Vec<String> = (0..3).map(|_| f.create("Same name", "dev")).collect();
+    assert_ne!(keys[0], keys[1]);
+    assert_ne!(keys[1], keys[2]);
+    assert_eq!(f.list(&[]).len(), 9);
+}
+
+#[test]
+fn create_default_key_is_production_unless_told_and_only_one_is_active() {
+    let f = Fixture::new();
+    let key = f.create_with(&["create", "--default"]);
+    assert!(key.starts_with("fhk_prod_"), "{key}");
+    let keys = f.list(&[]);
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["is_default"], true);
+    assert_eq!(keys[0]["environment"], "production");
+    assert_eq!(keys[0]["status"], "active");
+
+    // A second active default is refused, and nothing changes.
+    let before = f.snapshot();
+    f.run(&["create", "--default"]).one_line_error(1);
+    f.run(&["create", "--default", "--env", "dev"])
+        .one_line_error(1);
+    assert_eq!(f.snapshot(), before);
+
+    // Once the default is revoked, a new one may be created.
+    let id = keys[0]["id"].as_str().expect("id");
+    f.run_ok(&["revoke", id, "--yes"]);
+    let again = f.create_with(&["create", "--default", "--env", "dev"]);
+    assert!(again.starts_with("fhk_dev_"), "{again}");
+    let defaults: Vec<Value> = f
+        .list(&[])
+        .into_iter()
+        .filter(|k| k["is_default"] == true && k["status"] == "active")
+        .collect();
+    assert_eq!(defaults.len(), 1);
+    assert_eq!(defaults[0]["environment"], "development");
+
+    // `--env stg` is honoured in a fresh store too.
+    let other = Fixture::new();
+    let stg = other.create_with(&["create", "--default", "--env", "stg"]);
+    assert!(stg.starts_with("fhk_stg_"), "{stg}");
+    assert_eq!(other.list(&[])[0]["environment"], "staging");
+    assert_eq!(other.list(&[])[0]["is_default"], true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// list
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn list_json_has_the_documented_shape() {
+    let f = Fixture::new();
+    let created = [
+        (f.create("Checkout service", "prod"), "production"),
+        (f.create("Search worker", "stg"), "staging"),
+        (f.create("Local tests", "dev"), "development"),
+    ];
+    let run = f.run_ok(&["list", "--json"]);
+    run.only_line();
+    let keys = f.list(&[]);
+    assert_eq!(keys.len(), 3);
+    for key in &keys {
+        assert_eq!(field_names(key), sorted(&LIST_FIELDS), "{key}");
+        assert!(key["id"].as_str().is_some_and(|id| !id.is_empty()), "{key}");
+        assert_eq!(key["status"], "active");
+        assert_eq!(key["is_default"], false);
+        assert_eq!(key["last_used_at"], Value::Null);
+        assert_eq!(key["use_count"], 0);
+        assert_rfc3339_utc(&key["created_at"]);
+        assert!(!contains_full_key(&key.to_string()));
+    }
+    for (full, environment) in &created {
+        let key = keys
+            .iter()
+            .find(|k| k["masked_key"] == expected_mask(full).as_str())
+            .unwrap_or_else(|| panic!("no key masked as {}: {keys:?}", expected_mask(full)));
+        assert_eq!(key["environment"], *environment);
+        // The public id is never derived from the secret.
+        let id = key["id"].as_str().expect("id");
+        assert!(
+            !full.contains(id.trim_start_matches("key_")),
+            "{id} vs {full}"
+        );
+    }
+    for (full, _) in &created {
+        assert!(!run.stdout.contains(full.as_str()));
+    }
+}
+
+#[test]
+fn list_filters_by_environment_status_and_search() {
+    let f = Fixture::new();
+    let checkout = f.create("Checkout Service", "prod");
+    f.create("Billing", "prod");
+    f.create("Search worker", "stg");
+    let local = f.create("Local tests", "dev");
+    let checkout_id = f.id_of(&checkout);
+    let local_id = f.id_of(&local);
+    f.run_ok(&["revoke", &local_id, "--yes"]);
+
+    let prod = f.run_ok(&["list", "--json", "--env", "prod"]).stdout;
+    assert_eq!(
+        prod,
+        f.run_ok(&["list", "--json", "--env", "production"]).stdout
+    );
+    let prod: Vec<Value> = serde_json::from_str(&prod).expect("json");
+    assert_eq!(prod.len(), 2);
+    assert!(prod.iter().all(|k| k["environment"] == "production"));
+    assert_eq!(
+        f.run_ok(&["list", "--json", "--env", "stg"]).stdout,
+        f.run_ok(&["list", "--json", "--env", "staging"]).stdout
+    );
+    let dev = f.list(&["--env", "development"]);
+    assert_eq!(ids(&dev), [local_id.as_str()]);
+    assert_eq!(
+        f.run_ok(&["list", "--json", "--env", "dev"]).stdout,
+        f.run_ok(&["list", "--json", "--env", "development"]).stdout
+    );
+
+    let revoked = f.list(&["--status", "revoked"]);
+    assert_eq!(ids(&revoked), [local_id.as_str()]);
+    assert_eq!(revoked[0]["status"], "revoked");
+    let active = f.list(&["--status", "active"]);
+    assert_eq!(active.len(), 3);
+    assert!(active.iter().all(|k| k["status"] == "active"));
+    assert!(f.list(&["--status", "expired"]).is_empty());
+    assert!(f.list(&["--env", "dev", "--status", "active"]).is_empty());
+
+    // Search: case-insensitive substring of the name…
+    assert_eq!(
+        ids(&f.list(&["--search", "cHeCkOuT sErV"])),
+        [checkout_id.as_str()]
+    );
+    assert_eq!(
+        ids(&f.list(&["--search", "checkout"])),
+        [checkout_id.as_str()]
+    );
+    // …of the masked key…
+    let masked = expected_mask(&checkout);
+    let middle = &masked[4..masked.find('…').expect("ellipsis")]; // e.g. "prod_7Gq1"
+    assert!(ids(&f.list(&["--search", middle])).contains(&checkout_id.as_str()));
+    assert!(ids(&f.list(&["--search", &middle.to_uppercase()])).contains(&checkout_id.as_str()));
+    assert!(ids(&f.list(&["--search", &masked])).contains(&checkout_id.as_str()));
+    // …and of the id.
+    assert_eq!(
+        ids(&f.list(&["--search", &checkout_id])),
+        [checkout_id.as_str()]
+    );
+    assert_eq!(
+        ids(&f.list(&["--search", &checkout_id.to_uppercase()])),
+        [checkout_id.as_str()]
+    );
+    // Never the secret itself.
+    let secret_part = &checkout[12..24];
+    assert!(
+        !ids(&f.list(&["--search", secret_part])).contains(&checkout_id.as_str()),
+        "search must not match the hidden part of the key"
+    );
+    assert!(f.list(&["--search", "no such key anywhere"]).is_empty());
+    assert_eq!(
+        f.run_ok(&["list", "--json", "--search", "zzz-nothing"])
+            .stdout,
+        "[]\n"
+    );
+}
+
+#[test]
+fn human_list_shows_names_and_counts() {
+    let f = Fixture::new();
+    f.create("Checkout service", "prod");
+    f.create("Search worker", "stg");
+    f.create("Local tests", "dev");
+    let all = f.run_ok(&["list"]);
+    for name in ["Checkout service", "Search worker", "Local tests"] {
+        assert!(all.stdout.contains(name), "{all:#?}");
+    }
+    assert!(all.stdout.contains("3 of 3 keys"), "{all:#?}");
+    assert!(!contains_full_key(&all.stdout));
+
+    let some = f.run_ok(&["list", "--env", "stg"]);
+    assert!(some.stdout.contains("Search worker"), "{some:#?}");
+    assert!(!some.stdout.contains("Checkout service"), "{some:#?}");
+    assert!(some.stdout.contains("1 of 3 keys"), "{some:#?}");
+}
+
+#[test]
+fn list_into_a_closed_pipe_is_quiet() {
+    // `hivekeys list | head`: the reader going away is not an error worth a word
+    // (src/cli/mod.rs maps BrokenPipe to a silent exit 0).
+    let f = Fixture::new();
+    f.run_ok(&["demo", "--keys", "600", "--seed", "7"]);
+    for args in [&["list"][..], &["list", "--json"][..]] {
+        let mut cmd = f.cmd(args);
+        let mut child = cmd.spawn().expect("spawn");
+        // Close the read end at once: the output (well over a pipe buffer) cannot be written.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: stderr {stderr:?}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn verify_accepts_a_valid_key_and_records_its_use() {
+    let f = Fixture::new();
+    let key = f.create("Gateway", "stg");
+    let id = f.list(&[])[0]["id"].as_str().expect("id").to_owned();
+
+    let run = f.verify(format!("{key}\n")).success();
+    run.only_line();
+    assert_eq!(
+        run.json(),
+        json!({
+            "valid": true,
+            "id": id,
+            "name": "Gateway",
+            "environment": "staging",
+            "workspace": "default",
+        })
+    );
+    assert!(!run.stdout.contains(&key) && !run.stderr.contains(&key));
+    assert!(!contains_full_key(&run.stdout) && !contains_full_key(&run.stderr));
+
+    let listed = f.listed(&id);
+    assert_rfc3339_utc(&listed["last_used_at"]);
+    assert_eq!(listed["use_count"], 1);
+    let shown = f.show(&id);
+    let days = shown["daily_uses"].as_array().expect("daily_uses");
+    assert_eq!(days.len(), 30);
+    let last = days.last().expect("today");
+    assert_eq!(last["date"], today().as_str());
+    assert_eq!(last["count"], 1);
+    assert_eq!(
+        days.iter()
+            .map(|d| d["count"].as_u64().expect("count"))
+            .sum::<u64>(),
+        1
+    );
+
+    // Without a trailing newline too; every use counts.
+    let run = f.verify(key.clone()).success();
+    assert_eq!(run.json()["id"], id.as_str());
+    assert_eq!(f.listed(&id)["use_count"], 2);
+    assert_eq!(f.show(&id)["daily_uses"][29]["count"], 2);
+}
+
+#[test]
+fn verify_rejects_malformed_input() {
+    let f = Fixture::new();
+    let key = f.create("Gateway", "prod");
+    let id = f.list(&[])[0]["id"].as_str().expect("id").to_owned();
+    let before = f.snapshot();
+
+    let mut inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("garbage", b"hello world\n".to_vec()),
+        ("empty stdin", Vec::new()),
+        ("just a newline", b"\n".to_vec()),
+        ("leading space", format!(" {key}").into_bytes()),
+        ("trailing space", format!("{key} ").into_bytes()),
+        ("two trailing newlines", format!("{key}\n\n").into_bytes()),
+        ("two keys", format!("{key}\n{key}\n").into_bytes()),
+        (
+            "checksum char changed",
+            with_char_changed(&key, key.len() - 1).into_bytes(),
+        ),
+        (
+            "secret char changed",
+            with_char_changed(&key, 12).into_bytes(),
+        ),
+        ("truncated", key.as_bytes()[..key.len() - 1].to_vec()),
+        (
+            "wrong environment code",
+            key.replacen("fhk_prod_", "fhk_dev_", 1).into_bytes(),
+        ),
+        ("invalid UTF-8", b"\xff\xfe\xfd".to_vec()),
+        (
+            "invalid UTF-8 after a key",
+            [key.as_bytes(), b"\xff"].concat(),
+        ),
+        ("NUL after a key", [key.as_bytes(), b"\0"].concat()),
+        ("lower-cased", key.to_lowercase().into_bytes()),
+    ];
+    inputs.push(("1025 bytes", vec![b'a'; 1025]));
+    for (what, input) in inputs {
+        let run = f.verify(input);
+        assert_invalid(&run, "MALFORMED");
+        assert!(!run.stdout.contains(&key), "{what}: {run:#?}");
+    }
+    // Nothing was recorded.
+    assert_eq!(f.snapshot(), before);
+    assert_eq!(f.listed(&id)["use_count"], 0);
+
+    // A malformed key is rejected without touching the store: not even creating it.
+    let untouched = Fixture::new();
+    assert_invalid(&untouched.verify("fhk_prod_nope\n"), "MALFORMED");
+    assert!(
+        !untouched.db.exists(),
+        "verify created the store for a malformed key"
+    );
+}
+
+#[test]
+fn verify_rejects_ten_megabytes_quickly() {
+    let f = Fixture::new();
+    let key = f.create("Gateway", "prod");
+    let mut input = key.into_bytes();
+    input.resize(10 * 1024 * 1024, b'A');
+    let started = Instant::now();
+    let run = f.verify(input);
+    let took = started.elapsed();
+    assert_invalid(&run, "MALFORMED");
+    assert!(took < Duration::from_secs(5), "10 MB took {took:?}");
+}
+
+#[test]
+fn verify_reports_not_found_revoked_and_expired() {
+    let f = Fixture::new();
+    let key = f.create("Gateway", "prod");
+    let id = f.id_of(&key);
+
+    // A well-formed key issued by another store.
+    let elsewhere = Fixture::new();
+    let foreign = elsewhere.create("Gateway", "prod");
+    assert_invalid(&f.verify(format!("{foreign}\n")), "NOT_FOUND");
+    // A well-formed key (right checksum) never issued at all.
+    let forged = forged(&key);
+    assert!(is_full_key(&forged));
+    assert_ne!(forged, key);
+    assert_invalid(&f.verify(format!("{forged}\n")), "NOT_FOUND");
+
+    // Rotation without grace: the old secret is expired at once.
+    let rotated = f.run_ok(&["rotate", &id, "--yes"]).only_line().to_owned();
+    assert_invalid(&f.verify(format!("{key}\n")), "EXPIRED");
+    assert_eq!(
+        f.verify(format!("{rotated}\n")).success().json()["id"],
+        id.as_str()
+    );
+
+    // Revocation stops every secret of the key.
+    f.run_ok(&["revoke", &id, "--yes"]);
+    assert_invalid(&f.verify(format!("{rotated}\n")), "REVOKED");
+    let old = f.verify(format!("{key}\n"));
+    assert_eq!(old.code, 1);
+    assert_eq!(old.json()["valid"], false);
+
+    // Failed verifications are not counted as uses: only `id_of` and the rotated key's check.
+    assert_eq!(f.listed(&id)["use_count"], 2);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// Any one-character change or truncation of a real key is caught by the checksum.
+    #[test]
+    fn verify_catches_any_single_character_change(
+        at in 0usize..46,
+        replacement in proptest::sample::select(BASE62.to_vec()),
+        cut in 0usize..46,
+    ) {
+        let f = Fixture::new();
+        let key = f.create("Gateway", "prod");
+        let at = at % key.len();
+        prop_assume!(key.as_bytes()[at] != replacement);
+        let mut changed = key.clone().into_bytes();
+        changed[at] = replacement;
+        let changed = String::from_utf8(changed).expect("ascii");
+        let run = f.verify(changed);
+        prop_assert_eq!(run.code, 1);
+        prop_assert_eq!(run.json(), verdict_invalid("MALFORMED"));
+        let run = f.verify(&key.as_bytes()[..cut % key.len()]);
+        prop_assert_eq!(run.json(), verdict_invalid("MALFORMED"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rotate and revoke
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn rotate_gives_the_same_key_a_new_secret() {
+    let f = Fixture::new();
+    let old = f.create("Payments backend", "stg");
+    let id = f.id_of(&old);
+    let before = f.show(&id);
+    assert_eq!(before["rotated_at"], Value::Null);
+
+    let run = f.run_ok(&["rotate", &id, "--yes"]);
+    let new = run.only_line().to_owned();
+    assert!(is_full_key(&new) && new.starts_with("fhk_stg_"), "{new}");
+    assert_ne!(new, old);
+    assert!(
+        !run.stderr.contains(&new) && !run.stderr.contains(&old),
+        "{run:#?}"
+    );
+
+    let after = f.show(&id);
+    assert_eq!(after["id"], before["id"]);
+    assert_eq!(after["name"], "Payments backend");
+    assert_eq!(after["environment"], "staging");
+    assert_eq!(after["status"], "active");
+    assert_eq!(after["masked_key"], expected_mask(&new).as_str());
+    assert_ne!(after["masked_key"], before["masked_key"]);
+    assert_rfc3339_utc(&after["rotated_at"]);
+    assert_eq!(f.list(&[]).len(), 1, "rotation must not add a key");
+
+    assert_invalid(&f.verify(format!("{old}\n")), "EXPIRED");
+    let valid = f.verify(format!("{new}\n")).success().json();
+    assert_eq!(valid["id"], id.as_str());
+    assert_eq!(valid["name"], "Payments backend");
+    assert_eq!(valid["environment"], "staging");
+
+    // By name as well as by id.
+    let newer = f
+        .run_ok(&["rotate", "Payments backend", "--yes"])
+        .only_line()
+        .to_owned();
+    assert_invalid(&f.verify(new.clone()), "EXPIRED");
+    assert_eq!(f.verify(newer).success().json()["id"], id.as_str());
+}
+
+#[test]
+fn rotate_with_grace_keeps_the_old_secret_working() {
+    let f = Fixture::new();
+    let old = f.create("Mobile app", "prod");
+    let id = f.id_of(&old);
+    let new = f
+        .run_ok(&["rotate", &id, "--grace", "1h", "--yes"])
+        .only_line()
+        .to_owned();
+    assert_eq!(
+        f.verify(format!("{old}\n")).success().json()["id"],
+        id.as_str()
+    );
+    assert_eq!(
+        f.verify(format!("{new}\n")).success().json()["id"],
+        id.as_str()
+    );
+
+    for grace in ["24h", "7d"] {
+        let before = f.create(&format!("Grace {grace}"), "dev");
+        let after = f
+            .run_ok(&[
+                "rotate",
+                &format!("Grace {grace}"),
+                "--grace",
+                grace,
+                "--yes",
+            ])
+            .only_line()
+            .to_owned();
+        f.verify(before).success();
+        f.verify(after).success();
+    }
+
+    // Only the documented periods.
+    let snapshot = f.snapshot();
+    for bad in ["5m", "2h", "forever", ""] {
+        let run = f.run(&["rotate", &id, "--grace", bad, "--yes"]);
+        assert_eq!(run.code, 2, "--grace {bad:?}: {run:#?}");
+        assert_eq!(run.stdout, "");
+        assert!(run.stderr.contains(bad), "{run:#?}");
+    }
+    assert_eq!(f.snapshot(), snapshot);
+}
+
+#[test]
+fn rotate_and_revoke_refuse_without_yes_when_stdin_is_not_a_terminal() {
+    let f = Fixture::new();
+    let key = f.create("Careful", "prod");
+    let id = f.id_of(&key);
+    let before = f.snapshot();
+    let db_before = f.db_bytes();
+    for args in [
+        &["rotate", id.as_str()][..],
+        &["rotate", id.as_str(), "--grace", "1h"][..],
+        &["revoke", id.as_str()][..],
+    ] {
+        let run = f.run(args); // stdin is /dev/null
+        run.one_line_error(2);
+        assert!(run.stderr.contains("--yes"), "{run:#?}");
+    }
+    // Also with something piped in that looks like a "yes".
+    let run = run(f.cmd(&["revoke", &id]), Some(b"y\n".to_vec()));
+    run.one_line_error(2);
+    assert!(run.stderr.contains("--yes"), "{run:#?}");
+
+    assert_eq!(f.snapshot(), before);
+    assert_eq!(f.db_bytes(), db_before);
+    f.verify(key).success();
+}
+
+#[test]
+fn revoke_is_final() {
+    let f = Fixture::new();
+    let key = f.create("Old integration", "dev");
+    let id = f.id_of(&key);
+    let run = f.run_ok(&["revoke", &id, "--yes"]);
+    assert!(!contains_full_key(&run.stdout) && !contains_full_key(&run.stderr));
+    let listed = f.listed(&id);
+    assert_eq!(listed["status"], "revoked");
+    assert_invalid(&f.verify(key), "REVOKED");
+
+    let before = f.snapshot();
+    f.run(&["revoke", &id, "--yes"]).one_line_error(1);
+    f.run(&["rotate", &id, "--yes"]).one_line_error(1);
+    f.run(&["rotate", &id, "--grace", "7d", "--yes"])
+        .one_line_error(1);
+    assert_eq!(f.snapshot(), before);
+    assert_eq!(f.show(&id)["status"], "revoked");
+}
+
+#[test]
+fn keys_are_named_by_id_or_by_a_unique_name() {
+    let f = Fixture::new();
+    let unique = f.create("Unique name", "prod");
+    let unique_id = f.id_of(&unique);
+    let twin_a = f.create("Twin", "prod");
+    let twin_b = f.create("Twin", "stg");
+    let (a, b) = (f.id_of(&twin_a), f.id_of(&twin_b));
+
+    assert_eq!(f.show("Unique name")["id"], unique_id.as_str());
+    assert_eq!(f.show(&unique_id)["name"], "Unique name");
+    assert_eq!(f.show(&a)["environment"], "production");
+    assert_eq!(f.show(&b)["environment"], "staging");
+
+    let before = f.snapshot();
+    for args in [
+        &["show", "Twin"][..],
+        &["show", "Twin", "--json"][..],
+        &["rotate", "Twin", "--yes"][..],
+        &["revoke", "Twin", "--yes"][..],
+    ] {
+        let run = f.run(args);
+        run.one_line_error(1);
+        assert!(
+            run.stderr.contains(&a) && run.stderr.contains(&b),
+            "both ids: {run:#?}"
+        );
+    }
+    for unknown in ["key_00000000", "No such key", "twin", "Twin ", "unique"] {
+        f.run(&["show", unknown]).one_line_error(1);
+        f.run(&["revoke", unknown, "--yes"]).one_line_error(1);
+        f.run(&["rotate", unknown, "--yes"]).one_line_error(1);
+    }
+    assert_eq!(f.snapshot(), before);
+
+    // Once one twin is gone by id, the other is still ambiguous by name (revoked keys stay).
+    f.run_ok(&["revoke", &a, "--yes"]);
+    f.run(&["show", "Twin"]).one_line_error(1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// show
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn show_has_details_audit_trail_and_daily_use() {
+    let f = Fixture::new();
+    let key = f.create("Reporting cron", "dev");
+    let id = f.id_of(&key);
+    f.run_ok(&["rotate", &id, "--yes"]);
+    f.run_ok(&["revoke", &id, "--yes"]);
+
+    let run = f.run_ok(&["show", &id, "--json"]);
+    run.only_line();
+    assert!(!contains_full_key(&run.stdout));
+    let shown = run.json();
+    let names = field_names(&shown);
+    for field in LIST_FIELDS
+        .iter()
+        .chain(&["rotated_at", "revoked_at", "events", "daily_uses"])
+    {
+        assert!(
+            names.contains(&field.to_string()),
+            "show --json lacks {field}: {shown}"
+        );
+    }
+    assert_eq!(shown["id"], id.as_str());
+    assert_eq!(shown["name"], "Reporting cron");
+    assert_eq!(shown["environment"], "development");
+    assert_eq!(shown["status"], "revoked");
+    assert_eq!(shown["use_count"], 1);
+    assert_rfc3339_utc(&shown["created_at"]);
+    assert_rfc3339_utc(&shown["rotated_at"]);
+    assert_rfc3339_utc(&shown["revoked_at"]);
+    assert_rfc3339_utc(&shown["last_used_at"]);
+
+    let events = shown["events"].as_array().expect("events");
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(actions, ["created", "rotated", "revoked"]);
+    for event in events {
+        assert_rfc3339_utc(&event["at"]);
+        assert!(
+            event["actor"].as_str().is_some_and(|a| !a.is_empty()),
+            "{event}"
+        );
+    }
+    let actor = events[0]["actor"].as_str().expect("actor").to_owned();
+
+    let days = shown["daily_uses"].as_array().expect("daily_uses");
+    assert_eq!(days.len(), 30);
+    let dates: Vec<chrono::NaiveDate> = days
+        .iter()
+        .map(|d| {
+            assert!(d["count"].is_u64(), "{d}");
+            chrono::NaiveDate::parse_from_str(d["date"].as_str().expect("date"), "%Y-%m-%d")
+                .expect("YYYY-MM-DD")
+        })
+        .collect();
+    for pair in dates.windows(2) {
+        assert_eq!(pair[1] - pair[0], chrono::TimeDelta::days(1), "{dates:?}");
+    }
+    assert_eq!(dates[29].to_string(), today());
+
+    // A fresh key: nothing rotated or revoked yet.
+    let fresh = f.create("Fresh", "prod");
+    let fresh = f.show(&f.id_of(&fresh));
+    assert_eq!(fresh["rotated_at"], Value::Null);
+    assert_eq!(fresh["revoked_at"], Value::Null);
+    assert_eq!(fresh["events"].as_array().expect("events").len(), 1);
+
+    // The human form shows the audit trail, in order.
+    let human = f.run_ok(&["show", &id]);
+    assert!(human.stdout.contains("Reporting cron"), "{human:#?}");
+    assert!(human.stdout.contains(&id), "{human:#?}");
+    assert!(human.stdout.contains(&actor), "{human:#?}");
+    assert!(!contains_full_key(&human.stdout));
+    // The trail's lines are the ones naming who acted; the metadata rows above them
+    // ("created", "rotated", "revoked" times) do not.
+    let trail: Vec<&str> = human
+        .stdout
+        .lines()
+        .filter(|line| line.contains(actor.as_str()))
+        .filter_map(|line| {
+            ["created", "rotated", "revoked"]
+                .into_iter()
+                .find(|action| line.contains(action))
+        })
+        .collect();
+    assert_eq!(trail, ["created", "rotated", "revoked"], "{human:#?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// demo
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn demo_fills_a_workspace_without_printing_secrets() {
+    let f = Fixture::new();
+    let run = f.run_ok(&["demo"]);
+    assert!(
+        !contains_full_key(&run.stdout) && !contains_full_key(&run.stderr),
+        "{run:#?}"
+    );
+    let keys = f.list(&[]);
+    assert_eq!(keys.len(), 41, "40 demo keys plus the default key");
+    let active_defaults = keys
+        .iter()
+        .filter(|k| k["is_default"] == true && k["status"] == "active")
+        .count();
+    assert_eq!(active_defaults, 1);
+    assert!(
+        keys.iter().any(|k| k["status"] == "revoked"),
+        "some revoked"
+    );
+    assert!(
+        keys.iter().any(|k| !k["last_used_at"].is_null()),
+        "some used"
+    );
+    for key in &keys {
+        assert_eq!(field_names(key), sorted(&LIST_FIELDS));
+        assert_rfc3339_utc(&key["created_at"]);
+        if !key["last_used_at"].is_null() {
+            assert_rfc3339_utc(&key["last_used_at"]);
+        }
+    }
+    let human = f.run_ok(&["list"]);
+    assert!(human.stdout.contains("41 of 41 keys"), "{human:#?}");
+
+    // A second fill adds keys but no second default.
+    f.run_ok(&["demo", "--keys", "10"]);
+    let keys = f.list(&[]);
+    assert_eq!(keys.len(), 51);
+    let active_defaults = keys
+        .iter()
+        .filter(|k| k["is_default"] == true && k["status"] == "active")
+        .count();
+    assert_eq!(active_defaults, 1);
+}
+
+#[test]
+fn demo_with_a_count_and_another_workspace() {
+    let f = Fixture::new();
+    let run = f.run_ok(&["demo", "--keys", "200"]);
+    assert!(
+        !contains_full_key(&run.stdout) && !contains_full_key(&run.stderr),
+        "{run:#?}"
+    );
+    let keys = f.list(&[]);
+    assert!(keys.len() > 200, "{}", keys.len());
+    assert_eq!(keys.len(), 201);
+    assert!(keys.iter().any(|k| k["status"] == "revoked"));
+    assert!(keys.iter().any(|k| !k["last_used_at"].is_null()));
+    let statuses: Vec<&str> = keys
+        .iter()
+        .map(|k| k["status"].as_str().expect("status"))
+        .collect();
+    assert!(
+        statuses
+            .iter()
+            .all(|s| ["active", "revoked", "expired"].contains(s))
+    );
+
+    let run = f.run_ok(&["--workspace", "other", "demo", "--keys", "100"]);
+    assert!(!contains_full_key(&run.stdout), "{run:#?}");
+    assert_eq!(f.list(&[]).len(), 201, "the default workspace is unchanged");
+    assert_eq!(f.list(&["--workspace", "other"]).len(), 101);
+    let other_defaults = f
+        .list(&["--workspace", "other"])
+        .into_iter()
+        .filter(|k| k["is_default"] == true && k["status"] == "active")
+        .count();
+    assert_eq!(other_defaults, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input changes nothing
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn bad_names_are_refused_with_one_line() {
+    let f = Fixture::new();
+    f.create("Existing", "prod");
+    let before = f.snapshot();
+    let too_long = "a".repeat(65);
+    let too_long_wide = "東".repeat(65);
+    for name in [
+        "",
+        "   ",
+        too_long.as_str(),
+        too_long_wide.as_str(),
+        "red \u{1b}[31malert",
+        "two\nlines",
+        "tab\there",
+        "bidi \u{202e}txt.exe",
+    ] {
+        let run = f.run(&["create", "--name", name, "--env", "dev"]);
+        assert_ne!(run.code, 0, "{name:?}: {run:#?}");
+        run.one_line_error(run.code);
+        assert!(run.code == 1 || run.code == 2, "{name:?}: {run:#?}");
+        assert!(
+            !run.stderr.contains('\u{1b}'),
+            "the escape is echoed raw: {run:#?}"
+        );
+    }
+    assert_eq!(f.snapshot(), before);
+
+    // The limits themselves are fine: 64 characters, trimmed.
+    let sixty_four = "b".repeat(64);
+    f.create(&sixty_four, "dev");
+    f.create(&format!("  {}  ", "東".repeat(64)), "dev");
+    let names: Vec<String> = f
+        .list(&[])
+        .iter()
+        .map(|k| k["name"].as_str().expect("name").to_owned())
+        .collect();
+    assert!(names.contains(&sixty_four));
+    assert!(
+        names.contains(&"東".repeat(64)),
+        "names are stored trimmed: {names:?}"
+    );
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let f = Fixture::new();
+    f.create("Existing", "prod");
+    let before = f.snapshot();
+    f.run(&["create", "--name", "x", "--env", "banana"])
+        .clap_error("banana");
+    f.run(&["create", "--default", "--env", "banana"])
+        .clap_error("banana");
+    f.run(&["list", "--env", "banana"]).clap_error("banana");
+    f.run(&["list", "--status", "nope"]).clap_error("nope");
+    f.run(&["list", "--json", "--status", "nope"])
+        .clap_error("nope");
+    f.run(&["demo", "--keys", "many"]).clap_error("many");
+    f.run(&[
+        "create",
+        "--name",
+        "x",
+        "--env",
+        "dev",
+        "--expires-in",
+        "soon",
+    ])
+    .clap_error("soon");
+    f.run(&["frobnicate"]).clap_error("frobnicate");
+    // Incomplete `create`: the tool's own usage errors, one line.
+    f.run(&["create"]).one_line_error(2);
+    f.run(&["create", "--name", "x"]).one_line_error(2);
+    assert_eq!(f.snapshot(), before);
+}
+
+#[test]
+fn db_that_is_a_directory_or_not_a_store() {
+    let f = Fixture::new();
+
+    // A directory.
+    let dir = f.dir.path().join("a-directory");
+    fs::create_dir(&dir).expect("mkdir");
+    for args in [
+        &["list"][..],
+        &["create", "--name", "x", "--env", "dev"][..],
+    ] {
+        let mut cmd = base_command(f.dir.path());
+        cmd.arg("--db").arg(&dir).args(args);
+        run(cmd, None).one_line_error(1);
+        assert!(
+            dir_listing(&dir).is_empty(),
+            "files appeared in {}",
+            dir.display()
+        );
+    }
+
+    // A text file.
+    let text_dir = f.dir.path().join("text");
+    fs::create_dir(&text_dir).expect("mkdir");
+    let text = text_dir.join("notes.txt");
+    let content = b"These are my notes, not a database.\n".repeat(200);
+    fs::write(&text, &content).expect("write");
+    for args in [
+        &["list"][..],
+        &["list", "--json"][..],
+        &["create", "--name", "x", "--env", "dev"][..],
+        &["demo", "--keys", "3"][..],
+    ] {
+        let mut cmd = base_command(f.dir.path());
+        cmd.arg("--db").arg(&text).args(args);
+        run(cmd, None).one_line_error(1);
+        assert_eq!(
+            fs::read(&text).expect("read"),
+            content,
+            "the text file was changed"
+        );
+        assert_eq!(
+            dir_listing(&text_dir),
+            ["notes.txt"],
+            "files appeared next to it"
+        );
+    }
+    // verify with a well-formed key opens the store, and must fail just as cleanly.
+    let other = Fixture::new();
+    let key = other.create("Key", "prod");
+    let mut cmd = base_command(f.dir.path());
+    cmd.arg("--db").arg(&text).arg("verify");
+    let verdict = run(cmd, Some(format!("{key}\n").into_bytes()));
+    assert_eq!(verdict.code, 1, "{verdict:#?}");
+    assert!(!verdict.stdout.contains(&key) && !verdict.stderr.contains(&key));
+    assert_eq!(fs::read(&text).expect("read"), content);
+
+    // Another program's SQLite database.
+    let foreign = f.dir.path().join("foreign.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&foreign).expect("open");
+        conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hi');")
+            .expect("create");
+    }
+    let foreign_bytes = fs::read(&foreign).expect("read");
+    for args in [
+        &["list"][..],
+        &["create", "--name", "x", "--env", "dev"][..],
+    ] {
+        let mut cmd = base_command(f.dir.path());
+        cmd.arg("--db").arg(&foreign).args(args);
+        run(cmd, None).one_line_error(1);
+        assert_eq!(fs::read(&foreign).expect("read"), foreign_bytes);
+    }
+}
+
+#[test]
+fn truncated_database_is_reported_and_left_alone() {
+    let f = Fixture::new();
+    let key = f.create("Before the damage", "prod");
+    f.run_ok(&["demo", "--keys", "300", "--seed", "3"]);
+    // The binary exits cleanly, which checkpoints the WAL; make sure nothing is left in it.
+    let wal = f.db.with_extension("db-wal");
+    if wal.exists() {
+        assert_eq!(
+            fs::metadata(&wal).expect("wal").len(),
+            0,
+            "WAL not checkpointed"
+        );
+        fs::remove_file(&wal).expect("remove wal");
+    }
+    let _ = fs::remove_file(f.db.with_extension("db-shm"));
+    let full = f.db_bytes();
+    let half = &full[..full.len() / 2];
+    fs::write(&f.db, half).expect("truncate");
+
+    for args in [
+        &["list"][..],
+        &["list", "--json"][..],
+        &["create", "--name", "x", "--env", "dev"][..],
+        &["demo", "--keys", "5"][..],
+    ] {
+        let run = f.run(args);
+        run.one_line_error(1);
+        assert_eq!(f.db_bytes(), half, "{args:?} changed the damaged file");
+    }
+    let run = f.verify(format!("{key}\n"));
+    assert_ne!(run.code, 0, "{run:#?}");
+    assert!(!run.stdout.contains(&key) && !run.stderr.contains(&key));
+    assert_eq!(f.db_bytes(), half);
+}
+
+#[test]
+fn read_only_database() {
+    let f = Fixture::new();
+    f.create("Existing", "prod");
+    let before = f.snapshot();
+    fs::set_permissions(&f.db, fs::Permissions::from_mode(0o400)).expect("chmod");
+    let bytes = f.db_bytes();
+    let run = f.run(&["create", "--name", "x", "--env", "dev"]);
+    if permission_bits_enforced(f.dir.path()) {
+        run.one_line_error(1);
+        assert_eq!(f.db_bytes(), bytes);
+        // Once the owner makes it writable again, the store works: the failed attempt must
+        // not leave anything behind (such as a read-only `-shm` file) that keeps it broken.
+        fs::set_permissions(&f.db, fs::Permissions::from_mode(0o600)).expect("chmod");
+        assert_eq!(f.snapshot(), before);
+        f.create("After chmod", "dev");
+    } else {
+        // Running as root (as CI does): permission bits do not stop writes, and making the
+        // directory unwritable is ignored by root too, so a read-only store cannot be staged
+        // here. Only what holds regardless: the command exits cleanly, without panicking
+        // (`run` checks for "panicked" and for death by a signal).
+        assert!(run.code == 0 || run.code == 1, "{run:#?}");
+    }
+}
+
+#[test]
+fn database_locked_by_another_writer() {
+    let f = Fixture::new();
+    let key = f.create("Existing", "prod");
+    let before = f.snapshot();
+    let conn = rusqlite::Connection::open(&f.db).expect("open");
+    conn.execute_batch("BEGIN IMMEDIATE").expect("lock");
+
+    let mut cmd = f.cmd(&["create", "--name", "Blocked", "--env", "dev"]);
+    cmd.env("HIVEKEYS_BUSY_TIMEOUT_MS", "200");
+    let started = Instant::now();
+    let blocked = run(cmd, None);
+    let took = started.elapsed();
+    blocked.one_line_error(1);
+    let message = blocked.stderr.to_lowercase();
+    assert!(
+        message.contains("busy") || message.contains("locked"),
+        "{blocked:#?}"
+    );
+    assert!(
+        took < Duration::from_secs(4),
+        "HIVEKEYS_BUSY_TIMEOUT_MS ignored: {took:?}"
+    );
+
+    // Verification only reads: a valid key stays valid while a writer holds the lock (its
+    // use may go unrecorded, which the binary may say on stderr, never with the key).
+    let mut cmd = f.cmd(&["verify"]);
+    cmd.env("HIVEKEYS_BUSY_TIMEOUT_MS", "200");
+    let verdict = run(cmd, Some(format!("{key}\n").into_bytes()));
+    assert_eq!(verdict.code, 0, "{verdict:#?}");
+    verdict.only_line();
+    assert_eq!(verdict.json()["valid"], true, "{verdict:#?}");
+    assert!(!verdict.stderr.contains(&key) && !contains_full_key(&verdict.stderr));
+
+    conn.execute_batch("COMMIT").expect("unlock");
+    drop(conn);
+    let after: Vec<Value> = serde_json::from_str(&f.snapshot()).expect("json");
+    let before: Vec<Value> = serde_json::from_str(&before).expect("json");
+    assert_eq!(
+        ids(&after),
+        ids(&before),
+        "the blocked create added nothing"
+    );
+}
+
+#[test]
+fn database_from_a_newer_version_is_left_alone() {
+    let f = Fixture::new();
+    let key = f.create("Existing", "prod");
+    {
+        let conn = rusqlite::Connection::open(&f.db).expect("open");
+        conn.pragma_update(None, "user_version", 999)
+            .expect("user_version");
+    }
+    let wal = f.db.with_extension("db-wal");
+    assert!(!wal.exists() || fs::metadata(&wal).expect("wal").len() == 0);
+    let bytes = f.db_bytes();
+    for args in [
+        &["list"][..],
+        &["list", "--json"][..],
+        &["create", "--name", "x", "--env", "dev"][..],
+        &["show", "Existing"][..],
+    ] {
+        let run = f.run(args);
+        run.one_line_error(1);
+        assert!(run.stderr.contains("newer"), "{run:#?}");
+        assert_eq!(f.db_bytes(), bytes, "{args:?} changed a newer store");
+    }
+    let run = f.verify(format!("{key}\n"));
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(!run.stdout.contains(&key) && !run.stderr.contains(&key));
+    assert_eq!(f.db_bytes(), bytes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unicode, permissions, environment variables
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn wide_and_emoji_names_round_trip() {
+    let f = Fixture::new();
+    let names = ["東京 support 🚀", "👨‍👩‍👧 team", "Équipe Paris", "नमस्ते API"];
+    let mut issued = Vec::new();
+    for name in names {
+        issued.push((name, f.create(name, "prod")));
+    }
+    let listed: Vec<String> = f
+        .list(&[])
+        .iter()
+        .map(|k| k["name"].as_str().expect("name").to_owned())
+        .collect();
+    for (name, key) in &issued {
+        assert!(
+            listed.contains(&name.to_string()),
+            "{name} not in {listed:?}"
+        );
+        let verdict = f.verify(format!("{key}\n")).success().json();
+        assert_eq!(verdict["name"], *name);
+        assert_eq!(f.show(name)["name"], *name);
+    }
+    assert_eq!(ids(&f.list(&["--search", "東京"])).len(), 1);
+    assert_eq!(
+        ids(&f.list(&["--search", "ÉQUIPE"])).len(),
+        1,
+        "case-insensitive beyond ASCII"
+    );
+    let human = f.run_ok(&["list"]);
+    for name in names {
+        assert!(human.stdout.contains(name), "{name}: {human:#?}");
+    }
+    let human = f.run_ok(&["show", "👨‍👩‍👧 team"]);
+    assert!(human.stdout.contains("👨‍👩‍👧 team"), "{human:#?}");
+}
+
+#[test]
+fn store_file_and_directory_are_owner_only() {
+    let f = Fixture::new();
+    let db = f.dir.path().join("new").join("nested").join("keys.db");
+    let mut cmd = base_command(f.dir.path());
+    cmd.arg("--db")
+        .arg(&db)
+        .args(["create", "--name", "x", "--env", "dev"]);
+    run(cmd, None).success();
+    let mode = |p: &Path| fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode(&db), 0o600, "store file mode");
+    assert_eq!(
+        mode(db.parent().expect("parent")),
+        0o700,
+        "store directory mode"
+    );
+    assert_eq!(
+        mode(&f.dir.path().join("new")),
+        0o700,
+        "created parent directory mode"
+    );
+
+    // The same for the fixture's own store.
+    f.create("y", "prod");
+    assert_eq!(mode(&f.db), 0o600);
+    assert_eq!(mode(f.store_dir()), 0o700);
+}
+
+#[test]
+fn store_and_workspace_from_the_environment() {
+    let f = Fixture::new();
+    let db = f.dir.path().join("from-env").join("env.db");
+    let with_env = |args: &[&str], workspace: Option<&str>| {
+        let mut cmd = base_command(f.dir.path());
+        cmd.env("HIVEKEYS_DB", &db).args(args);
+        if let Some(ws) = workspace {
+            cmd.env("HIVEKEYS_WORKSPACE", ws);
+        }
+        cmd
+    };
+    let created = run(
+        with_env(
+            &["create", "--name", "Env key", "--env", "dev"],
+            Some("team"),
+        ),
+        None,
+    )
+    .success();
+    let key = created.only_line().to_owned();
+    assert!(db.exists(), "HIVEKEYS_DB was not used");
+
+    let verdict = run(
+        with_env(&["verify"], None),
+        Some(format!("{key}\n").into_bytes()),
+    )
+    .success();
+    assert_eq!(verdict.json()["workspace"], "team");
+    assert_eq!(verdict.json()["name"], "Env key");
+
+    let in_team = run(with_env(&["list", "--json"], Some("team")), None)
+        .success()
+        .json();
+    assert_eq!(in_team.as_array().expect("array").len(), 1);
+    let in_default = run(with_env(&["list", "--json"], None), None)
+        .success()
+        .json();
+    assert_eq!(in_default, json!([]));
+    // `--workspace` on the command line wins over the variable; so does `--db`.
+    let flagged = run(
+        with_env(&["--workspace", "default", "list", "--json"], Some("team")),
+        None,
+    )
+    .success()
+    .json();
+    assert_eq!(flagged, json!([]));
+    let mut cmd = with_env(&["list", "--json"], Some("team"));
+    cmd.arg("--db").arg(&f.db);
+    assert_eq!(run(cmd, None).success().json(), json!([]));
+    assert!(f.list(&["--workspace", "team"]).is_empty());
+}

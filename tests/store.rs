@@ -1,0 +1,2105 @@
+//! Integration tests of the store against real SQLite files in temporary directories: no
+//! mocks, only a manual clock and seeded entropy where determinism helps.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use hivekeys::clock::ManualClock;
+use hivekeys::entropy::SeededEntropy;
+use hivekeys::key::KeyHash;
+use hivekeys::store::{
+    AuditAction, DEFAULT_KEY_NAME, Grace, InvalidReason, IssuedKey, LATEST_VERSION, Verification,
+    VerifiedKey,
+};
+use hivekeys::text::NameError;
+use hivekeys::{
+    Environment, Error, KeyQuery, KeyRecord, NewKey, Secret, Status, Store, StoreOptions,
+};
+use rusqlite::{Connection, OpenFlags};
+use tempfile::TempDir;
+
+const WS: &str = "acme";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// 2026-03-01 12:00:00 UTC: the time every fixture starts at.
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+fn minutes(n: i64) -> TimeDelta {
+    TimeDelta::minutes(n)
+}
+
+fn options(clock: &Arc<ManualClock>, seed: u64, busy_timeout: Duration) -> StoreOptions {
+    StoreOptions {
+        clock: clock.clone(),
+        entropy: Box::new(SeededEntropy::new(seed)),
+        actor: "alice".into(),
+        busy_timeout,
+    }
+}
+
+fn open(path: &Path, clock: &Arc<ManualClock>, seed: u64) -> Store {
+    Store::open_with(path, options(clock, seed, Duration::from_secs(5))).unwrap()
+}
+
+/// A store in a fresh temporary directory. Fields drop in order: the store closes (and
+/// flushes) before the directory goes.
+struct Fixture {
+    store: Store,
+    clock: Arc<ManualClock>,
+    path: PathBuf,
+    dir: TempDir,
+}
+
+fn fixture() -> Fixture {
+    fixture_with_timeout(Duration::from_secs(5))
+}
+
+fn fixture_with_timeout(busy_timeout: Duration) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hivekeys.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let store = Store::open_with(&path, options(&clock, 1, busy_timeout)).unwrap();
+    Fixture {
+        store,
+        clock,
+        path,
+        dir,
+    }
+}
+
+impl Fixture {
+    fn create(&mut self, name: &str, environment: Environment) -> IssuedKey {
+        self.store
+            .create_key(WS, NewKey::new(name, environment))
+            .unwrap()
+    }
+
+    fn count(&self) -> u64 {
+        self.store.count_keys(WS, &KeyQuery::default()).unwrap()
+    }
+
+    fn get(&self, id: &str) -> KeyRecord {
+        self.store.get_key(WS, id).unwrap()
+    }
+
+    fn clock_now(&self) -> DateTime<Utc> {
+        self.store.now()
+    }
+}
+
+fn verified(store: &mut Store, key: &str) -> VerifiedKey {
+    match store.verify(key).unwrap() {
+        Verification::Valid(v) => v,
+        other => panic!("expected a valid key, got {other:?}"),
+    }
+}
+
+fn rejected(store: &mut Store, key: &str) -> InvalidReason {
+    match store.verify(key).unwrap() {
+        Verification::Invalid(reason) => reason,
+        Verification::Valid(v) => panic!("expected an invalid key, got Valid({})", v.id),
+    }
+}
+
+fn full(issued: &IssuedKey) -> String {
+    issued.secret.expose().to_owned()
+}
+
+/// Rows of `table`, read through a separate raw connection.
+fn raw_count(path: &Path, table: &str) -> i64 {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+        row.get(0)
+    })
+    .unwrap()
+}
+
+fn all_rows(path: &Path) -> [i64; 5] {
+    ["workspaces", "keys", "secrets", "audit_events", "key_usage"].map(|t| raw_count(path, t))
+}
+
+fn ids(records: &[KeyRecord]) -> Vec<String> {
+    records.iter().map(|r| r.id.clone()).collect()
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn assert_one_sentence(err: &Error) {
+    let text = err.to_string();
+    assert!(
+        !text.contains('\n') && !text.contains('\r'),
+        "error message spans several lines: {text:?}"
+    );
+    assert!(
+        text.ends_with('.'),
+        "error message does not end with '.': {text:?}"
+    );
+    assert!(
+        !text.chars().any(char::is_control),
+        "error message holds a control character: {text:?}"
+    );
+}
+
+fn assert_id_format(id: &str) {
+    let hex = id
+        .strip_prefix("key_")
+        .unwrap_or_else(|| panic!("{id} lacks key_"));
+    assert_eq!(hex.len(), 8, "{id}");
+    assert!(
+        hex.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "{id}"
+    );
+}
+
+fn query() -> KeyQuery {
+    KeyQuery::default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// create_key / create_default_key
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn create_key_records_every_field_and_the_key_verifies() {
+    let mut f = fixture();
+    let issued = f.create("Billing worker", Environment::Production);
+    let key = full(&issued);
+    let r = &issued.record;
+
+    assert_id_format(&r.id);
+    assert!(key.starts_with("fhk_prod_"), "{}", issued.record.masked_key);
+    assert_eq!(key.len(), "fhk_prod_".len() + 32 + 6);
+    assert!(Secret::parse(&key).is_ok());
+    assert_eq!(issued.secret.environment(), Environment::Production);
+    assert_eq!(
+        r.masked_key,
+        format!("{}…{}", &key[..13], &key[key.len() - 4..])
+    );
+    assert_eq!(r.name, "Billing worker");
+    assert_eq!(r.environment, Environment::Production);
+    assert!(!r.is_default);
+    assert_eq!(r.created_at, t0());
+    assert_eq!(r.rotated_at, None);
+    assert_eq!(r.revoked_at, None);
+    assert_eq!(r.expires_at, None);
+    assert_eq!(r.last_used_at, None);
+    assert_eq!(r.use_count, 0);
+    assert_eq!(r.status_at(t0()), Status::Active);
+
+    // The record handed back is what the store holds.
+    assert_eq!(&f.get(&r.id), r);
+    assert_eq!(f.store.list_keys(WS, &query()).unwrap(), vec![r.clone()]);
+
+    assert_eq!(
+        verified(&mut f.store, &key),
+        VerifiedKey {
+            id: r.id.clone(),
+            name: "Billing worker".into(),
+            environment: Environment::Production,
+            workspace: WS.into(),
+        }
+    );
+
+    let trail = f.store.audit_trail(WS, &r.id).unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].action, AuditAction::Created);
+    assert_eq!(trail[0].at, t0());
+    assert_eq!(trail[0].actor, "alice");
+
+    // The other environments: their own prefix, masked as prefix + 4 … last 4.
+    for (env, prefix) in [
+        (Environment::Staging, "fhk_stg_"),
+        (Environment::Development, "fhk_dev_"),
+    ] {
+        let issued = f.create("Other env", env);
+        let key = full(&issued);
+        assert!(key.starts_with(prefix), "{prefix}");
+        assert_eq!(
+            issued.record.masked_key,
+            format!("{}…{}", &key[..prefix.len() + 4], &key[key.len() - 4..])
+        );
+        assert_eq!(issued.record.environment, env);
+        assert_eq!(verified(&mut f.store, &key).environment, env);
+    }
+
+    // Every key gets its own id and secret.
+    let all = f.store.list_keys(WS, &query()).unwrap();
+    let mut distinct = ids(&all);
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3);
+}
+
+#[test]
+fn default_key_is_unique_per_workspace_while_active() {
+    let mut f = fixture();
+    assert_eq!(f.store.default_key(WS).unwrap(), None);
+    let first = f
+        .store
+        .create_default_key(WS, Environment::Production)
+        .unwrap();
+    assert!(first.record.is_default);
+    assert_eq!(first.record.name, DEFAULT_KEY_NAME);
+    assert_eq!(first.record.environment, Environment::Production);
+    assert!(full(&first).starts_with("fhk_prod_"));
+    assert_eq!(
+        f.store.default_key(WS).unwrap().as_ref(),
+        Some(&first.record)
+    );
+    let v = verified(&mut f.store, &full(&first));
+    assert_eq!(v.id, first.record.id);
+    assert_eq!(v.name, DEFAULT_KEY_NAME);
+
+    let plain = f.create("Additional", Environment::Staging);
+    assert!(!plain.record.is_default);
+
+    let before = all_rows(&f.path);
+    for attempt in [
+        f.store.create_default_key(WS, Environment::Staging),
+        f.store
+            .create_key(WS, NewKey::default_key(Environment::Production)),
+        f.store.create_key(
+            WS,
+            NewKey {
+                is_default: true,
+                ..NewKey::new("Another default", Environment::Development)
+            },
+        ),
+    ] {
+        let err = attempt.unwrap_err();
+        match &err {
+            Error::DefaultKeyExists { workspace, id } => {
+                assert_eq!(workspace, WS);
+                assert_eq!(id, &first.record.id);
+            }
+            other => panic!("expected DefaultKeyExists, got {other:?}"),
+        }
+        assert_one_sentence(&err);
+    }
+    assert_eq!(
+        all_rows(&f.path),
+        before,
+        "a refused default wrote something"
+    );
+    assert_eq!(f.count(), 2);
+
+    // Defaults are per workspace.
+    let other = f
+        .store
+        .create_default_key("globex", Environment::Development)
+        .unwrap();
+    assert!(other.record.is_default);
+    assert_eq!(
+        f.store.default_key("globex").unwrap().map(|r| r.id),
+        Some(other.record.id.clone())
+    );
+    assert_eq!(
+        f.store.default_key(WS).unwrap().map(|r| r.id),
+        Some(first.record.id.clone())
+    );
+
+    // Once revoked, the workspace may have a new default.
+    f.clock.advance(minutes(1));
+    f.store.revoke_key(WS, &first.record.id).unwrap();
+    assert_eq!(f.store.default_key(WS).unwrap(), None);
+    let second = f
+        .store
+        .create_default_key(WS, Environment::Staging)
+        .unwrap();
+    assert!(second.record.is_default);
+    assert_eq!(second.record.environment, Environment::Staging);
+    assert_ne!(second.record.id, first.record.id);
+    assert_eq!(
+        f.store.default_key(WS).unwrap().map(|r| r.id),
+        Some(second.record.id.clone())
+    );
+    // The revoked default stays listed as a default.
+    let defaults = f
+        .store
+        .list_keys(
+            WS,
+            &KeyQuery {
+                is_default: Some(true),
+                ..query()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        ids(&defaults),
+        vec![second.record.id.clone(), first.record.id.clone()]
+    );
+    assert_eq!(
+        rejected(&mut f.store, &full(&first)),
+        InvalidReason::Revoked
+    );
+    assert_eq!(verified(&mut f.store, &full(&second)).id, second.record.id);
+}
+
+#[test]
+fn an_expired_default_makes_room_for_a_new_one() {
+    let mut f = fixture();
+    let old = f
+        .store
+        .create_key(
+            WS,
+            NewKey {
+                expires_at: Some(t0() + minutes(30)),
+                ..NewKey::default_key(Environment::Production)
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        f.store.create_default_key(WS, Environment::Production),
+        Err(Error::DefaultKeyExists { .. })
+    ));
+    f.clock.advance(minutes(30));
+    let new = f
+        .store
+        .create_default_key(WS, Environment::Production)
+        .unwrap();
+    assert_ne!(new.record.id, old.record.id);
+    assert_eq!(
+        f.store.default_key(WS).unwrap().map(|r| r.id),
+        Some(new.record.id)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn bad_names_are_rejected_and_nothing_is_written() {
+    let mut f = fixture();
+    let too_long = "a".repeat(65);
+    let too_long_wide = "東".repeat(65);
+    let bad = [
+        "",
+        "   ",
+        "\t \n",
+        too_long.as_str(),
+        too_long_wide.as_str(),
+        "esc\u{1b}[31mred",
+        "two\nlines",
+        "nul\0byte",
+        "bidi\u{202E}txt",
+        "c1\u{9b}2J",
+        "line\u{2028}sep",
+    ];
+    for name in bad {
+        for default in [false, true] {
+            let new = NewKey {
+                is_default: default,
+                ..NewKey::new(name, Environment::Production)
+            };
+            let err = f.store.create_key(WS, new).unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidName(_)),
+                "{name:?}: expected InvalidName, got {err:?}"
+            );
+            assert_one_sentence(&err);
+        }
+    }
+    // A bad workspace name is refused the same way.
+    for workspace in ["", "  ", "ws\u{1b}]0;title\u{7}", "ws\nx"] {
+        let err = f
+            .store
+            .create_key(workspace, NewKey::new("fine", Environment::Staging))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidName(_)),
+            "{workspace:?}: {err:?}"
+        );
+        assert_one_sentence(&err);
+    }
+    assert_eq!(all_rows(&f.path), [0; 5], "a refused name wrote something");
+    assert_eq!(f.count(), 0);
+
+    // The precise reasons.
+    assert!(matches!(
+        f.store
+            .create_key(WS, NewKey::new(" ", Environment::Production)),
+        Err(Error::InvalidName(NameError::Empty(_)))
+    ));
+    assert!(matches!(
+        f.store
+            .create_key(WS, NewKey::new(too_long.clone(), Environment::Production)),
+        Err(Error::InvalidName(NameError::TooLong { chars: 65, .. }))
+    ));
+    assert!(matches!(
+        f.store
+            .create_key(WS, NewKey::new("a\u{202E}b", Environment::Production)),
+        Err(Error::InvalidName(NameError::ControlCharacter(_)))
+    ));
+}
+
+#[test]
+fn wide_emoji_and_padded_names_round_trip() {
+    let mut f = fixture();
+    let wide = "東".repeat(64);
+    let sixty_four = "b".repeat(64);
+    let padded_64 = format!("  {sixty_four}\t ");
+    let cases: Vec<(String, String)> = vec![
+        (wide.clone(), wide.clone()),
+        (
+            "👨\u{200D}👩\u{200D}👧 team".into(),
+            "👨\u{200D}👩\u{200D}👧 team".into(),
+        ),
+        ("🚀 launch ✨".into(), "🚀 launch ✨".into()),
+        ("équipe".into(), "équipe".into()),
+        ("  Billing worker  ".into(), "Billing worker".into()),
+        (padded_64, sixty_four),
+        ("x".into(), "x".into()),
+    ];
+    let mut created = Vec::new();
+    for (input, expected) in &cases {
+        let issued = f.create(input, Environment::Development);
+        assert_eq!(&issued.record.name, expected, "{input:?}");
+        assert_eq!(&f.get(&issued.record.id).name, expected);
+        assert_eq!(&verified(&mut f.store, &full(&issued)).name, expected);
+        created.push((issued.record.id.clone(), expected.clone()));
+    }
+
+    // And after reopening the file.
+    let path = f.path.clone();
+    let dir = f.dir;
+    drop(f.store);
+    let store = open(&path, &f.clock, 2);
+    for (id, expected) in &created {
+        assert_eq!(&store.get_key(WS, id).unwrap().name, expected);
+        assert_eq!(&store.resolve_key(WS, expected).unwrap().id, id);
+    }
+    drop(store);
+    drop(dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+// rotate
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn rotate_without_grace_stops_the_old_secret_at_once() {
+    let mut f = fixture();
+    let original = f.create("Rotator", Environment::Staging);
+    let old = full(&original);
+    let id = original.record.id.clone();
+
+    f.clock.advance(minutes(5));
+    let rotated = f.store.rotate_key(WS, &id, Grace::None).unwrap();
+    let new = full(&rotated);
+    let r = &rotated.record;
+    assert_eq!(r.id, id);
+    assert_eq!(r.name, "Rotator");
+    assert_eq!(r.environment, Environment::Staging);
+    assert_eq!(r.is_default, original.record.is_default);
+    assert_eq!(r.created_at, t0());
+    assert_eq!(r.rotated_at, Some(t0() + minutes(5)));
+    assert_eq!(r.revoked_at, None);
+    assert_ne!(new, old);
+    assert!(new.starts_with("fhk_stg_"));
+    assert_ne!(r.masked_key, original.record.masked_key);
+    assert_eq!(
+        r.masked_key,
+        format!("{}…{}", &new[..12], &new[new.len() - 4..])
+    );
+    assert_eq!(&f.get(&id), r);
+
+    assert_eq!(rejected(&mut f.store, &old), InvalidReason::Expired);
+    let v = verified(&mut f.store, &new);
+    assert_eq!(v.id, id);
+    assert_eq!(v.name, "Rotator");
+    assert_eq!(v.environment, Environment::Staging);
+    assert_eq!(f.count(), 1, "rotation must not create a key");
+
+    let trail = f.store.audit_trail(WS, &id).unwrap();
+    let actions: Vec<_> = trail
+        .iter()
+        .map(|e| (e.action, e.at, e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            (AuditAction::Created, t0(), "alice"),
+            (AuditAction::Rotated, t0() + minutes(5), "alice"),
+        ]
+    );
+    assert!(trail[1].detail.is_some());
+}
+
+#[test]
+fn rotate_with_one_hour_grace_keeps_the_old_secret_for_exactly_an_hour() {
+    let mut f = fixture();
+    let original = f.create("Graceful", Environment::Production);
+    let old = full(&original);
+    let id = original.record.id.clone();
+
+    let rotated = f.store.rotate_key(WS, &id, Grace::OneHour).unwrap();
+    let new = full(&rotated);
+    assert_eq!(verified(&mut f.store, &old).id, id);
+    assert_eq!(verified(&mut f.store, &new).id, id);
+
+    f.clock.advance(minutes(59) + TimeDelta::seconds(59));
+    assert_eq!(verified(&mut f.store, &old).id, id);
+    assert_eq!(f.get(&id).status_at(f.clock_now()), Status::Active);
+
+    f.clock.advance(TimeDelta::seconds(1));
+    assert_eq!(rejected(&mut f.store, &old), InvalidReason::Expired);
+    assert_eq!(verified(&mut f.store, &new).id, id);
+
+    // Uses of both secrets count for the one key.
+    assert_eq!(f.store.flush_usage().unwrap(), 4);
+    assert_eq!(f.get(&id).use_count, 4);
+}
+
+#[test]
+fn rotating_twice_in_a_row() {
+    let mut f = fixture();
+    let k = f.create("Twice", Environment::Production);
+    let id = k.record.id.clone();
+    let s0 = full(&k);
+
+    // Both immediate: only the newest secret works.
+    let r1 = f.store.rotate_key(WS, &id, Grace::None).unwrap();
+    let r2 = f.store.rotate_key(WS, &id, Grace::None).unwrap();
+    assert_ne!(full(&r1), full(&r2));
+    assert_ne!(r1.record.masked_key, r2.record.masked_key);
+    assert_eq!(rejected(&mut f.store, &s0), InvalidReason::Expired);
+    assert_eq!(rejected(&mut f.store, &full(&r1)), InvalidReason::Expired);
+    assert_eq!(verified(&mut f.store, &full(&r2)).id, id);
+
+    // Both with a grace period: each older secret keeps its own end.
+    let k = f.create("Twice with grace", Environment::Development);
+    let id = k.record.id.clone();
+    let s0 = full(&k);
+    let start = f.clock_now();
+    let s1 = full(&f.store.rotate_key(WS, &id, Grace::OneHour).unwrap());
+    f.clock.advance(minutes(10));
+    let s2 = full(&f.store.rotate_key(WS, &id, Grace::OneHour).unwrap());
+    for s in [&s0, &s1, &s2] {
+        assert_eq!(verified(&mut f.store, s).id, id);
+    }
+    f.clock.set(start + minutes(60));
+    assert_eq!(rejected(&mut f.store, &s0), InvalidReason::Expired);
+    assert_eq!(verified(&mut f.store, &s1).id, id);
+    assert_eq!(verified(&mut f.store, &s2).id, id);
+    f.clock.set(start + minutes(70));
+    assert_eq!(rejected(&mut f.store, &s0), InvalidReason::Expired);
+    assert_eq!(rejected(&mut f.store, &s1), InvalidReason::Expired);
+    assert_eq!(verified(&mut f.store, &s2).id, id);
+
+    let actions: Vec<_> = f
+        .store
+        .audit_trail(WS, &id)
+        .unwrap()
+        .iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            AuditAction::Created,
+            AuditAction::Rotated,
+            AuditAction::Rotated
+        ]
+    );
+}
+
+#[test]
+fn rotating_a_default_key_keeps_it_the_default() {
+    let mut f = fixture();
+    let d = f
+        .store
+        .create_default_key(WS, Environment::Production)
+        .unwrap();
+    let r = f.store.rotate_key(WS, &d.record.id, Grace::OneDay).unwrap();
+    assert!(r.record.is_default);
+    assert_eq!(r.record.name, DEFAULT_KEY_NAME);
+    assert_eq!(
+        f.store.default_key(WS).unwrap().map(|k| k.id),
+        Some(d.record.id.clone())
+    );
+}
+
+#[test]
+fn rotate_refuses_revoked_expired_and_unknown_keys() {
+    let mut f = fixture();
+    let k = f.create("Soon revoked", Environment::Production);
+    let id = k.record.id.clone();
+    f.store.revoke_key(WS, &id).unwrap();
+    let before = all_rows(&f.path);
+    let err = f.store.rotate_key(WS, &id, Grace::None).unwrap_err();
+    assert!(
+        matches!(&err, Error::KeyRevoked { id: got } if got == &id),
+        "{err:?}"
+    );
+    assert_one_sentence(&err);
+    assert_eq!(all_rows(&f.path), before);
+    assert_eq!(f.get(&id).rotated_at, None);
+    assert_eq!(f.get(&id).masked_key, k.record.masked_key);
+
+    let expiring = f
+        .store
+        .create_key(
+            WS,
+            NewKey {
+                expires_at: Some(t0() + minutes(1)),
+                ..NewKey::new("Short-lived", Environment::Staging)
+            },
+        )
+        .unwrap();
+    f.clock.advance(minutes(2));
+    let err = f
+        .store
+        .rotate_key(WS, &expiring.record.id, Grace::None)
+        .unwrap_err();
+    assert!(matches!(err, Error::KeyExpired { .. }), "{err:?}");
+    assert_one_sentence(&err);
+
+    let err = f
+        .store
+        .rotate_key(WS, "key_00000000", Grace::None)
+        .unwrap_err();
+    assert!(matches!(err, Error::KeyNotFound { .. }), "{err:?}");
+    assert_one_sentence(&err);
+}
+
+// ---------------------------------------------------------------------------------------------
+// revoke
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn revoke_stops_every_secret_of_the_key_for_good() {
+    let mut f = fixture();
+    let k = f.create("Compromised", Environment::Production);
+    let id = k.record.id.clone();
+    let s0 = full(&k);
+    let bystander = f.create("Bystander", Environment::Production);
+
+    f.clock.advance(minutes(1));
+    let s1 = full(&f.store.rotate_key(WS, &id, Grace::SevenDays).unwrap());
+    assert_eq!(
+        verified(&mut f.store, &s0).id,
+        id,
+        "s0 is in its grace period"
+    );
+    assert_eq!(verified(&mut f.store, &s1).id, id);
+
+    f.clock.advance(minutes(1));
+    let revoked = f.store.revoke_key(WS, &id).unwrap();
+    assert_eq!(revoked.revoked_at, Some(t0() + minutes(2)));
+    assert_eq!(revoked.status_at(f.clock_now()), Status::Revoked);
+    assert_eq!(revoked.id, id);
+    assert_eq!(rejected(&mut f.store, &s0), InvalidReason::Revoked);
+    assert_eq!(rejected(&mut f.store, &s1), InvalidReason::Revoked);
+    // Revoked is final: still revoked a week later, and not "expired".
+    f.clock.advance(TimeDelta::days(8));
+    assert_eq!(rejected(&mut f.store, &s1), InvalidReason::Revoked);
+    assert_eq!(f.get(&id).status_at(f.clock_now()), Status::Revoked);
+    // Other keys are untouched.
+    assert_eq!(
+        verified(&mut f.store, &full(&bystander)).id,
+        bystander.record.id
+    );
+
+    let before = all_rows(&f.path);
+    let err = f.store.revoke_key(WS, &id).unwrap_err();
+    assert!(
+        matches!(&err, Error::KeyRevoked { id: got } if got == &id),
+        "{err:?}"
+    );
+    assert_one_sentence(&err);
+    assert_eq!(all_rows(&f.path), before);
+    assert_eq!(f.get(&id).revoked_at, Some(t0() + minutes(2)));
+
+    let trail: Vec<_> = f
+        .store
+        .audit_trail(WS, &id)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.at, e.actor))
+        .collect();
+    assert_eq!(
+        trail,
+        vec![
+            (AuditAction::Created, t0(), "alice".to_owned()),
+            (AuditAction::Rotated, t0() + minutes(1), "alice".to_owned()),
+            (AuditAction::Revoked, t0() + minutes(2), "alice".to_owned()),
+        ]
+    );
+
+    // Revoked keys stay listed.
+    assert_eq!(f.count(), 2);
+    let revoked_only = f
+        .store
+        .list_keys(
+            WS,
+            &KeyQuery {
+                status: Some(Status::Revoked),
+                ..query()
+            },
+        )
+        .unwrap();
+    assert_eq!(ids(&revoked_only), vec![id.clone()]);
+
+    let err = f.store.revoke_key(WS, "key_ffffffff").unwrap_err();
+    assert!(matches!(err, Error::KeyNotFound { .. }), "{err:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// expiry
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn keys_expire_at_their_expiry_time() {
+    let mut f = fixture();
+    let expires = t0() + TimeDelta::hours(1);
+    let k = f
+        .store
+        .create_key(
+            WS,
+            NewKey {
+                expires_at: Some(expires),
+                ..NewKey::new("Temporary", Environment::Staging)
+            },
+        )
+        .unwrap();
+    let id = k.record.id.clone();
+    let key = full(&k);
+    let forever = f.create("Forever", Environment::Staging);
+    assert_eq!(k.record.expires_at, Some(expires));
+    assert_eq!(k.record.status_at(t0()), Status::Active);
+    assert_eq!(verified(&mut f.store, &key).id, id);
+
+    let by_status = |store: &Store, status| {
+        ids(&store
+            .list_keys(
+                WS,
+                &KeyQuery {
+                    status: Some(status),
+                    ..query()
+                },
+            )
+            .unwrap())
+    };
+
+    f.clock.set(expires - TimeDelta::seconds(1));
+    assert_eq!(verified(&mut f.store, &key).id, id);
+    assert_eq!(
+        by_status(&f.store, Status::Active),
+        vec![forever.record.id.clone(), id.clone()]
+    );
+    assert!(by_status(&f.store, Status::Expired).is_empty());
+
+    f.clock.set(expires);
+    let record = f.get(&id);
+    assert_eq!(record.status_at(f.clock_now()), Status::Expired);
+    assert_eq!(by_status(&f.store, Status::Expired), vec![id.clone()]);
+    assert_eq!(
+        by_status(&f.store, Status::Active),
+        vec![forever.record.id.clone()]
+    );
+    assert_eq!(
+        f.store
+            .count_keys(
+                WS,
+                &KeyQuery {
+                    status: Some(Status::Expired),
+                    ..query()
+                }
+            )
+            .unwrap(),
+        1
+    );
+    assert_eq!(rejected(&mut f.store, &key), InvalidReason::Expired);
+    assert_eq!(
+        verified(&mut f.store, &full(&forever)).id,
+        forever.record.id
+    );
+
+    // Revoking an expired key is allowed, and revoked wins over expired.
+    let revoked = f.store.revoke_key(WS, &id).unwrap();
+    assert_eq!(revoked.status_at(f.clock_now()), Status::Revoked);
+    assert_eq!(rejected(&mut f.store, &key), InvalidReason::Revoked);
+    assert!(by_status(&f.store, Status::Expired).is_empty());
+    assert_eq!(by_status(&f.store, Status::Revoked), vec![id]);
+}
+
+#[test]
+fn an_expiry_in_the_past_is_refused() {
+    let mut f = fixture();
+    let before = all_rows(&f.path);
+    for at in [
+        t0() - TimeDelta::seconds(1),
+        t0(),
+        t0() - TimeDelta::days(400),
+    ] {
+        let err = f
+            .store
+            .create_key(
+                WS,
+                NewKey {
+                    expires_at: Some(at),
+                    ..NewKey::new("Past", Environment::Production)
+                },
+            )
+            .unwrap_err();
+        assert!(matches!(err, Error::ExpiryInPast), "{at}: {err:?}");
+        assert_one_sentence(&err);
+    }
+    assert_eq!(all_rows(&f.path), before);
+    assert_eq!(f.count(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn malformed_and_unknown_keys_are_rejected() {
+    let mut f = fixture();
+    let k = f.create("Real", Environment::Production);
+    let key = full(&k);
+
+    let mut wrong_checksum = key.clone().into_bytes();
+    let last = wrong_checksum.len() - 1;
+    wrong_checksum[last] = if wrong_checksum[last] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
+    let wrong_checksum = String::from_utf8(wrong_checksum).unwrap();
+    let mut wrong_secret_char = key.clone().into_bytes();
+    wrong_secret_char[15] = if wrong_secret_char[15] == b'z' {
+        b'y'
+    } else {
+        b'z'
+    };
+    let wrong_secret_char = String::from_utf8(wrong_secret_char).unwrap();
+    let huge = format!("fhk_prod_{}", "A".repeat(10 * 1024 * 1024));
+    let huge_repeats = key.repeat(10 * 1024 * 1024 / key.len());
+    let non_ascii = format!("{}é{}", &key[..20], &key[22..]);
+
+    let malformed: Vec<String> = vec![
+        String::new(),
+        "fhk_".into(),
+        "fhk_prod_".into(),
+        format!("fhx{}", &key[3..]),
+        key.replacen("fhk_", "FHK_", 1),
+        key.replacen("_prod_", "_live_", 1),
+        key.replacen("_prod_", "_stg_", 1),
+        wrong_checksum,
+        wrong_secret_char,
+        key[..key.len() - 1].to_owned(),
+        format!("{key}\n"),
+        format!("{key}\r\n"),
+        format!(" {key}"),
+        format!("{key} "),
+        format!("{key}{key}"),
+        non_ascii,
+        huge,
+        huge_repeats,
+    ];
+    for input in &malformed {
+        let shown: String = input.chars().take(60).collect();
+        assert_eq!(
+            f.store.verify(input).unwrap(),
+            Verification::Invalid(InvalidReason::Malformed),
+            "{shown:?} (len {})",
+            input.len()
+        );
+    }
+
+    // Well formed, never issued.
+    for (env, seed) in [
+        (Environment::Production, 999),
+        (Environment::Staging, 1000),
+        (Environment::Development, 1001),
+    ] {
+        let stranger = Secret::generate(env, &mut SeededEntropy::new(seed)).unwrap();
+        assert_eq!(
+            rejected(&mut f.store, stranger.expose()),
+            InvalidReason::NotFound
+        );
+    }
+
+    // None of that counted as a use.
+    assert_eq!(f.store.pending_usage(), 0);
+    assert_eq!(f.store.flush_usage().unwrap(), 0);
+    assert_eq!(f.get(&k.record.id).use_count, 0);
+    assert_eq!(f.get(&k.record.id).last_used_at, None);
+    assert_eq!(verified(&mut f.store, &key).id, k.record.id);
+}
+
+#[test]
+fn usage_is_recorded_on_flush_and_on_drop() {
+    let mut f = fixture();
+    let k = f.create("Busy key", Environment::Production);
+    let other = f.create("Idle key", Environment::Production);
+    let id = k.record.id.clone();
+    let key = full(&k);
+
+    f.clock
+        .set(t0() + minutes(1) + TimeDelta::milliseconds(750));
+    for _ in 0..3 {
+        verified(&mut f.store, &key);
+    }
+    rejected(&mut f.store, &key.replacen("_prod_", "_dev_", 1));
+    assert_eq!(f.store.pending_usage(), 3);
+    // Buffered: not in the store yet.
+    assert_eq!(f.get(&id).use_count, 0);
+    assert_eq!(f.get(&id).last_used_at, None);
+
+    assert_eq!(f.store.flush_usage().unwrap(), 3);
+    assert_eq!(f.store.pending_usage(), 0);
+    assert_eq!(f.store.flush_usage().unwrap(), 0);
+    let r = f.get(&id);
+    assert_eq!(r.use_count, 3);
+    assert_eq!(
+        r.last_used_at,
+        Some(t0() + minutes(1)),
+        "last used is kept to the second"
+    );
+    assert_eq!(f.get(&other.record.id).use_count, 0);
+    assert_eq!(f.get(&other.record.id).last_used_at, None);
+
+    let days = f.store.daily_usage(WS, &id, 30).unwrap();
+    assert_eq!(days.len(), 30);
+    assert_eq!(days.last().unwrap().date, t0().date_naive());
+    assert_eq!(days.last().unwrap().count, 3);
+    assert_eq!(days.iter().map(|d| d.count).sum::<u64>(), 3);
+    assert!(days.windows(2).all(|w| w[0].date < w[1].date));
+
+    // Around midnight one batch covers two days.
+    let midnight = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+    f.clock.set(midnight - TimeDelta::seconds(1));
+    verified(&mut f.store, &key);
+    f.clock.set(midnight + TimeDelta::seconds(1));
+    verified(&mut f.store, &key);
+    verified(&mut f.store, &key);
+    assert_eq!(f.store.flush_usage().unwrap(), 3);
+    let days = f.store.daily_usage(WS, &id, 2).unwrap();
+    let counts: Vec<_> = days.iter().map(|d| (d.date, d.count)).collect();
+    assert_eq!(
+        counts,
+        vec![(t0().date_naive(), 4), (midnight.date_naive(), 2)]
+    );
+    let r = f.get(&id);
+    assert_eq!(r.use_count, 6);
+    assert_eq!(r.last_used_at, Some(midnight + TimeDelta::seconds(1)));
+
+    // Unflushed verifications are written when the store is dropped.
+    f.clock.set(midnight + minutes(10));
+    for _ in 0..4 {
+        verified(&mut f.store, &key);
+    }
+    verified(&mut f.store, &full(&other));
+    assert_eq!(f.store.pending_usage(), 5);
+    let Fixture {
+        store,
+        clock,
+        path,
+        dir,
+    } = f;
+    drop(store);
+    let second = open(&path, &clock, 2);
+    assert_eq!(second.pending_usage(), 0);
+    let r = second.get_key(WS, &id).unwrap();
+    assert_eq!(r.use_count, 10);
+    assert_eq!(r.last_used_at, Some(midnight + minutes(10)));
+    let o = second.get_key(WS, &other.record.id).unwrap();
+    assert_eq!(o.use_count, 1);
+    assert_eq!(o.last_used_at, Some(midnight + minutes(10)));
+    assert_eq!(
+        second
+            .daily_usage(WS, &id, 1)
+            .unwrap()
+            .iter()
+            .map(|d| d.count)
+            .collect::<Vec<_>>(),
+        vec![6]
+    );
+    drop(second);
+    drop(dir);
+}
+
+#[test]
+fn last_used_never_moves_backwards() {
+    let mut f = fixture();
+    let k = f.create("Shared", Environment::Production);
+    let id = k.record.id.clone();
+    let key = full(&k);
+    let t1 = t0() + TimeDelta::hours(1);
+    let t2 = t0() + TimeDelta::hours(2);
+
+    f.clock.set(t2);
+    verified(&mut f.store, &key);
+    assert_eq!(f.store.flush_usage().unwrap(), 1);
+    assert_eq!(f.get(&id).last_used_at, Some(t2));
+
+    // Another process whose clock is behind (or whose batch lands late).
+    let late_clock = Arc::new(ManualClock::new(t1));
+    let mut late = open(&f.path, &late_clock, 7);
+    assert_eq!(verified(&mut late, &key).id, id);
+    assert_eq!(late.flush_usage().unwrap(), 1);
+    let r = late.get_key(WS, &id).unwrap();
+    assert_eq!(r.last_used_at, Some(t2), "last used moved backwards");
+    assert_eq!(r.use_count, 2, "the late use still counts");
+    assert_eq!(f.get(&id).last_used_at, Some(t2));
+
+    // A later use does move it forward.
+    let t3 = t0() + TimeDelta::hours(3);
+    late_clock.set(t3);
+    verified(&mut late, &key);
+    drop(late);
+    assert_eq!(f.get(&id).last_used_at, Some(t3));
+    assert_eq!(f.get(&id).use_count, 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// list_keys / count_keys
+// ---------------------------------------------------------------------------------------------
+
+fn search(store: &Store, workspace: &str, text: &str) -> Vec<String> {
+    let q = KeyQuery {
+        search: Some(text.to_owned()),
+        ..query()
+    };
+    let found = store.list_keys(workspace, &q).unwrap();
+    assert_eq!(
+        store.count_keys(workspace, &q).unwrap(),
+        found.len() as u64,
+        "count and list disagree for {text:?}"
+    );
+    ids(&found)
+}
+
+#[test]
+fn search_is_case_insensitive_over_name_masked_key_and_id() {
+    let mut f = fixture();
+    let equipe = f.create("équipe alpha", Environment::Production);
+    f.clock.advance(minutes(1));
+    let equipe2 = f.create("ÉQUIPE Beta", Environment::Staging);
+    f.clock.advance(minutes(1));
+    let gamma = f.create("Gamma", Environment::Development);
+    f.clock.advance(minutes(1));
+    let tokyo = f.create("東京 worker", Environment::Production);
+    let (e1, e2, g, t) = (
+        equipe.record.id.clone(),
+        equipe2.record.id.clone(),
+        gamma.record.id.clone(),
+        tokyo.record.id.clone(),
+    );
+
+    // Names, in either case, including non-ASCII letters.
+    assert_eq!(search(&f.store, WS, "ÉQUIPE"), vec![e2.clone(), e1.clone()]);
+    assert_eq!(search(&f.store, WS, "équipe"), vec![e2.clone(), e1.clone()]);
+    assert_eq!(search(&f.store, WS, "Équipe ALPHA"), vec![e1.clone()]);
+    assert_eq!(search(&f.store, WS, "beta"), vec![e2.clone()]);
+    assert_eq!(search(&f.store, WS, "gAmMa"), vec![g.clone()]);
+    assert_eq!(search(&f.store, WS, "東京"), vec![t.clone()]);
+    assert_eq!(search(&f.store, WS, "WORKER"), vec![t.clone()]);
+
+    // Masked keys, as shown and in another case.
+    let masked = &gamma.record.masked_key;
+    assert_eq!(search(&f.store, WS, masked), vec![g.clone()]);
+    assert_eq!(
+        search(&f.store, WS, &masked.to_uppercase()),
+        vec![g.clone()]
+    );
+    assert_eq!(
+        search(&f.store, WS, &masked.to_lowercase()),
+        vec![g.clone()]
+    );
+    let tail = &masked[masked.len() - 4..];
+    assert!(search(&f.store, WS, tail).contains(&g));
+    assert_eq!(
+        search(&f.store, WS, "fhk_dev_"),
+        vec![g.clone()],
+        "only Gamma is a development key"
+    );
+    assert_eq!(
+        search(&f.store, WS, "FHK_PROD_"),
+        vec![t.clone(), e1.clone()]
+    );
+
+    // Ids, whole, partial and upper-cased.
+    assert_eq!(search(&f.store, WS, &g), vec![g.clone()]);
+    assert_eq!(search(&f.store, WS, &g.to_uppercase()), vec![g.clone()]);
+    assert!(search(&f.store, WS, &g[..8]).contains(&g));
+    assert_eq!(search(&f.store, WS, "key_").len(), 4);
+
+    // No match across field boundaries, no wildcards, no match in other workspaces.
+    assert!(search(&f.store, WS, "gammafhk_").is_empty());
+    assert!(search(&f.store, WS, "%").is_empty());
+    assert!(search(&f.store, WS, "no such key").is_empty());
+    assert!(search(&f.store, "globex", "équipe").is_empty());
+
+    // An empty search lists everything.
+    assert_eq!(search(&f.store, WS, "").len(), 4);
+}
+
+#[test]
+fn filters_combine_and_results_are_newest_first() {
+    let mut f = fixture();
+    let a = f.create("A prod", Environment::Production);
+    f.clock.advance(minutes(1));
+    let b = f.create("B staging", Environment::Staging);
+    f.clock.advance(minutes(1));
+    let c = f.create("C dev", Environment::Development);
+    f.clock.advance(minutes(1));
+    let d = f.create("D prod revoked", Environment::Production);
+    f.store.revoke_key(WS, &d.record.id).unwrap();
+    f.clock.advance(minutes(1));
+    let e = f
+        .store
+        .create_key(
+            WS,
+            NewKey {
+                expires_at: Some(f.clock_now() + TimeDelta::hours(1)),
+                ..NewKey::new("E staging expiring", Environment::Staging)
+            },
+        )
+        .unwrap();
+    f.clock.advance(TimeDelta::hours(2));
+    let [a, b, c, d, e] = [a, b, c, d, e].map(|k| k.record.id);
+
+    let list = |env: Option<Environment>, status: Option<Status>, search: Option<&str>| {
+        let q = KeyQuery {
+            environment: env,
+            status,
+            search: search.map(str::to_owned),
+            ..query()
+        };
+        let found = f.store.list_keys(WS, &q).unwrap();
+        assert_eq!(f.store.count_keys(WS, &q).unwrap(), found.len() as u64);
+        // Newest first.
+        assert!(found.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+        // Every record matches the filters.
+        for r in &found {
+            if let Some(env) = env {
+                assert_eq!(r.environment, env);
+            }
+            if let Some(status) = status {
+                assert_eq!(r.status_at(f.clock_now()), status);
+            }
+        }
+        ids(&found)
+    };
+
+    use Environment::*;
+    assert_eq!(
+        list(None, None, None),
+        vec![e.clone(), d.clone(), c.clone(), b.clone(), a.clone()]
+    );
+    assert_eq!(
+        list(Some(Production), None, None),
+        vec![d.clone(), a.clone()]
+    );
+    assert_eq!(list(Some(Staging), None, None), vec![e.clone(), b.clone()]);
+    assert_eq!(list(Some(Development), None, None), vec![c.clone()]);
+    assert_eq!(
+        list(None, Some(Status::Active), None),
+        vec![c.clone(), b.clone(), a.clone()]
+    );
+    assert_eq!(list(None, Some(Status::Revoked), None), vec![d.clone()]);
+    assert_eq!(list(None, Some(Status::Expired), None), vec![e.clone()]);
+    assert_eq!(
+        list(Some(Staging), Some(Status::Active), None),
+        vec![b.clone()]
+    );
+    assert_eq!(
+        list(Some(Staging), Some(Status::Expired), None),
+        vec![e.clone()]
+    );
+    assert_eq!(
+        list(Some(Production), Some(Status::Revoked), None),
+        vec![d.clone()]
+    );
+    assert!(list(Some(Production), Some(Status::Expired), None).is_empty());
+    assert!(list(Some(Development), Some(Status::Revoked), None).is_empty());
+    assert_eq!(
+        list(Some(Production), Some(Status::Active), Some("PROD")),
+        vec![a.clone()]
+    );
+    assert_eq!(
+        list(None, None, Some("staging")),
+        vec![e.clone(), b.clone()]
+    );
+    assert_eq!(
+        list(None, Some(Status::Active), Some("staging")),
+        vec![b.clone()]
+    );
+    assert!(list(Some(Development), None, Some("prod")).is_empty());
+
+    // Unknown workspaces are empty, not errors.
+    for ws in ["globex", "ACME", "acme "] {
+        assert!(
+            f.store.list_keys(ws, &query()).unwrap().is_empty(),
+            "{ws:?}"
+        );
+        assert_eq!(f.store.count_keys(ws, &query()).unwrap(), 0, "{ws:?}");
+    }
+}
+
+#[test]
+fn paging_with_limit_and_offset() {
+    let mut f = fixture();
+    let mut created = Vec::new();
+    for i in 0..25 {
+        created.push(
+            f.create(&format!("k{i:02}"), Environment::Development)
+                .record
+                .id,
+        );
+        f.clock.advance(TimeDelta::seconds(1));
+    }
+    // Three more created in the same second: newest (last inserted) still comes first.
+    for i in 25..28 {
+        created.push(
+            f.create(&format!("k{i:02}"), Environment::Development)
+                .record
+                .id,
+        );
+    }
+    created.reverse();
+    let all = f.store.list_keys(WS, &query()).unwrap();
+    assert_eq!(ids(&all), created);
+
+    let page = |limit: Option<usize>, offset: usize| {
+        let q = KeyQuery {
+            limit,
+            offset,
+            ..query()
+        };
+        assert_eq!(
+            f.store.count_keys(WS, &q).unwrap(),
+            28,
+            "count ignores paging"
+        );
+        ids(&f.store.list_keys(WS, &q).unwrap())
+    };
+    assert_eq!(page(Some(10), 0), created[..10]);
+    assert_eq!(page(Some(10), 10), created[10..20]);
+    assert_eq!(page(Some(10), 20), created[20..]);
+    assert!(page(Some(10), 30).is_empty());
+    assert!(page(Some(0), 0).is_empty());
+    assert_eq!(page(None, 5), created[5..]);
+    assert_eq!(page(Some(1), 27), created[27..]);
+    assert_eq!(page(Some(usize::MAX), 0), created);
+    assert!(page(None, usize::MAX).is_empty());
+
+    let mut stitched = Vec::new();
+    let mut offset = 0;
+    loop {
+        let p = page(Some(7), offset);
+        if p.is_empty() {
+            break;
+        }
+        offset += p.len();
+        stitched.extend(p);
+    }
+    assert_eq!(stitched, created);
+}
+
+// ---------------------------------------------------------------------------------------------
+// resolve_key
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn resolve_by_id_or_unique_exact_name() {
+    let mut f = fixture();
+    let a = f.create("Shared name", Environment::Production);
+    let b = f.create("Shared name", Environment::Staging);
+    let c = f.create("Unique", Environment::Development);
+    let foreign = f
+        .store
+        .create_key("globex", NewKey::new("Elsewhere", Environment::Production))
+        .unwrap();
+
+    assert_eq!(
+        f.store.resolve_key(WS, &a.record.id).unwrap(),
+        f.get(&a.record.id)
+    );
+    assert_eq!(
+        f.store.resolve_key(WS, &b.record.id).unwrap().id,
+        b.record.id
+    );
+    assert_eq!(f.store.resolve_key(WS, "Unique").unwrap().id, c.record.id);
+
+    let err = f.store.resolve_key(WS, "Shared name").unwrap_err();
+    match &err {
+        Error::AmbiguousKey {
+            workspace,
+            candidates,
+            ..
+        } => {
+            assert_eq!(workspace, WS);
+            assert_eq!(candidates.len(), 2, "{candidates:?}");
+            assert!(
+                candidates.iter().any(|c| c.contains(&a.record.id)),
+                "{candidates:?}"
+            );
+            assert!(
+                candidates.iter().any(|c| c.contains(&b.record.id)),
+                "{candidates:?}"
+            );
+        }
+        other => panic!("expected AmbiguousKey, got {other:?}"),
+    }
+    let message = err.to_string();
+    assert!(
+        message.contains(&a.record.id) && message.contains(&b.record.id),
+        "{message}"
+    );
+    assert_one_sentence(&err);
+
+    for unknown in ["nope", "key_00000000", "unique", "Shared", ""] {
+        let err = f.store.resolve_key(WS, unknown).unwrap_err();
+        assert!(
+            matches!(err, Error::KeyNotFound { .. }),
+            "{unknown:?}: {err:?}"
+        );
+        assert_one_sentence(&err);
+    }
+    // A query full of escapes is not echoed raw.
+    let err = f
+        .store
+        .resolve_key(WS, "\u{1b}]52;c;ZXZpbA==\u{7}\nnext line")
+        .unwrap_err();
+    assert!(matches!(err, Error::KeyNotFound { .. }), "{err:?}");
+    assert_one_sentence(&err);
+
+    // Keys of other workspaces are invisible, by id and by name.
+    for q in [foreign.record.id.as_str(), "Elsewhere"] {
+        assert!(
+            matches!(f.store.resolve_key(WS, q), Err(Error::KeyNotFound { .. })),
+            "{q}"
+        );
+    }
+    assert!(matches!(
+        f.store.get_key(WS, &foreign.record.id),
+        Err(Error::KeyNotFound { .. })
+    ));
+    assert!(matches!(
+        f.store.resolve_key("globex", &a.record.id),
+        Err(Error::KeyNotFound { .. })
+    ));
+    assert!(matches!(
+        f.store.revoke_key(WS, &foreign.record.id),
+        Err(Error::KeyNotFound { .. })
+    ));
+    assert!(matches!(
+        f.store.rotate_key(WS, &foreign.record.id, Grace::None),
+        Err(Error::KeyNotFound { .. })
+    ));
+    assert!(
+        f.store
+            .audit_trail(WS, &foreign.record.id)
+            .unwrap()
+            .is_empty()
+    );
+    let still = f.store.get_key("globex", &foreign.record.id).unwrap();
+    assert_eq!(still.revoked_at, None);
+    assert_eq!(still.rotated_at, None);
+    assert_eq!(
+        f.store.resolve_key("globex", "Elsewhere").unwrap().id,
+        foreign.record.id
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several connections
+// ---------------------------------------------------------------------------------------------
+
+/// Creates `count` keys named `prefix0`, `prefix1`, … once every thread is at the barrier.
+fn create_many(
+    store: &mut Store,
+    prefix: &str,
+    count: usize,
+    barrier: &Barrier,
+) -> Vec<(String, String)> {
+    barrier.wait();
+    (0..count)
+        .map(|i| {
+            let issued = store
+                .create_key(
+                    WS,
+                    NewKey::new(format!("{prefix}{i}"), Environment::Production),
+                )
+                .unwrap_or_else(|e| panic!("{prefix}{i}: {e}"));
+            (issued.record.id.clone(), full(&issued))
+        })
+        .collect()
+}
+
+#[test]
+fn two_connections_write_at_once_and_see_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let mut a = open(&path, &clock, 11);
+    let mut b = open(&path, &clock, 22);
+    let version_before = a.data_version().unwrap();
+    assert_eq!(
+        a.data_version().unwrap(),
+        version_before,
+        "nothing changed yet"
+    );
+
+    const EACH: usize = 200;
+    let barrier = Barrier::new(2);
+    let (from_a, from_b) = std::thread::scope(|s| {
+        let ta = s.spawn(|| create_many(&mut a, "a", EACH, &barrier));
+        let tb = s.spawn(|| create_many(&mut b, "b", EACH, &barrier));
+        (ta.join().unwrap(), tb.join().unwrap())
+    });
+
+    for store in [&a, &b] {
+        assert_eq!(store.count_keys(WS, &query()).unwrap(), 2 * EACH as u64);
+        let mut all = ids(&store.list_keys(WS, &query()).unwrap());
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 2 * EACH, "ids are unique");
+    }
+    assert_ne!(a.data_version().unwrap(), version_before);
+    assert_eq!(raw_count(&path, "audit_events"), 2 * EACH as i64);
+
+    // A revoke through one connection is seen by verify through the other.
+    let (victim_id, victim_key) = &from_a[17];
+    let (_, b_key) = &from_b[42];
+    assert_eq!(&verified(&mut b, victim_key).id, victim_id);
+    assert_eq!(&verified(&mut a, b_key).id, &from_b[42].0);
+    let seen_by_b = b.data_version().unwrap();
+    let seen_by_a = a.data_version().unwrap();
+    a.revoke_key(WS, victim_id).unwrap();
+    assert_ne!(
+        b.data_version().unwrap(),
+        seen_by_b,
+        "b must notice a's commit"
+    );
+    assert_eq!(rejected(&mut b, victim_key), InvalidReason::Revoked);
+    assert_eq!(
+        b.get_key(WS, victim_id).unwrap().status_at(t0()),
+        Status::Revoked
+    );
+    // And the other way round.
+    b.rotate_key(WS, &from_b[42].0, Grace::None).unwrap();
+    assert_ne!(
+        a.data_version().unwrap(),
+        seen_by_a,
+        "a must notice b's commit"
+    );
+    assert_eq!(rejected(&mut a, b_key), InvalidReason::Expired);
+
+    // Usage flushed by one is visible to the other.
+    a.flush_usage().unwrap();
+    b.flush_usage().unwrap();
+    assert_eq!(a.get_key(WS, victim_id).unwrap().use_count, 1);
+    assert_eq!(b.get_key(WS, &from_b[42].0).unwrap().use_count, 1);
+}
+
+/// Two admins (or a gateway's `hivekeys verify` calls) may open a store that does not exist
+/// yet at the same moment: every one of them must get a working store, not "busy" and not
+/// "a database of another program".
+#[test]
+fn many_processes_opening_a_new_store_at_once_all_succeed() {
+    for round in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fresh.db");
+        let clock = Arc::new(ManualClock::new(t0()));
+        const THREADS: usize = 8;
+        let barrier = Barrier::new(THREADS);
+        let results: Vec<Result<String, String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|i| {
+                    let (path, clock, barrier) = (&path, &clock, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        let mut store = Store::open_with(
+                            path,
+                            options(clock, (round * 100 + i) as u64, Duration::from_secs(5)),
+                        )
+                        .map_err(|e| format!("open: {e:?}"))?;
+                        store
+                            .create_key(WS, NewKey::new(format!("t{i}"), Environment::Staging))
+                            .map(|k| k.record.id)
+                            .map_err(|e| format!("create: {e:?}"))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let failures: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert!(failures.is_empty(), "round {round}: {failures:?}");
+        let store = open(&path, &clock, 9999);
+        assert_eq!(store.count_keys(WS, &query()).unwrap(), THREADS as u64);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The full key never reaches the disk
+// ---------------------------------------------------------------------------------------------
+
+fn assert_not_on_disk(path: &Path, keys: &[String], when: &str) {
+    let mut checked = 0;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let file = sidecar(path, suffix);
+        let Ok(bytes) = fs::read(&file) else {
+            continue;
+        };
+        checked += 1;
+        for key in keys {
+            let body = &key[key.rfind('_').unwrap() + 1..];
+            let secret = &body[..32];
+            for (what, needle) in [
+                ("full key", key.as_str()),
+                ("secret", secret),
+                ("hidden middle of the secret", &secret[4..]),
+            ] {
+                assert!(
+                    !contains(&bytes, needle.as_bytes()),
+                    "{when}: the {what} is in {}",
+                    file.display()
+                );
+            }
+        }
+    }
+    assert!(checked >= 1, "{when}: no database file to check");
+}
+
+#[test]
+fn the_full_key_is_never_written_to_disk() {
+    let mut f = fixture();
+    let created = f.create("Secretive", Environment::Production);
+    let default = f
+        .store
+        .create_default_key(WS, Environment::Development)
+        .unwrap();
+    let rotated = f
+        .store
+        .rotate_key(WS, &created.record.id, Grace::OneDay)
+        .unwrap();
+    let keys = vec![full(&created), full(&default), full(&rotated)];
+    assert!(
+        sidecar(&f.path, "-wal").exists(),
+        "the store runs in WAL mode"
+    );
+    assert_not_on_disk(&f.path, &keys, "after create and rotate");
+
+    for key in &keys {
+        verified(&mut f.store, key);
+    }
+    assert_eq!(f.store.flush_usage().unwrap(), 3);
+    assert_not_on_disk(&f.path, &keys, "after verify and flush");
+
+    // Only the SHA-256 digests are stored.
+    {
+        let conn = Connection::open_with_flags(&f.path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let mut st = conn.prepare("SELECT hash FROM secrets").unwrap();
+        let hashes: Vec<Vec<u8>> = st
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(hashes.len(), 3);
+        for key in &keys {
+            assert!(hashes.contains(&KeyHash::of(key).0.to_vec()));
+        }
+    }
+
+    // Debug output of what the store hands out never shows the key.
+    for (issued, key) in [&created, &default, &rotated].into_iter().zip(&keys) {
+        let shown = format!("{issued:?} {:?} {issued:#?}", issued.secret);
+        let secret = &key[key.rfind('_').unwrap() + 1..][..32];
+        assert!(!shown.contains(key.as_str()));
+        assert!(!shown.contains(secret));
+        assert!(!shown.contains(&secret[4..]));
+    }
+    let shown = format!("{:?}", f.store);
+    for key in &keys {
+        assert!(!shown.contains(key.as_str()));
+    }
+
+    // Nor after the store has been closed and checkpointed.
+    let Fixture {
+        store, path, dir, ..
+    } = f;
+    drop(store);
+    assert_not_on_disk(&path, &keys, "after close");
+    drop(dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening files
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_new_store_and_its_directories_are_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outer/inner/hivekeys.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let mut store = open(&path, &clock, 1);
+    store
+        .create_key(WS, NewKey::new("k", Environment::Production))
+        .unwrap();
+    assert_eq!(mode(&path), 0o600, "store file");
+    assert_eq!(mode(&dir.path().join("outer")), 0o700);
+    assert_eq!(mode(&dir.path().join("outer/inner")), 0o700);
+    for suffix in ["-wal", "-shm"] {
+        let file = sidecar(&path, suffix);
+        if file.exists() {
+            assert_eq!(
+                mode(&file) & 0o077,
+                0,
+                "{} is readable by others",
+                file.display()
+            );
+        }
+    }
+    assert_eq!(store.permission_warning(), None);
+    assert_eq!(store.path(), path);
+
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    let warning = store
+        .permission_warning()
+        .expect("a warning for a 0644 store");
+    assert!(!warning.contains('\n'), "{warning:?}");
+    drop(store);
+
+    // Reopening an existing store does not change its mode.
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    let store = open(&path, &clock, 2);
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(store.count_keys(WS, &query()).unwrap(), 1);
+}
+
+#[test]
+fn a_directory_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(t0()));
+    let err = Store::open_with(dir.path(), options(&clock, 1, Duration::from_secs(1))).unwrap_err();
+    assert!(
+        matches!(&err, Error::IsDirectory { path } if path == dir.path()),
+        "{err:?}"
+    );
+    assert_one_sentence(&err);
+    assert!(dir.path().is_dir());
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing was created"
+    );
+}
+
+/// Every file in `dir` with its bytes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let bytes = fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(t0()));
+    let mut text = String::new();
+    while text.len() < 4096 {
+        text.push_str("These are my notes, not a database. ");
+    }
+    text.truncate(4096);
+    for (name, content) in [
+        ("notes.txt", text.as_bytes()),
+        ("tiny.txt", b"hello\n".as_slice()),
+    ] {
+        let path = dir.path().join(name);
+        fs::write(&path, content).unwrap();
+        let before = snapshot(dir.path());
+        let err = Store::open_with(&path, options(&clock, 1, Duration::from_secs(1))).unwrap_err();
+        assert!(
+            matches!(&err, Error::NotADatabase { path: p } if p == &path),
+            "{name}: {err:?}"
+        );
+        assert_one_sentence(&err);
+        assert_eq!(snapshot(dir.path()), before, "{name} was changed");
+    }
+}
+
+#[test]
+fn a_database_of_another_program_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(t0()));
+
+    let plain = dir.path().join("notes.db");
+    {
+        let conn = Connection::open(&plain).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+             INSERT INTO notes (body) VALUES ('buy milk'), ('call bob');",
+        )
+        .unwrap();
+    }
+    // Another program that uses user_version and WAL mode too, with its own application id.
+    let other = dir.path().join("other.db");
+    {
+        let conn = Connection::open(&other).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA application_id = 1234;
+             PRAGMA user_version = 1;
+             CREATE TABLE keys (id INTEGER PRIMARY KEY);",
+        )
+        .unwrap();
+    }
+    // Another program's database with a schema version beyond ours but no application id.
+    let versioned = dir.path().join("versioned.db");
+    {
+        let conn = Connection::open(&versioned).unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TABLE t (x); PRAGMA user_version = {};",
+            LATEST_VERSION + 5
+        ))
+        .unwrap();
+    }
+
+    for path in [&plain, &other, &versioned] {
+        let before = snapshot(dir.path());
+        let err = Store::open_with(path, options(&clock, 1, Duration::from_secs(1))).unwrap_err();
+        assert!(
+            matches!(&err, Error::ForeignDatabase { path: p } if p == path),
+            "{}: {err:?}",
+            path.display()
+        );
+        assert_one_sentence(&err);
+        assert_eq!(
+            snapshot(dir.path()),
+            before,
+            "{} was changed",
+            path.display()
+        );
+    }
+    let conn = Connection::open(&plain).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM notes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn a_store_from_a_newer_hivekeys_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hivekeys.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    {
+        let mut store = open(&path, &clock, 1);
+        store
+            .create_key(WS, NewKey::new("from the future", Environment::Production))
+            .unwrap();
+    }
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", LATEST_VERSION + 1)
+            .unwrap();
+    }
+    let before = snapshot(dir.path());
+    assert_eq!(
+        before.len(),
+        1,
+        "the store was checkpointed on close: {before:?}"
+    );
+    let err = Store::open_with(&path, options(&clock, 1, Duration::from_secs(1))).unwrap_err();
+    match &err {
+        Error::TooNew {
+            path: p,
+            found,
+            supported,
+        } => {
+            assert_eq!(p, &path);
+            assert_eq!(*found, LATEST_VERSION + 1);
+            assert_eq!(*supported, LATEST_VERSION);
+        }
+        other => panic!("expected TooNew, got {other:?}"),
+    }
+    assert_one_sentence(&err);
+    assert_eq!(snapshot(dir.path()), before, "the newer store was changed");
+}
+
+#[test]
+fn a_truncated_store_reports_damage_and_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hivekeys.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let mut keys = Vec::new();
+    {
+        let mut store = open(&path, &clock, 1);
+        for i in 0..80 {
+            let name = format!("{i:02} {}", "padding to fill pages ".repeat(2));
+            let issued = store
+                .create_key(WS, NewKey::new(name, Environment::Production))
+                .unwrap();
+            keys.push((issued.record.id.clone(), full(&issued)));
+        }
+    }
+    assert!(!sidecar(&path, "-wal").exists(), "checkpointed on close");
+    let len = fs::metadata(&path).unwrap().len();
+    assert!(
+        len >= 8 * 4096,
+        "the store should span several pages ({len} bytes)"
+    );
+    let pristine = fs::read(&path).unwrap();
+
+    // Whether cut short or scribbled over, the store reports the damage, never panics and
+    // speaks in sentences.
+    let mut damaged: Vec<(String, Vec<u8>)> = [len / 2, len * 3 / 4, len - 4096, 4096, 100]
+        .into_iter()
+        .map(|cut| {
+            (
+                format!("cut at {cut} of {len}"),
+                pristine[..cut as usize].to_vec(),
+            )
+        })
+        .collect();
+    for page in [2usize, 3, pristine.len() / 4096 - 1] {
+        let mut bytes = pristine.clone();
+        bytes[page * 4096..(page + 1) * 4096].fill(0xA5);
+        damaged.push((format!("page {page} overwritten"), bytes));
+    }
+    for (what, bytes) in &damaged {
+        fs::write(&path, bytes).unwrap();
+        let outcomes = exercise_damaged_store(&path, &clock, &keys);
+        let errors: Vec<&Error> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+        for err in &errors {
+            assert_one_sentence(err);
+        }
+        assert!(
+            errors
+                .iter()
+                .any(|e| matches!(e, Error::Corrupt { .. } | Error::NotADatabase { .. })),
+            "{what}: no operation reported the damage: {errors:?}"
+        );
+        for suffix in ["-wal", "-shm"] {
+            let _ = fs::remove_file(sidecar(&path, suffix));
+        }
+    }
+}
+
+/// Runs every kind of operation on a damaged store, collecting the outcomes.
+fn exercise_damaged_store(
+    path: &Path,
+    clock: &Arc<ManualClock>,
+    keys: &[(String, String)],
+) -> Vec<Result<(), Error>> {
+    let mut outcomes: Vec<Result<(), Error>> = Vec::new();
+    let mut store = match Store::open_with(path, options(clock, 2, Duration::from_secs(1))) {
+        Err(e) => return vec![Err(e)],
+        Ok(store) => store,
+    };
+    outcomes.push(store.list_keys(WS, &query()).map(drop));
+    outcomes.push(store.count_keys(WS, &query()).map(drop));
+    outcomes.push(store.default_key(WS).map(drop));
+    outcomes.push(
+        store
+            .list_keys(
+                WS,
+                &KeyQuery {
+                    search: Some("padding".into()),
+                    status: Some(Status::Active),
+                    ..query()
+                },
+            )
+            .map(drop),
+    );
+    for (id, key) in keys.iter().step_by(7) {
+        outcomes.push(store.verify(key).map(drop));
+        outcomes.push(store.get_key(WS, id).map(drop));
+        outcomes.push(store.resolve_key(WS, id).map(drop));
+        outcomes.push(store.audit_trail(WS, id).map(drop));
+        outcomes.push(store.daily_usage(WS, id, 30).map(drop));
+        outcomes.push(store.rotate_key(WS, id, Grace::None).map(drop));
+        outcomes.push(store.revoke_key(WS, id).map(drop));
+    }
+    outcomes.push(
+        store
+            .create_key(WS, NewKey::new("after damage", Environment::Staging))
+            .map(drop),
+    );
+    outcomes.push(store.flush_usage().map(drop));
+    outcomes
+}
+
+#[test]
+fn a_locked_store_reports_busy_and_changes_nothing() {
+    let timeout = Duration::from_millis(100);
+    let mut f = fixture_with_timeout(timeout);
+    let k = f.create("Existing", Environment::Production);
+    let id = k.record.id.clone();
+    let key = full(&k);
+    let before_rows = all_rows(&f.path);
+
+    let locker = Connection::open(&f.path).unwrap();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let started = Instant::now();
+    let err = f
+        .store
+        .create_key(WS, NewKey::new("Blocked", Environment::Production))
+        .unwrap_err();
+    let waited = started.elapsed();
+    assert!(matches!(err, Error::Busy { timeout_ms: 100 }), "{err:?}");
+    assert_one_sentence(&err);
+    assert!(
+        waited >= Duration::from_millis(80),
+        "gave up after {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(3), "waited {waited:?}");
+
+    for err in [
+        f.store
+            .create_default_key(WS, Environment::Production)
+            .unwrap_err(),
+        f.store.rotate_key(WS, &id, Grace::None).unwrap_err(),
+        f.store.revoke_key(WS, &id).map(drop).unwrap_err(),
+    ] {
+        assert!(matches!(err, Error::Busy { .. }), "{err:?}");
+    }
+
+    // Readers are not blocked (WAL): verification still works, and its bookkeeping waits.
+    assert_eq!(verified(&mut f.store, &key).id, id);
+    assert_eq!(f.store.pending_usage(), 1);
+    assert!(matches!(f.store.flush_usage(), Err(Error::Busy { .. })));
+    assert_eq!(f.store.pending_usage(), 1, "a failed flush keeps its batch");
+    assert_eq!(f.count(), 1);
+
+    locker.execute_batch("ROLLBACK").unwrap();
+    drop(locker);
+
+    assert_eq!(all_rows(&f.path), before_rows, "a busy store was changed");
+    assert_eq!(f.count(), 1);
+    let r = f.get(&id);
+    assert_eq!(r.rotated_at, None);
+    assert_eq!(r.revoked_at, None);
+    assert_eq!(
+        verified(&mut f.store, &key).id,
+        id,
+        "the old secret still works"
+    );
+    assert_eq!(f.store.flush_usage().unwrap(), 2);
+    assert_eq!(f.get(&id).use_count, 2);
+    let actions: Vec<_> = f
+        .store
+        .audit_trail(WS, &id)
+        .unwrap()
+        .iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, vec![AuditAction::Created]);
+    // And writes work again.
+    f.create("Unblocked", Environment::Production);
+    assert_eq!(f.count(), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error messages
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn every_error_message_is_one_sentence() {
+    let path = PathBuf::from("/home/alice/.local/share/hivekeys/hivekeys.db");
+    let errors = vec![
+        Error::InvalidName(NameError::Empty("key")),
+        Error::InvalidName(NameError::TooLong {
+            what: "workspace",
+            chars: 65,
+        }),
+        Error::InvalidName(NameError::ControlCharacter("key")),
+        Error::KeyNotFound {
+            query: "billing".into(),
+            workspace: WS.into(),
+        },
+        Error::AmbiguousKey {
+            query: "Shared".into(),
+            workspace: WS.into(),
+            candidates: vec![
+                "key_0a1b2c3d production, active".into(),
+                "key_4e5f6a7b staging, revoked".into(),
+            ],
+        },
+        Error::DefaultKeyExists {
+            workspace: WS.into(),
+            id: "key_0a1b2c3d".into(),
+        },
+        Error::ExpiryInPast,
+        Error::KeyRevoked {
+            id: "key_0a1b2c3d".into(),
+        },
+        Error::KeyExpired {
+            id: "key_0a1b2c3d".into(),
+        },
+        Error::Busy { timeout_ms: 5000 },
+        Error::ReadOnly { path: path.clone() },
+        Error::IsDirectory { path: path.clone() },
+        Error::NotADatabase { path: path.clone() },
+        Error::ForeignDatabase { path: path.clone() },
+        Error::Corrupt { path: path.clone() },
+        Error::TooNew {
+            path: path.clone(),
+            found: 9,
+            supported: 1,
+        },
+        Error::DiskFull { path: path.clone() },
+        Error::CannotOpen {
+            path: path.clone(),
+            reason: "permission denied".into(),
+        },
+        Error::NoDataDirectory,
+        Error::Entropy("getrandom failed".into()),
+        Error::Database {
+            path,
+            message: "no such table: keys".into(),
+        },
+    ];
+    for err in &errors {
+        assert_one_sentence(err);
+    }
+}
+
+#[test]
+fn errors_naming_a_hostile_path_stay_on_one_line() {
+    // A path is shown in error messages; one holding a newline or an escape sequence must not
+    // break the one-line message or reach the terminal raw.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(t0()));
+    let hostile = dir.path().join("evil\ndir\u{1b}[2J");
+    fs::create_dir(&hostile).unwrap();
+    let err = Store::open_with(&hostile, options(&clock, 1, Duration::from_secs(1))).unwrap_err();
+    assert!(matches!(err, Error::IsDirectory { .. }), "{err:?}");
+    assert_one_sentence(&err);
+}
