@@ -10,6 +10,7 @@ pub mod key;
 pub mod store;
 pub mod text;
 pub mod timefmt;
+pub mod tui;
 
 pub use environment::{Environment, Status};
 pub use error::{Error, Result};

@@ -56,6 +56,15 @@ pub fn printable(input: &str, max_chars: usize) -> String {
     out
 }
 
+/// `text` with its first letter in upper case.
+pub fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// A file path made safe to print, for error messages.
 pub fn printable_path(path: &std::path::Path) -> String {
     printable(&path.to_string_lossy(), 512)

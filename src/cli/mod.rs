@@ -67,16 +67,15 @@ impl From<io::Error> for Failure {
     }
 }
 
-/// What the binary's `main` does when a subcommand is given; returns `None` when the
-/// dashboard should open instead.
+/// Runs the command given, or the dashboard when there is none.
 pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     let Some(command) = &cli.command else {
-        return Err(Failure {
-            message: "The dashboard is not built yet; use a command such as `hivekeys list` or \
-                      `hivekeys demo` (see `hivekeys --help`)."
-                .into(),
+        let store = open_store(cli)?;
+        crate::tui::run(store, &cli.workspace).map_err(|err| Failure {
+            message: format!("The dashboard stopped: {err}."),
             status: 1,
-        });
+        })?;
+        return Ok(ExitCode::SUCCESS);
     };
     if let Command::Verify = command {
         return verify(cli);

@@ -1,0 +1,54 @@
+//! Everything the dashboard can be asked to do. Key presses become actions in the keymap;
+//! only `App::update` acts on them.
+
+use tui_input::InputRequest;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    /// Move the table selection (or scroll the help overlay).
+    Move(Movement),
+    /// Move focus between the keys table and the Default API Key panel.
+    FocusNext,
+    FocusPrevious,
+    StartSearch,
+    /// `Enter` in the search box: keep the search, leave the box.
+    KeepSearch,
+    /// `Esc` in the search box: clear the search.
+    ClearSearch,
+    CycleEnvironmentFilter,
+    CycleStatusFilter,
+    OpenAddKey,
+    OpenCreateDefault,
+    OpenRotate,
+    OpenRevoke,
+    OpenDetails,
+    OpenHelp,
+    /// An edit of the focused text field (search box or key name).
+    Edit(InputRequest),
+    /// Text pasted into the focused text field (bracketed paste).
+    Paste(String),
+    /// Next / previous option of a dialog's choice (environment, grace period).
+    ChoiceNext,
+    ChoicePrevious,
+    /// `Enter` in a dialog: save, create, confirm or close.
+    Submit,
+    /// `y` in a confirmation.
+    Confirm,
+    /// `Esc` or `n`: cancel the dialog or answer no.
+    Cancel,
+    /// `c` in the new-key dialog.
+    Copy,
+    /// Time passed: refresh relative times, look for changes by other processes.
+    Tick,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Movement {
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+}

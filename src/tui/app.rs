@@ -1,0 +1,637 @@
+//! The dashboard's state and the one function that changes it.
+
+use std::cell::Cell;
+
+use chrono::{DateTime, Utc};
+use memchr::memmem;
+use tui_input::{Input, InputRequest};
+
+use super::action::{Action, Movement};
+use super::clipboard::{Clipboard, CopyReport};
+use super::keymap::Context;
+use crate::environment::{Environment, Status};
+use crate::key::Secret;
+use crate::store::{
+    AuditEvent, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord, NewKey, Store, normalize_search,
+    search_text,
+};
+use crate::text::{capitalize, validate_name};
+
+/// Days of usage the detail view charts.
+pub const USAGE_DAYS: u32 = 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Table,
+    DefaultPanel,
+}
+
+/// At most one dialog or overlay is open; it takes every key first.
+pub enum Modal {
+    AddKey {
+        name: Input,
+        environment: Environment,
+        /// Shown under the name field as the admin types.
+        error: Option<String>,
+    },
+    CreateDefault {
+        environment: Environment,
+        error: Option<String>,
+    },
+    ConfirmRotate {
+        key: KeyRecord,
+        grace: Grace,
+        error: Option<String>,
+    },
+    ConfirmRevoke {
+        key: KeyRecord,
+        error: Option<String>,
+    },
+    NewKey(NewKeyDialog),
+    Details {
+        key: KeyRecord,
+        events: Vec<AuditEvent>,
+        usage: Vec<DailyUse>,
+        scroll: u16,
+    },
+    Help {
+        scroll: u16,
+    },
+}
+
+/// "Your New API Key": the only place the full key ever appears. Dropping the dialog drops
+/// the [`Secret`], which wipes it.
+pub struct NewKeyDialog {
+    pub secret: Secret,
+    pub key: KeyRecord,
+    /// True after a rotation, false after a creation.
+    pub rotated: bool,
+    pub copied: Option<CopyReport>,
+    /// Asking "close without copying?".
+    pub confirm_close: bool,
+}
+
+/// A one-line message under the table: the result of the last action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+pub struct App {
+    store: Store,
+    pub workspace: String,
+    clipboard: Box<dyn Clipboard>,
+    /// The table's keys: every key of the workspace but the active default, newest first.
+    pub keys: Vec<KeyRecord>,
+    /// Lower-cased searchable text of each key, parallel to `keys`.
+    haystacks: Vec<String>,
+    pub default_key: Option<KeyRecord>,
+    /// Indices into `keys` that pass the search and filters, in table order.
+    pub visible: Vec<usize>,
+    pub search: Input,
+    pub search_focused: bool,
+    pub environment_filter: Option<Environment>,
+    pub status_filter: Option<Status>,
+    /// Position in `visible` of the selected row.
+    pub selected: usize,
+    pub focus: Focus,
+    pub modal: Option<Modal>,
+    pub notice: Option<Notice>,
+    pub now: DateTime<Utc>,
+    data_version: i64,
+    /// First table row on screen and rows that fit: layout facts the view records each frame
+    /// so paging and scrolling follow the real screen.
+    pub scroll: Cell<usize>,
+    pub page_rows: Cell<usize>,
+    pub should_quit: bool,
+}
+
+impl App {
+    pub fn new(store: Store, workspace: &str, clipboard: Box<dyn Clipboard>) -> App {
+        let now = store.now();
+        let mut app = App {
+            store,
+            workspace: workspace.to_owned(),
+            clipboard,
+            keys: Vec::new(),
+            haystacks: Vec::new(),
+            default_key: None,
+            visible: Vec::new(),
+            search: Input::default(),
+            search_focused: false,
+            environment_filter: None,
+            status_filter: None,
+            selected: 0,
+            focus: Focus::Table,
+            modal: None,
+            notice: None,
+            now,
+            data_version: 0,
+            scroll: Cell::new(0),
+            page_rows: Cell::new(10),
+            should_quit: false,
+        };
+        app.reload();
+        app
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Which bindings apply now.
+    pub fn context(&self) -> Context {
+        match &self.modal {
+            Some(Modal::AddKey { .. }) => Context::AddKey,
+            Some(Modal::CreateDefault { .. }) => Context::CreateDefault,
+            Some(Modal::ConfirmRotate { .. }) => Context::ConfirmRotate,
+            Some(Modal::ConfirmRevoke { .. }) => Context::ConfirmRevoke,
+            Some(Modal::NewKey(dialog)) if dialog.confirm_close => Context::ConfirmClose,
+            Some(Modal::NewKey(_)) => Context::NewKey,
+            Some(Modal::Details { .. }) => Context::Details,
+            Some(Modal::Help { .. }) => Context::Help,
+            None if self.search_focused => Context::Search,
+            None => Context::Main,
+        }
+    }
+
+    /// The key that rotate, revoke and details act on: the table's selected row, or the
+    /// default key when its panel has focus.
+    pub fn focused_key(&self) -> Option<&KeyRecord> {
+        match self.focus {
+            Focus::DefaultPanel => self.default_key.as_ref(),
+            Focus::Table => self.visible.get(self.selected).map(|&i| &self.keys[i]),
+        }
+    }
+
+    /// Keys in the table before filtering ("M" in "N of M keys").
+    pub fn total_keys(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn update(&mut self, action: Action) {
+        if action != Action::Tick {
+            self.notice = None;
+        }
+        match action {
+            Action::Quit => self.should_quit = true,
+            Action::Tick => self.tick(),
+            action => match self.modal.take() {
+                Some(modal) => self.modal = self.update_modal(modal, action),
+                None => self.update_main(action),
+            },
+        }
+    }
+
+    fn update_main(&mut self, action: Action) {
+        match action {
+            Action::Move(movement) => self.move_selection(movement),
+            Action::FocusNext | Action::FocusPrevious => {
+                self.focus = match self.focus {
+                    Focus::Table => Focus::DefaultPanel,
+                    Focus::DefaultPanel => Focus::Table,
+                };
+            }
+            Action::StartSearch => {
+                self.search_focused = true;
+                self.focus = Focus::Table;
+            }
+            Action::KeepSearch => self.search_focused = false,
+            Action::ClearSearch => {
+                self.search_focused = false;
+                self.search.reset();
+                self.refilter();
+            }
+            Action::Edit(request) if self.search.handle(request).is_some_and(|c| c.value) => {
+                self.refilter();
+            }
+            Action::Paste(text) => {
+                for c in text.chars().filter(|c| !c.is_control()) {
+                    self.search.handle(InputRequest::InsertChar(c));
+                }
+                self.refilter();
+            }
+            Action::CycleEnvironmentFilter => {
+                self.environment_filter = match self.environment_filter {
+                    None => Some(Environment::Production),
+                    Some(Environment::Production) => Some(Environment::Staging),
+                    Some(Environment::Staging) => Some(Environment::Development),
+                    Some(Environment::Development) => None,
+                };
+                self.refilter();
+            }
+            Action::CycleStatusFilter => {
+                self.status_filter = match self.status_filter {
+                    None => Some(Status::Active),
+                    Some(Status::Active) => Some(Status::Revoked),
+                    Some(Status::Revoked) => Some(Status::Expired),
+                    Some(Status::Expired) => None,
+                };
+                self.refilter();
+            }
+            Action::OpenAddKey => {
+                self.modal = Some(Modal::AddKey {
+                    name: Input::default(),
+                    environment: Environment::Production,
+                    error: None,
+                });
+            }
+            Action::OpenCreateDefault => match &self.default_key {
+                Some(key) => self.say_error(format!(
+                    "The workspace already has an active default key ({}); rotate or revoke it instead.",
+                    key.id
+                )),
+                None => {
+                    self.modal = Some(Modal::CreateDefault {
+                        environment: Environment::Production,
+                        error: None,
+                    })
+                }
+            },
+            Action::OpenRotate => self.open_for_focused_active_key(|key| Modal::ConfirmRotate {
+                key,
+                grace: Grace::None,
+                error: None,
+            }),
+            Action::OpenRevoke => {
+                self.open_for_focused_active_key(|key| Modal::ConfirmRevoke { key, error: None })
+            }
+            Action::OpenDetails => match self.focused_key().cloned() {
+                Some(key) => self.open_details(key),
+                None => self.say_error("There is no key here to show.".into()),
+            },
+            Action::OpenHelp => self.modal = Some(Modal::Help { scroll: 0 }),
+            _ => {}
+        }
+    }
+
+    fn open_for_focused_active_key(&mut self, open: impl FnOnce(KeyRecord) -> Modal) {
+        let Some(key) = self.focused_key().cloned() else {
+            let hint = match self.focus {
+                Focus::DefaultPanel => "The workspace has no default key; press D to create one.",
+                Focus::Table => "No key is selected.",
+            };
+            return self.say_error(hint.into());
+        };
+        match key.status_at(self.now) {
+            Status::Active => self.modal = Some(open(key)),
+            Status::Revoked => self.say_error(format!(
+                "{} is revoked; a revoked key cannot change.",
+                key.id
+            )),
+            Status::Expired => {
+                self.say_error(format!("{} has expired; create a new key instead.", key.id))
+            }
+        }
+    }
+
+    fn open_details(&mut self, key: KeyRecord) {
+        let loaded = self
+            .store
+            .audit_trail(&self.workspace, &key.id)
+            .and_then(|events| {
+                let usage = self
+                    .store
+                    .daily_usage(&self.workspace, &key.id, USAGE_DAYS)?;
+                Ok((events, usage))
+            });
+        match loaded {
+            Ok((events, usage)) => {
+                self.modal = Some(Modal::Details {
+                    key,
+                    events,
+                    usage,
+                    scroll: 0,
+                })
+            }
+            Err(err) => self.say_error(err.to_string()),
+        }
+    }
+
+    /// Handles `action` for the open dialog; returns the dialog to keep open, if any.
+    fn update_modal(&mut self, modal: Modal, action: Action) -> Option<Modal> {
+        match modal {
+            Modal::AddKey {
+                mut name,
+                mut environment,
+                error,
+            } => match action {
+                Action::Cancel => None,
+                Action::ChoiceNext => {
+                    environment = cycle(environment, 1);
+                    Some(Modal::AddKey {
+                        name,
+                        environment,
+                        error,
+                    })
+                }
+                Action::ChoicePrevious => {
+                    environment = cycle(environment, -1);
+                    Some(Modal::AddKey {
+                        name,
+                        environment,
+                        error,
+                    })
+                }
+                Action::Edit(request) => {
+                    name.handle(request);
+                    let error = live_name_error(name.value());
+                    Some(Modal::AddKey {
+                        name,
+                        environment,
+                        error,
+                    })
+                }
+                Action::Paste(text) => {
+                    // A pasted line usually ends in a newline: drop it rather than submit or
+                    // reject the name.
+                    for c in text.trim_end_matches(['\r', '\n']).chars() {
+                        name.handle(InputRequest::InsertChar(c));
+                    }
+                    let error = live_name_error(name.value());
+                    Some(Modal::AddKey {
+                        name,
+                        environment,
+                        error,
+                    })
+                }
+                Action::Submit => {
+                    let new = NewKey::new(name.value(), environment);
+                    match self.store.create_key(&self.workspace, new) {
+                        Ok(issued) => self.show_new_key(issued, false),
+                        Err(err) => Some(Modal::AddKey {
+                            name,
+                            environment,
+                            error: Some(err.to_string()),
+                        }),
+                    }
+                }
+                _ => Some(Modal::AddKey {
+                    name,
+                    environment,
+                    error,
+                }),
+            },
+            Modal::CreateDefault { environment, error } => match action {
+                Action::Cancel => None,
+                Action::ChoiceNext => Some(Modal::CreateDefault {
+                    environment: cycle(environment, 1),
+                    error,
+                }),
+                Action::ChoicePrevious => Some(Modal::CreateDefault {
+                    environment: cycle(environment, -1),
+                    error,
+                }),
+                Action::Submit => match self.store.create_default_key(&self.workspace, environment)
+                {
+                    Ok(issued) => self.show_new_key(issued, false),
+                    Err(err) => Some(Modal::CreateDefault {
+                        environment,
+                        error: Some(err.to_string()),
+                    }),
+                },
+                _ => Some(Modal::CreateDefault { environment, error }),
+            },
+            Modal::ConfirmRotate { key, grace, error } => match action {
+                Action::Cancel => None,
+                Action::ChoiceNext | Action::ChoicePrevious => {
+                    let step = if action == Action::ChoiceNext {
+                        1
+                    } else {
+                        Grace::ALL.len() - 1
+                    };
+                    let index = Grace::ALL.iter().position(|g| *g == grace).unwrap_or(0);
+                    let grace = Grace::ALL[(index + step) % Grace::ALL.len()];
+                    Some(Modal::ConfirmRotate { key, grace, error })
+                }
+                Action::Confirm => match self.store.rotate_key(&self.workspace, &key.id, grace) {
+                    Ok(issued) => self.show_new_key(issued, true),
+                    Err(err) => Some(Modal::ConfirmRotate {
+                        key,
+                        grace,
+                        error: Some(err.to_string()),
+                    }),
+                },
+                _ => Some(Modal::ConfirmRotate { key, grace, error }),
+            },
+            Modal::ConfirmRevoke { key, error } => match action {
+                Action::Cancel => None,
+                Action::Confirm => match self.store.revoke_key(&self.workspace, &key.id) {
+                    Ok(revoked) => {
+                        self.reload();
+                        self.say(format!(
+                            "Revoked {} \"{}\": apps using it can no longer authenticate.",
+                            revoked.id, revoked.name
+                        ));
+                        None
+                    }
+                    Err(err) => Some(Modal::ConfirmRevoke {
+                        key,
+                        error: Some(err.to_string()),
+                    }),
+                },
+                _ => Some(Modal::ConfirmRevoke { key, error }),
+            },
+            Modal::NewKey(mut dialog) => {
+                match action {
+                    Action::Copy if !dialog.confirm_close => {
+                        dialog.copied = Some(self.clipboard.copy(dialog.secret.expose()));
+                    }
+                    Action::Submit if dialog.copied.is_some() => return self.close_new_key(dialog),
+                    Action::Submit => dialog.confirm_close = true,
+                    Action::Confirm if dialog.confirm_close => return self.close_new_key(dialog),
+                    Action::Cancel if dialog.confirm_close => dialog.confirm_close = false,
+                    _ => {}
+                }
+                Some(Modal::NewKey(dialog))
+            }
+            Modal::Details {
+                key,
+                events,
+                usage,
+                scroll,
+            } => match action {
+                Action::Cancel => None,
+                Action::Move(movement) => Some(Modal::Details {
+                    key,
+                    events,
+                    usage,
+                    scroll: scrolled(scroll, movement),
+                }),
+                _ => Some(Modal::Details {
+                    key,
+                    events,
+                    usage,
+                    scroll,
+                }),
+            },
+            Modal::Help { scroll } => match action {
+                Action::Cancel => None,
+                Action::Move(movement) => Some(Modal::Help {
+                    scroll: scrolled(scroll, movement),
+                }),
+                _ => Some(Modal::Help { scroll }),
+            },
+        }
+    }
+
+    fn show_new_key(&mut self, issued: IssuedKey, rotated: bool) -> Option<Modal> {
+        self.reload();
+        self.select_key(&issued.record.id);
+        Some(Modal::NewKey(NewKeyDialog {
+            secret: issued.secret,
+            key: issued.record,
+            rotated,
+            copied: None,
+            confirm_close: false,
+        }))
+    }
+
+    /// Closes "Your New API Key"; the dialog, and with it the secret, is dropped here.
+    fn close_new_key(&mut self, dialog: NewKeyDialog) -> Option<Modal> {
+        let verb = if dialog.rotated { "Rotated" } else { "Created" };
+        self.say(format!(
+            "{verb} {} \"{}\". Only its masked form {} is kept.",
+            dialog.key.id, dialog.key.name, dialog.key.masked_key
+        ));
+        drop(dialog);
+        None
+    }
+
+    fn tick(&mut self) {
+        self.now = self.store.now();
+        match self.store.data_version() {
+            Ok(version) if version != self.data_version => self.reload(),
+            Ok(_) => {}
+            Err(err) => self.say_error(err.to_string()),
+        }
+    }
+
+    /// Reads the workspace's keys again, keeping the selection on the same key.
+    pub fn reload(&mut self) {
+        let selected_id = self.focused_table_key_id();
+        self.now = self.store.now();
+        let loaded = self.store.data_version().and_then(|version| {
+            let default_key = self.store.default_key(&self.workspace)?;
+            let keys = self
+                .store
+                .list_keys(&self.workspace, &KeyQuery::default())?;
+            Ok((version, default_key, keys))
+        });
+        match loaded {
+            Ok((version, default_key, keys)) => {
+                self.data_version = version;
+                let default_id = default_key.as_ref().map(|k| k.id.clone());
+                self.keys = keys
+                    .into_iter()
+                    .filter(|k| Some(&k.id) != default_id.as_ref())
+                    .collect();
+                self.haystacks = self
+                    .keys
+                    .iter()
+                    .map(|k| search_text(&k.name, &k.masked_key, &k.id))
+                    .collect();
+                self.default_key = default_key;
+                self.refilter();
+                if let Some(id) = selected_id {
+                    self.select_key(&id);
+                }
+            }
+            Err(err) => self.say_error(err.to_string()),
+        }
+    }
+
+    fn focused_table_key_id(&self) -> Option<String> {
+        self.visible
+            .get(self.selected)
+            .map(|&i| self.keys[i].id.clone())
+    }
+
+    fn select_key(&mut self, id: &str) {
+        if let Some(position) = self.visible.iter().position(|&i| self.keys[i].id == id) {
+            self.selected = position;
+        }
+    }
+
+    /// Recomputes which keys pass the search and filters: one pass over the in-memory keys
+    /// with a substring finder, so a keystroke never queries the store.
+    fn refilter(&mut self) {
+        let selected_id = self.focused_table_key_id();
+        let needle = normalize_search(self.search.value());
+        let finder = memmem::Finder::new(needle.as_bytes());
+        let now = self.now;
+        self.visible = self
+            .keys
+            .iter()
+            .zip(&self.haystacks)
+            .enumerate()
+            .filter(|(_, (key, haystack))| {
+                self.environment_filter.is_none_or(|e| key.environment == e)
+                    && self.status_filter.is_none_or(|s| key.status_at(now) == s)
+                    && (needle.is_empty() || finder.find(haystack.as_bytes()).is_some())
+            })
+            .map(|(i, _)| i)
+            .collect();
+        self.selected = 0;
+        if let Some(id) = selected_id {
+            self.select_key(&id);
+        }
+    }
+
+    fn move_selection(&mut self, movement: Movement) {
+        self.focus = Focus::Table;
+        let last = self.visible.len().saturating_sub(1);
+        let page = self.page_rows.get().max(1);
+        self.selected = match movement {
+            Movement::Down => (self.selected + 1).min(last),
+            Movement::Up => self.selected.saturating_sub(1),
+            Movement::PageDown => (self.selected + page).min(last),
+            Movement::PageUp => self.selected.saturating_sub(page),
+            Movement::Top => 0,
+            Movement::Bottom => last,
+        };
+    }
+
+    fn say(&mut self, text: String) {
+        self.notice = Some(Notice {
+            text,
+            is_error: false,
+        });
+    }
+
+    fn say_error(&mut self, text: String) {
+        self.notice = Some(Notice {
+            text,
+            is_error: true,
+        });
+    }
+}
+
+fn cycle(environment: Environment, step: isize) -> Environment {
+    let all = Environment::ALL;
+    let index = all.iter().position(|e| *e == environment).unwrap_or(0) as isize;
+    all[(index + step).rem_euclid(all.len() as isize) as usize]
+}
+
+fn scrolled(scroll: u16, movement: Movement) -> u16 {
+    match movement {
+        Movement::Down => scroll.saturating_add(1),
+        Movement::Up => scroll.saturating_sub(1),
+        Movement::PageDown => scroll.saturating_add(10),
+        Movement::PageUp => scroll.saturating_sub(10),
+        Movement::Top => 0,
+        Movement::Bottom => u16::MAX / 2,
+    }
+}
+
+/// The validation message for a name being typed; nothing for an empty field (the admin has
+/// not started yet), the rule otherwise.
+fn live_name_error(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return None;
+    }
+    validate_name(name, "key")
+        .err()
+        .map(|e| capitalize(&e.to_string()) + ".")
+}

@@ -1,0 +1,88 @@
+//! The Default API Key panel, apart from the table, as on the page.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::theme::Theme;
+use crate::text::printable;
+use crate::timefmt::relative;
+use crate::tui::app::{App, Focus};
+
+pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let focused = app.focus == Focus::DefaultPanel && app.modal.is_none();
+    let marker = if focused { "▶ " } else { "" };
+    let block = Block::bordered()
+        .border_style(theme.border(focused))
+        .title(Line::styled(
+            format!(" {marker}Default API Key "),
+            theme.title(),
+        ));
+    let lines = match &app.default_key {
+        Some(key) => {
+            let status = key.status_at(app.now);
+            vec![
+                Line::from(vec![
+                    Span::styled(key.masked_key.clone(), theme.key_hint()),
+                    Span::raw("   "),
+                    Span::raw(key.environment.label()),
+                    Span::raw("   "),
+                    Span::styled(status.label(), theme.status(status)),
+                    Span::styled(
+                        format!("   {}  {}", key.id, printable(&key.name, 40)),
+                        theme.dim(),
+                    ),
+                ]),
+                Line::from(format!(
+                    "Created {} · Last used {} · {} uses",
+                    key.created_at.format("%Y-%m-%d"),
+                    relative(key.last_used_at, app.now),
+                    key.use_count
+                )),
+                hints(
+                    theme,
+                    if focused {
+                        &[
+                            ("r", "Rotate Key"),
+                            ("x", "Revoke"),
+                            ("Enter", "details"),
+                            ("Tab", "back to the table"),
+                        ]
+                    } else {
+                        &[("Tab", "select this key to rotate or revoke it")]
+                    },
+                ),
+            ]
+        }
+        None => vec![
+            Line::from("This workspace has no active default API key."),
+            hints(
+                theme,
+                &[(
+                    "D",
+                    "Create Default Key (Production unless you pick another environment)",
+                )],
+            ),
+            Line::styled(
+                "Apps calling your deployments usually use the default key.",
+                theme.dim(),
+            ),
+        ],
+    };
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// `key text · key text` with the keys highlighted.
+pub(crate) fn hints<'a>(theme: &Theme, pairs: &[(&'a str, &'a str)]) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (i, (key, text)) in pairs.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        spans.push(Span::styled(*key, theme.key_hint()));
+        spans.push(Span::raw(" "));
+        spans.push(Span::raw(*text));
+    }
+    Line::from(spans)
+}

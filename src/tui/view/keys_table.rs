@@ -1,0 +1,240 @@
+//! The additional keys: search box, filter chips, "N of M keys", and the table itself. Only
+//! the rows on screen are built, so 100,000 keys cost no more per frame than 20.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Cell, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState, Table,
+    TableState, Wrap,
+};
+
+use super::theme::Theme;
+use crate::environment::Status;
+use crate::text::printable;
+use crate::timefmt::relative;
+use crate::tui::app::{App, Focus};
+
+pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let focused = app.focus == Focus::Table && app.modal.is_none();
+    let marker = if focused { "▶ " } else { "" };
+    let count = format!(" {} of {} keys ", app.visible.len(), app.total_keys());
+    let block = Block::bordered()
+        .border_style(theme.border(focused))
+        .title(Line::styled(format!(" {marker}API Keys "), theme.title()))
+        .title(Line::from(count).right_aligned());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let [controls, table_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    render_controls(app, frame, controls, theme);
+
+    if app.visible.is_empty() {
+        return render_empty(app, frame, table_area, theme);
+    }
+    render_rows(app, frame, table_area, theme);
+}
+
+/// `/ Search: text    Environment: All   Status: All`.
+fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let chip = |label: &str, value: Option<&'static str>| {
+        let text = format!("[{label}: {}]", value.unwrap_or("All"));
+        Span::styled(text, theme.chip(value.is_some()))
+    };
+    let chips = Line::from(vec![
+        Span::styled("e", theme.key_hint()),
+        Span::raw(" "),
+        chip("Environment", app.environment_filter.map(|e| e.label())),
+        Span::raw("  "),
+        Span::styled("s", theme.key_hint()),
+        Span::raw(" "),
+        chip("Status", app.status_filter.map(|s| s.label())),
+    ]);
+    let chips_width = chips.width() as u16;
+    let [search_area, _, chips_area] = Layout::horizontal([
+        Constraint::Min(10),
+        Constraint::Length(1),
+        Constraint::Length(chips_width),
+    ])
+    .areas(area);
+
+    let label = Span::styled(
+        "/ Search: ",
+        if app.search_focused {
+            theme.key_hint()
+        } else {
+            theme.dim()
+        },
+    );
+    let label_width = label.width() as u16;
+    let field_width = search_area.width.saturating_sub(label_width).max(1) as usize;
+    let scroll = app.search.visual_scroll(field_width);
+    let value = if app.search.value().is_empty() && !app.search_focused {
+        Span::styled("press / to search names, keys and ids", theme.dim())
+    } else {
+        Span::raw(app.search.value().chars().skip(scroll).collect::<String>())
+    };
+    frame.render_widget(Line::from(vec![label, value]), search_area);
+    if app.search_focused && app.modal.is_none() {
+        let x = search_area.x
+            + label_width
+            + (app.search.visual_cursor().saturating_sub(scroll)) as u16;
+        frame.set_cursor_position(Position::new(
+            x.min(search_area.right().saturating_sub(1)),
+            search_area.y,
+        ));
+    }
+    frame.render_widget(chips, chips_area);
+}
+
+fn render_empty(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let lines = if app.total_keys() == 0 {
+        vec![
+            Line::from(""),
+            Line::styled("No additional keys yet.", theme.title()),
+            Line::from(vec![
+                Span::raw("Press "),
+                Span::styled("a", theme.key_hint()),
+                Span::raw(" to add a key for an environment or service"),
+                Span::raw(if app.default_key.is_none() {
+                    ", or "
+                } else {
+                    "."
+                }),
+                Span::styled(
+                    if app.default_key.is_none() { "D" } else { "" },
+                    theme.key_hint(),
+                ),
+                Span::raw(if app.default_key.is_none() {
+                    " to create the workspace's default key."
+                } else {
+                    ""
+                }),
+            ]),
+        ]
+    } else {
+        let search = app.search.value();
+        let what = if search.is_empty() {
+            "No keys match these filters.".to_owned()
+        } else {
+            format!("No keys match \"{}\".", printable(search, 40))
+        };
+        vec![
+            Line::from(""),
+            Line::styled(what, theme.title()),
+            Line::from(vec![
+                Span::styled("Esc", theme.key_hint()),
+                Span::raw(" clears the search; "),
+                Span::styled("e", theme.key_hint()),
+                Span::raw(" / "),
+                Span::styled("s", theme.key_hint()),
+                Span::raw(" change the environment and status filters."),
+            ]),
+        ]
+    };
+    frame.render_widget(
+        Paragraph::new(lines).centered().wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    // One row of header; the rest is for keys.
+    let rows_fit = area.height.saturating_sub(1).max(1) as usize;
+    let needs_scrollbar = app.visible.len() > rows_fit;
+    let (area, scrollbar_area) = match needs_scrollbar {
+        true => {
+            let [table, bar] =
+                Layout::horizontal([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+            (table, Some(bar))
+        }
+        false => (area, None),
+    };
+    app.page_rows.set(rows_fit);
+    let mut scroll = app.scroll.get();
+    if app.selected < scroll {
+        scroll = app.selected;
+    } else if app.selected >= scroll + rows_fit {
+        scroll = app.selected + 1 - rows_fit;
+    }
+    scroll = scroll.min(app.visible.len().saturating_sub(rows_fit));
+    app.scroll.set(scroll);
+
+    let wide = area.width >= 96;
+    let long_environment = area.width >= 84;
+    let mut header = vec!["Name", "Key", "Environment", "Status"];
+    let mut widths = vec![
+        Constraint::Fill(1),
+        Constraint::Length(19),
+        Constraint::Length(if long_environment { 11 } else { 4 }),
+        Constraint::Length(7),
+    ];
+    if !long_environment {
+        header[2] = "Env";
+    }
+    if wide {
+        header.push("Created");
+        widths.push(Constraint::Length(10));
+    }
+    header.push("Last used");
+    widths.push(Constraint::Length(15));
+
+    let window = &app.visible[scroll..(scroll + rows_fit).min(app.visible.len())];
+    let rows = window.iter().map(|&index| {
+        let key = &app.keys[index];
+        let status = key.status_at(app.now);
+        let name = match key.is_default {
+            true => format!("{} (former default)", printable(&key.name, 64)),
+            false => printable(&key.name, 64),
+        };
+        let mut cells = vec![
+            Cell::from(name),
+            Cell::from(key.masked_key.as_str()),
+            Cell::from(if long_environment {
+                key.environment.label()
+            } else {
+                key.environment.code()
+            }),
+            Cell::from(Span::styled(status.label(), theme.status(status))),
+        ];
+        if wide {
+            cells.push(Cell::from(key.created_at.format("%Y-%m-%d").to_string()));
+        }
+        cells.push(Cell::from(relative(key.last_used_at, app.now)));
+        let row = Row::new(cells);
+        match status {
+            Status::Active => row,
+            Status::Revoked | Status::Expired => row.style(theme.dim()),
+        }
+    });
+    let focused = app.focus == Focus::Table;
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.title()))
+        .column_spacing(1)
+        .highlight_symbol("▶ ")
+        .row_highlight_style(if focused {
+            theme.selected()
+        } else {
+            theme.dim()
+        });
+    let mut state = TableState::default().with_selected(Some(app.selected - scroll));
+    frame.render_stateful_widget(table, area, &mut state);
+
+    if let Some(bar) = scrollbar_area {
+        let mut scrollbar =
+            ScrollbarState::new(app.visible.len().saturating_sub(rows_fit)).position(scroll);
+        let track = Rect {
+            y: bar.y + 1,
+            height: bar.height.saturating_sub(1),
+            ..bar
+        };
+        frame.render_stateful_widget(
+            Scrollbar::new(ScrollbarOrientation::VerticalRight)
+                .begin_symbol(None)
+                .end_symbol(None),
+            track,
+            &mut scrollbar,
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! Drawing: one module per visible part. Views read the [`App`] and never change it (the
+//! table records where it scrolled to, in a `Cell`, so paging follows the screen).
+
+mod default_panel;
+mod dialogs;
+mod footer;
+mod header;
+mod help;
+mod keys_table;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::app::App;
+use theme::Theme;
+
+/// The smallest terminal the layout fits in.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+pub fn render(app: &App, frame: &mut Frame<'_>, theme: &Theme) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return too_small(frame, area, theme);
+    }
+    let [
+        header_area,
+        panel_area,
+        table_area,
+        notice_area,
+        footer_area,
+    ] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(5),
+        Constraint::Min(6),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    header::render(app, frame, header_area, theme);
+    default_panel::render(app, frame, panel_area, theme);
+    keys_table::render(app, frame, table_area, theme);
+    footer::render_notice(app, frame, notice_area, theme);
+    footer::render(app, frame, footer_area, theme);
+    if app.modal.is_some() {
+        dialogs::render(app, frame, area, theme);
+    }
+}
+
+fn too_small(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let text = vec![
+        Line::styled("Terminal too small", theme.warning()),
+        Line::from(format!(
+            "{}×{} here; hivekeys needs at least {MIN_WIDTH}×{MIN_HEIGHT}.",
+            area.width, area.height
+        )),
+        Line::from("Enlarge the window, or press q to quit."),
+    ];
+    let height = (text.len() as u16 + 1).min(area.height);
+    let [_, middle, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(height),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        middle,
+    );
+}
+
+/// A rectangle of at most `width`×`height` in the middle of `area`.
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    area.centered(
+        Constraint::Length(width.min(area.width)),
+        Constraint::Length(height.min(area.height)),
+    )
+}
