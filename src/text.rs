@@ -56,6 +56,48 @@ pub fn printable(input: &str, max_chars: usize) -> String {
     out
 }
 
+/// `text` cut to at most `width` terminal cells, ending in `…` when cut. Counts display
+/// width, so wide characters and emoji take their two cells.
+pub fn fit(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` followed by spaces up to `width` cells (`{:<w}` counts characters, not cells).
+pub fn pad(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    format!("{text}{}", " ".repeat(width.saturating_sub(text.width())))
+}
+
+/// `1234567` as `1,234,567`.
+pub fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `text` with its first letter in upper case.
 pub fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
@@ -122,6 +164,26 @@ mod tests {
         let family = "👨\u{200D}👩\u{200D}👧 team";
         assert_eq!(validate_name(family, "key").unwrap(), family);
         assert!(validate_name(&"🚀".repeat(65), "key").is_err());
+    }
+
+    #[test]
+    fn text_is_fitted_by_display_width() {
+        use unicode_width::UnicodeWidthStr;
+        assert_eq!(fit("short", 10), "short");
+        let cut = fit(&"東".repeat(40), 32);
+        assert!(cut.width() <= 32, "{}", cut.width());
+        assert!(cut.ends_with('…'));
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(pad("東京", 6).width(), 6);
+    }
+
+    #[test]
+    fn digits_are_grouped_in_thousands() {
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(1_000), "1,000");
+        assert_eq!(group_digits(330_328), "330,328");
+        assert_eq!(group_digits(1_234_567), "1,234,567");
     }
 
     #[test]

@@ -5,10 +5,10 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 use crate::store::{AuditEvent, DailyUse, KeyRecord, Verification};
-use crate::text::printable;
+use crate::text::{fit, group_digits, pad, printable};
 use crate::timefmt::{relative, rfc3339, short};
 
 #[derive(Serialize)]
@@ -223,7 +223,7 @@ pub fn write_key_detail(
         ("revoked", when(key.revoked_at)),
         ("expires", when(key.expires_at)),
         ("last used", when(key.last_used_at)),
-        ("uses", key.use_count.to_string()),
+        ("uses", group_digits(key.use_count)),
     ];
     for (label, value) in rows {
         writeln!(out, "  {label:<12} {value}")?;
@@ -247,8 +247,10 @@ pub fn write_key_detail(
     let peak = usage.iter().map(|d| d.count).max().unwrap_or(0);
     writeln!(
         out,
-        "\nUses per day, last {} days: {total} in all, at most {peak} a day",
-        usage.len()
+        "\nUses per day, last {} days: {} in all, at most {} a day",
+        usage.len(),
+        group_digits(total),
+        group_digits(peak)
     )?;
     writeln!(out, "  {}", sparkline(usage))?;
     if let (Some(first), Some(last)) = (usage.first(), usage.last()) {
@@ -271,42 +273,9 @@ fn sparkline(usage: &[DailyUse]) -> String {
         .collect()
 }
 
-/// `text` cut to at most `width` terminal cells, ending in `…` when cut.
-fn fit(text: &str, width: usize) -> String {
-    if text.width() <= width {
-        return text.to_owned();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
-}
-
-/// `text` followed by spaces up to `width` cells (format's `{:<w}` counts chars, not cells).
-fn pad(text: &str, width: usize) -> String {
-    format!("{text}{}", " ".repeat(width.saturating_sub(text.width())))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wide_names_are_fitted_by_display_width() {
-        assert_eq!(fit("short", 10), "short");
-        let cut = fit(&"東".repeat(40), 32);
-        assert!(cut.width() <= 32, "{}", cut.width());
-        assert!(cut.ends_with('…'));
-        assert_eq!(pad("東京", 6).width(), 6);
-    }
 
     #[test]
     fn sparkline_scales_to_the_peak() {

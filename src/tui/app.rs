@@ -100,10 +100,16 @@ pub struct App {
     pub notice: Option<Notice>,
     pub now: DateTime<Utc>,
     data_version: i64,
+    /// The soonest moment a loaded key (or the default) expires: statuses change then without
+    /// any write to the store, so the tick reloads at that moment.
+    next_expiry: Option<DateTime<Utc>>,
     /// First table row on screen and rows that fit: layout facts the view records each frame
     /// so paging and scrolling follow the real screen.
     pub scroll: Cell<usize>,
     pub page_rows: Cell<usize>,
+    /// How far the open overlay (help, details) can scroll, as the view last measured it
+    /// (`u16::MAX` until it has been drawn once).
+    pub overlay_max_scroll: Cell<u16>,
     pub should_quit: bool,
 }
 
@@ -128,8 +134,10 @@ impl App {
             notice: None,
             now,
             data_version: 0,
+            next_expiry: None,
             scroll: Cell::new(0),
             page_rows: Cell::new(10),
+            overlay_max_scroll: Cell::new(u16::MAX),
             should_quit: false,
         };
         app.reload();
@@ -162,6 +170,22 @@ impl App {
         match self.focus {
             Focus::DefaultPanel => self.default_key.as_ref(),
             Focus::Table => self.visible.get(self.selected).map(|&i| &self.keys[i]),
+        }
+    }
+
+    /// Whether `action` would do something now: the footer leaves out the rest (no "r rotate"
+    /// with nothing selected, no "D default" when the workspace has one).
+    pub fn offers(&self, action: &Action) -> bool {
+        let focused_active = self
+            .focused_key()
+            .is_some_and(|k| k.status_at(self.now) == Status::Active);
+        match action {
+            Action::OpenCreateDefault => self.default_key.is_none(),
+            Action::OpenRotate | Action::OpenRevoke => focused_active,
+            Action::OpenDetails => self.focused_key().is_some(),
+            Action::Move(_) => !self.visible.is_empty() || self.modal.is_some(),
+            Action::ClearSearch => !self.search.value().is_empty() || self.search_focused,
+            _ => true,
         }
     }
 
@@ -261,7 +285,10 @@ impl App {
                 Some(key) => self.open_details(key),
                 None => self.say_error("There is no key here to show.".into()),
             },
-            Action::OpenHelp => self.modal = Some(Modal::Help { scroll: 0 }),
+            Action::OpenHelp => {
+                self.overlay_max_scroll.set(u16::MAX);
+                self.modal = Some(Modal::Help { scroll: 0 });
+            }
             _ => {}
         }
     }
@@ -298,6 +325,7 @@ impl App {
             });
         match loaded {
             Ok((events, usage)) => {
+                self.overlay_max_scroll.set(u16::MAX);
                 self.modal = Some(Modal::Details {
                     key,
                     events,
@@ -357,6 +385,14 @@ impl App {
                     })
                 }
                 Action::Submit => {
+                    if let Err(invalid) = validate_name(name.value(), "key") {
+                        let error = Some(sentence(&invalid.to_string()));
+                        return Some(Modal::AddKey {
+                            name,
+                            environment,
+                            error,
+                        });
+                    }
                     let new = NewKey::new(name.value(), environment);
                     match self.store.create_key(&self.workspace, new) {
                         Ok(issued) => self.show_new_key(issued, false),
@@ -407,6 +443,7 @@ impl App {
                 }
                 Action::Confirm => match self.store.rotate_key(&self.workspace, &key.id, grace) {
                     Ok(issued) => self.show_new_key(issued, true),
+                    Err(err) if changed_meanwhile(&err) => self.close_stale(err),
                     Err(err) => Some(Modal::ConfirmRotate {
                         key,
                         grace,
@@ -426,6 +463,7 @@ impl App {
                         ));
                         None
                     }
+                    Err(err) if changed_meanwhile(&err) => self.close_stale(err),
                     Err(err) => Some(Modal::ConfirmRevoke {
                         key,
                         error: Some(err.to_string()),
@@ -457,7 +495,7 @@ impl App {
                     key,
                     events,
                     usage,
-                    scroll: scrolled(scroll, movement),
+                    scroll: scrolled(scroll, movement, self.overlay_max_scroll.get()),
                 }),
                 _ => Some(Modal::Details {
                     key,
@@ -469,11 +507,18 @@ impl App {
             Modal::Help { scroll } => match action {
                 Action::Cancel => None,
                 Action::Move(movement) => Some(Modal::Help {
-                    scroll: scrolled(scroll, movement),
+                    scroll: scrolled(scroll, movement, self.overlay_max_scroll.get()),
                 }),
                 _ => Some(Modal::Help { scroll }),
             },
         }
+    }
+
+    /// Someone else changed the key while its dialog was open: show what is true now.
+    fn close_stale(&mut self, err: crate::Error) -> Option<Modal> {
+        self.reload();
+        self.say_error(err.to_string());
+        None
     }
 
     fn show_new_key(&mut self, issued: IssuedKey, rotated: bool) -> Option<Modal> {
@@ -501,8 +546,9 @@ impl App {
 
     fn tick(&mut self) {
         self.now = self.store.now();
+        let expired = self.next_expiry.is_some_and(|at| at <= self.now);
         match self.store.data_version() {
-            Ok(version) if version != self.data_version => self.reload(),
+            Ok(version) if version != self.data_version || expired => self.reload(),
             Ok(_) => {}
             Err(err) => self.say_error(err.to_string()),
         }
@@ -533,6 +579,15 @@ impl App {
                     .map(|k| search_text(&k.name, &k.masked_key, &k.id))
                     .collect();
                 self.default_key = default_key;
+                let now = self.now;
+                self.next_expiry = self
+                    .keys
+                    .iter()
+                    .chain(&self.default_key)
+                    .filter(|k| k.revoked_at.is_none())
+                    .filter_map(|k| k.expires_at)
+                    .filter(|at| *at > now)
+                    .min();
                 self.refilter();
                 if let Some(id) = selected_id {
                     self.select_key(&id);
@@ -608,21 +663,33 @@ impl App {
     }
 }
 
+/// Errors that mean the key is no longer what the dialog showed (revoked, expired or gone by
+/// another process's hand): retrying cannot help.
+fn changed_meanwhile(err: &crate::Error) -> bool {
+    matches!(
+        err,
+        crate::Error::KeyRevoked { .. }
+            | crate::Error::KeyExpired { .. }
+            | crate::Error::KeyNotFound { .. }
+    )
+}
+
 fn cycle(environment: Environment, step: isize) -> Environment {
     let all = Environment::ALL;
     let index = all.iter().position(|e| *e == environment).unwrap_or(0) as isize;
     all[(index + step).rem_euclid(all.len() as isize) as usize]
 }
 
-fn scrolled(scroll: u16, movement: Movement) -> u16 {
-    match movement {
+fn scrolled(scroll: u16, movement: Movement, max: u16) -> u16 {
+    let moved = match movement {
         Movement::Down => scroll.saturating_add(1),
         Movement::Up => scroll.saturating_sub(1),
         Movement::PageDown => scroll.saturating_add(10),
         Movement::PageUp => scroll.saturating_sub(10),
         Movement::Top => 0,
-        Movement::Bottom => u16::MAX / 2,
-    }
+        Movement::Bottom => max,
+    };
+    moved.min(max)
 }
 
 /// The validation message for a name being typed; nothing for an empty field (the admin has
@@ -633,5 +700,10 @@ fn live_name_error(name: &str) -> Option<String> {
     }
     validate_name(name, "key")
         .err()
-        .map(|e| capitalize(&e.to_string()) + ".")
+        .map(|e| sentence(&e.to_string()))
+}
+
+/// A validation message as a sentence: capitalised, with a full stop.
+fn sentence(message: &str) -> String {
+    capitalize(message) + "."
 }

@@ -189,25 +189,25 @@ pub const BINDINGS: &[Binding] = &[
         contexts: MAIN,
         keys: &[Key::char('e')],
         action: Action::CycleEnvironmentFilter,
-        hint: hint("e", "env"),
+        hint: hint("e", "env filter"),
     },
     Binding {
         contexts: MAIN,
         keys: &[Key::char('s')],
         action: Action::CycleStatusFilter,
-        hint: hint("s", "status"),
+        hint: hint("s", "status filter"),
     },
     Binding {
         contexts: MAIN,
         keys: &[Key::char('a')],
         action: Action::OpenAddKey,
-        hint: hint("a", "add"),
+        hint: hint("a", "add key"),
     },
     Binding {
         contexts: MAIN,
         keys: &[Key::char('D')],
         action: Action::OpenCreateDefault,
-        hint: hint("D", "default"),
+        hint: hint("D", "default key"),
     },
     Binding {
         contexts: MAIN,
@@ -405,10 +405,43 @@ pub fn action_for(context: Context, event: &Event) -> Option<Action> {
 
 /// The hints for `context`, in table order.
 pub fn hints(context: Context) -> impl Iterator<Item = Hint> {
+    hinted_bindings(context).map(|(hint, _)| hint)
+}
+
+/// The help overlay's sections: each context's own keys, then the keys that work anywhere,
+/// listed once.
+pub fn help_sections() -> Vec<(&'static str, Vec<Hint>)> {
+    let anywhere = |b: &Binding| b.contexts.len() == Context::ALL.len();
+    let mut sections: Vec<(&'static str, Vec<Hint>)> = Context::ALL
+        .iter()
+        .map(|&context| {
+            let hints = BINDINGS
+                .iter()
+                .filter(|b| b.contexts.contains(&context) && !anywhere(b))
+                .filter_map(|b| b.hint)
+                .collect();
+            (context.title(), hints)
+        })
+        .collect();
+    sections.push((
+        "Anywhere",
+        BINDINGS
+            .iter()
+            .filter(|b| anywhere(b))
+            .filter_map(|b| b.hint)
+            .collect(),
+    ));
+    sections.retain(|(_, hints)| !hints.is_empty());
+    sections
+}
+
+/// The hints for `context` with the action each stands for, so a caller can leave out what
+/// does not apply at the moment.
+pub fn hinted_bindings(context: Context) -> impl Iterator<Item = (Hint, &'static Action)> {
     BINDINGS
         .iter()
         .filter(move |b| b.contexts.contains(&context))
-        .filter_map(|b| b.hint)
+        .filter_map(|b| b.hint.map(|hint| (hint, &b.action)))
 }
 
 #[cfg(test)]

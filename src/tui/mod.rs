@@ -15,11 +15,14 @@ pub mod terminal;
 pub mod view;
 
 use std::io::{self, IsTerminal};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::crossterm::event;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::store::Store;
 use action::Action;
@@ -38,10 +41,16 @@ pub fn run(store: Store, workspace: &str) -> io::Result<()> {
         ));
     }
     let theme = Theme::from_env();
+    // SIGTERM, SIGHUP (the terminal went away) and SIGINT from outside end the loop like `q`
+    // does, so the terminal is restored and the store closed cleanly.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [SIGTERM, SIGHUP, SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
     let mut guard = terminal::TerminalGuard::enter()?;
     let clipboard = Box::new(SystemClipboard::new(io::stdout()));
     let mut app = App::new(store, workspace, clipboard);
-    event_loop(&mut guard.terminal, &mut app, &theme)
+    event_loop(&mut guard.terminal, &mut app, &theme, &stop)
 }
 
 /// Draw, wait for input or the next tick, update; repeat.
@@ -49,6 +58,7 @@ pub fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     theme: &Theme,
+    stop: &AtomicBool,
 ) -> io::Result<()>
 where
     B::Error: Into<io::Error>,
@@ -75,7 +85,7 @@ where
             app.update(Action::Tick);
             last_tick = Instant::now();
         }
-        if app.should_quit {
+        if app.should_quit || stop.load(Ordering::Relaxed) {
             return Ok(());
         }
     }

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::theme::Theme;
-use crate::text::printable;
+use crate::text::group_digits;
 use crate::timefmt::relative;
 use crate::tui::app::{App, Focus};
 
@@ -29,16 +29,13 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
                     Span::raw(key.environment.label()),
                     Span::raw("   "),
                     Span::styled(status.label(), theme.status(status)),
-                    Span::styled(
-                        format!("   {}  {}", key.id, printable(&key.name, 40)),
-                        theme.dim(),
-                    ),
+                    Span::styled(format!("   {}", key.id), theme.dim()),
                 ]),
                 Line::from(format!(
                     "Created {} · Last used {} · {} uses",
                     key.created_at.format("%Y-%m-%d"),
                     relative(key.last_used_at, app.now),
-                    key.use_count
+                    group_digits(key.use_count)
                 )),
                 hints(
                     theme,

@@ -4,14 +4,14 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
 
 use super::default_panel::hints;
 use super::theme::Theme;
-use super::{centered, help};
+use super::{centered, clear_box, help};
 use crate::environment::Environment;
 use crate::store::{Grace, KeyRecord};
-use crate::text::{capitalize, printable};
+use crate::text::{capitalize, fit, group_digits, printable};
 use crate::timefmt::{relative, short};
 use crate::tui::app::{App, Modal, NewKeyDialog};
 use crate::tui::keymap::{Context, hints as key_hints};
@@ -146,7 +146,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             usage,
             scroll,
         } => render_details(app, key, events, usage, *scroll, frame, area, theme),
-        Modal::Help { scroll } => help::render(frame, area, *scroll, theme),
+        Modal::Help { scroll } => help::render(app, frame, area, *scroll, theme),
     }
 }
 
@@ -201,14 +201,12 @@ fn render_details(
     theme: &Theme,
 ) {
     let title = format!(" {} ", printable(&key.name, 50));
-    let inner = open(
-        frame,
-        area,
-        area.width.saturating_sub(4),
-        area.height.saturating_sub(2),
-        &title,
-        theme,
-    );
+    // The whole screen but the footer: no slivers of the table showing at the edges.
+    let screen = Rect {
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let inner = open(frame, screen, screen.width, screen.height, &title, theme);
     let [text_area, chart_label, chart_area, footer] = Layout::vertical([
         Constraint::Min(3),
         Constraint::Length(1),
@@ -244,7 +242,7 @@ fn render_details(
         field("Revoked", when(key.revoked_at)),
         field("Expires", when(key.expires_at)),
         field("Last used", when(key.last_used_at)),
-        field("Uses", key.use_count.to_string()),
+        field("Uses", group_digits(key.use_count)),
         Line::from(""),
         Line::styled("Audit trail", theme.title()),
     ];
@@ -262,11 +260,26 @@ fn render_details(
             printable(&detail, 80)
         ))
     }));
+    let max_scroll = lines
+        .len()
+        .saturating_sub(text_area.height as usize)
+        .min(u16::MAX as usize) as u16;
+    app.overlay_max_scroll.set(max_scroll);
+    let scroll = scroll.min(max_scroll);
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), text_area);
 
-    let total: u64 = usage.iter().map(|d| d.count).sum();
-    let peak = usage.iter().map(|d| d.count).max().unwrap_or(0);
-    let range = match (usage.first(), usage.last()) {
+    // Two cells per day where the month fits, so it reads as a chart; one cell per day, the
+    // most recent ones kept, where it does not.
+    let cells_per_day = if chart_area.width as usize >= usage.len() * 2 {
+        2
+    } else {
+        1
+    };
+    let days_shown = (chart_area.width as usize / cells_per_day).min(usage.len());
+    let shown = &usage[usage.len() - days_shown..];
+    let total: u64 = shown.iter().map(|d| d.count).sum();
+    let peak = shown.iter().map(|d| d.count).max().unwrap_or(0);
+    let range = match (shown.first(), shown.last()) {
         (Some(first), Some(last)) => format!(
             "{} – {}",
             first.date.format("%b %d"),
@@ -274,26 +287,31 @@ fn render_details(
         ),
         _ => String::new(),
     };
+    let label = format!(
+        "{range} · {} uses · peak {} a day",
+        group_digits(total),
+        group_digits(peak)
+    );
     frame.render_widget(
         Line::from(vec![
             Span::styled(
-                format!("Uses per day, last {} days", usage.len()),
+                format!("Uses per day, last {} days  ", shown.len()),
                 theme.title(),
             ),
-            Span::raw(format!("  {range} · {total} in all · peak {peak}")),
+            Span::raw(fit(&label, chart_label.width.saturating_sub(30) as usize)),
         ]),
         chart_label,
     );
-    let bars: Vec<u64> = usage.iter().map(|d| d.count).collect();
-    let chart_width = (bars.len() as u16 * 2).min(chart_area.width);
+    let bars: Vec<u64> = shown
+        .iter()
+        .flat_map(|d| std::iter::repeat_n(d.count, cells_per_day))
+        .collect();
     let chart = Rect {
-        width: chart_width,
+        width: (bars.len() as u16).min(chart_area.width),
         ..chart_area
     };
-    // Two cells per day so the month reads as a chart, not a smear.
-    let doubled: Vec<u64> = bars.iter().flat_map(|&b| [b, b]).collect();
     frame.render_widget(
-        Sparkline::default().data(doubled).style(theme.success()),
+        Sparkline::default().data(bars).style(theme.success()),
         chart,
     );
     frame.render_widget(footer_hints(Context::Details, theme), footer);
@@ -309,7 +327,7 @@ fn open(
     theme: &Theme,
 ) -> Rect {
     let outer = centered(area, width, height);
-    frame.render_widget(Clear, outer);
+    clear_box(frame, outer);
     let block = Block::bordered()
         .border_style(theme.border(true))
         .title(Line::styled(title.to_owned(), theme.title()));

@@ -3,11 +3,12 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::centered;
 use super::theme::Theme;
-use crate::tui::keymap::{Context, hints};
+use super::{centered, clear_box};
+use crate::tui::app::App;
+use crate::tui::keymap::help_sections;
 
 const FAQ: &[(&str, &str)] = &[
     (
@@ -35,16 +36,12 @@ const FAQ: &[(&str, &str)] = &[
     ),
 ];
 
-pub fn render(frame: &mut Frame<'_>, area: Rect, scroll: u16, theme: &Theme) {
+pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: u16, theme: &Theme) {
     let outer = centered(area, 84, area.height.saturating_sub(2));
-    frame.render_widget(Clear, outer);
+    clear_box(frame, outer);
     let mut lines = Vec::new();
-    for context in Context::ALL {
-        let entries: Vec<_> = hints(context).collect();
-        if entries.is_empty() {
-            continue;
-        }
-        lines.push(Line::styled(context.title(), theme.title()));
+    for (title, entries) in help_sections() {
+        lines.push(Line::styled(title, theme.title()));
         for hint in entries {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<16}", hint.keys), theme.key_hint()),
@@ -59,6 +56,16 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, scroll: u16, theme: &Theme) {
         lines.push(Line::from(*answer));
         lines.push(Line::from(""));
     }
+    // Let scrolling stop where the text ends: count the lines as the paragraph will wrap them.
+    let inner_width = outer.width.saturating_sub(2).max(1) as usize;
+    let wrapped: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_width))
+        .sum();
+    let visible = outer.height.saturating_sub(2) as usize;
+    let max_scroll = wrapped.saturating_sub(visible).min(u16::MAX as usize) as u16;
+    app.overlay_max_scroll.set(max_scroll);
+    let scroll = scroll.min(max_scroll);
     let block = Block::bordered()
         .border_style(theme.border(true))
         .title(Line::styled(" Help ", theme.title()))

@@ -11,7 +11,7 @@ use ratatui::widgets::{
 
 use super::theme::Theme;
 use crate::environment::Status;
-use crate::text::printable;
+use crate::text::{fit, printable};
 use crate::timefmt::relative;
 use crate::tui::app::{App, Focus};
 
@@ -71,7 +71,10 @@ fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) 
     let field_width = search_area.width.saturating_sub(label_width).max(1) as usize;
     let scroll = app.search.visual_scroll(field_width);
     let value = if app.search.value().is_empty() && !app.search_focused {
-        Span::styled("press / to search names, keys and ids", theme.dim())
+        Span::styled(
+            fit("press / to search names, keys and ids", field_width),
+            theme.dim(),
+        )
     } else {
         Span::raw(app.search.value().chars().skip(scroll).collect::<String>())
     };
@@ -139,6 +142,11 @@ fn render_empty(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     );
 }
 
+/// The masked key is at most 18 characters (`fhk_prod_` + 4 + `…` + 4).
+const KEY_WIDTH: u16 = 18;
+/// "12 minutes ago", the longest relative time a last use gets.
+const LAST_USED_WIDTH: u16 = 14;
+
 fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     // One row of header; the rest is for keys.
     let rows_fit = area.height.saturating_sub(1).max(1) as usize;
@@ -161,24 +169,41 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     scroll = scroll.min(app.visible.len().saturating_sub(rows_fit));
     app.scroll.set(scroll);
 
-    let wide = area.width >= 96;
-    let long_environment = area.width >= 84;
-    let mut header = vec!["Name", "Key", "Environment", "Status"];
-    let mut widths = vec![
-        Constraint::Fill(1),
-        Constraint::Length(19),
-        Constraint::Length(if long_environment { 11 } else { 4 }),
-        Constraint::Length(7),
-    ];
-    if !long_environment {
-        header[2] = "Env";
+    // Columns drop out as the screen narrows; below 72 cells the Environment column goes,
+    // since the masked key's prefix (fhk_prod_…) already says it.
+    let show_created = area.width >= 96;
+    let environment_width: Option<u16> = match area.width {
+        84.. => Some(11),
+        72..84 => Some(4),
+        _ => None,
+    };
+    let mut header = vec!["Name", "Key"];
+    let mut widths = vec![Constraint::Length(KEY_WIDTH)];
+    if let Some(width) = environment_width {
+        header.push(if width > 4 { "Environment" } else { "Env" });
+        widths.push(Constraint::Length(width));
     }
-    if wide {
+    header.push("Status");
+    widths.push(Constraint::Length(7));
+    if show_created {
         header.push("Created");
         widths.push(Constraint::Length(10));
     }
     header.push("Last used");
-    widths.push(Constraint::Length(15));
+    widths.push(Constraint::Length(LAST_USED_WIDTH));
+    let fixed: u16 = widths
+        .iter()
+        .map(|w| match w {
+            Constraint::Length(n) => *n,
+            _ => 0,
+        })
+        .sum();
+    // Highlight symbol, then one space between each pair of columns.
+    let name_width = area
+        .width
+        .saturating_sub(2 + fixed + widths.len() as u16)
+        .max(4);
+    widths.insert(0, Constraint::Length(name_width));
 
     let window = &app.visible[scroll..(scroll + rows_fit).min(app.visible.len())];
     let rows = window.iter().map(|&index| {
@@ -189,16 +214,21 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             false => printable(&key.name, 64),
         };
         let mut cells = vec![
-            Cell::from(name),
+            Cell::from(fit(&name, name_width as usize)),
             Cell::from(key.masked_key.as_str()),
-            Cell::from(if long_environment {
-                key.environment.label()
-            } else {
-                key.environment.code()
-            }),
-            Cell::from(Span::styled(status.label(), theme.status(status))),
         ];
-        if wide {
+        if let Some(width) = environment_width {
+            let environment = match width > 4 {
+                true => key.environment.label(),
+                false => key.environment.code(),
+            };
+            cells.push(Cell::from(environment));
+        }
+        cells.push(Cell::from(Span::styled(
+            status.label(),
+            theme.status(status),
+        )));
+        if show_created {
             cells.push(Cell::from(key.created_at.format("%Y-%m-%d").to_string()));
         }
         cells.push(Cell::from(relative(key.last_used_at, app.now)));
@@ -212,7 +242,9 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.title()))
         .column_spacing(1)
-        .highlight_symbol("▶ ")
+        // The marker shows where the selection is, without colour; only while the table has
+        // focus, so the screen never shows two selections.
+        .highlight_symbol(if focused { "▶ " } else { "  " })
         .row_highlight_style(if focused {
             theme.selected()
         } else {

@@ -74,6 +74,26 @@ fn too_small(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     );
 }
 
+/// Clears `area` for a dialog. A double-width character just left of it would swallow the
+/// dialog's left border (the terminal draws its right half over that cell, and ratatui skips
+/// the cell as covered), so such a character is blanked too.
+pub(crate) fn clear_box(frame: &mut Frame<'_>, area: Rect) {
+    use unicode_width::UnicodeWidthStr;
+    frame.render_widget(ratatui::widgets::Clear, area);
+    if area.x == 0 {
+        return;
+    }
+    let buffer = frame.buffer_mut();
+    for y in area.top()..area.bottom() {
+        if let Some(cell) = buffer
+            .cell_mut((area.x - 1, y))
+            .filter(|cell| cell.symbol().width() > 1)
+        {
+            cell.set_symbol(" ");
+        }
+    }
+}
+
 /// A rectangle of at most `width`×`height` in the middle of `area`.
 pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     area.centered(

@@ -1,0 +1,910 @@
+//! End-to-end tests of the dashboard: the real `hivekeys` binary in a pseudo-terminal, driven
+//! by key presses written to the pty, read back through a terminal emulator (`vt100`). They
+//! pin down what PRODUCT.md promises about the dashboard and that only a real terminal can
+//! show: the screen the admin sees, the OSC 52 bytes that reach the terminal, live refresh
+//! from other processes, the "too small" notice, and a terminal handed back in the state it
+//! was found (main screen, cooked mode, cursor shown, bracketed paste off).
+//!
+//! Nothing here sleeps for a fixed time to be correct: every step waits, with a deadline, for
+//! what it expects to see, and a timeout shows the screen as it was.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native_pty_system};
+use serde_json::Value;
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
+
+/// How long any one expected change on screen may take before the test fails.
+const WAIT: Duration = Duration::from_secs(10);
+/// How often the screen is looked at while waiting.
+const POLL: Duration = Duration::from_millis(15);
+/// PRODUCT.md: the table reflects other processes' changes "within two seconds"; half a
+/// second more for the CLI's own exit and the terminal round trip.
+const LIVE_REFRESH: Duration = Duration::from_millis(2500);
+
+const ROWS: u16 = 40;
+const COLS: u16 = 120;
+
+const ENTER_ALT_SCREEN: &[u8] = b"\x1b[?1049h";
+const LEAVE_ALT_SCREEN: &[u8] = b"\x1b[?1049l";
+const PASTE_ON: &[u8] = b"\x1b[?2004h";
+const PASTE_OFF: &[u8] = b"\x1b[?2004l";
+const CURSOR_HIDE: &[u8] = b"\x1b[?25l";
+const CURSOR_SHOW: &[u8] = b"\x1b[?25h";
+const OSC52_START: &[u8] = b"\x1b]52;c;";
+
+const ENTER: &[u8] = b"\r";
+const ESC: &[u8] = b"\x1b";
+const DOWN: &[u8] = b"\x1b[B";
+const CTRL_C: &[u8] = b"\x03";
+
+fn soon() -> Instant {
+    Instant::now() + WAIT
+}
+
+// ---------------------------------------------------------------------------------------------
+// A sandbox: a temporary home, data directory and store
+// ---------------------------------------------------------------------------------------------
+
+struct Sandbox {
+    dir: TempDir,
+    db: PathBuf,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let db = dir.path().join("store.db");
+        Sandbox { dir, db }
+    }
+
+    /// Variables to drop from the inherited environment: the app's own settings (the test
+    /// decides them), and any display, so that a copy can never reach the desktop's real
+    /// clipboard and the dialog's message is the same everywhere.
+    fn removed_vars() -> Vec<OsString> {
+        std::env::vars_os()
+            .map(|(name, _)| name)
+            .filter(|name| name.to_string_lossy().starts_with("HIVEKEYS_"))
+            .chain(
+                ["DISPLAY", "WAYLAND_DISPLAY", "COLUMNS", "LINES"]
+                    .into_iter()
+                    .map(OsString::from),
+            )
+            .collect()
+    }
+
+    fn set_vars(&self) -> Vec<(&'static str, OsString)> {
+        let home = self.dir.path();
+        vec![
+            ("TERM", "xterm-256color".into()),
+            ("HOME", home.into()),
+            ("XDG_DATA_HOME", home.join("data").into()),
+            ("XDG_CONFIG_HOME", home.join("config").into()),
+        ]
+    }
+
+    /// Runs a CLI command against the sandbox's store, `stdin` fed to it (or nothing).
+    fn cli(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut command = Command::new(BIN);
+        command
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for name in Self::removed_vars() {
+            command.env_remove(name);
+        }
+        for (name, value) in self.set_vars() {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("run hivekeys");
+        if let Some(input) = stdin {
+            let mut pipe = child.stdin.take().expect("stdin pipe");
+            pipe.write_all(input.as_bytes()).expect("write stdin");
+        }
+        child.wait_with_output().expect("hivekeys output")
+    }
+
+    #[track_caller]
+    fn cli_ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let output = self.cli(args, stdin);
+        assert!(
+            output.status.success(),
+            "hivekeys {args:?} failed: {}\nstdout: {}\nstderr: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("UTF-8 stdout")
+    }
+
+    /// `hivekeys create`: the full key it prints.
+    fn create_key(&self, name: &str, env: &str) -> String {
+        let stdout = self.cli_ok(&["create", "--name", name, "--env", env], None);
+        stdout.trim_end().to_owned()
+    }
+
+    fn list_json(&self) -> Vec<Value> {
+        let stdout = self.cli_ok(&["list", "--json"], None);
+        match serde_json::from_str(&stdout) {
+            Ok(Value::Array(keys)) => keys,
+            other => panic!("`list --json` is not an array: {other:?}\n{stdout}"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dashboard in a pseudo-terminal
+// ---------------------------------------------------------------------------------------------
+
+/// The terminal's mode flags (input, output, control, local), to compare before and after.
+type Modes = [u64; 4];
+
+fn modes(master: &dyn MasterPty) -> Modes {
+    let t = master.get_termios().expect("the pty's termios");
+    [
+        t.input_flags.bits().into(),
+        t.output_flags.bits().into(),
+        t.control_flags.bits().into(),
+        t.local_flags.bits().into(),
+    ]
+}
+
+fn size(rows: u16, cols: u16) -> PtySize {
+    PtySize {
+        rows,
+        cols,
+        pixel_width: 0,
+        pixel_height: 0,
+    }
+}
+
+fn nonzero(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).expect("a terminal size is never zero")
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+struct Dashboard {
+    master: Box<dyn MasterPty + Send>,
+    /// Kept open until the child is gone: dropping it sends the child a newline and EOF.
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    /// Every byte the dashboard wrote to the terminal.
+    log: Arc<Mutex<Vec<u8>>>,
+    /// The same bytes, interpreted as a terminal would.
+    parser: Arc<Mutex<vt100::Parser>>,
+    /// Set once the reader has seen the end of the output (the child's side closed).
+    drained: Arc<AtomicBool>,
+    /// The pty's modes before the dashboard started (cooked: a fresh pty).
+    modes_before: Modes,
+    status: Option<ExitStatus>,
+}
+
+impl Dashboard {
+    /// Starts `hivekeys --db <store>` (the dashboard) in a `cols`×`rows` pty.
+    fn start(sandbox: &Sandbox, rows: u16, cols: u16, env: &[(&str, &str)]) -> Dashboard {
+        let pair = native_pty_system()
+            .openpty(size(rows, cols))
+            .expect("open a pty");
+        let mut command = CommandBuilder::new(BIN);
+        command.arg("--db");
+        command.arg(&sandbox.db);
+        command.cwd(sandbox.dir.path());
+        for name in Sandbox::removed_vars() {
+            command.env_remove(name);
+        }
+        for (name, value) in sandbox.set_vars() {
+            command.env(name, value);
+        }
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let modes_before = modes(&*pair.master);
+        let child = pair.slave.spawn_command(command).expect("spawn hivekeys");
+        // Only the child holds the terminal side now.
+        drop(pair.slave);
+
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            nonzero(rows),
+            nonzero(cols),
+            0,
+        )));
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let drained = Arc::new(AtomicBool::new(false));
+        let (log_in, parser_in, drained_in) =
+            (Arc::clone(&log), Arc::clone(&parser), Arc::clone(&drained));
+        thread::spawn(move || {
+            let mut buffer = [0u8; 16 * 1024];
+            loop {
+                match reader.read(&mut buffer) {
+                    // EOF, or EIO once the child's side is closed.
+                    Ok(0) => break,
+                    Ok(n) => {
+                        // Both locks (always log, then parser) so that a snapshot sees the
+                        // log and the screen at the same point.
+                        let mut log = lock(&log_in);
+                        let mut parser = lock(&parser_in);
+                        log.extend_from_slice(&buffer[..n]);
+                        parser.process(&buffer[..n]);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            drained_in.store(true, Ordering::SeqCst);
+        });
+        let writer = pair.master.take_writer().expect("pty writer");
+        Dashboard {
+            master: pair.master,
+            writer,
+            child,
+            log,
+            parser,
+            drained,
+            modes_before,
+            status: None,
+        }
+    }
+
+    /// The screen as it is now, possibly in the middle of drawing a frame.
+    fn screen(&self) -> String {
+        lock(&self.parser).screen().contents()
+    }
+
+    /// The screen, and whether it shows a whole frame: the output so far ends where a frame
+    /// ends. A frame reaches the pty in several writes; between them the screen is half old,
+    /// half new, and nothing should be concluded from it.
+    fn snapshot(&self) -> (String, bool) {
+        let log = lock(&self.log);
+        let parser = lock(&self.parser);
+        (parser.screen().contents(), ends_a_frame(&log))
+    }
+
+    fn log(&self) -> Vec<u8> {
+        lock(&self.log).clone()
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write to the pty");
+        self.writer.flush().expect("flush the pty");
+    }
+
+    /// Polls the screen until a whole frame on it satisfies `ok` (or, once the dashboard is
+    /// gone, the final screen does); panics with the screen at `deadline`, or as soon as the
+    /// dashboard has exited and all its output has been read.
+    #[track_caller]
+    fn wait_until(&mut self, what: &str, deadline: Instant, ok: impl Fn(&str) -> bool) -> String {
+        loop {
+            let drained = self.drained.load(Ordering::SeqCst);
+            let (screen, whole_frame) = self.snapshot();
+            if (whole_frame || drained) && ok(&screen) {
+                return screen;
+            }
+            if let Some(status) = self.exited().filter(|_| drained) {
+                panic!(
+                    "the dashboard exited ({status:?}) while waiting for {what}\n{}",
+                    framed(&self.screen())
+                );
+            }
+            if Instant::now() >= deadline {
+                panic!("timed out waiting for {what}\n{}", framed(&screen));
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Waits until `text` is on screen; returns the screen.
+    #[track_caller]
+    fn wait_for(&mut self, text: &str, deadline: Instant) -> String {
+        self.wait_until(&format!("{text:?} on screen"), deadline, |s| {
+            s.contains(text)
+        })
+    }
+
+    /// Waits until `text` is no longer on screen; returns the screen.
+    #[track_caller]
+    fn wait_gone(&mut self, text: &str, deadline: Instant) -> String {
+        self.wait_until(&format!("{text:?} to disappear"), deadline, |s| {
+            !s.contains(text)
+        })
+    }
+
+    /// Waits until the table row showing `masked` (a key's masked form) satisfies `ok`;
+    /// returns that row.
+    #[track_caller]
+    fn wait_row(
+        &mut self,
+        what: &str,
+        masked: &str,
+        deadline: Instant,
+        ok: impl Fn(&str) -> bool,
+    ) -> (String, String) {
+        let screen = self.wait_until(what, deadline, |s| table_row(s, masked).is_some_and(&ok));
+        let row = table_row(&screen, masked).unwrap().to_owned();
+        (row, screen)
+    }
+
+    fn exited(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().expect("poll the child");
+        }
+        self.status.clone()
+    }
+
+    #[track_caller]
+    fn wait_exit(&mut self, deadline: Instant) -> ExitStatus {
+        loop {
+            if let Some(status) = self.exited() {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "the dashboard did not exit in time\n{}",
+                    framed(&self.screen())
+                );
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Resizes the terminal: the emulator first, then the pty (which signals the child).
+    fn resize(&mut self, rows: u16, cols: u16) {
+        lock(&self.parser).set_size(nonzero(rows), nonzero(cols));
+        self.master
+            .resize(size(rows, cols))
+            .expect("resize the pty");
+    }
+
+    /// Raw mode is on while the dashboard runs.
+    #[track_caller]
+    fn assert_raw_mode(&self) {
+        assert_ne!(
+            modes(&*self.master),
+            self.modes_before,
+            "the dashboard is drawn but the terminal's modes are unchanged (no raw mode)"
+        );
+    }
+
+    /// After the dashboard exited: the terminal is as it was found.
+    #[track_caller]
+    fn assert_restored(&mut self) {
+        assert!(self.exited().is_some(), "assert_restored before exit");
+        // The reader may still be catching up with the last bytes.
+        let deadline = soon();
+        let log = loop {
+            let log = self.log();
+            if restore_problems(&log).is_empty() || Instant::now() >= deadline {
+                break log;
+            }
+            thread::sleep(POLL);
+        };
+        let problems = restore_problems(&log);
+        assert!(
+            problems.is_empty(),
+            "terminal not restored: {problems:?}\nlast bytes: {}\n{}",
+            escaped_tail(&log, 300),
+            framed(&self.screen())
+        );
+        {
+            let parser = lock(&self.parser);
+            let screen = parser.screen();
+            assert!(!screen.alternate_screen(), "still in the alternate screen");
+            assert!(!screen.bracketed_paste(), "bracketed paste still on");
+            assert!(!screen.hide_cursor(), "cursor still hidden");
+        }
+        assert_eq!(
+            modes(&*self.master),
+            self.modes_before,
+            "the terminal's modes (raw mode) were not restored"
+        );
+    }
+}
+
+impl Drop for Dashboard {
+    fn drop(&mut self) {
+        // A failed test must not leave the dashboard running.
+        if self.exited().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// What is wrong with the end of `log` as a restored terminal; empty when all is well. The
+/// restore must come after the last frame (the last cursor move a draw makes).
+fn restore_problems(log: &[u8]) -> Vec<String> {
+    let last_draw = last_cursor_move(log).unwrap_or(0);
+    let mut problems = Vec::new();
+    let mut check = |what: &str, off: &[u8], on: &[u8]| {
+        let after_on = rfind(log, on).map_or(0, |p| p + on.len());
+        match rfind(log, off) {
+            Some(p) if p >= last_draw && p >= after_on => {}
+            Some(_) => problems.push(format!("{what} not sent after the last frame")),
+            None => problems.push(format!("{what} never sent")),
+        }
+    };
+    check("leave alternate screen", LEAVE_ALT_SCREEN, ENTER_ALT_SCREEN);
+    check("bracketed paste off", PASTE_OFF, PASTE_ON);
+    check("cursor show", CURSOR_SHOW, CURSOR_HIDE);
+    problems
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// Whether `log` ends where a ratatui frame ends: every draw finishes by hiding the cursor,
+/// or by showing it and moving it to the focused text field.
+fn ends_a_frame(log: &[u8]) -> bool {
+    if log.ends_with(CURSOR_HIDE) || log.ends_with(CURSOR_SHOW) {
+        return true;
+    }
+    match rfind(log, CURSOR_SHOW) {
+        Some(p) => last_cursor_move(log) == Some(p + CURSOR_SHOW.len()) && log.ends_with(b"H"),
+        None => false,
+    }
+}
+
+/// Where the last `ESC [ row ; col H` (cursor move, as every frame makes) starts.
+fn last_cursor_move(log: &[u8]) -> Option<usize> {
+    (0..log.len()).rev().find(|&i| {
+        let rest = &log[i..];
+        if !rest.starts_with(b"\x1b[") {
+            return false;
+        }
+        let params = &rest[2..];
+        let end = params
+            .iter()
+            .position(|b| !(b.is_ascii_digit() || *b == b';'));
+        matches!(end, Some(n) if params[n] == b'H')
+    })
+}
+
+/// The OSC 52 payloads in `log`, decoded.
+fn osc52_payloads(log: &[u8]) -> Vec<Vec<u8>> {
+    let mut payloads = Vec::new();
+    let mut rest = log;
+    while let Some(start) = find(rest, OSC52_START) {
+        rest = &rest[start + OSC52_START.len()..];
+        let end = rest
+            .iter()
+            .position(|&b| b == 0x07)
+            .expect("an OSC 52 sequence ends in BEL");
+        payloads.push(
+            STANDARD
+                .decode(&rest[..end])
+                .expect("the OSC 52 payload is base64"),
+        );
+        rest = &rest[end..];
+    }
+    payloads
+}
+
+/// The one full key on screen: a word starting with `prefix` of the full key's length.
+#[track_caller]
+fn key_on_screen(screen: &str, prefix: &str) -> String {
+    // fhk_<env>_ + 32 characters of secret + 6 of checksum.
+    let length = prefix.len() + 32 + 6;
+    let found: Vec<&str> = screen
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with(prefix) && word.len() == length)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one full {prefix}… key on screen\n{}",
+        framed(screen)
+    );
+    found[0].to_owned()
+}
+
+/// PRODUCT.md's masked form: prefix, first 4 secret characters, `…`, last 4 characters.
+fn masked(key: &str) -> String {
+    let prefix = key.match_indices('_').nth(1).expect("fhk_<env>_").0 + 1;
+    format!("{}…{}", &key[..prefix + 4], &key[key.len() - 4..])
+}
+
+/// The table row (inside the table's border) that shows the key masked as `masked`.
+fn table_row<'a>(screen: &'a str, masked: &str) -> Option<&'a str> {
+    screen
+        .lines()
+        .find(|line| line.starts_with('│') && line.contains(masked))
+}
+
+/// The screen with a frame around it, for failure messages.
+fn framed(screen: &str) -> String {
+    let mut out = String::from("--- screen ---\n");
+    for (i, line) in screen.lines().enumerate() {
+        out.push_str(&format!("{i:>2}|{line}\n"));
+    }
+    out.push_str("--- end of screen ---");
+    out
+}
+
+fn escaped_tail(log: &[u8], n: usize) -> String {
+    let tail = &log[log.len().saturating_sub(n)..];
+    tail.escape_ascii().to_string()
+}
+
+#[track_caller]
+fn key_entry<'a>(keys: &'a [Value], field: &str, value: &str) -> &'a Value {
+    keys.iter()
+        .find(|k| k[field] == value)
+        .unwrap_or_else(|| panic!("no key with {field} = {value:?} in {keys:#?}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests
+// ---------------------------------------------------------------------------------------------
+
+/// The main flow on an empty store: create the default key, copy it (OSC 52), verify it with
+/// the CLI; add a Staging key and close its dialog without copying; revoke it; quit.
+#[test]
+fn create_copy_add_revoke_and_quit() {
+    let sandbox = Sandbox::new();
+    let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
+
+    // An empty workspace.
+    dash.wait_for("Default API Key", soon());
+    dash.wait_for("This workspace has no active default API key.", soon());
+    dash.wait_for("No additional keys yet.", soon());
+    dash.assert_raw_mode();
+
+    // D: Create Default Key, Production preselected; Enter creates.
+    dash.send(b"D");
+    let dialog = dash.wait_for("┌ Create Default Key", soon());
+    assert!(
+        dialog.contains("▶ (•) Production"),
+        "Production must be preselected\n{}",
+        framed(&dialog)
+    );
+    dash.send(ENTER);
+    let dialog = dash.wait_for("┌ Your New API Key", soon());
+    let key = key_on_screen(&dialog, "fhk_prod_");
+    assert!(dialog.contains("Not copied yet."), "{}", framed(&dialog));
+    assert!(
+        dialog.contains("will not be shown again"),
+        "{}",
+        framed(&dialog)
+    );
+
+    // c: copy. Without a display there is no system clipboard: OSC 52 only, said honestly.
+    assert!(
+        osc52_payloads(&dash.log()).is_empty(),
+        "OSC 52 sent before c"
+    );
+    dash.send(b"c");
+    let copied = dash.wait_until("the copy message", soon(), |s| {
+        !s.contains("Not copied yet.") && s.contains("OSC 52")
+    });
+    assert!(
+        copied.contains("Sent to the terminal's clipboard"),
+        "{}",
+        framed(&copied)
+    );
+    let payloads = osc52_payloads(&dash.log());
+    assert_eq!(
+        payloads.len(),
+        1,
+        "one OSC 52 sequence per copy: {payloads:?}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&payloads[0]),
+        key,
+        "OSC 52 must carry the key on screen"
+    );
+
+    // Enter closes at once after a copy; the panel then shows only the masked key.
+    dash.send(ENTER);
+    let screen = dash.wait_gone("Your New API Key", soon());
+    assert!(!screen.contains(&key), "the full key is still on screen");
+    dash.wait_for(&masked(&key), soon());
+
+    // The key on screen is a working key.
+    let output = sandbox.cli(&["verify"], Some(&format!("{key}\n")));
+    let verdict: Value = serde_json::from_slice(&output.stdout).expect("verify prints JSON");
+    assert!(output.status.success(), "verify: {verdict}");
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!(verdict["environment"], "production", "{verdict}");
+
+    // a: Add API Key "e2e worker" for Staging.
+    dash.send(b"a");
+    dash.wait_for("┌ Add API Key", soon());
+    dash.send(b"e2e worker");
+    dash.wait_for("› e2e worker", soon());
+    dash.send(DOWN);
+    dash.wait_for("▶ (•) Staging", soon());
+    dash.send(ENTER);
+    let dialog = dash.wait_for("┌ Your New API Key", soon());
+    assert!(
+        dialog.contains("Created \"e2e worker\"") && dialog.contains("Staging)."),
+        "{}",
+        framed(&dialog)
+    );
+    let worker_key = key_on_screen(&dialog, "fhk_stg_");
+    let worker_masked = masked(&worker_key);
+
+    // Enter without copying asks once more; y closes.
+    dash.send(ENTER);
+    dash.wait_for("Close anyway?", soon());
+    dash.send(b"y");
+    let screen = dash.wait_gone("Your New API Key", soon());
+    assert!(
+        !screen.contains(&worker_key),
+        "the full key is still on screen"
+    );
+    let (row, _) = dash.wait_row("the new key in the table", &worker_masked, soon(), |row| {
+        row.contains("e2e worker")
+    });
+    assert!(
+        row.contains("Staging") && row.contains("Active") && row.contains("Never"),
+        "row: {row}"
+    );
+    assert_eq!(
+        osc52_payloads(&dash.log()).len(),
+        1,
+        "nothing copied without c"
+    );
+
+    // x: revoke it (the only row, so the selected one); the dialog names the key; y confirms.
+    dash.send(b"x");
+    let confirm = dash.wait_for("Revoke \"e2e worker\"", soon());
+    assert!(confirm.contains("┌ Revoke Key"), "{}", framed(&confirm));
+    dash.send(b"y");
+    dash.wait_row("the row to say Revoked", &worker_masked, soon(), |row| {
+        row.contains("Revoked")
+    });
+    let screen = dash.wait_for("Revoked key_", soon());
+
+    // The store agrees, and the screens named that key.
+    let keys = sandbox.list_json();
+    let worker = key_entry(&keys, "name", "e2e worker");
+    assert_eq!(worker["status"], "revoked", "{worker}");
+    assert_eq!(worker["environment"], "staging", "{worker}");
+    assert_eq!(worker["masked_key"], worker_masked.as_str(), "{worker}");
+    let id = worker["id"].as_str().expect("id");
+    assert!(
+        confirm.contains(id),
+        "the confirmation must name {id}\n{}",
+        framed(&confirm)
+    );
+    assert!(
+        screen.contains(&format!("Revoked {id} \"e2e worker\"")),
+        "{}",
+        framed(&screen)
+    );
+    let default = keys
+        .iter()
+        .find(|k| k["is_default"] == true)
+        .unwrap_or_else(|| panic!("no default key in {keys:#?}"));
+    assert_eq!(default["status"], "active", "{default}");
+    assert_eq!(default["masked_key"], masked(&key).as_str(), "{default}");
+    assert_eq!(default["use_count"], 1, "verified once: {default}");
+
+    // q quits; the terminal is handed back.
+    dash.send(b"q");
+    let status = dash.wait_exit(soon());
+    assert!(status.success(), "exit status {status:?}");
+    dash.assert_restored();
+    let main_screen = dash.screen();
+    assert!(
+        !main_screen.contains(&key) && !main_screen.contains(&worker_key),
+        "a full key reached the main screen\n{}",
+        framed(&main_screen)
+    );
+}
+
+/// Changes by other processes (the CLI here) appear within two seconds, without a key press.
+#[test]
+fn table_follows_other_processes() {
+    let sandbox = Sandbox::new();
+    let alpha = sandbox.create_key("alpha svc", "prod");
+    let beta = sandbox.create_key("beta svc", "stg");
+    let gamma = sandbox.create_key("gamma svc", "dev");
+    let (alpha_masked, beta_masked, gamma_masked) = (masked(&alpha), masked(&beta), masked(&gamma));
+
+    let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
+    dash.wait_for("3 of 3 keys", soon());
+    for (masked, name) in [
+        (&alpha_masked, "alpha svc"),
+        (&beta_masked, "beta svc"),
+        (&gamma_masked, "gamma svc"),
+    ] {
+        let (row, _) = dash.wait_row(name, masked, soon(), |row| row.contains(name));
+        assert!(
+            row.contains("Active") && row.contains("Never"),
+            "row: {row}"
+        );
+    }
+
+    // Revoked by the CLI.
+    sandbox.cli_ok(&["revoke", "beta svc", "--yes"], None);
+    let deadline = Instant::now() + LIVE_REFRESH;
+    let (_, screen) = dash.wait_row("beta svc to show Revoked", &beta_masked, deadline, |row| {
+        row.contains("Revoked")
+    });
+    for masked in [&alpha_masked, &gamma_masked] {
+        let row = table_row(&screen, masked).expect("row");
+        assert!(row.contains("Active"), "row: {row}");
+    }
+
+    // Used (verified) by the CLI.
+    let verdict = sandbox.cli_ok(&["verify"], Some(&format!("{alpha}\n")));
+    assert!(verdict.contains("\"valid\":true"), "{verdict}");
+    let deadline = Instant::now() + LIVE_REFRESH;
+    let (row, _) = dash.wait_row(
+        "alpha svc's Last used to change from Never",
+        &alpha_masked,
+        deadline,
+        |row| !row.contains("Never"),
+    );
+    assert!(row.contains("just now"), "row: {row}");
+
+    dash.send(b"q");
+    let status = dash.wait_exit(soon());
+    assert!(status.success(), "exit status {status:?}");
+    dash.assert_restored();
+}
+
+/// Below 60×16 the dashboard says so; once the terminal is large enough it draws the page.
+/// Ctrl-C quits cleanly.
+#[test]
+fn too_small_then_resized_then_ctrl_c() {
+    let sandbox = Sandbox::new();
+    let mut dash = Dashboard::start(&sandbox, 12, 50, &[]);
+    let screen = dash.wait_until("the too-small notice", soon(), |s| {
+        s.to_lowercase().contains("terminal too small")
+    });
+    assert!(
+        !screen.contains("Default API Key"),
+        "no broken layout\n{}",
+        framed(&screen)
+    );
+    assert!(screen.contains("50×12"), "{}", framed(&screen));
+
+    dash.resize(ROWS, COLS);
+    let screen = dash.wait_for("Default API Key", soon());
+    assert!(
+        !screen.to_lowercase().contains("terminal too small"),
+        "{}",
+        framed(&screen)
+    );
+    dash.wait_for("No additional keys yet.", soon());
+
+    dash.send(CTRL_C);
+    let status = dash.wait_exit(soon());
+
+    assert!(status.success(), "exit status {status:?}");
+    dash.assert_restored();
+}
+
+/// A store error while the dashboard runs (another process holds the write lock past the
+/// busy timeout) is shown in the dialog, which keeps the (pasted) name; once the lock is gone,
+/// the same Enter succeeds. Also: Esc on the new key asks once more, and n goes back to it.
+#[test]
+fn busy_store_error_is_shown_and_recoverable() {
+    let sandbox = Sandbox::new();
+    let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[("HIVEKEYS_BUSY_TIMEOUT_MS", "200")]);
+    dash.wait_for("No additional keys yet.", soon());
+
+    let blocker = rusqlite::Connection::open(&sandbox.db).expect("open the store");
+    blocker
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+
+    dash.send(b"a");
+    dash.wait_for("┌ Add API Key", soon());
+    // Pasted (bracketed paste), with the trailing newline a copied line usually has.
+    dash.send(b"\x1b[200~locked out\n\x1b[201~");
+    dash.wait_for("› locked out", soon());
+    dash.send(ENTER);
+    let screen = dash.wait_for("The database is busy", soon());
+    assert!(
+        screen.contains("┌ Add API Key") && screen.contains("› locked out"),
+        "the dialog stays open with the name\n{}",
+        framed(&screen)
+    );
+
+    blocker.execute_batch("ROLLBACK").expect("release the lock");
+    drop(blocker);
+    dash.send(ENTER);
+    let dialog = dash.wait_for("┌ Your New API Key", soon());
+    let key = key_on_screen(&dialog, "fhk_prod_");
+    // Esc before copying asks once more; n goes back to the key; Esc again, y closes.
+    dash.send(ESC);
+    dash.wait_for("Close anyway?", soon());
+    dash.send(b"n");
+    let back = dash.wait_gone("Close anyway?", soon());
+    assert!(
+        back.contains("┌ Your New API Key") && back.contains(&key),
+        "n must return to the key\n{}",
+        framed(&back)
+    );
+    dash.send(ESC);
+    dash.wait_for("Close anyway?", soon());
+    dash.send(b"y");
+    dash.wait_gone("Your New API Key", soon());
+    dash.wait_row("the new key in the table", &masked(&key), soon(), |row| {
+        row.contains("locked out")
+    });
+
+    dash.send(b"q");
+    let status = dash.wait_exit(soon());
+    assert!(status.success(), "exit status {status:?}");
+    dash.assert_restored();
+}
+
+/// A store that cannot be opened: one clear error, a failing exit status, and the terminal
+/// never taken over.
+#[test]
+fn unusable_store_fails_before_touching_the_terminal() {
+    let sandbox = Sandbox::new();
+    std::fs::write(&sandbox.db, vec![b'x'; 4096]).expect("write a file that is not SQLite");
+    let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
+    let status = dash.wait_exit(soon());
+    assert!(!status.success(), "exit status {status:?}");
+    let screen = dash.wait_for("is not a hivekeys database", soon());
+    assert!(screen.contains("error: "), "{}", framed(&screen));
+    let log = dash.log();
+    assert!(
+        find(&log, ENTER_ALT_SCREEN).is_none() && find(&log, PASTE_ON).is_none(),
+        "the terminal was taken over: {}",
+        escaped_tail(&log, 300)
+    );
+    assert!(!lock(&dash.parser).screen().alternate_screen());
+    assert_eq!(
+        modes(&*dash.master),
+        dash.modes_before,
+        "terminal modes changed"
+    );
+}
+
+/// SIGTERM (a shutdown, `kill`) and SIGHUP (the terminal closed) end the dashboard like `q`:
+/// exit status 0 and the terminal handed back.
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    for signal in ["-TERM", "-HUP"] {
+        let sandbox = Sandbox::new();
+        let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
+        dash.wait_for("No additional keys yet.", soon());
+        dash.assert_raw_mode();
+        let pid = dash.child.process_id().expect("the dashboard's pid");
+        let killed = std::process::Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(killed.success(), "kill {signal} failed");
+        let status = dash.wait_exit(soon());
+        assert!(status.success(), "{signal}: exit status {status:?}");
+        dash.assert_restored();
+    }
+}
