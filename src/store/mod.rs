@@ -108,6 +108,12 @@ impl Store {
         )
         .map_err(sql_err)?;
         conn.busy_timeout(options.busy_timeout).map_err(sql_err)?;
+        // The bundled SQLite is built with STAT4, under which binding a new value to a
+        // parameter compared with an indexed column expires the statement: every cached
+        // statement would be compiled again on every call (measured: verify 15 µs instead of
+        // 3 µs). The query planner stability guarantee turns that off; plans stay fixed.
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(sql_err)?;
 
         // Identify the file before writing anything to it: a foreign or newer database must be
         // left byte-for-byte as it was. One statement, so one snapshot: another process may be
@@ -126,6 +132,9 @@ impl Store {
             return Err(Error::ForeignDatabase {
                 path: path.to_path_buf(),
             });
+        }
+        if found < 0 {
+            return Err(Error::Corrupt { path: path.to_path_buf() });
         }
         if found > LATEST_VERSION {
             return Err(Error::TooNew {
@@ -191,7 +200,7 @@ impl Store {
         (mode & 0o077 != 0).then(|| {
             format!(
                 "warning: {} is readable by other users (mode {:o}); run `chmod 600` on it.",
-                self.path.display(),
+                crate::text::printable_path(&self.path),
                 mode & 0o777
             )
         })
@@ -213,11 +222,13 @@ impl Store {
         let busy_ms = self.busy_timeout.as_millis() as u64;
         let path = self.path.clone();
         let sql_err = |e: rusqlite::Error| Error::from_sqlite(e, &path, busy_ms);
-        let now = self.clock.now().timestamp();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_err)?;
+        // Read the clock once the lock is held: a write that waited for another process must
+        // not act (check expiry, stamp the audit trail) at the time it started waiting.
+        let now = self.clock.now().timestamp();
         let mut context = WriteContext {
             now,
             actor: &self.actor,
