@@ -17,11 +17,19 @@ pub enum Error {
     )]
     KeyNotFound { query: String, workspace: String },
 
-    #[error("\"{query}\" matches {} keys in workspace \"{workspace}\" ({}); name one by its id.", candidates.len(), candidates.join("; "))]
+    #[error(
+        "\"{query}\" matches {}{} keys in workspace \"{workspace}\" ({}{}); name one by its id.",
+        if *more { "more than " } else { "" },
+        candidates.len(),
+        candidates.join("; "),
+        if *more { "; …" } else { "" }
+    )]
     AmbiguousKey {
         query: String,
         workspace: String,
         candidates: Vec<String>,
+        /// More keys than `candidates` lists have the name.
+        more: bool,
     },
 
     #[error(
@@ -94,6 +102,12 @@ pub enum Error {
         crate::text::printable_path(path)
     )]
     CannotOpen { path: PathBuf, reason: String },
+
+    #[error(
+        "There is no hivekeys database at {}; check --db / HIVEKEYS_DB.",
+        crate::text::printable_path(path)
+    )]
+    NoStore { path: PathBuf },
 
     #[error("No data directory could be found for this user; pass --db PATH or set HIVEKEYS_DB.")]
     NoDataDirectory,

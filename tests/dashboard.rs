@@ -48,6 +48,7 @@ fn options(clock: &Arc<ManualClock>, seed: u64) -> StoreOptions {
         entropy: Box::new(SeededEntropy::new(seed)),
         actor: "alice".into(),
         busy_timeout: Duration::from_secs(5),
+        ..StoreOptions::default()
     }
 }
 

@@ -43,6 +43,8 @@ fn options(clock: &Arc<ManualClock>, seed: u64, busy_timeout: Duration) -> Store
         entropy: Box::new(SeededEntropy::new(seed)),
         actor: "alice".into(),
         busy_timeout,
+        // Batches are written when a test says so (flush, drop); the timer has its own test.
+        usage_flush_interval: Duration::from_secs(3600),
     }
 }
 
@@ -2051,6 +2053,7 @@ fn every_error_message_is_one_sentence() {
                 "key_0a1b2c3d production, active".into(),
                 "key_4e5f6a7b staging, revoked".into(),
             ],
+            more: true,
         },
         Error::DefaultKeyExists {
             workspace: WS.into(),
@@ -2102,4 +2105,158 @@ fn errors_naming_a_hostile_path_stay_on_one_line() {
     let err = Store::open_with(&hostile, options(&clock, 1, Duration::from_secs(1))).unwrap_err();
     assert!(matches!(err, Error::IsDirectory { .. }), "{err:?}");
     assert_one_sentence(&err);
+}
+
+#[test]
+fn verification_sees_every_change_another_connection_has_committed() {
+    // `verify` keeps its read transaction between calls while nothing is committed; each of
+    // these changes, made through a second store on the same file, must show on the very
+    // next verification.
+    let mut f = fixture();
+    let a = f.create("Gateway key", Environment::Production);
+    let b = f.create("Batch key", Environment::Staging);
+    let (key_a, key_b) = (full(&a), full(&b));
+    for _ in 0..3 {
+        assert_eq!(verified(&mut f.store, &key_a).id, a.record.id);
+    }
+
+    let mut admin = open(&f.path, &f.clock, 9);
+    admin.revoke_key(WS, &a.record.id).unwrap();
+    assert_eq!(rejected(&mut f.store, &key_a), InvalidReason::Revoked);
+
+    let rotated = admin.rotate_key(WS, &b.record.id, Grace::None).unwrap();
+    assert_eq!(rejected(&mut f.store, &key_b), InvalidReason::Expired);
+    assert_eq!(verified(&mut f.store, &full(&rotated)).id, b.record.id);
+
+    let fresh = admin
+        .create_key(WS, NewKey::new("Created later", Environment::Development))
+        .unwrap();
+    assert_eq!(verified(&mut f.store, &full(&fresh)).id, fresh.record.id);
+
+    // Changes by the verifying store's own write connection count too.
+    f.store.revoke_key(WS, &fresh.record.id).unwrap();
+    assert_eq!(
+        rejected(&mut f.store, &full(&fresh)),
+        InvalidReason::Revoked
+    );
+
+    // And a raw SQLite connection (any other program) is seen as well.
+    let c = admin
+        .create_key(WS, NewKey::new("Raw", Environment::Production))
+        .unwrap();
+    assert_eq!(verified(&mut f.store, &full(&c)).id, c.record.id);
+    let raw = Connection::open(&f.path).unwrap();
+    raw.execute(
+        "UPDATE keys SET revoked_at = 1 WHERE public_id = ?1",
+        [&c.record.id],
+    )
+    .unwrap();
+    assert_eq!(rejected(&mut f.store, &full(&c)), InvalidReason::Revoked);
+}
+
+#[test]
+fn buffered_usage_is_written_by_the_background_timer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hivekeys.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let mut store = Store::open_with(
+        &path,
+        StoreOptions {
+            usage_flush_interval: Duration::from_millis(50),
+            ..options(&clock, 1, Duration::from_secs(5))
+        },
+    )
+    .unwrap();
+    let k = store
+        .create_key(WS, NewKey::new("Timed", Environment::Production))
+        .unwrap();
+    for _ in 0..5 {
+        verified(&mut store, &full(&k));
+    }
+    // Nobody calls flush: the batch must reach the file on its own, seen by another reader.
+    let reader = open(&path, &clock, 2);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = reader.get_key(WS, &k.record.id).unwrap();
+        if r.use_count == 5 {
+            assert_eq!(r.last_used_at, Some(t0()));
+            break;
+        }
+        assert!(
+            r.use_count == 0,
+            "a partial batch was written: {}",
+            r.use_count
+        );
+        assert!(Instant::now() < deadline, "the timer never wrote the batch");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(store.pending_usage(), 0);
+    assert_eq!(
+        store.flush_usage().unwrap(),
+        0,
+        "nothing may be written twice"
+    );
+    drop(store);
+    assert_eq!(reader.get_key(WS, &k.record.id).unwrap().use_count, 5);
+}
+
+#[test]
+fn a_full_batch_is_written_without_waiting_for_the_timer() {
+    let mut f = fixture();
+    let k = f.create("Hot", Environment::Production);
+    let key = full(&k);
+    for _ in 0..hivekeys::store::FLUSH_AT_COUNT {
+        verified(&mut f.store, &key);
+    }
+    // The fixture's timer is an hour: only the size of the batch can have started this write.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while f.get(&k.record.id).use_count == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the full batch was never written"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        f.get(&k.record.id).use_count,
+        hivekeys::store::FLUSH_AT_COUNT as u64
+    );
+    verified(&mut f.store, &key);
+    assert_eq!(f.store.flush_usage().unwrap(), 1);
+    assert_eq!(
+        f.get(&k.record.id).use_count,
+        hivekeys::store::FLUSH_AT_COUNT as u64 + 1
+    );
+}
+
+#[test]
+fn open_existing_never_creates_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing").join("hivekeys.db");
+    let err = Store::open_existing(&path, StoreOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::NoStore { .. }), "{err:?}");
+    assert!(err.to_string().contains("no hivekeys database"), "{err}");
+    assert!(!path.exists() && !path.parent().unwrap().exists());
+}
+
+#[test]
+fn a_name_shared_by_more_than_twenty_keys_says_so() {
+    let mut f = fixture();
+    for _ in 0..22 {
+        f.create("Worker", Environment::Development);
+    }
+    let err = f.store.resolve_key(WS, "Worker").unwrap_err();
+    match &err {
+        Error::AmbiguousKey {
+            candidates, more, ..
+        } => {
+            assert_eq!(candidates.len(), 20);
+            assert!(*more);
+        }
+        other => panic!("expected AmbiguousKey, got {other:?}"),
+    }
+    assert!(
+        err.to_string().contains("matches more than 20 keys"),
+        "{err}"
+    );
 }

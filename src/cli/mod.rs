@@ -306,7 +306,8 @@ fn verify(cli: &Cli) -> Result<ExitCode, Failure> {
         })?;
     let verdict = match key_from_input(&input) {
         Some(key) => {
-            let mut store = open_store(cli)?;
+            // A mistyped --db must not leave an empty store behind.
+            let mut store = Store::open_existing(&store_path(cli)?, store_options())?;
             let verdict = store.verify(key)?;
             // The verdict stands even if its bookkeeping cannot be written right now.
             if let Err(err) = store.flush_usage() {

@@ -182,12 +182,12 @@ pub fn write_key_table(
         writeln!(
             out,
             "{:<12}  {}  {:<4}  {:<7}  {:<7}  {:<18}  {:<20}  {}",
-            key.id,
+            printable(&key.id, 32),
             pad(name, name_width),
             key.environment.code(),
             if key.is_default { "yes" } else { "" },
             key.status_at(now).as_str(),
-            key.masked_key,
+            printable(&key.masked_key, 32),
             short(key.created_at),
             relative(key.last_used_at, now)
         )?;
@@ -209,7 +209,7 @@ pub fn write_key_detail(
     };
     writeln!(out, "{}", printable(&key.name, 64))?;
     let rows = [
-        ("id", key.id.clone()),
+        ("id", printable(&key.id, 32)),
         ("workspace", printable(workspace, 64)),
         ("environment", key.environment.as_str().to_owned()),
         ("status", key.status_at(now).as_str().to_owned()),
@@ -217,7 +217,7 @@ pub fn write_key_detail(
             "default",
             if key.is_default { "yes" } else { "no" }.to_owned(),
         ),
-        ("key", key.masked_key.clone()),
+        ("key", printable(&key.masked_key, 32)),
         ("created", when(Some(key.created_at))),
         ("rotated", when(key.rotated_at)),
         ("revoked", when(key.revoked_at)),

@@ -10,7 +10,8 @@ use rusqlite::params;
 
 use super::Store;
 use super::keys::{
-    KeyRow, RotationTarget, insert_key, mark_revoked, replace_secret, workspace_for_write,
+    KeyRow, RotationTarget, active_default, insert_key, mark_revoked, replace_secret,
+    workspace_for_write,
 };
 use super::records::{DEFAULT_KEY_NAME, Grace, KeyQuery};
 use crate::environment::{Environment, Status};
@@ -97,13 +98,16 @@ impl Store {
     /// (secrets always come from the store's entropy source).
     pub fn fill_demo(&mut self, workspace: &str, count: u64, seed: u64) -> Result<DemoSummary> {
         let workspace = validate_name(workspace, "workspace")?;
-        let needs_default = self.default_key(&workspace)?.is_none();
         let mut rng = StdRng::seed_from_u64(seed);
         self.write(|tx, cx| {
             let errors = cx.errors;
             let sql = |e| errors.sql(e);
             let now = cx.now;
             let workspace_id = workspace_for_write(tx, &workspace, now).map_err(sql)?;
+            // Decided under the write lock: another process may create a default meanwhile.
+            let needs_default = active_default(tx, workspace_id, now)
+                .map_err(sql)?
+                .is_none();
             let mut summary = DemoSummary::default();
             let mut usage = tx
                 .prepare_cached("INSERT INTO key_usage (key_id, day, count) VALUES (?1, ?2, ?3)")

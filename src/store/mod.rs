@@ -8,6 +8,7 @@ mod demo;
 mod keys;
 mod records;
 mod schema;
+mod snapshot;
 mod usage;
 
 use std::fs::{DirBuilder, OpenOptions};
@@ -31,7 +32,7 @@ pub use records::{
     NewKey, UnknownGrace,
 };
 pub use schema::LATEST_VERSION;
-pub use usage::{InvalidReason, Verification, VerifiedKey};
+pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT, InvalidReason, Verification, VerifiedKey};
 
 /// How long a writer waits for another process's lock before giving up.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,6 +45,8 @@ pub struct StoreOptions {
     /// Who is recorded in the audit trail.
     pub actor: String,
     pub busy_timeout: Duration,
+    /// How long verifications may wait in memory before the background thread writes them.
+    pub usage_flush_interval: Duration,
 }
 
 impl Default for StoreOptions {
@@ -53,6 +56,7 @@ impl Default for StoreOptions {
             entropy: Box::new(OsEntropy),
             actor: os_user(),
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            usage_flush_interval: usage::FLUSH_AFTER,
         }
     }
 }
@@ -81,7 +85,9 @@ pub struct Store {
     entropy: Box<dyn Entropy>,
     actor: String,
     busy_timeout: Duration,
-    usage: usage::UsageBuffer,
+    usage: usage::Usage,
+    /// The connection `verify` reads through, opened on first use.
+    reader: Option<snapshot::SnapshotReader>,
 }
 
 impl std::fmt::Debug for Store {
@@ -99,8 +105,27 @@ impl Store {
     }
 
     pub fn open_with(path: &Path, options: StoreOptions) -> Result<Store> {
+        Store::open_checked(path, options, true)
+    }
+
+    /// Opens the store at `path` only if it exists: for commands that must not leave an empty
+    /// store behind them, like `verify` with a mistyped `--db`.
+    pub fn open_existing(path: &Path, options: StoreOptions) -> Result<Store> {
+        Store::open_checked(path, options, false)
+    }
+
+    fn open_checked(path: &Path, mut options: StoreOptions, create: bool) -> Result<Store> {
+        // SQLite takes the timeout in milliseconds as a C int.
+        options.busy_timeout = options
+            .busy_timeout
+            .min(Duration::from_millis(i32::MAX as u64));
         let busy_ms = options.busy_timeout.as_millis() as u64;
         let sql_err = |e: rusqlite::Error| Error::from_sqlite(e, path, busy_ms);
+        if !create && !path.exists() {
+            return Err(Error::NoStore {
+                path: path.to_path_buf(),
+            });
+        }
         prepare_file(path)?;
         let mut conn = Connection::open_with_flags(
             path,
@@ -108,12 +133,7 @@ impl Store {
         )
         .map_err(sql_err)?;
         conn.busy_timeout(options.busy_timeout).map_err(sql_err)?;
-        // The bundled SQLite is built with STAT4, under which binding a new value to a
-        // parameter compared with an indexed column expires the statement: every cached
-        // statement would be compiled again on every call (measured: verify 15 µs instead of
-        // 3 µs). The query planner stability guarantee turns that off; plans stay fixed.
-        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
-            .map_err(sql_err)?;
+        keep_plans(&conn).map_err(sql_err)?;
 
         // Identify the file before writing anything to it: a foreign or newer database must be
         // left byte-for-byte as it was. One statement, so one snapshot: another process may be
@@ -134,7 +154,9 @@ impl Store {
             });
         }
         if found < 0 {
-            return Err(Error::Corrupt { path: path.to_path_buf() });
+            return Err(Error::Corrupt {
+                path: path.to_path_buf(),
+            });
         }
         if found > LATEST_VERSION {
             return Err(Error::TooNew {
@@ -174,7 +196,8 @@ impl Store {
             entropy: options.entropy,
             actor: options.actor,
             busy_timeout: options.busy_timeout,
-            usage: usage::UsageBuffer::default(),
+            usage: usage::Usage::new(options.usage_flush_interval),
+            reader: None,
         })
     }
 
@@ -274,10 +297,24 @@ impl WriteContext<'_> {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        // Acknowledged verifications must not be lost on a clean shutdown. A failure here has
-        // nowhere to go; callers who care call `flush_usage` themselves first.
+        // Acknowledged verifications must not be lost on a clean shutdown: stop the
+        // background writer (letting a write in flight finish), then write what is left. A
+        // failure here has nowhere to go; callers who care call `flush_usage` first.
+        self.usage.stop();
         let _ = self.flush_usage();
     }
+}
+
+/// Keeps prepared statements prepared. The bundled SQLite is built with STAT4, under which
+/// binding a new value to a parameter compared with an indexed column expires the statement:
+/// every cached statement would be compiled again on every call (measured: verify 15 µs
+/// instead of 3 µs). The query planner stability guarantee turns that off; plans stay fixed.
+fn keep_plans(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    Ok(())
 }
 
 /// Switches the file to write-ahead logging. SQLite does not run the busy handler for this
@@ -343,7 +380,7 @@ fn prepare_file(path: &Path) -> Result<()> {
         } else if !parent.is_dir() {
             return Err(cannot_open(format!(
                 "{} is not a directory",
-                parent.display()
+                crate::text::printable_path(parent)
             )));
         }
     }

@@ -1,28 +1,37 @@
 //! Verification, the hot path a gateway calls for every request, and the usage bookkeeping it
 //! feeds.
 //!
-//! A verification is one indexed read. Its bookkeeping (last used, uses per day) is kept in
-//! memory and written in one transaction per batch: a synchronous commit per call would cost
-//! ten times the lookup. A batch is written when it holds [`FLUSH_AT_COUNT`] verifications,
-//! when a verification arrives [`FLUSH_AFTER`] after the batch began, on
-//! [`Store::flush_usage`] and when the store is dropped. A hard kill loses at most the
-//! unflushed batch; a clean shutdown loses nothing.
+//! A verification is one indexed read on a connection of its own that keeps its read
+//! transaction while nothing is committed (see `snapshot`). Its bookkeeping (last used, uses
+//! per day) is kept in memory and written by a background thread, in one transaction per
+//! batch: a synchronous commit per call would cost ten times the lookup, and a write on the
+//! caller's thread would make it wait whenever another process holds the lock. A batch is
+//! written once it is [`FLUSH_AFTER`] old (or the interval the store was opened with) or
+//! holds [`FLUSH_AT_COUNT`] verifications, on [`Store::flush_usage`], and when the store is
+//! dropped. A hard kill loses at most the batch not yet written; a clean shutdown loses
+//! nothing.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 
-use super::Store;
 use super::records::DailyUse;
+use super::snapshot::SnapshotReader;
+use super::{ErrorMap, Store};
 use crate::environment::Environment;
 use crate::error::Result;
 use crate::key::{KeyHash, MAX_KEY_LEN, check_format};
 
 /// Write the batch once it holds this many verifications…
-pub const FLUSH_AT_COUNT: usize = 4096;
-/// …or once it is this old.
+pub const FLUSH_AT_COUNT: usize = 16_384;
+/// …or once it is this old (the default; see `StoreOptions::usage_flush_interval`).
 pub const FLUSH_AFTER: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,10 +72,13 @@ impl InvalidReason {
 
 /// Verifications not yet written: per key, the latest use and the uses per day.
 #[derive(Debug, Default)]
-pub(super) struct UsageBuffer {
+struct UsageBuffer {
     per_key: HashMap<i64, PendingUse>,
     verifications: usize,
+    /// When the first verification of this batch was recorded.
     started: Option<Instant>,
+    /// After a failed write, not before this.
+    retry_at: Option<Instant>,
 }
 
 #[derive(Debug, Default)]
@@ -89,9 +101,18 @@ impl UsageBuffer {
         self.started.get_or_insert_with(Instant::now);
     }
 
-    fn due(&self) -> bool {
-        self.verifications >= FLUSH_AT_COUNT
-            || self.started.is_some_and(|t| t.elapsed() >= FLUSH_AFTER)
+    /// How long until this batch should be written; `None` while it is empty.
+    fn due_in(&self, interval: Duration) -> Option<Duration> {
+        let started = self.started?;
+        let now = Instant::now();
+        let mut at = match self.verifications >= FLUSH_AT_COUNT {
+            true => now,
+            false => started + interval,
+        };
+        if let Some(retry_at) = self.retry_at {
+            at = at.max(retry_at);
+        }
+        Some(at.saturating_duration_since(now))
     }
 
     /// Puts back a batch whose write failed, merged with anything recorded since.
@@ -112,6 +133,170 @@ impl UsageBuffer {
             (a, b) => a.or(b),
         };
     }
+
+    /// Adds the batch to the store inside `tx`. Last used never moves backwards, even when
+    /// batches from several processes land out of order.
+    fn write(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        let mut touch = tx.prepare_cached(
+            "UPDATE keys SET last_used_at = max(coalesce(last_used_at, ?2), ?2), \
+             use_count = use_count + ?3 WHERE id = ?1",
+        )?;
+        let mut per_day = tx.prepare_cached(
+            "INSERT INTO key_usage (key_id, day, count) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (key_id, day) DO UPDATE SET count = count + excluded.count",
+        )?;
+        for (key_id, pending) in &self.per_key {
+            let total: u64 = pending.days.iter().map(|(_, c)| c).sum();
+            touch.execute(params![key_id, pending.last_used, total as i64])?;
+            for (day, count) in &pending.days {
+                per_day.execute(params![key_id, day, *count as i64])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The buffer shared between verifications and the thread that writes it.
+pub(super) struct Usage {
+    shared: Arc<Shared>,
+    flusher: Option<JoinHandle<()>>,
+    interval: Duration,
+}
+
+struct Shared {
+    state: Mutex<FlushState>,
+    /// Signalled when a batch begins, when it is full, and on shutdown.
+    wake: Condvar,
+    /// Held while a batch is being written, so that [`Store::flush_usage`] waits for a write
+    /// in flight and returns only once everything recorded before it is in the store.
+    writing: Mutex<()>,
+}
+
+#[derive(Default)]
+struct FlushState {
+    buffer: UsageBuffer,
+    stop: bool,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, FlushState> {
+        // Nothing panics while holding the lock; if something did, the counts are still
+        // consistent (each update is one step), so carry on with them.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn writing(&self) -> MutexGuard<'_, ()> {
+        self.writing.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Usage {
+    pub(super) fn new(interval: Duration) -> Usage {
+        Usage {
+            shared: Arc::new(Shared {
+                state: Mutex::default(),
+                wake: Condvar::new(),
+                writing: Mutex::new(()),
+            }),
+            flusher: None,
+            interval,
+        }
+    }
+
+    fn record(&mut self, key_id: i64, at: i64, path: &Path, busy_timeout: Duration) {
+        let wake = {
+            let mut state = self.shared.state();
+            state.buffer.record(key_id, at);
+            let count = state.buffer.verifications;
+            count == 1 || count == FLUSH_AT_COUNT
+        };
+        if self.flusher.is_none() {
+            let shared = Arc::clone(&self.shared);
+            let (path, interval) = (path.to_path_buf(), self.interval);
+            // If no thread can be started the batch waits for `flush_usage` or the drop.
+            self.flusher = std::thread::Builder::new()
+                .name("hivekeys-usage".into())
+                .spawn(move || run_flusher(&shared, &path, busy_timeout, interval))
+                .ok();
+        }
+        if wake {
+            self.shared.wake.notify_one();
+        }
+    }
+
+    /// Stops the background writer, letting a write in flight finish.
+    pub(super) fn stop(&mut self) {
+        self.shared.state().stop = true;
+        self.shared.wake.notify_all();
+        if let Some(flusher) = self.flusher.take() {
+            let _ = flusher.join();
+        }
+    }
+}
+
+/// The background writer: sleeps until a batch is due, writes it on its own connection, and
+/// on failure (say, another process holds the lock past the busy timeout) keeps it for a
+/// retry one interval later.
+fn run_flusher(shared: &Shared, path: &Path, busy_timeout: Duration, interval: Duration) {
+    let mut conn: Option<Connection> = None;
+    loop {
+        {
+            let mut state = shared.state();
+            loop {
+                if state.stop {
+                    return;
+                }
+                state = match state.buffer.due_in(interval) {
+                    None => shared
+                        .wake
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner),
+                    Some(wait) if wait.is_zero() => break,
+                    Some(wait) => {
+                        shared
+                            .wake
+                            .wait_timeout(state, wait)
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0
+                    }
+                };
+            }
+        }
+        let _writing = shared.writing();
+        let batch = std::mem::take(&mut shared.state().buffer);
+        if batch.verifications == 0 {
+            continue; // `flush_usage` wrote it meanwhile
+        }
+        if conn.is_none() {
+            conn = open_writer(path, busy_timeout).ok();
+        }
+        let written = match conn.as_mut() {
+            Some(conn) => write_batch(conn, &batch),
+            None => Err(rusqlite::Error::InvalidQuery),
+        };
+        if written.is_err() {
+            let mut state = shared.state();
+            state.buffer.restore(batch);
+            state.buffer.retry_at = Some(Instant::now() + interval);
+        }
+    }
+}
+
+fn open_writer(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(busy_timeout)?;
+    super::keep_plans(&conn)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
+    Ok(conn)
+}
+
+fn write_batch(conn: &mut Connection, batch: &UsageBuffer) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    batch.write(&tx)?;
+    tx.commit()
 }
 
 const VERIFY_SQL: &str = "SELECT s.key_id, s.expires_at, k.public_id, k.name, k.environment, \
@@ -127,9 +312,19 @@ impl Store {
         }
         let hash = KeyHash::of(full_key);
         let now = self.now_secs();
-        let found = self
-            .conn
-            .prepare_cached(VERIFY_SQL)
+        let errors = ErrorMap {
+            path: &self.path,
+            busy_ms: self.busy_timeout.as_millis() as u64,
+        };
+        let reader = match &mut self.reader {
+            Some(reader) => reader,
+            empty => empty.insert(
+                SnapshotReader::open(&self.path, self.busy_timeout).map_err(|e| errors.sql(e))?,
+            ),
+        };
+        let found = reader
+            .current()
+            .and_then(|conn| conn.prepare_cached(VERIFY_SQL))
             .and_then(|mut st| {
                 st.query_row([&hash.0[..]], |row| {
                     Ok(Lookup {
@@ -144,8 +339,14 @@ impl Store {
                     })
                 })
                 .optional()
-            })
-            .map_err(|e| self.sql_err(e))?;
+            });
+        let found = match found {
+            Ok(found) => found,
+            Err(e) => {
+                reader.end();
+                return Err(errors.sql(e));
+            }
+        };
         let Some(found) = found else {
             return Ok(Verification::Invalid(InvalidReason::NotFound));
         };
@@ -159,12 +360,8 @@ impl Store {
         let Ok(environment) = found.environment.parse() else {
             return Ok(Verification::Invalid(InvalidReason::NotFound));
         };
-        self.usage.record(found.key_id, now);
-        if self.usage.due() {
-            // A failed write (say, another process holds the lock) keeps the batch for the
-            // next attempt; the verification itself stands either way.
-            let _ = self.flush_usage();
-        }
+        self.usage
+            .record(found.key_id, now, &self.path, self.busy_timeout);
         Ok(Verification::Valid(VerifiedKey {
             id: found.public_id,
             name: found.name,
@@ -173,48 +370,26 @@ impl Store {
         }))
     }
 
-    /// Verifications recorded in memory and not yet written.
+    /// Verifications recorded in memory and not yet handed to a write.
     pub fn pending_usage(&self) -> usize {
-        self.usage.verifications
+        self.usage.shared.state().buffer.verifications
     }
 
-    /// Writes the buffered usage in one transaction. Last used never moves backwards, even
-    /// when batches from several processes land out of order. Returns how many
-    /// verifications were written.
+    /// Writes the buffered usage now, in one transaction, after any write the background
+    /// thread has in flight. Returns how many verifications this call wrote.
     pub fn flush_usage(&mut self) -> Result<usize> {
-        if self.usage.verifications == 0 {
+        let shared = Arc::clone(&self.usage.shared);
+        let _writing = shared.writing();
+        let batch = std::mem::take(&mut shared.state().buffer);
+        if batch.verifications == 0 {
             return Ok(0);
         }
-        let batch = std::mem::take(&mut self.usage);
         let written = self.write(|tx, cx| {
-            let sql = |e| cx.sql_err(e);
-            let mut touch = tx
-                .prepare_cached(
-                    "UPDATE keys SET last_used_at = max(coalesce(last_used_at, ?2), ?2), \
-                     use_count = use_count + ?3 WHERE id = ?1",
-                )
-                .map_err(sql)?;
-            let mut per_day = tx
-                .prepare_cached(
-                    "INSERT INTO key_usage (key_id, day, count) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT (key_id, day) DO UPDATE SET count = count + excluded.count",
-                )
-                .map_err(sql)?;
-            for (key_id, pending) in &batch.per_key {
-                let total: u64 = pending.days.iter().map(|(_, c)| c).sum();
-                touch
-                    .execute(params![key_id, pending.last_used, total as i64])
-                    .map_err(sql)?;
-                for (day, count) in &pending.days {
-                    per_day
-                        .execute(params![key_id, day, *count as i64])
-                        .map_err(sql)?;
-                }
-            }
+            batch.write(tx).map_err(|e| cx.sql_err(e))?;
             Ok(batch.verifications)
         });
         if written.is_err() {
-            self.usage.restore(batch);
+            shared.state().buffer.restore(batch);
         }
         written
     }
