@@ -18,7 +18,7 @@ use hivekeys::clock::ManualClock;
 use hivekeys::entropy::SeededEntropy;
 use hivekeys::store::{Grace, InvalidReason, Verification};
 use hivekeys::tui::action::{Action, Movement};
-use hivekeys::tui::app::{App, Focus, Modal, NewKeyDialog};
+use hivekeys::tui::app::{App, Focus, Modal, NewKeyDialog, RELOAD_INTERVAL};
 use hivekeys::tui::clipboard::{CopyReport, Osc52Only};
 use hivekeys::tui::keymap::{self, Context};
 use hivekeys::tui::view::{self, theme::Theme};
@@ -223,6 +223,13 @@ impl Fixture {
 
     fn screen(&self, width: u16, height: u16) -> String {
         render(&self.app, width, height)
+    }
+
+    /// A tick once the reload throttle lets other processes' changes in: `RELOAD_INTERVAL`
+    /// after the last reload.
+    fn tick_later(&mut self) {
+        self.clock.advance(RELOAD_INTERVAL);
+        self.update(Action::Tick);
     }
 }
 
@@ -1176,12 +1183,15 @@ fn a_revoked_key_really_stops_working() {
 }
 
 #[test]
-fn r_and_x_on_a_revoked_or_expired_key_refuse_with_a_notice() {
+fn r_and_x_on_a_revoked_key_and_r_on_an_expired_one_refuse_with_a_notice() {
     let mut fx = Fixture::demo();
     let now = fx.app.now;
-    for status in [Status::Revoked, Status::Expired] {
+    for (status, keys) in [
+        (Status::Revoked, &['r', 'x'][..]),
+        (Status::Expired, &['r']),
+    ] {
         let key = fx.select_where(|k| k.status_at(now) == status);
-        for c in ['r', 'x'] {
+        for &c in keys {
             fx.char(c);
             assert!(
                 fx.app.modal.is_none(),
@@ -1193,6 +1203,38 @@ fn r_and_x_on_a_revoked_or_expired_key_refuse_with_a_notice() {
             assert_eq!(fx.stored(&key.id), key);
         }
     }
+}
+
+#[test]
+fn x_revokes_an_expired_key_too() {
+    let mut fx = Fixture::demo();
+    let now = fx.app.now;
+    let key = fx.select_where(|k| k.status_at(now) == Status::Expired);
+    // The footer offers revoke, not rotate.
+    assert!(fx.app.offers(&Action::OpenRevoke));
+    assert!(!fx.app.offers(&Action::OpenRotate));
+    let footer = fx.screen(120, 40).lines().last().unwrap().to_owned();
+    assert!(footer.contains("x revoke"), "{footer}");
+    assert!(!footer.contains("r rotate"), "{footer}");
+
+    fx.char('x');
+    assert_eq!(fx.app.context(), Context::ConfirmRevoke);
+    let screen = fx.screen(120, 40);
+    assert!(screen.contains("expired already"), "{screen}");
+    fx.char('y');
+    assert!(fx.app.modal.is_none());
+    let (text, is_error) = fx.notice();
+    assert!(!is_error && text.starts_with("Revoked"), "{text}");
+    assert_eq!(fx.stored(&key.id).revoked_at, Some(t0()));
+    assert_eq!(fx.focused_id(), Some(key.id.clone()));
+    assert_eq!(
+        fx.app.focused_key().unwrap().status_at(fx.app.now),
+        Status::Revoked
+    );
+    // Now it is revoked, x refuses.
+    fx.char('x');
+    assert!(fx.app.modal.is_none());
+    assert!(fx.notice().1);
 }
 
 #[test]
@@ -1435,6 +1477,9 @@ fn app_in(context: Context) -> Fixture {
         Context::Help => {
             fx.char('?');
         }
+        Context::TooSmall => {
+            fx.screen(59, 15);
+        }
     }
     assert_eq!(fx.app.context(), context);
     fx
@@ -1445,8 +1490,89 @@ fn ctrl_c_quits_from_everywhere_including_text_fields() {
     for context in Context::ALL {
         let mut fx = app_in(context);
         assert_eq!(fx.send(ctrl_c()), Some(Action::Quit), "{context:?}");
+        if context == Context::NewKey {
+            // An uncopied new key is not lost to one Ctrl-C: it asks first (tested below).
+            assert!(!fx.app.should_quit);
+            assert_eq!(fx.app.context(), Context::ConfirmClose);
+            fx.send(ctrl_c());
+        }
         assert!(fx.app.should_quit, "{context:?}");
     }
+}
+
+#[test]
+fn ctrl_c_with_an_uncopied_new_key_asks_before_quitting() {
+    let mut fx = Fixture::empty();
+    fx.char('D');
+    fx.press(KeyCode::Enter);
+    let secret = fx.shown_secret();
+
+    assert_eq!(fx.send(ctrl_c()), Some(Action::Quit));
+    assert!(!fx.app.should_quit, "one Ctrl-C lost the key");
+    assert_eq!(fx.app.context(), Context::ConfirmClose);
+    assert_eq!(fx.shown_secret(), secret);
+    let screen = fx.screen(120, 40);
+    assert!(screen.contains("You have not copied the key"), "{screen}");
+    assert!(screen.contains(&secret), "the key is still on screen");
+
+    // n goes back to the key, as after Enter.
+    fx.char('n');
+    assert_eq!(fx.app.context(), Context::NewKey);
+    assert_eq!(fx.shown_secret(), secret);
+
+    // A second Ctrl-C while asking quits.
+    fx.send(ctrl_c());
+    assert!(!fx.app.should_quit);
+    fx.send(ctrl_c());
+    assert!(fx.app.should_quit);
+
+    // So does Ctrl-C in the question that Enter asked.
+    let mut fx = Fixture::empty();
+    fx.char('D');
+    fx.press(KeyCode::Enter);
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.app.context(), Context::ConfirmClose);
+    fx.send(ctrl_c());
+    assert!(fx.app.should_quit);
+
+    // Once the key is copied, Ctrl-C quits at once.
+    let mut fx = Fixture::empty();
+    fx.char('D');
+    fx.press(KeyCode::Enter);
+    fx.char('c');
+    fx.send(ctrl_c());
+    assert!(fx.app.should_quit);
+}
+
+#[test]
+fn q_never_loses_an_uncopied_new_key() {
+    let mut fx = Fixture::empty();
+    fx.char('D');
+    fx.press(KeyCode::Enter);
+    let secret = fx.shown_secret();
+    for context in [Context::NewKey, Context::ConfirmClose] {
+        if context == Context::ConfirmClose {
+            fx.press(KeyCode::Enter);
+        }
+        assert_eq!(fx.app.context(), context);
+        assert_eq!(fx.char('q'), None, "{context:?}");
+        assert!(!fx.app.should_quit, "{context:?}");
+        assert_eq!(fx.app.context(), context);
+        assert_eq!(fx.shown_secret(), secret);
+    }
+
+    // Under the "too small" notice q quits, but with a new key open it asks first, and the
+    // notice says why.
+    fx.char('n');
+    fx.screen(59, 15);
+    assert_eq!(fx.char('q'), Some(Action::Quit));
+    assert!(!fx.app.should_quit, "one q lost the key");
+    assert_eq!(fx.shown_secret(), secret);
+    let notice = fx.screen(59, 15);
+    assert!(notice.contains("not copied"), "{notice}");
+    assert!(notice.contains("q again"), "{notice}");
+    fx.char('q');
+    assert!(fx.app.should_quit);
 }
 
 #[test]
@@ -1490,7 +1616,7 @@ fn a_tick_picks_up_a_revocation_by_another_process() {
     let row = |fx: &Fixture| fx.app.keys.iter().find(|k| k.id == key.id).unwrap().clone();
     assert_eq!(row(&fx).revoked_at, None);
 
-    fx.update(Action::Tick);
+    fx.tick_later();
     assert_eq!(row(&fx).status_at(fx.app.now), Status::Revoked);
     assert_eq!(
         fx.focused_id(),
@@ -1515,12 +1641,12 @@ fn a_tick_picks_up_keys_created_and_a_default_set_by_another_process() {
         .create_default_key(WS, Environment::Production)
         .unwrap();
     assert!(fx.app.keys.is_empty());
-    fx.update(Action::Tick);
+    fx.tick_later();
     assert_eq!(fx.visible_ids(), vec![created.record.id.clone()]);
     assert!(fx.app.default_key.is_some());
     // A tick with nothing new changes nothing.
     let before = fx.visible_ids();
-    fx.update(Action::Tick);
+    fx.tick_later();
     assert_eq!(fx.visible_ids(), before);
 }
 
@@ -1534,7 +1660,7 @@ fn a_tick_keeps_an_open_dialog_and_the_search() {
     other
         .create_key(WS, NewKey::new("Another bot", Environment::Staging))
         .unwrap();
-    fx.update(Action::Tick);
+    fx.tick_later();
     assert_eq!(fx.app.context(), Context::Search);
     assert_eq!(fx.app.search.value(), "bot");
     assert_eq!(fx.app.visible.len(), filtered.len() + 1);
@@ -1545,7 +1671,7 @@ fn a_tick_keeps_an_open_dialog_and_the_search() {
     other
         .create_key(WS, NewKey::new("Yet another", Environment::Staging))
         .unwrap();
-    fx.update(Action::Tick);
+    fx.tick_later();
     assert_eq!(fx.add_key_name(), "half typed");
 }
 
@@ -1566,12 +1692,12 @@ fn a_key_that_expires_while_the_status_filter_shows_active_leaves_the_list() {
     other
         .create_key(WS, NewKey::new("Long lived", Environment::Development))
         .unwrap();
-    fx.update(Action::Tick);
+    fx.tick_later();
     fx.char('s'); // Active
     assert_eq!(fx.app.visible.len(), 2);
 
     fx.clock.advance(TimeDelta::hours(2));
-    fx.update(Action::Tick);
+    fx.tick_later();
     let shown = fx.visible_keys();
     assert!(
         shown.iter().all(|k| k.id != expiring.record.id),
@@ -1593,11 +1719,11 @@ fn a_default_key_that_expires_frees_the_panel_for_a_new_one() {
             },
         )
         .unwrap();
-    fx.update(Action::Tick);
+    fx.tick_later();
     assert!(fx.app.default_key.is_some());
 
     fx.clock.advance(TimeDelta::hours(2));
-    fx.update(Action::Tick);
+    fx.tick_later();
     assert!(
         other.default_key(WS).unwrap().is_none(),
         "the store no longer has an active default"
@@ -1609,6 +1735,289 @@ fn a_default_key_that_expires_frees_the_panel_for_a_new_one() {
         "D still refuses after the default expired: {:?}",
         fx.app.notice
     );
+}
+
+#[test]
+fn reloads_for_other_processes_come_at_most_once_a_second_and_within_two() {
+    let mut fx = Fixture::demo();
+    let mut other = fx.other_process();
+    let now = fx.app.now;
+    let active: Vec<String> = fx
+        .app
+        .keys
+        .iter()
+        .filter(|k| k.status_at(now) == Status::Active)
+        .map(|k| k.id.clone())
+        .collect();
+    let revoked_shown = |fx: &Fixture| {
+        fx.app
+            .keys
+            .iter()
+            .filter(|k| active.contains(&k.id) && k.revoked_at.is_some())
+            .count()
+    };
+
+    // A busy gateway (here: another admin) changes the store before every tick, four ticks a
+    // second, for three seconds.
+    let tick = TimeDelta::milliseconds(250);
+    let mut reloaded_at = Vec::new();
+    for (n, id) in active.iter().take(12).enumerate() {
+        other.revoke_key(WS, id).unwrap();
+        fx.clock.advance(tick);
+        let before = revoked_shown(&fx);
+        fx.update(Action::Tick);
+        let after = revoked_shown(&fx);
+        if after != before {
+            reloaded_at.push(n);
+            // Everything done so far is on screen after a reload.
+            assert_eq!(after, n + 1);
+        }
+    }
+    assert_eq!(
+        reloaded_at,
+        vec![3, 7, 11],
+        "not once a second: reloads at ticks {reloaded_at:?}"
+    );
+
+    // A change made just after a reload shows within two seconds (here: one) of ticking.
+    other.revoke_key(WS, &active[12]).unwrap();
+    let mut waited = TimeDelta::zero();
+    while revoked_shown(&fx) < 13 {
+        fx.clock.advance(tick);
+        waited += tick;
+        fx.update(Action::Tick);
+        assert!(
+            waited <= TimeDelta::seconds(2),
+            "not shown within two seconds"
+        );
+    }
+    assert_eq!(waited, RELOAD_INTERVAL);
+
+    // The dashboard's own changes show at once, throttle or not.
+    let key = fx.select_active();
+    fx.char('x');
+    fx.char('y');
+    assert!(fx.app.focused_key().unwrap().revoked_at.is_some());
+    assert_eq!(fx.stored(&key.id).revoked_at, Some(fx.app.now));
+}
+
+#[test]
+fn a_reload_survives_keys_vanishing_from_under_a_filtered_view() {
+    let mut fx = Fixture::demo();
+    fx.char('s'); // [Status: Active]
+    fx.char('G'); // the oldest active key: the highest index into the key list
+    let selected_index = fx.app.visible[fx.app.selected];
+    let keep = fx.visible_ids()[0].clone();
+
+    // No hivekeys command deletes keys, but another tool (or a later version's purge) may:
+    // here all but the 10 newest go.
+    let db = rusqlite::Connection::open(&fx.path).unwrap();
+    let oldest = "SELECT id FROM keys WHERE is_default = 0 \
+                  ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET 10";
+    for table in ["key_usage", "audit_events", "secrets"] {
+        db.execute(
+            &format!("DELETE FROM {table} WHERE key_id IN ({oldest})"),
+            [],
+        )
+        .unwrap();
+    }
+    db.execute(&format!("DELETE FROM keys WHERE id IN ({oldest})"), [])
+        .unwrap();
+    drop(db);
+    assert!(
+        fx.store_count() <= selected_index as u64,
+        "the selected row's old index must be past the end of the new list"
+    );
+
+    fx.tick_later();
+    assert_eq!(fx.app.total_keys(), 10);
+    assert!(fx.app.visible.iter().all(|&i| i < fx.app.keys.len()));
+    assert!(fx.app.selected < fx.app.visible.len().max(1));
+    assert!(fx.visible_ids().contains(&keep));
+    let now = fx.app.now;
+    assert!(
+        fx.visible_keys()
+            .iter()
+            .all(|k| k.status_at(now) == Status::Active)
+    );
+    // The focused key (the old one is gone) is a real one, and everything still works.
+    if let Some(id) = fx.focused_id() {
+        assert_eq!(fx.stored(&id).id, id);
+    }
+    fx.char('G');
+    fx.char('k');
+    fx.screen(120, 40);
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.app.context(), Context::Details);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Update: a terminal too small for the layout
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn keys_do_nothing_under_the_too_small_notice_but_q_quits() {
+    let mut fx = Fixture::demo();
+    let key = fx.select_active();
+    let count = fx.store_count();
+    fx.screen(59, 15);
+    assert_eq!(fx.app.context(), Context::TooSmall);
+    for c in ['D', 'x', 'y', 'r', 'a', 'c', 'j', 'G', '/', 'e', 's', '?'] {
+        assert_eq!(fx.char(c), None, "{c} acted under the notice");
+    }
+    for code in [KeyCode::Enter, KeyCode::Esc, KeyCode::Tab, KeyCode::Down] {
+        assert_eq!(fx.press(code), None, "{code:?} acted under the notice");
+    }
+    assert_eq!(fx.paste("pasted"), None);
+    assert!(fx.app.modal.is_none());
+    assert_eq!(fx.focused_id(), Some(key.id.clone()));
+    assert_eq!(fx.app.focus, Focus::Table);
+    assert_eq!(
+        (fx.app.environment_filter, fx.app.status_filter),
+        (None, None)
+    );
+    assert_eq!(fx.store_count(), count);
+
+    // A confirmation open before the terminal shrank is not answered blind.
+    fx.screen(120, 40);
+    assert_eq!(fx.app.context(), Context::Main);
+    fx.char('x');
+    assert_eq!(fx.app.context(), Context::ConfirmRevoke);
+    fx.screen(60, 15);
+    assert_eq!(fx.char('y'), None);
+    assert_eq!(fx.stored(&key.id).revoked_at, None, "revoked blind");
+
+    // Once the screen fits again, keys act again.
+    fx.screen(60, 16);
+    assert_eq!(fx.app.context(), Context::ConfirmRevoke);
+    fx.char('y');
+    assert!(fx.stored(&key.id).revoked_at.is_some());
+
+    fx.screen(40, 10);
+    assert_eq!(fx.char('q'), Some(Action::Quit));
+    assert!(fx.app.should_quit);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text fields and untrusted text
+// ---------------------------------------------------------------------------------------------
+
+/// The screen and the cursor's position after one frame, and the cell left of the cursor by
+/// `back` cells.
+fn render_cursor(app: &App, width: u16, height: u16, back: u16) -> (String, u16, u16, String) {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| view::render(app, frame, &Theme::PLAIN))
+        .unwrap();
+    let cursor = terminal.get_cursor_position().unwrap();
+    let before = terminal.backend().buffer()[(cursor.x - back, cursor.y)]
+        .symbol()
+        .to_owned();
+    (terminal.backend().to_string(), cursor.x, cursor.y, before)
+}
+
+#[test]
+fn wide_characters_scroll_the_search_box_by_their_cells() {
+    let mut fx = Fixture::demo();
+    fx.char('/');
+    fx.type_text(&"東".repeat(40));
+    let (screen, x, y, before) = render_cursor(&fx.app, 80, 24, 2);
+    let line = screen.lines().nth(y as usize).unwrap();
+    assert!(line.contains("Search: 東東"), "{line}");
+    // The cursor is right after the last character typed, inside the box (left of the
+    // filter chips).
+    assert_eq!(before, "東", "{line}");
+    let chips = line.find("e [Environment").unwrap();
+    let chips_x = line[..chips].chars().count() + line[..chips].matches('東').count();
+    assert!(
+        (x as usize) < chips_x,
+        "cursor {x} past the box ({chips_x}): {line}"
+    );
+}
+
+#[test]
+fn wide_characters_scroll_the_name_field_by_their_cells() {
+    let mut fx = Fixture::demo();
+    fx.char('a');
+    fx.type_text(&"東".repeat(40));
+    assert_eq!(fx.add_key_error(), None);
+    let (screen, x, y, before) = render_cursor(&fx.app, 120, 40, 2);
+    let line = screen.lines().nth(y as usize).unwrap();
+    assert!(line.contains("› 東"), "{line}");
+    assert_eq!(before, "東", "the cursor is not after the text: {line}");
+    // Inside the dialog: its right border is further right on the same line.
+    let border = line.rfind('│').unwrap();
+    let border_x = line[..border].chars().count() + line[..border].matches('東').count();
+    assert!((x as usize) < border_x, "{line}");
+}
+
+#[test]
+fn the_search_box_never_sends_control_characters_to_the_terminal() {
+    let mut fx = Fixture::demo();
+    fx.char('/');
+    // Paste drops C0 controls but keeps a right-to-left override; a typed escape arrives as
+    // a character edit.
+    fx.paste("ab\u{202E}cd");
+    fx.update(Action::Edit(InputRequest::InsertChar('\u{1b}')));
+    fx.type_text("]52;c;");
+    let screen = fx.screen(120, 40);
+    assert!(!screen.contains('\u{202E}'), "{screen:?}");
+    assert!(!screen.contains('\u{1b}'), "{screen:?}");
+    assert!(
+        screen.contains("ab\\u{202e}cd\\u{1b}]52;c;"),
+        "shown escaped: {screen}"
+    );
+}
+
+#[test]
+fn names_ids_and_masked_keys_from_the_store_never_reach_the_terminal_raw() {
+    let mut fx = Fixture::demo();
+    let key = fx.select_active();
+    let default = fx.app.default_key.clone().unwrap();
+    // Rows written by something other than hivekeys: every text column holds a control
+    // character and an invisible direction override.
+    let evil = |text: &str| format!("{text}\u{1b}[2J\u{202E}\u{9b}");
+    let db = rusqlite::Connection::open(&fx.path).unwrap();
+    for id in [&key.id, &default.id] {
+        db.execute(
+            "UPDATE keys SET name = ?1, public_id = ?2, masked_key = ?3 WHERE public_id = ?4",
+            (evil("name"), evil(id), evil("fhk_"), id),
+        )
+        .unwrap();
+    }
+    db.execute(
+        "UPDATE audit_events SET actor = ?1, detail = ?2",
+        (evil("actor"), evil("detail")),
+    )
+    .unwrap();
+    drop(db);
+    fx.tick_later();
+    let id = evil(&key.id);
+    fx.select_where(|k| k.id == id);
+
+    let clean = |screen: String, what: &str| {
+        let bad: Vec<char> = screen
+            .chars()
+            .filter(|&c| c != '\n' && hivekeys::text::is_forbidden_in_name(c))
+            .collect();
+        assert!(bad.is_empty(), "{what}: {bad:?} in {screen}");
+    };
+    clean(fx.screen(120, 40), "table and default panel");
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.app.context(), Context::Details);
+    clean(fx.screen(120, 40), "details");
+    fx.press(KeyCode::Esc);
+    fx.char('x');
+    assert_eq!(fx.app.context(), Context::ConfirmRevoke);
+    clean(fx.screen(120, 40), "revoke confirmation");
+    fx.press(KeyCode::Esc);
+    fx.press(KeyCode::Tab);
+    fx.char('r');
+    assert_eq!(fx.app.context(), Context::ConfirmRotate);
+    clean(fx.screen(120, 40), "rotate confirmation");
+    fx.char('y');
+    assert_eq!(fx.app.context(), Context::NewKey);
+    clean(fx.screen(120, 40), "new key");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1770,6 +2179,16 @@ fn snapshot_revoke_confirmation() {
 }
 
 #[test]
+fn snapshot_revoke_confirmation_of_an_expired_key() {
+    let mut fx = Fixture::demo();
+    let now = fx.app.now;
+    fx.select_where(|k| k.status_at(now) == Status::Expired);
+    fx.update(Action::OpenRevoke);
+    assert_eq!(fx.app.context(), Context::ConfirmRevoke);
+    snapshot("confirm_revoke_expired", &fx, 120, 40);
+}
+
+#[test]
 fn snapshot_rotate_confirmation_with_grace() {
     let mut fx = Fixture::demo();
     fx.select_active();
@@ -1823,6 +2242,18 @@ fn snapshot_too_small_59x15() {
     let screen = stable_screen(&fx.app, 59, 15);
     assert!(screen.contains("Terminal too small"), "{screen}");
     snapshot("too_small_59x15", &fx, 59, 15);
+}
+
+#[test]
+fn snapshot_too_small_over_an_uncopied_new_key() {
+    let mut fx = Fixture::empty();
+    fx.update(Action::OpenCreateDefault);
+    fx.update(Action::Submit);
+    fx.screen(59, 15);
+    snapshot("too_small_new_key_not_copied", &fx, 59, 15);
+    fx.update(Action::Quit);
+    assert!(!fx.app.should_quit);
+    snapshot("too_small_new_key_confirm_quit", &fx, 59, 15);
 }
 
 #[test]

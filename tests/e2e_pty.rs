@@ -807,6 +807,34 @@ fn too_small_then_resized_then_ctrl_c() {
     dash.assert_restored();
 }
 
+/// Ctrl-C on a new key that has not been copied asks first, like closing the dialog does;
+/// a second Ctrl-C quits, and the terminal is restored.
+#[test]
+fn ctrl_c_on_an_uncopied_new_key_asks_then_quits() {
+    let sandbox = Sandbox::new();
+    let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
+    dash.wait_for("No additional keys yet.", soon());
+    dash.send(b"D");
+    dash.wait_for("┌ Create Default Key", soon());
+    dash.send(ENTER);
+    let dialog = dash.wait_for("┌ Your New API Key", soon());
+    let key = key_on_screen(&dialog, "fhk_prod_");
+
+    dash.send(CTRL_C);
+    let asking = dash.wait_for("You have not copied the key", soon());
+    assert!(
+        asking.contains(&key),
+        "the key is gone\n{}",
+        framed(&asking)
+    );
+    assert!(dash.exited().is_none(), "one Ctrl-C quit and lost the key");
+
+    dash.send(CTRL_C);
+    let status = dash.wait_exit(soon());
+    assert!(status.success(), "exit status {status:?}");
+    dash.assert_restored();
+}
+
 /// A store error while the dashboard runs (another process holds the write lock past the
 /// busy timeout) is shown in the dialog, which keeps the (pasted) name; once the lock is gone,
 /// the same Enter succeeds. Also: Esc on the new key asks once more, and n goes back to it.

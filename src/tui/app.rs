@@ -2,7 +2,7 @@
 
 use std::cell::Cell;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use memchr::memmem;
 use tui_input::{Input, InputRequest};
 
@@ -19,6 +19,28 @@ use crate::text::{capitalize, validate_name};
 
 /// Days of usage the detail view charts.
 pub const USAGE_DAYS: u32 = 30;
+
+/// The shortest time between two reloads prompted by other processes. A busy gateway calling
+/// `verify` changes the store's data version all the time, and a full reload of 100,000 keys
+/// costs about 100 ms; once a second keeps the dashboard light and, with the tick, still shows
+/// every change within the two seconds the product promises.
+pub const RELOAD_INTERVAL: TimeDelta = TimeDelta::seconds(1);
+
+/// The environment filter's values, in the order `e` cycles through them.
+const ENVIRONMENT_FILTERS: [Option<Environment>; 4] = [
+    None,
+    Some(Environment::Production),
+    Some(Environment::Staging),
+    Some(Environment::Development),
+];
+
+/// The status filter's values, in the order `s` cycles through them.
+const STATUS_FILTERS: [Option<Status>; 4] = [
+    None,
+    Some(Status::Active),
+    Some(Status::Revoked),
+    Some(Status::Expired),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -100,6 +122,9 @@ pub struct App {
     pub notice: Option<Notice>,
     pub now: DateTime<Utc>,
     data_version: i64,
+    /// When the keys were last read from the store, by the store's (injected) clock: reloads
+    /// for other processes' changes wait [`RELOAD_INTERVAL`] after it.
+    last_reload: Option<DateTime<Utc>>,
     /// The soonest moment a loaded key (or the default) expires: statuses change then without
     /// any write to the store, so the tick reloads at that moment.
     next_expiry: Option<DateTime<Utc>>,
@@ -110,6 +135,9 @@ pub struct App {
     /// How far the open overlay (help, details) can scroll, as the view last measured it
     /// (`u16::MAX` until it has been drawn once).
     pub overlay_max_scroll: Cell<u16>,
+    /// The last frame showed the "terminal too small" notice instead of the dashboard: only
+    /// quitting is offered then, since nothing the other keys would act on is visible.
+    pub too_small: Cell<bool>,
     pub should_quit: bool,
 }
 
@@ -134,10 +162,12 @@ impl App {
             notice: None,
             now,
             data_version: 0,
+            last_reload: None,
             next_expiry: None,
             scroll: Cell::new(0),
             page_rows: Cell::new(10),
             overlay_max_scroll: Cell::new(u16::MAX),
+            too_small: Cell::new(false),
             should_quit: false,
         };
         app.reload();
@@ -150,6 +180,9 @@ impl App {
 
     /// Which bindings apply now.
     pub fn context(&self) -> Context {
+        if self.too_small.get() {
+            return Context::TooSmall;
+        }
         match &self.modal {
             Some(Modal::AddKey { .. }) => Context::AddKey,
             Some(Modal::CreateDefault { .. }) => Context::CreateDefault,
@@ -176,12 +209,11 @@ impl App {
     /// Whether `action` would do something now: the footer leaves out the rest (no "r rotate"
     /// with nothing selected, no "D default" when the workspace has one).
     pub fn offers(&self, action: &Action) -> bool {
-        let focused_active = self
-            .focused_key()
-            .is_some_and(|k| k.status_at(self.now) == Status::Active);
+        let focused_status = self.focused_key().map(|k| k.status_at(self.now));
         match action {
             Action::OpenCreateDefault => self.default_key.is_none(),
-            Action::OpenRotate | Action::OpenRevoke => focused_active,
+            Action::OpenRotate => focused_status.is_some_and(can_rotate),
+            Action::OpenRevoke => focused_status.is_some_and(can_revoke),
             Action::OpenDetails => self.focused_key().is_some(),
             Action::Move(_) => !self.visible.is_empty() || self.modal.is_some(),
             Action::ClearSearch => !self.search.value().is_empty() || self.search_focused,
@@ -199,7 +231,7 @@ impl App {
             self.notice = None;
         }
         match action {
-            Action::Quit => self.should_quit = true,
+            Action::Quit => self.quit(),
             Action::Tick => self.tick(),
             action => match self.modal.take() {
                 Some(modal) => self.modal = self.update_modal(modal, action),
@@ -237,21 +269,11 @@ impl App {
                 self.refilter();
             }
             Action::CycleEnvironmentFilter => {
-                self.environment_filter = match self.environment_filter {
-                    None => Some(Environment::Production),
-                    Some(Environment::Production) => Some(Environment::Staging),
-                    Some(Environment::Staging) => Some(Environment::Development),
-                    Some(Environment::Development) => None,
-                };
+                self.environment_filter = cycle(&ENVIRONMENT_FILTERS, self.environment_filter, 1);
                 self.refilter();
             }
             Action::CycleStatusFilter => {
-                self.status_filter = match self.status_filter {
-                    None => Some(Status::Active),
-                    Some(Status::Active) => Some(Status::Revoked),
-                    Some(Status::Revoked) => Some(Status::Expired),
-                    Some(Status::Expired) => None,
-                };
+                self.status_filter = cycle(&STATUS_FILTERS, self.status_filter, 1);
                 self.refilter();
             }
             Action::OpenAddKey => {
@@ -273,14 +295,16 @@ impl App {
                     })
                 }
             },
-            Action::OpenRotate => self.open_for_focused_active_key(|key| Modal::ConfirmRotate {
-                key,
-                grace: Grace::None,
-                error: None,
+            Action::OpenRotate => self.open_for_focused_key(can_rotate, |key| {
+                Modal::ConfirmRotate {
+                    key,
+                    grace: Grace::None,
+                    error: None,
+                }
             }),
-            Action::OpenRevoke => {
-                self.open_for_focused_active_key(|key| Modal::ConfirmRevoke { key, error: None })
-            }
+            Action::OpenRevoke => self.open_for_focused_key(can_revoke, |key| {
+                Modal::ConfirmRevoke { key, error: None }
+            }),
             Action::OpenDetails => match self.focused_key().cloned() {
                 Some(key) => self.open_details(key),
                 None => self.say_error("There is no key here to show.".into()),
@@ -293,7 +317,13 @@ impl App {
         }
     }
 
-    fn open_for_focused_active_key(&mut self, open: impl FnOnce(KeyRecord) -> Modal) {
+    /// Opens the dialog `open` makes for the focused key, when its status `allows` it;
+    /// explains the refusal otherwise.
+    fn open_for_focused_key(
+        &mut self,
+        allows: fn(Status) -> bool,
+        open: impl FnOnce(KeyRecord) -> Modal,
+    ) {
         let Some(key) = self.focused_key().cloned() else {
             let hint = match self.focus {
                 Focus::DefaultPanel => "The workspace has no default key; press D to create one.",
@@ -302,7 +332,7 @@ impl App {
             return self.say_error(hint.into());
         };
         match key.status_at(self.now) {
-            Status::Active => self.modal = Some(open(key)),
+            status if allows(status) => self.modal = Some(open(key)),
             Status::Revoked => self.say_error(format!(
                 "{} is revoked; a revoked key cannot change.",
                 key.id
@@ -310,6 +340,8 @@ impl App {
             Status::Expired => {
                 self.say_error(format!("{} has expired; create a new key instead.", key.id))
             }
+            // Not reached: rotate and revoke both allow an active key.
+            Status::Active => self.say_error(format!("{} is active; nothing to do.", key.id)),
         }
     }
 
@@ -347,7 +379,7 @@ impl App {
             } => match action {
                 Action::Cancel => None,
                 Action::ChoiceNext => {
-                    environment = cycle(environment, 1);
+                    environment = cycle(&Environment::ALL, environment, 1);
                     Some(Modal::AddKey {
                         name,
                         environment,
@@ -355,7 +387,7 @@ impl App {
                     })
                 }
                 Action::ChoicePrevious => {
-                    environment = cycle(environment, -1);
+                    environment = cycle(&Environment::ALL, environment, -1);
                     Some(Modal::AddKey {
                         name,
                         environment,
@@ -412,11 +444,11 @@ impl App {
             Modal::CreateDefault { environment, error } => match action {
                 Action::Cancel => None,
                 Action::ChoiceNext => Some(Modal::CreateDefault {
-                    environment: cycle(environment, 1),
+                    environment: cycle(&Environment::ALL, environment, 1),
                     error,
                 }),
                 Action::ChoicePrevious => Some(Modal::CreateDefault {
-                    environment: cycle(environment, -1),
+                    environment: cycle(&Environment::ALL, environment, -1),
                     error,
                 }),
                 Action::Submit => match self.store.create_default_key(&self.workspace, environment)
@@ -431,16 +463,16 @@ impl App {
             },
             Modal::ConfirmRotate { key, grace, error } => match action {
                 Action::Cancel => None,
-                Action::ChoiceNext | Action::ChoicePrevious => {
-                    let step = if action == Action::ChoiceNext {
-                        1
-                    } else {
-                        Grace::ALL.len() - 1
-                    };
-                    let index = Grace::ALL.iter().position(|g| *g == grace).unwrap_or(0);
-                    let grace = Grace::ALL[(index + step) % Grace::ALL.len()];
-                    Some(Modal::ConfirmRotate { key, grace, error })
-                }
+                Action::ChoiceNext => Some(Modal::ConfirmRotate {
+                    key,
+                    grace: cycle(&Grace::ALL, grace, 1),
+                    error,
+                }),
+                Action::ChoicePrevious => Some(Modal::ConfirmRotate {
+                    key,
+                    grace: cycle(&Grace::ALL, grace, -1),
+                    error,
+                }),
                 Action::Confirm => match self.store.rotate_key(&self.workspace, &key.id, grace) {
                     Ok(issued) => self.show_new_key(issued, true),
                     Err(err) if changed_meanwhile(&err) => self.close_stale(err),
@@ -514,6 +546,20 @@ impl App {
         }
     }
 
+    /// `Quit` (Ctrl-C anywhere, `q` where it is bound). A new key that has not been copied is
+    /// never lost to it: the first quit asks "close without copying?" as closing the dialog
+    /// would, and only a quit while that question is showing leaves.
+    fn quit(&mut self) {
+        if let Some(Modal::NewKey(dialog)) = &mut self.modal
+            && dialog.copied.is_none()
+            && !dialog.confirm_close
+        {
+            dialog.confirm_close = true;
+            return;
+        }
+        self.should_quit = true;
+    }
+
     /// Someone else changed the key while its dialog was open: show what is true now.
     fn close_stale(&mut self, err: crate::Error) -> Option<Modal> {
         self.reload();
@@ -548,16 +594,28 @@ impl App {
         self.now = self.store.now();
         let expired = self.next_expiry.is_some_and(|at| at <= self.now);
         match self.store.data_version() {
-            Ok(version) if version != self.data_version || expired => self.reload(),
+            Ok(version) if (version != self.data_version || expired) && self.reload_due() => {
+                self.reload()
+            }
+            // A change seen too soon after the last reload stays pending: the data version
+            // still differs at the next tick.
             Ok(_) => {}
             Err(err) => self.say_error(err.to_string()),
         }
+    }
+
+    /// At least [`RELOAD_INTERVAL`] has passed since the last reload (or the clock went back,
+    /// which must not hold reloads off until it catches up).
+    fn reload_due(&self) -> bool {
+        self.last_reload
+            .is_none_or(|at| self.now < at || self.now - at >= RELOAD_INTERVAL)
     }
 
     /// Reads the workspace's keys again, keeping the selection on the same key.
     pub fn reload(&mut self) {
         let selected_id = self.focused_table_key_id();
         self.now = self.store.now();
+        self.last_reload = Some(self.now);
         let loaded = self.store.data_version().and_then(|version| {
             let default_key = self.store.default_key(&self.workspace)?;
             let keys = self
@@ -568,6 +626,10 @@ impl App {
         match loaded {
             Ok((version, default_key, keys)) => {
                 self.data_version = version;
+                // The old rows' positions mean nothing in the new list (which may be shorter):
+                // forget them before anything reads them. The selection is kept by id.
+                self.visible.clear();
+                self.selected = 0;
                 let default_id = default_key.as_ref().map(|k| k.id.clone());
                 self.keys = keys
                     .into_iter()
@@ -674,9 +736,21 @@ fn changed_meanwhile(err: &crate::Error) -> bool {
     )
 }
 
-fn cycle(environment: Environment, step: isize) -> Environment {
-    let all = Environment::ALL;
-    let index = all.iter().position(|e| *e == environment).unwrap_or(0) as isize;
+/// Rotate and revoke are offered only where they can succeed: a revoked key cannot change,
+/// an expired one cannot get a new secret but can still be revoked (for the audit trail, or
+/// so that a later change of its expiry cannot bring it back).
+fn can_rotate(status: Status) -> bool {
+    status == Status::Active
+}
+
+fn can_revoke(status: Status) -> bool {
+    status != Status::Revoked
+}
+
+/// The option `step` places after `current` in `all`, wrapping around at either end: how the
+/// filters and every dialog choice move.
+fn cycle<T: Copy + PartialEq>(all: &[T], current: T, step: isize) -> T {
+    let index = all.iter().position(|o| *o == current).unwrap_or(0) as isize;
     all[(index + step).rem_euclid(all.len() as isize) as usize]
 }
 

@@ -38,12 +38,32 @@ pub trait Clipboard {
     fn copy(&mut self, text: &str) -> CopyReport;
 }
 
+/// Starts an OSC 52 clipboard write (`c`: the clipboard selection).
+const OSC52_START: &str = "\x1b]52;c;";
+/// Ends it (BEL, which more terminals accept than ST).
+const OSC52_END: &str = "\x07";
+
 /// The OSC 52 sequence that asks the terminal to put `text` on the clipboard.
+///
+/// `text` is the secret, so every buffer that holds it (or its base64, which is as good) is
+/// wiped on drop and allocated once at its final size: a buffer that grew would leave the old,
+/// unwiped allocation behind, as `format!` does.
 pub fn osc52(text: &str) -> Zeroizing<String> {
-    Zeroizing::new(format!(
-        "\x1b]52;c;{}\x07",
-        Zeroizing::new(STANDARD.encode(text)).as_str()
-    ))
+    let encoded_len =
+        base64::encoded_len(text.len(), true).expect("a key's base64 length fits in memory");
+    let mut encoded = Zeroizing::new(vec![0u8; encoded_len]);
+    let written = STANDARD
+        .encode_slice(text, &mut encoded[..])
+        .expect("the buffer is exactly the encoded length");
+    debug_assert_eq!(written, encoded_len);
+    let mut sequence = Zeroizing::new(String::with_capacity(
+        OSC52_START.len() + encoded_len + OSC52_END.len(),
+    ));
+    sequence.push_str(OSC52_START);
+    // Base64 is ASCII: each byte is one character.
+    encoded.iter().for_each(|&b| sequence.push(b as char));
+    sequence.push_str(OSC52_END);
+    sequence
 }
 
 /// The real clipboard: arboard when a display is reachable, plus OSC 52 on `terminal`.
@@ -118,6 +138,25 @@ mod tests {
             .strip_suffix('\x07')
             .unwrap();
         assert_eq!(STANDARD.decode(payload).unwrap(), key.as_bytes());
+    }
+
+    #[test]
+    fn osc52_is_built_in_one_allocation_of_its_exact_size() {
+        // A buffer that grew (as `format!`'s does) would have left an unwiped copy of the key
+        // behind in the allocation it outgrew.
+        for text in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "fhk_prod_000000000000000000000000000000004YOYDm",
+            "fhk_stg_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef123456",
+        ] {
+            let sequence = osc52(text);
+            assert_eq!(sequence.len(), sequence.capacity(), "{text:?}");
+            let payload = &sequence["\x1b]52;c;".len()..sequence.len() - 1];
+            assert_eq!(STANDARD.decode(payload).unwrap(), text.as_bytes());
+        }
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub enum Context {
     ConfirmClose,
     Details,
     Help,
+    /// The terminal is smaller than the layout needs and shows only a notice: nothing else is
+    /// visible to act on, so only quitting (and resizing) does anything.
+    TooSmall,
 }
 
 impl Context {
@@ -44,10 +47,11 @@ impl Context {
             Context::ConfirmClose => "Close without copying?",
             Context::Details => "Key details",
             Context::Help => "Help",
+            Context::TooSmall => "Terminal too small",
         }
     }
 
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Main,
         Context::Search,
         Context::AddKey,
@@ -58,6 +62,7 @@ impl Context {
         Context::ConfirmClose,
         Context::Details,
         Context::Help,
+        Context::TooSmall,
     ];
 }
 
@@ -373,6 +378,13 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Cancel,
         hint: hint("Esc/?", "close help"),
     },
+    // The "terminal too small" notice, which says "press q to quit".
+    Binding {
+        contexts: &[C::TooSmall],
+        keys: &[Key::char('q')],
+        action: Action::Quit,
+        hint: hint("q", "quit"),
+    },
     // Everywhere, text field or not.
     Binding {
         contexts: EVERYWHERE,
@@ -414,6 +426,8 @@ pub fn help_sections() -> Vec<(&'static str, Vec<Hint>)> {
     let anywhere = |b: &Binding| b.contexts.len() == Context::ALL.len();
     let mut sections: Vec<(&'static str, Vec<Hint>)> = Context::ALL
         .iter()
+        // The help overlay cannot be open while the notice is: nothing to explain there.
+        .filter(|&&context| context != Context::TooSmall)
         .map(|&context| {
             let hints = BINDINGS
                 .iter()
@@ -622,6 +636,50 @@ mod tests {
             Some(Action::Cancel)
         );
         assert_eq!(action_for(Context::Help, &key('?')), Some(Action::Cancel));
+    }
+
+    #[test]
+    fn the_too_small_notice_takes_only_quit() {
+        for c in [
+            'D', 'x', 'y', 'r', 'a', 'c', 'n', 'j', 'k', 'g', 'G', 'e', 's', '/', '?',
+        ] {
+            assert_eq!(action_for(Context::TooSmall, &key(c)), None, "{c}");
+        }
+        for code in [
+            KeyCode::Enter,
+            KeyCode::Esc,
+            KeyCode::Tab,
+            KeyCode::Down,
+            KeyCode::Up,
+            KeyCode::PageDown,
+            KeyCode::Home,
+            KeyCode::Backspace,
+        ] {
+            assert_eq!(
+                action_for(Context::TooSmall, &plain(code)),
+                None,
+                "{code:?}"
+            );
+        }
+        assert_eq!(
+            action_for(Context::TooSmall, &Event::Paste("x".into())),
+            None
+        );
+        assert_eq!(action_for(Context::TooSmall, &Event::Resize(100, 30)), None);
+        assert_eq!(action_for(Context::TooSmall, &key('q')), Some(Action::Quit));
+        assert_eq!(
+            action_for(
+                Context::TooSmall,
+                &press(KeyCode::Char('c'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Quit)
+        );
+        assert!(
+            help_sections()
+                .iter()
+                .all(|(title, _)| *title != Context::TooSmall.title()),
+            "the help overlay never shows over the notice"
+        );
     }
 
     #[test]

@@ -76,7 +76,10 @@ where
                 if let Some(action) = keymap::action_for(app.context(), &event) {
                     app.update(action);
                 }
-                if app.should_quit || !event::poll(Duration::ZERO)? {
+                // After a resize, draw before taking more keys: which keys apply depends on
+                // whether the new size fits the layout (see `App::too_small`).
+                let resized = matches!(event, event::Event::Resize(..));
+                if app.should_quit || resized || !event::poll(Duration::ZERO)? {
                     break;
                 }
             }

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::theme::Theme;
-use crate::text::group_digits;
+use crate::text::{group_digits, printable};
 use crate::timefmt::relative;
 use crate::tui::app::{App, Focus};
 
@@ -24,12 +24,12 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             let status = key.status_at(app.now);
             vec![
                 Line::from(vec![
-                    Span::styled(key.masked_key.clone(), theme.key_hint()),
+                    Span::styled(printable(&key.masked_key, 40), theme.key_hint()),
                     Span::raw("   "),
                     Span::raw(key.environment.label()),
                     Span::raw("   "),
                     Span::styled(status.label(), theme.status(status)),
-                    Span::styled(format!("   {}", key.id), theme.dim()),
+                    Span::styled(format!("   {}", printable(&key.id, 40)), theme.dim()),
                 ]),
                 Line::from(format!(
                     "Created {} · Last used {} · {} uses",

@@ -7,14 +7,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
 
 use super::default_panel::hints;
+use super::text_field::field_view;
 use super::theme::Theme;
 use super::{centered, clear_box, help};
-use crate::environment::Environment;
+use crate::environment::{Environment, Status};
 use crate::store::{Grace, KeyRecord};
 use crate::text::{capitalize, fit, group_digits, printable};
 use crate::timefmt::{relative, short};
 use crate::tui::app::{App, Modal, NewKeyDialog};
 use crate::tui::keymap::{Context, hints as key_hints};
+
+/// Longest error message a dialog shows, in characters. Messages can quote names and ids from
+/// the store, so they go through `printable` like everything else from there.
+const MESSAGE_CHARS: usize = 400;
 
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let Some(modal) = &app.modal else {
@@ -40,22 +45,21 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             .areas(dialog);
             frame.render_widget(Line::styled("Name", theme.title()), label);
             let width = field.width.saturating_sub(2).max(1) as usize;
-            let scroll = name.visual_scroll(width);
-            let shown: String = name.value().chars().skip(scroll).collect();
+            let shown = field_view(name, width);
             frame.render_widget(
                 Line::from(vec![
                     Span::styled("› ", theme.key_hint()),
-                    Span::raw(printable(&shown, 200)),
+                    Span::raw(shown.text),
                 ]),
                 field,
             );
-            let cursor = field.x + 2 + name.visual_cursor().saturating_sub(scroll) as u16;
+            let cursor = field.x + 2 + shown.cursor;
             frame.set_cursor_position(Position::new(
                 cursor.min(field.right().saturating_sub(1)),
                 field.y,
             ));
             let message_line = match error {
-                Some(error) => Line::styled(error.as_str(), theme.error()),
+                Some(error) => Line::styled(printable(error, MESSAGE_CHARS), theme.error()),
                 None => Line::styled(
                     "1–64 characters, e.g. the service or environment it is for.",
                     theme.dim(),
@@ -131,7 +135,13 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
                     Span::raw("?"),
                 ]),
                 Line::styled(
-                    "Apps using this key stop working at once. This cannot be undone.",
+                    match key.status_at(app.now) {
+                        Status::Expired => {
+                            "It has expired already; revoking it disables it for good and \
+                             records that in its audit trail. This cannot be undone."
+                        }
+                        _ => "Apps using this key stop working at once. This cannot be undone.",
+                    },
                     theme.warning(),
                 ),
             ];
@@ -157,7 +167,7 @@ fn render_new_key(dialog: &NewKeyDialog, frame: &mut Frame<'_>, area: Rect, them
         Line::from(format!(
             "{verb} \"{}\" ({}, {}).",
             printable(&dialog.key.name, 40),
-            dialog.key.id,
+            printable(&dialog.key.id, 40),
             dialog.key.environment.label()
         )),
         Line::from(""),
@@ -226,8 +236,8 @@ fn render_details(
         ])
     };
     let mut lines = vec![
-        field("Id", key.id.clone()),
-        field("Key", key.masked_key.clone()),
+        field("Id", printable(&key.id, 40)),
+        field("Key", printable(&key.masked_key, 40)),
         field("Environment", key.environment.label().to_owned()),
         Line::from(vec![
             Span::styled(format!("{:<12}", "Status"), theme.dim()),
@@ -360,7 +370,8 @@ fn option_line(label: String, chosen: bool, theme: &Theme) -> Line<'static> {
 fn render_error(frame: &mut Frame<'_>, area: Rect, error: Option<&str>, theme: &Theme) {
     if let Some(error) = error {
         frame.render_widget(
-            Paragraph::new(Line::styled(error.to_owned(), theme.error())).wrap(Wrap { trim: true }),
+            Paragraph::new(Line::styled(printable(error, MESSAGE_CHARS), theme.error()))
+                .wrap(Wrap { trim: true }),
             area,
         );
     }
@@ -378,7 +389,7 @@ fn describe(key: &KeyRecord) -> String {
     format!(
         "\"{}\" ({}, {})",
         printable(&key.name, 40),
-        key.id,
+        printable(&key.id, 40),
         key.environment.label()
     )
 }

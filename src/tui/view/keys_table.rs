@@ -9,6 +9,7 @@ use ratatui::widgets::{
     TableState, Wrap,
 };
 
+use super::text_field::field_view;
 use super::theme::Theme;
 use crate::environment::Status;
 use crate::text::{fit, printable};
@@ -69,20 +70,19 @@ fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) 
     );
     let label_width = label.width() as u16;
     let field_width = search_area.width.saturating_sub(label_width).max(1) as usize;
-    let scroll = app.search.visual_scroll(field_width);
+    // Typed or pasted text is untrusted: `field_view` escapes control characters.
+    let field = field_view(&app.search, field_width);
     let value = if app.search.value().is_empty() && !app.search_focused {
         Span::styled(
             fit("press / to search names, keys and ids", field_width),
             theme.dim(),
         )
     } else {
-        Span::raw(app.search.value().chars().skip(scroll).collect::<String>())
+        Span::raw(field.text)
     };
     frame.render_widget(Line::from(vec![label, value]), search_area);
     if app.search_focused && app.modal.is_none() {
-        let x = search_area.x
-            + label_width
-            + (app.search.visual_cursor().saturating_sub(scroll)) as u16;
+        let x = search_area.x + label_width + field.cursor;
         frame.set_cursor_position(Position::new(
             x.min(search_area.right().saturating_sub(1)),
             search_area.y,
@@ -215,7 +215,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         };
         let mut cells = vec![
             Cell::from(fit(&name, name_width as usize)),
-            Cell::from(key.masked_key.as_str()),
+            Cell::from(printable(&key.masked_key, KEY_WIDTH as usize)),
         ];
         if let Some(width) = environment_width {
             let environment = match width > 4 {

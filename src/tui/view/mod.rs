@@ -7,6 +7,7 @@ mod footer;
 mod header;
 mod help;
 mod keys_table;
+mod text_field;
 pub mod theme;
 
 use ratatui::Frame;
@@ -14,7 +15,7 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::app::App;
+use super::app::{App, Modal};
 use theme::Theme;
 
 /// The smallest terminal the layout fits in.
@@ -23,8 +24,11 @@ pub const MIN_HEIGHT: u16 = 16;
 
 pub fn render(app: &App, frame: &mut Frame<'_>, theme: &Theme) {
     let area = frame.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        return too_small(frame, area, theme);
+    let too_small = area.width < MIN_WIDTH || area.height < MIN_HEIGHT;
+    // Recorded for the keymap: keys must not act on what this frame does not show.
+    app.too_small.set(too_small);
+    if too_small {
+        return render_too_small(app, frame, area, theme);
     }
     let [
         header_area,
@@ -50,16 +54,35 @@ pub fn render(app: &App, frame: &mut Frame<'_>, theme: &Theme) {
     }
 }
 
-fn too_small(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let text = vec![
+fn render_too_small(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let mut text = vec![
         Line::styled("Terminal too small", theme.warning()),
         Line::from(format!(
             "{}×{} here; hivekeys needs at least {MIN_WIDTH}×{MIN_HEIGHT}.",
             area.width, area.height
         )),
-        Line::from("Enlarge the window, or press q to quit."),
     ];
-    let height = (text.len() as u16 + 1).min(area.height);
+    // A new key that has not been copied is hidden under this notice: say so, since quitting
+    // now would lose it.
+    match &app.modal {
+        Some(Modal::NewKey(dialog)) if dialog.copied.is_none() => {
+            text.push(Line::styled(
+                "Your new API key is not copied yet: enlarge the window to copy it.",
+                theme.error(),
+            ));
+            text.push(Line::from(if dialog.confirm_close {
+                "Press q again to quit without it; it cannot be shown again."
+            } else {
+                "Pressing q twice quits without it."
+            }));
+        }
+        _ => text.push(Line::from("Enlarge the window, or press q to quit.")),
+    }
+    // Lines as the paragraph wraps them, so a narrow terminal still shows the whole notice
+    // when it can.
+    let width = area.width.max(1) as usize;
+    let wrapped: usize = text.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+    let height = (wrapped + 1).min(area.height as usize) as u16;
     let [_, middle, _] = Layout::vertical([
         Constraint::Fill(1),
         Constraint::Length(height),
