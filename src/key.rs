@@ -154,20 +154,31 @@ pub fn checksum_digits(bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
 }
 
 /// The display form of a well-formed key: `fhk_prod_7Gq1…Ab9x`. Works by characters, so any
-/// text gives some answer rather than a panic.
+/// text gives some answer rather than a panic. Slices the input instead of copying it: no
+/// stray copy of a full key is left in freed memory.
 pub fn mask(full_key: &str) -> String {
-    let chars: Vec<char> = full_key.chars().collect();
-    let body_start = chars
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| **c == '_')
+    let char_start = |n: usize| {
+        full_key
+            .char_indices()
+            .nth(n)
+            .map_or(full_key.len(), |(i, _)| i)
+    };
+    let body_start = full_key
+        .match_indices('_')
         .nth(1)
-        .map_or(KEY_PREFIX.len(), |(i, _)| i + 1);
-    let head_end = (body_start + 4).min(chars.len());
-    let tail_start = chars.len().saturating_sub(4).max(head_end);
-    let head: String = chars[..head_end].iter().collect();
-    let tail: String = chars[tail_start..].iter().collect();
-    format!("{head}…{tail}")
+        .map_or(char_start(KEY_PREFIX.chars().count()), |(i, _)| i + 1);
+    let head_end = full_key[body_start..]
+        .char_indices()
+        .nth(4)
+        .map_or(full_key.len(), |(i, _)| body_start + i);
+    let chars = full_key.chars().count();
+    let tail_start = char_start(chars.saturating_sub(4)).max(head_end);
+    let (head, tail) = (&full_key[..head_end], &full_key[tail_start..]);
+    let mut masked = String::with_capacity(head.len() + '…'.len_utf8() + tail.len());
+    masked.push_str(head);
+    masked.push('…');
+    masked.push_str(tail);
+    masked
 }
 
 /// Fills `out` with uniformly distributed base62 characters. Bytes at or above 248 (the

@@ -12,6 +12,14 @@ pub fn short(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// `2026-11-26 05:33 UTC (3 days ago)`, or `—` for a time that never happened.
+pub fn short_and_relative(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    match at {
+        Some(at) => format!("{} ({})", short(at), relative(Some(at), now)),
+        None => "—".to_owned(),
+    }
+}
+
 /// "Never", "just now", "12 seconds ago", "3 minutes ago", "1 day ago", or "in 2 hours" for
 /// a time still to come.
 pub fn relative(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {

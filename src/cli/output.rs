@@ -203,10 +203,7 @@ pub fn write_key_detail(
     usage: &[DailyUse],
     now: DateTime<Utc>,
 ) -> io::Result<()> {
-    let when = |at: Option<DateTime<Utc>>| match at {
-        Some(at) => format!("{} ({})", short(at), relative(Some(at), now)),
-        None => "—".to_owned(),
-    };
+    let when = |at| crate::timefmt::short_and_relative(at, now);
     writeln!(out, "{}", printable(&key.name, 64))?;
     let rows = [
         ("id", printable(&key.id, 32)),

@@ -13,7 +13,7 @@ use super::{centered, clear_box, help};
 use crate::environment::{Environment, Status};
 use crate::store::{Grace, KeyRecord};
 use crate::text::{capitalize, fit, group_digits, printable};
-use crate::timefmt::{relative, short};
+use crate::timefmt::short;
 use crate::tui::app::{App, Modal, NewKeyDialog};
 use crate::tui::keymap::{Context, hints as key_hints};
 
@@ -224,10 +224,7 @@ fn render_details(
         Constraint::Length(1),
     ])
     .areas(inner);
-    let when = |at: Option<chrono::DateTime<chrono::Utc>>| match at {
-        Some(at) => format!("{} ({})", short(at), relative(Some(at), app.now)),
-        None => "—".to_owned(),
-    };
+    let when = |at| crate::timefmt::short_and_relative(at, app.now);
     let status = key.status_at(app.now);
     let field = |label: &str, value: String| {
         Line::from(vec![
