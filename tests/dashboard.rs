@@ -2465,3 +2465,148 @@ fn the_usage_chart_keeps_today_on_a_narrow_screen() {
         "at 60 columns the chart drops its most recent days:\n{narrow}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Background loading (what the binary runs): first page first, the whole list behind it
+// ---------------------------------------------------------------------------------------------
+
+/// An app that reads its key list on a background thread, over `keys` demo keys.
+fn background_fixture(keys: u64) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hivekeys.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let mut store = Store::open_with(&path, options(&clock, 42)).unwrap();
+    store.fill_demo(WS, keys, 7).unwrap();
+    let app = App::new_in_background(store, WS, Box::new(Osc52Only::default()));
+    Fixture {
+        app,
+        clock,
+        path,
+        _dir: dir,
+    }
+}
+
+impl Fixture {
+    /// Delivers `KeysLoaded` as the event loop does until the background read has landed.
+    fn wait_loaded(&mut self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while self.app.is_loading() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the background read never finished"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+            self.update(Action::KeysLoaded);
+        }
+    }
+}
+
+#[test]
+fn the_first_frame_shows_the_newest_keys_and_the_total_before_the_whole_list() {
+    let mut fx = background_fixture(600);
+    let total = fx.store_count() as usize - 1; // the default has its own panel
+    // Before the read lands: one page, the true total, and a word that more is coming.
+    assert!(fx.app.keys.len() <= hivekeys::tui::app::FIRST_PAGE);
+    assert_eq!(fx.app.total_keys(), total);
+    assert_eq!(fx.app.loading_total(), Some(total));
+    assert!(fx.app.default_key.is_some());
+    let first_ids: Vec<String> = fx.app.keys.iter().map(|k| k.id.clone()).collect();
+    let screen = fx.screen(120, 40);
+    assert!(
+        screen.contains(&format!("of {total} keys · loading…")),
+        "{screen}"
+    );
+
+    fx.wait_loaded();
+    assert_eq!(fx.app.loading_total(), None);
+    assert_eq!(fx.app.keys.len(), total);
+    assert_eq!(fx.app.visible.len(), total);
+    // The page shown first is exactly the head of the full list: nothing jumps.
+    let head: Vec<String> = fx.app.keys[..first_ids.len()]
+        .iter()
+        .map(|k| k.id.clone())
+        .collect();
+    assert_eq!(head, first_ids);
+    let screen = fx.screen(120, 40);
+    assert!(
+        screen.contains(&format!("{total} of {total} keys")),
+        "{screen}"
+    );
+    assert!(!screen.contains("loading"), "{screen}");
+}
+
+#[test]
+fn a_search_typed_while_loading_applies_to_the_whole_list_once_it_lands() {
+    let mut fx = background_fixture(600);
+    fx.char('/');
+    fx.type_text("billing");
+    fx.wait_loaded();
+    let expected = fx
+        .app
+        .store()
+        .list_keys(
+            WS,
+            &KeyQuery {
+                search: Some("billing".into()),
+                ..KeyQuery::default()
+            },
+        )
+        .unwrap()
+        .into_iter()
+        .filter(|k| Some(&k.id) != fx.app.default_key.as_ref().map(|d| &d.id))
+        .map(|k| k.id)
+        .collect::<Vec<_>>();
+    assert!(!expected.is_empty());
+    assert_eq!(fx.visible_ids(), expected);
+}
+
+#[test]
+fn a_revoke_shows_at_once_while_the_whole_list_is_read_behind_it() {
+    let mut fx = background_fixture(300);
+    fx.wait_loaded();
+    let key = fx.select_active();
+    fx.char('x');
+    fx.char('y');
+    // Before any background read has landed, the row already says revoked.
+    assert!(fx.app.is_loading(), "the revoke should start a read");
+    let row = fx.app.focused_key().expect("still selected").clone();
+    assert_eq!(row.id, key.id);
+    assert_eq!(row.status_at(fx.app.now), Status::Revoked);
+    fx.wait_loaded();
+    assert_eq!(fx.focused_id(), Some(key.id.clone()));
+    assert_eq!(
+        fx.app.focused_key().unwrap().status_at(fx.app.now),
+        Status::Revoked
+    );
+    assert_eq!(fx.app.keys.len(), fx.store_count() as usize - 1);
+}
+
+#[test]
+fn a_key_added_while_a_read_is_under_way_is_not_lost_when_the_read_lands() {
+    let mut fx = background_fixture(300);
+    // The first full read is still in flight (started by new_in_background) when the key is
+    // added: its result predates the key and must not replace the table.
+    assert!(fx.app.is_loading());
+    let (record, _) = fx.add_key("Added during load");
+    assert_eq!(fx.app.keys[0].id, record.id, "shown at once, newest first");
+    fx.wait_loaded();
+    assert!(
+        fx.app.keys.iter().any(|k| k.id == record.id),
+        "the read that began before the key was added replaced the table"
+    );
+    assert_eq!(fx.app.keys.len(), fx.store_count() as usize - 1);
+}
+
+#[test]
+fn another_process_s_change_arrives_through_a_background_read() {
+    let mut fx = background_fixture(100);
+    fx.wait_loaded();
+    let mut other = fx.other_process();
+    let created = other
+        .create_key(WS, NewKey::new("From elsewhere", Environment::Staging))
+        .unwrap();
+    fx.tick_later();
+    fx.wait_loaded();
+    assert!(fx.app.keys.iter().any(|k| k.id == created.record.id));
+    drop(created);
+}

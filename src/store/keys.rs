@@ -426,14 +426,7 @@ impl Store {
 
     /// Keys of `workspace` matching `query`, newest first.
     pub fn list_keys(&self, workspace: &str, query: &KeyQuery) -> Result<Vec<KeyRecord>> {
-        let (sql, values) = list_sql(true, workspace, query, self.now_secs());
-        self.conn
-            .prepare_cached(&sql)
-            .and_then(|mut st| {
-                st.query_map(&*named(&values), key_from_row)?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(|e| self.sql_err(e))
+        list_in(&self.conn, workspace, query, self.now_secs()).map_err(|e| self.sql_err(e))
     }
 
     /// How many keys of `workspace` match `query` (limit and offset ignored).
@@ -453,24 +446,42 @@ impl Store {
 
     /// The workspace's active default key, if it has one.
     pub fn default_key(&self, workspace: &str) -> Result<Option<KeyRecord>> {
-        // `is_default = 1` written out, not bound: only then can SQLite use the partial index
-        // (a bound parameter made this a scan of the workspace: 110 ms at 100,000 keys).
-        self.conn
-            .prepare_cached(&format!(
-                "SELECT {KEY_COLUMNS} FROM keys k WHERE k.workspace_id = \
-                 (SELECT id FROM workspaces WHERE name = :ws) AND k.is_default = 1 AND {} \
-                 ORDER BY k.created_at DESC, k.id DESC LIMIT 1",
-                status_condition(Status::Active)
-            ))
-            .and_then(|mut st| {
-                st.query_row(
-                    rusqlite::named_params! {":ws": workspace, ":now": self.now_secs()},
-                    key_from_row,
-                )
-                .optional()
-            })
-            .map_err(|e| self.sql_err(e))
+        default_in(&self.conn, workspace, self.now_secs()).map_err(|e| self.sql_err(e))
     }
+}
+
+/// Keys of `workspace` matching `query` at time `now`, newest first.
+pub(super) fn list_in(
+    conn: &rusqlite::Connection,
+    workspace: &str,
+    query: &KeyQuery,
+    now: i64,
+) -> rusqlite::Result<Vec<KeyRecord>> {
+    let (sql, values) = list_sql(true, workspace, query, now);
+    conn.prepare_cached(&sql)?
+        .query_map(&*named(&values), key_from_row)?
+        .collect()
+}
+
+/// The workspace's active default key at time `now`.
+pub(super) fn default_in(
+    conn: &rusqlite::Connection,
+    workspace: &str,
+    now: i64,
+) -> rusqlite::Result<Option<KeyRecord>> {
+    // `is_default = 1` written out, not bound: only then can SQLite use the partial index
+    // (a bound parameter made this a scan of the workspace: 110 ms at 100,000 keys).
+    conn.prepare_cached(&format!(
+        "SELECT {KEY_COLUMNS} FROM keys k WHERE k.workspace_id = \
+         (SELECT id FROM workspaces WHERE name = :ws) AND k.is_default = 1 AND {} \
+         ORDER BY k.created_at DESC, k.id DESC LIMIT 1",
+        status_condition(Status::Active)
+    ))?
+    .query_row(
+        rusqlite::named_params! {":ws": workspace, ":now": now},
+        key_from_row,
+    )
+    .optional()
 }
 
 /// The parts of a key that a rotation or revocation decides on, read inside the write
@@ -536,7 +547,13 @@ fn list_sql(
     // stop early at a page, but a sequential scan and a sort are ~6x faster when every row
     // must be looked at anyway (measured at 100,000 keys: 150 ms against 25 ms for a search).
     // A unary `+` keeps SQLite from using the index for that term.
-    let walk_index = query.limit.is_some() && query.search.is_none();
+    // Counting every key of a workspace needs no row at all: the index alone answers it.
+    let count_all = !rows
+        && query.search.is_none()
+        && query.environment.is_none()
+        && query.status.is_none()
+        && query.is_default.is_none();
+    let walk_index = (query.limit.is_some() && query.search.is_none()) || count_all;
     let unindexed = if walk_index { "" } else { "+" };
     let mut sql = format!(
         "{select} FROM keys k WHERE {unindexed}k.workspace_id = \

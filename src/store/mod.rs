@@ -6,6 +6,7 @@
 mod audit;
 mod demo;
 mod keys;
+mod loader;
 mod records;
 mod schema;
 mod snapshot;
@@ -27,6 +28,7 @@ use crate::error::{Error, Result};
 
 pub use demo::{DemoSummary, random_seed};
 pub use keys::{normalize_search, search_text};
+pub use loader::{WorkspaceKeys, WorkspaceLoader};
 pub use records::{
     AuditAction, AuditEvent, DEFAULT_KEY_NAME, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord,
     NewKey, UnknownGrace,

@@ -41,6 +41,8 @@ pub enum Action {
     Copy,
     /// Time passed: refresh relative times, look for changes by other processes.
     Tick,
+    /// The background read of the key list may have finished: take its result.
+    KeysLoaded,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! The dashboard's state and the one function that changes it.
 
 use std::cell::Cell;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use memchr::memmem;
@@ -12,8 +13,8 @@ use super::keymap::Context;
 use crate::environment::{Environment, Status};
 use crate::key::Secret;
 use crate::store::{
-    AuditEvent, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord, NewKey, Store, normalize_search,
-    search_text,
+    AuditEvent, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord, NewKey, Store, WorkspaceKeys,
+    WorkspaceLoader, normalize_search, search_text,
 };
 use crate::text::{capitalize, validate_name};
 
@@ -25,6 +26,9 @@ pub const USAGE_DAYS: u32 = 30;
 /// costs about 100 ms; once a second keeps the dashboard light and, with the tick, still shows
 /// every change within the two seconds the product promises.
 pub const RELOAD_INTERVAL: TimeDelta = TimeDelta::seconds(1);
+
+/// Rows read at start-up before the whole list, so the first frame never waits for it.
+pub const FIRST_PAGE: usize = 200;
 
 /// The environment filter's values, in the order `e` cycles through them.
 const ENVIRONMENT_FILTERS: [Option<Environment>; 4] = [
@@ -139,12 +143,78 @@ pub struct App {
     /// quitting is offered then, since nothing the other keys would act on is visible.
     pub too_small: Cell<bool>,
     pub should_quit: bool,
+    /// Set when the full key list is read on a background thread (the real dashboard);
+    /// `None` reads it inline, which tests and benchmarks use to get one settled state.
+    background: Option<Background>,
+}
+
+/// The state of background loading.
+struct Background {
+    loader: WorkspaceLoader,
+    in_flight: Option<InFlight>,
+    /// The dashboard changed a key after the load in flight began: its result may not
+    /// include the change, so it is thrown away and read again.
+    outdated: bool,
+    /// Until the first full list arrives: how many keys the table will hold.
+    first_total: Option<usize>,
+}
+
+struct InFlight {
+    /// The store's data version read just before the load began.
+    version: i64,
+    result: Receiver<crate::Result<WorkspaceKeys>>,
 }
 
 impl App {
+    /// The dashboard with every read done inline: each state is settled when `update`
+    /// returns, as tests and benchmarks want.
     pub fn new(store: Store, workspace: &str, clipboard: Box<dyn Clipboard>) -> App {
+        let mut app = App::new_empty(store, workspace, clipboard);
+        app.reload();
+        app
+    }
+
+    /// The dashboard as the binary runs it: the first frame shows the default key, the newest
+    /// [`FIRST_PAGE`] keys and the total, read with indexed queries whose cost does not grow
+    /// with the store; the whole list, which search and filters work on, is read on a
+    /// background thread and replaces them when it arrives ([`Action::KeysLoaded`]).
+    pub fn new_in_background(store: Store, workspace: &str, clipboard: Box<dyn Clipboard>) -> App {
+        let loader = store.loader(workspace);
+        let mut app = App::new_empty(store, workspace, clipboard);
+        let first = KeyQuery {
+            limit: Some(FIRST_PAGE),
+            ..KeyQuery::default()
+        };
+        let read = app.store.data_version().and_then(|version| {
+            Ok((
+                version,
+                app.store.default_key(workspace)?,
+                app.store.list_keys(workspace, &first)?,
+                app.store.count_keys(workspace, &KeyQuery::default())?,
+            ))
+        });
+        let mut background = Background {
+            loader,
+            in_flight: None,
+            outdated: false,
+            first_total: None,
+        };
+        match read {
+            Ok((version, default_key, keys, total)) => {
+                let total = total as usize - usize::from(default_key.is_some());
+                app.install(version, default_key, keys);
+                background.first_total = Some(total);
+            }
+            Err(err) => app.say_error(err.to_string()),
+        }
+        app.background = Some(background);
+        app.reload();
+        app
+    }
+
+    fn new_empty(store: Store, workspace: &str, clipboard: Box<dyn Clipboard>) -> App {
         let now = store.now();
-        let mut app = App {
+        App {
             store,
             workspace: workspace.to_owned(),
             clipboard,
@@ -169,9 +239,20 @@ impl App {
             overlay_max_scroll: Cell::new(u16::MAX),
             too_small: Cell::new(false),
             should_quit: false,
-        };
-        app.reload();
-        app
+            background: None,
+        }
+    }
+
+    /// A full read of the key list is under way on the background thread.
+    pub fn is_loading(&self) -> bool {
+        self.background
+            .as_ref()
+            .is_some_and(|b| b.in_flight.is_some())
+    }
+
+    /// While the first full read is under way: how many keys the table will hold.
+    pub fn loading_total(&self) -> Option<usize> {
+        self.background.as_ref().and_then(|b| b.first_total)
     }
 
     pub fn store(&self) -> &Store {
@@ -223,16 +304,17 @@ impl App {
 
     /// Keys in the table before filtering ("M" in "N of M keys").
     pub fn total_keys(&self) -> usize {
-        self.keys.len()
+        self.loading_total().unwrap_or(self.keys.len())
     }
 
     pub fn update(&mut self, action: Action) {
-        if action != Action::Tick {
+        if !matches!(action, Action::Tick | Action::KeysLoaded) {
             self.notice = None;
         }
         match action {
             Action::Quit => self.quit(),
             Action::Tick => self.tick(),
+            Action::KeysLoaded => self.take_loaded(),
             action => match self.modal.take() {
                 Some(modal) => self.modal = self.update_modal(modal, action),
                 None => self.update_main(action),
@@ -488,7 +570,7 @@ impl App {
                 Action::Cancel => None,
                 Action::Confirm => match self.store.revoke_key(&self.workspace, &key.id) {
                     Ok(revoked) => {
-                        self.reload();
+                        self.changed(&revoked);
                         self.say(format!(
                             "Revoked {} \"{}\": apps using it can no longer authenticate.",
                             revoked.id, revoked.name
@@ -568,7 +650,7 @@ impl App {
     }
 
     fn show_new_key(&mut self, issued: IssuedKey, rotated: bool) -> Option<Modal> {
-        self.reload();
+        self.changed(&issued.record);
         self.select_key(&issued.record.id);
         Some(Modal::NewKey(NewKeyDialog {
             secret: issued.secret,
@@ -611,51 +693,144 @@ impl App {
             .is_none_or(|at| self.now < at || self.now - at >= RELOAD_INTERVAL)
     }
 
-    /// Reads the workspace's keys again, keeping the selection on the same key.
+    /// Reads the workspace's keys again, keeping the selection on the same key: at once, or
+    /// by starting a background read (unless one is already under way: the data version it
+    /// began at tells the next tick whether another is needed).
     pub fn reload(&mut self) {
-        let selected_id = self.focused_table_key_id();
         self.now = self.store.now();
         self.last_reload = Some(self.now);
-        let loaded = self.store.data_version().and_then(|version| {
-            let default_key = self.store.default_key(&self.workspace)?;
-            let keys = self
-                .store
-                .list_keys(&self.workspace, &KeyQuery::default())?;
-            Ok((version, default_key, keys))
-        });
+        let version = match self.store.data_version() {
+            Ok(version) => version,
+            Err(err) => return self.say_error(err.to_string()),
+        };
+        if let Some(background) = &mut self.background {
+            if background.in_flight.is_none() {
+                background.start(version, self.now);
+            }
+            return;
+        }
+        let loaded = self
+            .store
+            .default_key(&self.workspace)
+            .and_then(|default_key| {
+                let keys = self
+                    .store
+                    .list_keys(&self.workspace, &KeyQuery::default())?;
+                Ok((default_key, keys))
+            });
         match loaded {
-            Ok((version, default_key, keys)) => {
-                self.data_version = version;
-                // The old rows' positions mean nothing in the new list (which may be shorter):
-                // forget them before anything reads them. The selection is kept by id.
-                self.visible.clear();
-                self.selected = 0;
-                let default_id = default_key.as_ref().map(|k| k.id.clone());
-                self.keys = keys
-                    .into_iter()
-                    .filter(|k| Some(&k.id) != default_id.as_ref())
-                    .collect();
-                self.haystacks = self
-                    .keys
-                    .iter()
-                    .map(|k| search_text(&k.name, &k.masked_key, &k.id))
-                    .collect();
-                self.default_key = default_key;
-                let now = self.now;
-                self.next_expiry = self
-                    .keys
-                    .iter()
-                    .chain(&self.default_key)
-                    .filter(|k| k.revoked_at.is_none())
-                    .filter_map(|k| k.expires_at)
-                    .filter(|at| *at > now)
-                    .min();
-                self.refilter();
-                if let Some(id) = selected_id {
-                    self.select_key(&id);
+            Ok((default_key, keys)) => self.install(version, default_key, keys),
+            Err(err) => self.say_error(err.to_string()),
+        }
+    }
+
+    /// A background read finished: show its keys, or read again if the dashboard changed a
+    /// key meanwhile.
+    fn take_loaded(&mut self) {
+        let Some(background) = &mut self.background else {
+            return;
+        };
+        let Some(in_flight) = &background.in_flight else {
+            return;
+        };
+        let result = match in_flight.result.try_recv() {
+            Ok(result) => result,
+            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Disconnected) => Err(crate::Error::Database {
+                path: self.store.path().to_path_buf(),
+                message: "the background reader stopped".into(),
+            }),
+        };
+        let version = in_flight.version;
+        background.in_flight = None;
+        if std::mem::take(&mut background.outdated) {
+            return self.reload();
+        }
+        match result {
+            Ok(loaded) => {
+                if let Some(background) = &mut self.background {
+                    background.first_total = None;
                 }
+                self.install(version, loaded.default_key, loaded.keys);
             }
             Err(err) => self.say_error(err.to_string()),
+        }
+    }
+
+    /// Makes `keys` (the whole workspace, newest first) what the dashboard shows.
+    fn install(&mut self, version: i64, default_key: Option<KeyRecord>, keys: Vec<KeyRecord>) {
+        let selected_id = self.focused_table_key_id();
+        self.data_version = version;
+        // The old rows' positions mean nothing in the new list (which may be shorter):
+        // forget them before anything reads them. The selection is kept by id.
+        self.visible.clear();
+        self.selected = 0;
+        let default_id = default_key.as_ref().map(|k| k.id.clone());
+        self.keys = keys
+            .into_iter()
+            .filter(|k| Some(&k.id) != default_id.as_ref())
+            .collect();
+        self.haystacks = self
+            .keys
+            .iter()
+            .map(|k| search_text(&k.name, &k.masked_key, &k.id))
+            .collect();
+        self.default_key = default_key;
+        let now = self.now;
+        self.next_expiry = self
+            .keys
+            .iter()
+            .chain(&self.default_key)
+            .filter(|k| k.revoked_at.is_none())
+            .filter_map(|k| k.expires_at)
+            .filter(|at| *at > now)
+            .min();
+        self.refilter();
+        if let Some(id) = selected_id {
+            self.select_key(&id);
+        }
+    }
+
+    /// After the dashboard itself changed `record`: inline, read everything again; in the
+    /// background, put the record in place at once (the table must not show a revoked key as
+    /// active for the seconds a million-key read takes) and read everything again behind it.
+    fn changed(&mut self, record: &KeyRecord) {
+        let Some(background) = &mut self.background else {
+            return self.reload();
+        };
+        if background.in_flight.is_some() {
+            background.outdated = true;
+        }
+        self.now = self.store.now();
+        let selected_id = self.focused_table_key_id();
+        if self.default_key.as_ref().is_some_and(|k| k.id == record.id) {
+            self.default_key = None;
+        }
+        if let Some(at) = self.keys.iter().position(|k| k.id == record.id) {
+            self.keys.remove(at);
+            self.haystacks.remove(at);
+        }
+        if record.is_default && record.status_at(self.now) == Status::Active {
+            self.default_key = Some(record.clone());
+        } else {
+            // Newest first; among keys created in the same second the store's order may
+            // differ, and the read behind this puts that right.
+            let at = self
+                .keys
+                .partition_point(|k| k.created_at > record.created_at);
+            self.keys.insert(at, record.clone());
+            self.haystacks.insert(
+                at,
+                search_text(&record.name, &record.masked_key, &record.id),
+            );
+        }
+        self.visible.clear();
+        self.refilter();
+        if let Some(id) = selected_id {
+            self.select_key(&id);
+        }
+        if !self.is_loading() {
+            self.reload();
         }
     }
 
@@ -722,6 +897,22 @@ impl App {
             text,
             is_error: true,
         });
+    }
+}
+
+impl Background {
+    fn start(&mut self, version: i64, now: DateTime<Utc>) {
+        let (send, result) = mpsc::channel();
+        let loader = self.loader.clone();
+        let spawned = std::thread::Builder::new()
+            .name("hivekeys-load".into())
+            .spawn(move || {
+                // The dashboard may have quit meanwhile: nobody to tell, and nothing lost.
+                let _ = send.send(loader.load(now));
+            });
+        // Without a thread the receiver reports a disconnect, which shows as an error.
+        drop(spawned);
+        self.in_flight = Some(InFlight { version, result });
     }
 }
 

@@ -32,6 +32,8 @@ use view::theme::Theme;
 
 /// How often the dashboard looks for changes by other processes and refreshes relative times.
 pub const TICK: Duration = Duration::from_millis(250);
+/// How often a background read of the key list is looked for while it runs.
+const LOAD_POLL: Duration = Duration::from_millis(10);
 
 /// Runs the dashboard until the admin quits. The terminal is restored on every way out.
 pub fn run(store: Store, workspace: &str) -> io::Result<()> {
@@ -49,7 +51,7 @@ pub fn run(store: Store, workspace: &str) -> io::Result<()> {
     }
     let mut guard = terminal::TerminalGuard::enter()?;
     let clipboard = Box::new(SystemClipboard::new(io::stdout()));
-    let mut app = App::new(store, workspace, clipboard);
+    let mut app = App::new_in_background(store, workspace, clipboard);
     event_loop(&mut guard.terminal, &mut app, &theme, &stop)
 }
 
@@ -68,7 +70,11 @@ where
         terminal
             .draw(|frame| view::render(app, frame, theme))
             .map_err(Into::into)?;
-        let timeout = TICK.saturating_sub(last_tick.elapsed());
+        let mut timeout = TICK.saturating_sub(last_tick.elapsed());
+        if app.is_loading() {
+            // Look for the background read's result often: it should show the moment it lands.
+            timeout = timeout.min(LOAD_POLL);
+        }
         if event::poll(timeout)? {
             // Take everything already waiting (a paste, fast typing) before drawing again.
             loop {
@@ -83,6 +89,9 @@ where
                     break;
                 }
             }
+        }
+        if app.is_loading() {
+            app.update(Action::KeysLoaded);
         }
         if last_tick.elapsed() >= TICK {
             app.update(Action::Tick);

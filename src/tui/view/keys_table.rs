@@ -19,7 +19,16 @@ use crate::tui::app::{App, Focus};
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let focused = app.focus == Focus::Table && app.modal.is_none();
     let marker = if focused { "▶ " } else { "" };
-    let count = format!(" {} of {} keys ", app.visible.len(), app.total_keys());
+    let loading = if app.loading_total().is_some() {
+        "· loading… "
+    } else {
+        ""
+    };
+    let count = format!(
+        " {} of {} keys {loading}",
+        app.visible.len(),
+        app.total_keys()
+    );
     let block = Block::bordered()
         .border_style(theme.border(focused))
         .title(Line::styled(format!(" {marker}API Keys "), theme.title()))

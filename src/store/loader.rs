@@ -1,0 +1,63 @@
+//! Reading a whole workspace off the caller's thread: the dashboard keeps every key in
+//! memory so that a keystroke never waits for the store, and at a million keys reading them
+//! takes seconds it must not freeze for.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::keys::{default_in, list_in};
+use super::records::{KeyQuery, KeyRecord};
+use super::{Store, keep_plans};
+use crate::error::{Error, Result};
+
+/// What [`WorkspaceLoader::load`] read, all from one snapshot of the store.
+#[derive(Debug, Clone)]
+pub struct WorkspaceKeys {
+    /// The active default key, if any.
+    pub default_key: Option<KeyRecord>,
+    /// Every key of the workspace, newest first (the default among them).
+    pub keys: Vec<KeyRecord>,
+}
+
+/// Everything needed to read a workspace on another thread: `Send`, holds no connection.
+#[derive(Debug, Clone)]
+pub struct WorkspaceLoader {
+    path: PathBuf,
+    busy_timeout: Duration,
+    workspace: String,
+}
+
+impl Store {
+    pub fn loader(&self, workspace: &str) -> WorkspaceLoader {
+        WorkspaceLoader {
+            path: self.path.clone(),
+            busy_timeout: self.busy_timeout,
+            workspace: workspace.to_owned(),
+        }
+    }
+}
+
+impl WorkspaceLoader {
+    /// Reads the default key and every key on a connection of its own, in one read
+    /// transaction so the two agree. `now` decides which keys are active.
+    pub fn load(&self, now: chrono::DateTime<chrono::Utc>) -> Result<WorkspaceKeys> {
+        let errors = |e| Error::from_sqlite(e, &self.path, self.busy_timeout.as_millis() as u64);
+        let read = || -> rusqlite::Result<WorkspaceKeys> {
+            let mut conn = Connection::open_with_flags(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(self.busy_timeout)?;
+            keep_plans(&conn)?;
+            let tx = conn.transaction()?;
+            let now = now.timestamp();
+            let default_key = default_in(&tx, &self.workspace, now)?;
+            let keys = list_in(&tx, &self.workspace, &KeyQuery::default(), now)?;
+            tx.finish()?;
+            Ok(WorkspaceKeys { default_key, keys })
+        };
+        read().map_err(errors)
+    }
+}
