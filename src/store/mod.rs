@@ -34,6 +34,7 @@ pub use records::{
     NewKey, UnknownGrace,
 };
 pub use schema::LATEST_VERSION;
+pub use snapshot::READER_PRAGMAS;
 pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT, InvalidReason, Verification, VerifiedKey};
 
 /// How long a writer waits for another process's lock before giving up.
@@ -89,7 +90,7 @@ pub struct Store {
     busy_timeout: Duration,
     usage: usage::Usage,
     /// The connection `verify` reads through, opened on first use.
-    reader: Option<snapshot::SnapshotReader>,
+    reader: Option<snapshot::SnapshotReader<usage::KnownKey>>,
 }
 
 impl std::fmt::Debug for Store {

@@ -299,9 +299,24 @@ fn write_batch(conn: &mut Connection, batch: &UsageBuffer) -> rusqlite::Result<(
     tx.commit()
 }
 
-const VERIFY_SQL: &str = "SELECT s.key_id, s.expires_at, k.public_id, k.name, k.environment, \
-     k.revoked_at, k.expires_at, w.name FROM secrets s JOIN keys k ON k.id = s.key_id \
-     JOIN workspaces w ON w.id = k.workspace_id WHERE s.hash = ?1";
+/// The one lookup every well-formed key costs.
+const SECRET_SQL: &str = "SELECT key_id, expires_at FROM secrets WHERE hash = ?1";
+
+/// What a verification says about a key, read once per snapshot.
+const KEY_SQL: &str = "SELECT k.public_id, k.name, k.environment, k.revoked_at, k.expires_at, \
+     w.name FROM keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.id = ?1";
+
+/// A key as verification sees it; `None` in the reader's memory for a row it cannot use.
+pub(super) type KnownKey = Option<std::sync::Arc<KeyFacts>>;
+
+pub(super) struct KeyFacts {
+    public_id: String,
+    name: String,
+    environment: Environment,
+    workspace: String,
+    revoked_at: Option<i64>,
+    expires_at: Option<i64>,
+}
 
 impl Store {
     /// Checks a full key: its checksum first (a malformed key never reaches the database),
@@ -319,54 +334,55 @@ impl Store {
         let reader = match &mut self.reader {
             Some(reader) => reader,
             empty => empty.insert(
-                SnapshotReader::open(&self.path, self.busy_timeout).map_err(|e| errors.sql(e))?,
+                SnapshotReader::open(&self.path, self.busy_timeout, &[SECRET_SQL, KEY_SQL])
+                    .map_err(|e| errors.sql(e))?,
             ),
         };
-        let found = reader
-            .current()
-            .and_then(|conn| conn.prepare_cached(VERIFY_SQL))
-            .and_then(|mut st| {
-                st.query_row([&hash.0[..]], |row| {
-                    Ok(Lookup {
-                        key_id: row.get(0)?,
-                        secret_expires_at: row.get(1)?,
-                        public_id: row.get(2)?,
-                        name: row.get(3)?,
-                        environment: row.get(4)?,
-                        revoked_at: row.get(5)?,
-                        key_expires_at: row.get(6)?,
-                        workspace: row.get(7)?,
-                    })
+        let looked_up = reader.read(|statements, known| {
+            let [secret, key] = statements else {
+                unreachable!("opened with two statements")
+            };
+            let Some((key_id, secret_expires_at)) = secret
+                .query_row([&hash.0[..]], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, Option<i64>>(1)?))
                 })
-                .optional()
-            });
-        let found = match found {
-            Ok(found) => found,
-            Err(e) => {
-                reader.end();
-                return Err(errors.sql(e));
-            }
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let facts = match known.get(&key_id) {
+                Some(facts) => facts.clone(),
+                None => {
+                    let facts = key_facts(key, key_id)?;
+                    known.insert(key_id, facts.clone());
+                    facts
+                }
+            };
+            Ok(Some((key_id, secret_expires_at, facts)))
+        });
+        let (key_id, secret_expires_at, facts) = match looked_up {
+            Ok(Some(found)) => found,
+            Ok(None) => return Ok(Verification::Invalid(InvalidReason::NotFound)),
+            Err(e) => return Err(errors.sql(e)),
         };
-        let Some(found) = found else {
+        // A secret whose key row is gone or unreadable (a damaged store) proves nothing.
+        let Some(facts) = facts else {
             return Ok(Verification::Invalid(InvalidReason::NotFound));
         };
-        if found.revoked_at.is_some() {
+        if facts.revoked_at.is_some() {
             return Ok(Verification::Invalid(InvalidReason::Revoked));
         }
         let past = |at: Option<i64>| at.is_some_and(|at| at <= now);
-        if past(found.key_expires_at) || past(found.secret_expires_at) {
+        if past(facts.expires_at) || past(secret_expires_at) {
             return Ok(Verification::Invalid(InvalidReason::Expired));
         }
-        let Ok(environment) = found.environment.parse() else {
-            return Ok(Verification::Invalid(InvalidReason::NotFound));
-        };
         self.usage
-            .record(found.key_id, now, &self.path, self.busy_timeout);
+            .record(key_id, now, &self.path, self.busy_timeout);
         Ok(Verification::Valid(VerifiedKey {
-            id: found.public_id,
-            name: found.name,
-            environment,
-            workspace: found.workspace,
+            id: facts.public_id.clone(),
+            name: facts.name.clone(),
+            environment: facts.environment,
+            workspace: facts.workspace.clone(),
         }))
     }
 
@@ -422,15 +438,31 @@ impl Store {
     }
 }
 
-struct Lookup {
-    key_id: i64,
-    secret_expires_at: Option<i64>,
-    public_id: String,
-    name: String,
-    environment: String,
-    revoked_at: Option<i64>,
-    key_expires_at: Option<i64>,
-    workspace: String,
+fn key_facts(statement: &mut rusqlite::Statement<'_>, key_id: i64) -> rusqlite::Result<KnownKey> {
+    let row = statement
+        .query_row([key_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+                row.get::<_, Option<i64>>(4)?,
+                row.get::<_, String>(5)?,
+            ))
+        })
+        .optional()?;
+    Ok(row.and_then(
+        |(public_id, name, environment, revoked_at, expires_at, workspace)| {
+            Some(std::sync::Arc::new(KeyFacts {
+                public_id,
+                name,
+                environment: environment.parse().ok()?,
+                workspace,
+                revoked_at,
+                expires_at,
+            }))
+        },
+    ))
 }
 
 fn day_to_date(day: i64) -> NaiveDate {
