@@ -98,6 +98,12 @@ pub enum Error {
     DiskFull { path: PathBuf },
 
     #[error(
+        "The database at {} could not be written (the disk may be full or a file size limit reached); nothing was changed.",
+        crate::text::printable_path(path)
+    )]
+    WriteFailed { path: PathBuf },
+
+    #[error(
         "Cannot open the database at {}: {reason}.",
         crate::text::printable_path(path)
     )]
@@ -136,6 +142,9 @@ impl Error {
             Some(ErrorCode::NotADatabase) => Error::NotADatabase { path },
             Some(ErrorCode::DatabaseCorrupt) => Error::Corrupt { path },
             Some(ErrorCode::DiskFull) => Error::DiskFull { path },
+            // EFBIG (a file size limit) and other failed writes arrive as I/O errors; a failed
+            // read is another matter and keeps SQLite's own words.
+            Some(ErrorCode::SystemIoFailure) if !is_read_error(&err) => Error::WriteFailed { path },
             Some(ErrorCode::CannotOpen) => Error::CannotOpen {
                 path,
                 reason: "the file or its directory cannot be opened".into(),
@@ -150,4 +159,14 @@ impl Error {
             },
         }
     }
+}
+
+fn is_read_error(err: &rusqlite::Error) -> bool {
+    use rusqlite::ffi;
+    err.sqlite_error().is_some_and(|e| {
+        matches!(
+            e.extended_code,
+            ffi::SQLITE_IOERR_READ | ffi::SQLITE_IOERR_SHORT_READ
+        )
+    })
 }

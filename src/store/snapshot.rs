@@ -7,23 +7,28 @@
 //! committed since it began; that is what the WAL-index header tells. SQLite keeps that
 //! header at the start of the `-shm` file and every committing writer rewrites it (it holds
 //! the frame count, a change counter and checksums) before its commit returns; see
-//! <https://www.sqlite.org/walformat.html>. Mapping those bytes read-only lets each
-//! verification compare them with what they were when its snapshot began, without a system
-//! call: equal means the snapshot is still the latest state, different means start a new
-//! one. A revocation that has returned is therefore seen by the very next verification, as
-//! with a fresh transaction per call.
+//! <https://www.sqlite.org/walformat.html>. Reading those bytes through SQLite's own mapping
+//! of the file lets each verification compare them with what they were when its snapshot
+//! began, without a system call: equal means the snapshot is still the latest state,
+//! different means start a new one. A revocation that has returned is therefore seen by the
+//! very next verification, as with a fresh transaction per call.
+//!
+//! The mapping must be SQLite's, never one of our own: opening the `-shm` file ourselves and
+//! closing it again would drop every POSIX lock this process holds on it (that is how `fcntl`
+//! locks work), SQLite's included, and another process would then reset the file under our
+//! feet. An earlier version did exactly that and died of SIGBUS in the concurrency test.
 //!
 //! What verification reads about a key besides its secret (id, name, workspace, revoked,
 //! expiry) is remembered for as long as the snapshot lasts, so a repeated key costs one
 //! lookup, not three: the memory is dropped with the snapshot, so it is never staler than it.
 
 use std::collections::HashMap;
-use std::fs::File;
+use std::ffi::c_void;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Statement};
+use rusqlite::{Connection, OpenFlags, Statement, ffi};
 
 /// The first copy of the WAL-index header: 48 bytes.
 const HEADER_WORDS: usize = 12;
@@ -54,7 +59,7 @@ self_cell::self_cell!(
 unsafe impl Send for PreparedConnection {}
 
 pub(super) struct SnapshotReader<T> {
-    // Declared before the connection so the mapping goes first when both are dropped.
+    /// Points into memory the connection owns: declared first, so it goes first.
     shm: Option<ShmHeader>,
     conn: PreparedConnection,
     /// The header as it was just before the open read transaction began; `None` when no
@@ -85,15 +90,15 @@ impl<T> SnapshotReader<T> {
         // mapping of the file serves them from the OS page cache directly, and a larger cache
         // keeps the pages still in the write-ahead log.
         conn.execute_batch(READER_PRAGMAS)?;
-        // A first read makes SQLite open the `-shm` file and take its shared lock on it,
-        // which it holds until this connection closes: from then on no other process may
-        // truncate or delete the file, so mapping it is safe.
+        // A first read makes SQLite open and map the `-shm` file, and take the shared lock
+        // that keeps any other process from resetting it while this connection is open.
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+        let shm = ShmHeader::of(&conn);
         let conn = PreparedConnection::try_new(conn, |conn| {
             statements.iter().map(|sql| conn.prepare(sql)).collect()
         })?;
         Ok(SnapshotReader {
-            shm: ShmHeader::map(path),
+            shm,
             conn,
             began_at: None,
             keys: HashMap::new(),
@@ -148,34 +153,103 @@ impl<T> SnapshotReader<T> {
     }
 }
 
-/// A read-only mapping of the start of the `-shm` file.
+/// The start of SQLite's own mapping of the `-shm` file, read without locks (as SQLite reads
+/// it too; a torn read is caught by the comparison).
 struct ShmHeader {
-    map: memmap2::Mmap,
+    words: *const AtomicU32,
 }
 
+// SAFETY: the pointer is into memory owned by the connection it travels with (both live in
+// one `SnapshotReader`), and is only read, through atomics.
+unsafe impl Send for ShmHeader {}
+
 impl ShmHeader {
-    fn map(db: &Path) -> Option<ShmHeader> {
-        let mut path = db.as_os_str().to_owned();
-        path.push("-shm");
-        let file = File::open(path).ok()?;
-        // SQLite sizes the file in 32 KiB regions; anything shorter is not an index we know.
-        if file.metadata().ok()?.len() < 32_768 {
-            return None;
+    /// Asks the connection's VFS for its mapping of the first WAL-index region. `None` when
+    /// there is none (no WAL, or a VFS without shared memory): then nothing is kept.
+    fn of(conn: &Connection) -> Option<ShmHeader> {
+        let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
+        let mut region: *mut c_void = std::ptr::null_mut();
+        // SAFETY: the handle is live for the duration of the call; FILE_POINTER writes one
+        // pointer to the main database's `sqlite3_file`, which lives as long as the
+        // connection. `xShmMap` for region 0 with `bExtend = 0` only returns the existing
+        // mapping (the read in `open` created it) under SQLite's own mutex.
+        unsafe {
+            let rc = ffi::sqlite3_file_control(
+                conn.handle(),
+                c"main".as_ptr(),
+                ffi::SQLITE_FCNTL_FILE_POINTER,
+                (&raw mut file).cast(),
+            );
+            if rc != ffi::SQLITE_OK || file.is_null() {
+                return None;
+            }
+            let methods = (*file).pMethods;
+            if methods.is_null() || (*methods).iVersion < 2 {
+                return None;
+            }
+            let shm_map = (*methods).xShmMap?;
+            let rc = shm_map(file, 0, 32_768, 0, &raw mut region);
+            if rc != ffi::SQLITE_OK || region.is_null() {
+                return None;
+            }
         }
-        // SAFETY: the file stays at least this long while our connection holds its shared
-        // lock on it (see `SnapshotReader::open`), so the mapping never points past its end.
-        // Other processes write to it concurrently; it is only ever read through atomics.
-        let map = unsafe { memmap2::MmapOptions::new().len(HEADER_WORDS * 4).map(&file) }.ok()?;
-        Some(ShmHeader { map })
+        Some(ShmHeader {
+            words: region.cast(),
+        })
     }
 
     fn read(&self) -> Header {
-        let words = self.map.as_ptr().cast::<AtomicU32>();
-        // SAFETY: the mapping is page-aligned and `HEADER_WORDS * 4` bytes long, so every
-        // index is in bounds and aligned. Atomic loads make concurrent writes by SQLite in
-        // other processes well-defined. A writer rewrites this copy last, once its frames are
-        // in the log: a read torn by it either differs from the recorded header (a new
-        // transaction starts) or equals it because that commit has not returned yet.
-        std::array::from_fn(|i| unsafe { (*words.add(i)).load(Ordering::Acquire) })
+        // SAFETY: SQLite keeps region 0 mapped, at this address, until the connection that
+        // owns it closes, and `SnapshotReader` drops this before its connection. The region
+        // is page-aligned and 32 KiB long, so the first `HEADER_WORDS` words are in bounds
+        // and aligned. Writers (other processes, other threads) rewrite this copy of the
+        // header last, once their frames are in the log: a read torn by one either differs
+        // from the recorded header (a new transaction starts) or equals it because that
+        // commit has not returned yet.
+        std::array::from_fn(|i| unsafe { (*self.words.add(i)).load(Ordering::Acquire) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_is_found_and_changes_exactly_when_another_connection_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wal.db");
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
+            .unwrap();
+        let mut reader: SnapshotReader<()> =
+            SnapshotReader::open(&path, Duration::from_secs(1), &["SELECT count(*) FROM t"])
+                .unwrap();
+        let shm = reader.shm.as_ref().expect("SQLite's WAL-index mapping");
+        let count = |reader: &mut SnapshotReader<()>| {
+            reader
+                .read(|statements, _| statements[0].query_row([], |row| row.get::<_, i64>(0)))
+                .unwrap()
+        };
+
+        let quiet = shm.read();
+        assert_eq!(shm.read(), quiet, "nothing committed, yet the header moved");
+        assert_eq!(count(&mut reader), 0);
+        let began = reader.began_at;
+        assert_eq!(count(&mut reader), 0);
+        assert_eq!(
+            reader.began_at, began,
+            "a quiet store must keep its snapshot"
+        );
+
+        writer.execute("INSERT INTO t VALUES (1)", []).unwrap();
+        let shm = reader.shm.as_ref().unwrap();
+        assert_ne!(shm.read(), quiet, "a commit must change the header");
+        assert_eq!(
+            count(&mut reader),
+            1,
+            "the snapshot must move to the commit"
+        );
+        assert_ne!(reader.began_at, began);
     }
 }
