@@ -282,7 +282,7 @@ fn measure_verify(db: &Path) -> Value {
     let ratio_valid = floor_valid_us / valid_us;
     let ratio_mix = floor_mix_us / mix_us;
     println!(
-        "  verify mix {mix_us:.2} µs ({:.0}/s), valid {valid_us:.2}, malformed {malformed_us:.3}, unknown {unknown_us:.2}, revoked {revoked_us:.2} µs",
+        "  verify mix {mix_us:.2} µs ({:.0}/s), valid {valid_us:.2}, malformed {malformed_us:.3}, unknown {unknown_us:.2} (sharing a real key's prefix {lookalike_us:.2}), revoked {revoked_us:.2} µs",
         1e6 / mix_us
     );
     println!(

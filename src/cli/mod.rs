@@ -353,9 +353,28 @@ pub fn main_with(cli: Cli) -> ExitCode {
     }
 }
 
-/// Parses the process's arguments (exit 2 on a usage error, as clap does).
+/// Parses the process's arguments (exit 2 on a usage error, as clap does). clap repeats a
+/// rejected value in its message; a value holding an escape sequence must not reach the
+/// terminal as one, so its control characters are written out as `\u{1b}`.
 pub fn parse_args() -> Cli {
-    Cli::parse()
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let rendered = err.render().to_string();
+            let safe: Vec<String> = rendered
+                .split('\n')
+                .map(|line| crate::text::printable(line, usize::MAX))
+                .collect();
+            let safe = safe.join("\n");
+            // Help and version go to stdout with status 0, like clap's own `exit`.
+            if err.use_stderr() {
+                eprint!("{safe}");
+            } else {
+                print!("{safe}");
+            }
+            std::process::exit(err.exit_code());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ pub struct Store {
     busy_timeout: Duration,
     usage: usage::Usage,
     /// The connection `verify` reads through, opened on first use.
-    reader: Option<snapshot::SnapshotReader<usage::KnownKey>>,
+    reader: Option<snapshot::SnapshotReader<usage::Remembered>>,
 }
 
 impl std::fmt::Debug for Store {

@@ -18,11 +18,11 @@
 //! locks work), SQLite's included, and another process would then reset the file under our
 //! feet. An earlier version did exactly that and died of SIGBUS in the concurrency test.
 //!
-//! What verification reads about a key besides its secret (id, name, workspace, revoked,
-//! expiry) is remembered for as long as the snapshot lasts, so a repeated key costs one
-//! lookup, not three: the memory is dropped with the snapshot, so it is never staler than it.
+//! What verification reads (which key a digest belongs to, and that key's id, name,
+//! workspace, revocation and expiry) is remembered for as long as the snapshot lasts, so a
+//! key seen again costs no lookup at all: the memory is dropped with the snapshot, so it is
+//! never staler than it.
 
-use std::collections::HashMap;
 use std::ffi::c_void;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -58,27 +58,24 @@ self_cell::self_cell!(
 // which `&mut self` on every use guarantees.
 unsafe impl Send for PreparedConnection {}
 
-pub(super) struct SnapshotReader<T> {
+pub(super) struct SnapshotReader<M> {
     /// Points into memory the connection owns: declared first, so it goes first.
     shm: Option<ShmHeader>,
     conn: PreparedConnection,
     /// The header as it was just before the open read transaction began; `None` when no
     /// transaction is open.
     began_at: Option<Header>,
-    /// Keys read in this snapshot, by row id.
-    keys: HashMap<i64, T>,
+    /// What the caller remembers from this snapshot.
+    memo: M,
 }
 
-/// Most keys remembered per snapshot; past it the memory starts again.
-const MAX_REMEMBERED: usize = 65_536;
-
-impl<T> SnapshotReader<T> {
+impl<M: Default> SnapshotReader<M> {
     /// Opens the connection with `statements` prepared on it, in that order.
     pub(super) fn open(
         path: &Path,
         busy_timeout: Duration,
         statements: &[&str],
-    ) -> rusqlite::Result<SnapshotReader<T>> {
+    ) -> rusqlite::Result<SnapshotReader<M>> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -101,21 +98,21 @@ impl<T> SnapshotReader<T> {
             shm,
             conn,
             began_at: None,
-            keys: HashMap::new(),
+            memo: M::default(),
         })
     }
 
     /// Runs `read` with the prepared statements, inside a read transaction that sees every
-    /// commit made so far, and with the keys remembered from that same snapshot. On an error
+    /// commit made so far, and with what was remembered from that same snapshot. On an error
     /// the transaction ends, and what it remembered with it.
     pub(super) fn read<R>(
         &mut self,
-        read: impl FnOnce(&mut [Statement<'_>], &mut HashMap<i64, T>) -> rusqlite::Result<R>,
+        read: impl FnOnce(&mut [Statement<'_>], &mut M) -> rusqlite::Result<R>,
     ) -> rusqlite::Result<R> {
         match &self.shm {
             // No mapping (an unusual file system): one transaction per statement, always
             // current, and nothing can be remembered across calls.
-            None => self.keys.clear(),
+            None => self.memo = M::default(),
             Some(shm) => {
                 let now = shm.read();
                 if self.began_at != Some(now) {
@@ -125,15 +122,12 @@ impl<T> SnapshotReader<T> {
                     self.conn.borrow_owner().execute_batch("BEGIN")?;
                     self.began_at = Some(now);
                 }
-                if self.keys.len() >= MAX_REMEMBERED {
-                    self.keys.clear();
-                }
             }
         }
-        let keys = &mut self.keys;
+        let memo = &mut self.memo;
         let result = self
             .conn
-            .with_dependent_mut(|_, statements| read(statements, keys));
+            .with_dependent_mut(|_, statements| read(statements, memo));
         if result.is_err() {
             self.end();
         }
@@ -143,7 +137,7 @@ impl<T> SnapshotReader<T> {
     /// Ends the open read transaction, if any: after an error, or to let go of the snapshot.
     fn end(&mut self) {
         self.began_at = None;
-        self.keys.clear();
+        self.memo = M::default();
         let conn = self.conn.borrow_owner();
         if !conn.is_autocommit() {
             // Ending a read-only transaction cannot fail in a way that matters: if it did,

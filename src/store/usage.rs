@@ -12,6 +12,7 @@
 //! nothing.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -306,8 +307,53 @@ const SECRET_SQL: &str = "SELECT key_id, expires_at FROM secrets WHERE hash = ?1
 const KEY_SQL: &str = "SELECT k.public_id, k.name, k.environment, k.revoked_at, k.expires_at, \
      w.name FROM keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.id = ?1";
 
-/// A key as verification sees it; `None` in the reader's memory for a row it cannot use.
-pub(super) type KnownKey = Option<std::sync::Arc<KeyFacts>>;
+/// A key as verification sees it; `None` for a row it cannot use.
+type KnownKey = Option<std::sync::Arc<KeyFacts>>;
+
+/// What verification remembers from one snapshot of the store (see `snapshot`): only what
+/// was found, so a flood of unknown keys leaves nothing behind.
+#[derive(Default)]
+pub(super) struct Remembered {
+    /// Secrets, by digest: the key each belongs to and when it stops.
+    secrets: HashMap<Digest, (i64, Option<i64>), BuildHasherDefault<DigestHasher>>,
+    keys: HashMap<i64, KnownKey>,
+}
+
+/// Most secrets remembered per snapshot; past it the memory starts again.
+const MAX_REMEMBERED: usize = 65_536;
+
+/// A SHA-256 digest as a map key. Digests are uniformly random and nobody can pick one (that
+/// takes a preimage), so their first eight bytes already are a perfect hash.
+#[derive(PartialEq, Eq)]
+struct Digest([u8; 32]);
+
+impl Hash for Digest {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_ne_bytes(head));
+    }
+}
+
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not reached through `Digest`; any other input still gets a usable hash.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
 
 pub(super) struct KeyFacts {
     public_id: String,
@@ -338,23 +384,34 @@ impl Store {
                     .map_err(|e| errors.sql(e))?,
             ),
         };
-        let looked_up = reader.read(|statements, known| {
+        let looked_up = reader.read(|statements, memo: &mut Remembered| {
             let [secret, key] = statements else {
                 unreachable!("opened with two statements")
             };
-            let Some((key_id, secret_expires_at)) = secret
-                .query_row([&hash.0[..]], |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, Option<i64>>(1)?))
-                })
-                .optional()?
-            else {
-                return Ok(None);
+            let digest = Digest(hash.0);
+            let (key_id, secret_expires_at) = match memo.secrets.get(&digest) {
+                Some(found) => *found,
+                None => {
+                    let Some(found) = secret
+                        .query_row([&hash.0[..]], |row| {
+                            Ok((row.get::<_, i64>(0)?, row.get::<_, Option<i64>>(1)?))
+                        })
+                        .optional()?
+                    else {
+                        return Ok(None);
+                    };
+                    if memo.secrets.len() >= MAX_REMEMBERED {
+                        *memo = Remembered::default();
+                    }
+                    memo.secrets.insert(digest, found);
+                    found
+                }
             };
-            let facts = match known.get(&key_id) {
+            let facts = match memo.keys.get(&key_id) {
                 Some(facts) => facts.clone(),
                 None => {
                     let facts = key_facts(key, key_id)?;
-                    known.insert(key_id, facts.clone());
+                    memo.keys.insert(key_id, facts.clone());
                     facts
                 }
             };

@@ -1,0 +1,398 @@
+//! Hostile input: whatever arrives — on the command line, on stdin, in the search box, or
+//! already in the database from another program — hivekeys must not panic, must answer with a
+//! clear error, and must never pass a control character or escape sequence through to a
+//! terminal, where it could rewrite the screen or smuggle a command into the clipboard.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::unix::ffi::OsStringExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+
+use hivekeys::clock::ManualClock;
+use hivekeys::entropy::SeededEntropy;
+use hivekeys::key::{Secret, check_format};
+use hivekeys::text::validate_name;
+use hivekeys::tui::action::Action;
+use hivekeys::tui::app::App;
+use hivekeys::tui::clipboard::Osc52Only;
+use hivekeys::tui::view::{self, theme::Theme};
+use hivekeys::{Environment, Store, StoreOptions};
+use proptest::prelude::*;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tui_input::InputRequest;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
+
+fn run(db: &Path, args: &[OsString], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("HIVEKEYS_DB")
+        .env_remove("HIVEKEYS_WORKSPACE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run hivekeys");
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    child.wait_with_output().expect("wait")
+}
+
+/// No byte a terminal would act on: C0 controls (but newline and tab), DEL and C1 controls.
+#[track_caller]
+fn assert_terminal_safe(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    if let Some(bad) = text
+        .chars()
+        .find(|&c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{7f}')
+    {
+        panic!("{what} carries the control character {bad:?}: {text:?}");
+    }
+}
+
+/// Text that tries everything: escape sequences (colour, clear screen, OSC 52 clipboard
+/// write, window title), bidi overrides, NUL, DEL, C1 controls, wide characters, emoji.
+const NASTY: &[&str] = &[
+    "\u{1b}[31mred\u{1b}[0m",
+    "\u{1b}[2J\u{1b}[H",
+    "\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}",
+    "\u{1b}]0;title\u{7}",
+    "\u{202e}evil\u{202c}",
+    "nul\u{0}byte",
+    "del\u{7f}",
+    "c1\u{9b}31m",
+    "東京🚀",
+    "",
+    " ",
+];
+
+// ---------------------------------------------------------------------------------------------
+// The command line
+// ---------------------------------------------------------------------------------------------
+
+/// The nasty strings an argument vector can carry (the OS cannot pass a NUL).
+fn argv_nasty() -> Vec<&'static str> {
+    NASTY
+        .iter()
+        .copied()
+        .filter(|s| !s.contains('\0'))
+        .collect()
+}
+
+fn arbitrary_arg() -> impl Strategy<Value = OsString> {
+    prop_oneof![
+        // Words the CLI knows, so that parsing gets past the first argument.
+        prop::sample::select(vec![
+            "list",
+            "create",
+            "rotate",
+            "revoke",
+            "show",
+            "verify",
+            "demo",
+            "--name",
+            "--env",
+            "--json",
+            "--yes",
+            "--grace",
+            "--default",
+            "--search",
+            "--status",
+            "--keys",
+            "--seed",
+            "--expires-in",
+            "--workspace",
+            "prod",
+            "dev",
+            "banana",
+            "1h",
+            "-1",
+            "99999999999999999999",
+            "--",
+            "-",
+        ])
+        .prop_map(OsString::from),
+        prop::sample::select(argv_nasty()).prop_map(OsString::from),
+        "[^\\x00]{0,40}".prop_map(OsString::from),
+        // Not UTF-8 at all.
+        prop::collection::vec(
+            any::<u8>().prop_filter("no NUL in argv", |b| *b != 0),
+            0..20
+        )
+        .prop_map(OsString::from_vec),
+        // Long (Linux takes at most 128 KiB in one argument).
+        (1usize..100_000).prop_map(|n| OsString::from("x".repeat(n))),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_command_line_gets_an_answer_and_never_a_panic(
+        args in prop::collection::vec(arbitrary_arg(), 0..6),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("store.db");
+        // The dashboard needs a terminal: without one it must refuse, not hang.
+        let out = run(&db, &args, b"");
+        let code = out.status.code();
+        prop_assert!(
+            matches!(code, Some(0..=2)),
+            "exit {:?} for {:?}: {}", out.status, args, String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        prop_assert!(!stderr.contains("panicked"), "{}", stderr);
+        if code != Some(0) {
+            prop_assert!(!stderr.trim().is_empty(), "a failure without a word: {:?}", args);
+        }
+        assert_terminal_safe("stderr", &out.stderr);
+        assert_terminal_safe("stdout", &out.stdout);
+    }
+}
+
+#[test]
+fn values_echoed_in_usage_errors_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    for nasty in argv_nasty() {
+        for args in [
+            vec!["list", "--env", nasty],
+            vec!["create", "--name", "x", "--env", nasty],
+            vec!["rotate", "x", "--grace", nasty],
+            vec![nasty],
+            vec!["show", nasty],
+            vec!["create", "--name", nasty, "--env", "dev"],
+        ] {
+            let a_valid_name = args[0] == "create" && validate_name(nasty, "key").is_ok();
+            let args: Vec<OsString> = args.into_iter().map(OsString::from).collect();
+            let out = run(&db, &args, b"");
+            if a_valid_name && args[2] == *nasty {
+                // Wide characters and emoji make a fine name.
+                assert_eq!(out.status.code(), Some(0), "{args:?}");
+                continue;
+            }
+            assert_ne!(out.status.code(), Some(0), "{args:?} succeeded");
+            assert!(
+                matches!(out.status.code(), Some(1 | 2)),
+                "{args:?}: {:?}",
+                out.status
+            );
+            assert_terminal_safe(&format!("stderr of {args:?}"), &out.stderr);
+        }
+    }
+}
+
+#[test]
+fn verify_answers_garbage_on_stdin_as_malformed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let created = run(
+        &db,
+        &["create", "--name", "real", "--env", "prod"].map(OsString::from),
+        b"",
+    );
+    assert!(created.status.success());
+    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let inputs: Vec<Vec<u8>> = vec![
+        b"\xff\xfe\xfd".to_vec(),
+        [key.as_bytes(), b"\0"].concat(),
+        [b"\0", key.as_bytes()].concat(),
+        format!("\u{1b}[2J{key}").into_bytes(),
+        format!("{key}\u{1b}]52;c;AAAA\u{7}").into_bytes(),
+        key.replace("_prod_", "_pr\0d_").into_bytes(),
+        vec![b'\n'; 10 << 20],
+        vec![0; 10 << 20],
+        key.repeat(30).into_bytes(),
+    ];
+    for input in inputs {
+        let out = run(&db, &[OsString::from("verify")], &input);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{stdout}");
+        assert_eq!(
+            stdout.trim(),
+            r#"{"valid":false,"code":"MALFORMED"}"#,
+            "input {:?}",
+            String::from_utf8_lossy(&input[..input.len().min(60)])
+        );
+        assert!(!stdout.contains(&key) && !String::from_utf8_lossy(&out.stderr).contains(&key));
+    }
+}
+
+#[test]
+fn names_written_by_another_program_cannot_reach_a_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let out = run(&db, &["demo", "--keys", "3"].map(OsString::from), b"");
+    assert!(out.status.success());
+    // Another program writes names no hivekeys command would accept.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let ids: Vec<String> = conn
+        .prepare("SELECT public_id FROM keys ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (id, nasty) in ids.iter().zip(NASTY) {
+        conn.execute(
+            "UPDATE keys SET name = ?1 WHERE public_id = ?2",
+            [*nasty, id.as_str()],
+        )
+        .unwrap();
+    }
+    conn.execute(
+        "INSERT INTO audit_events (key_id, at, action, actor, detail) \
+         SELECT id, 1, 'rotated', ?1, ?2 FROM keys LIMIT 1",
+        ["\u{1b}[31mmallory", "\u{1b}]52;c;AAAA\u{7}"],
+    )
+    .unwrap();
+    drop(conn);
+
+    let out = run(&db, &[OsString::from("list")], b"");
+    assert!(out.status.success());
+    assert_terminal_safe("list", &out.stdout);
+    // JSON escapes them (\u001b), which is safe to print and loses nothing.
+    let out = run(&db, &["list", "--json"].map(OsString::from), b"");
+    assert!(out.status.success());
+    assert_terminal_safe("list --json", &out.stdout);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&NASTY[0]),
+        "the JSON must carry the name exactly"
+    );
+    for id in &ids {
+        let out = run(&db, &["show", id.as_str()].map(OsString::from), b"");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_terminal_safe("show", &out.stdout);
+    }
+
+    // The dashboard: every screen drawn from that store.
+    let store = Store::open(&db).unwrap();
+    let mut app = App::new(store, "default", Box::new(Osc52Only::default()));
+    let mut screens = vec![render(&app)];
+    for _ in 0..ids.len() {
+        app.update(Action::OpenDetails);
+        screens.push(render(&app));
+        app.update(Action::Cancel);
+        app.update(Action::Move(hivekeys::tui::action::Movement::Down));
+        screens.push(render(&app));
+    }
+    for screen in screens {
+        assert_terminal_safe("the dashboard", screen.as_bytes());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dashboard's search box and the library's parsers
+// ---------------------------------------------------------------------------------------------
+
+fn render(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    terminal
+        .draw(|frame| view::render(app, frame, &Theme::PLAIN))
+        .unwrap();
+    terminal.backend().to_string()
+}
+
+fn small_app() -> (App, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let mut store = Store::open_with(
+        &path,
+        StoreOptions {
+            clock,
+            entropy: Box::new(SeededEntropy::new(3)),
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    store.fill_demo("default", 30, 5).unwrap();
+    (
+        App::new(store, "default", Box::new(Osc52Only::default())),
+        dir,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_search_box_takes_anything_and_draws_nothing_raw(
+        typed in prop::collection::vec(
+            prop_oneof![
+                any::<char>().prop_map(Some),
+                prop::sample::select(NASTY.to_vec()).prop_map(|s| s.chars().next()),
+                Just(None), // a backspace
+            ],
+            0..40,
+        ),
+        pasted in prop::sample::select(NASTY.to_vec()),
+    ) {
+        let (mut app, _dir) = small_app();
+        app.update(Action::StartSearch);
+        for c in typed {
+            app.update(Action::Edit(match c {
+                Some(c) => InputRequest::InsertChar(c),
+                None => InputRequest::DeletePrevChar,
+            }));
+        }
+        app.update(Action::Paste(pasted.to_owned()));
+        let screen = render(&app);
+        assert_terminal_safe("the search screen", screen.as_bytes());
+        // The rows shown are those that match, whatever was typed.
+        prop_assert!(app.visible.len() <= app.keys.len());
+    }
+
+    #[test]
+    fn key_parsing_takes_anything(input in "\\PC{0,80}|fhk_(prod|stg|dev)_[0-9A-Za-z]{0,45}") {
+        match check_format(&input) {
+            Ok(_) => prop_assert!(Secret::parse(&input).is_ok()),
+            Err(err) => {
+                let message = err.to_string();
+                prop_assert!(!message.is_empty() && !message.contains('\n'));
+                prop_assert!(Secret::parse(&input).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_valid_or_refused_in_one_line(input in "\\PC{0,80}|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}]{1,4}") {
+        match validate_name(&input, "key") {
+            Ok(name) => {
+                prop_assert!(!name.is_empty() && name.chars().count() <= 64);
+                prop_assert!(!name.chars().any(char::is_control));
+            }
+            Err(err) => {
+                let message = err.to_string();
+                prop_assert!(!message.is_empty() && !message.contains('\n'));
+            }
+        }
+    }
+}
+
+#[test]
+fn no_debug_output_shows_a_key() {
+    let mut entropy = SeededEntropy::new(11);
+    for environment in Environment::ALL {
+        let secret = Secret::generate(environment, &mut entropy).unwrap();
+        let shown = format!("{secret:?} {:?}", Some(&secret));
+        assert!(!shown.contains(secret.expose()), "{shown}");
+        assert!(!shown.contains(&secret.expose()[9..41]), "{shown}");
+    }
+}
