@@ -1506,6 +1506,44 @@ fn store_file_and_directory_are_owner_only() {
 }
 
 #[test]
+fn a_store_in_an_existing_shared_directory_is_still_private_and_a_readable_one_is_flagged() {
+    let f = Fixture::new();
+    let shared = f.dir.path().join("shared");
+    fs::create_dir(&shared).expect("mkdir");
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let db = shared.join("keys.db");
+    let create = |name: &str| {
+        let mut cmd = base_command(f.dir.path());
+        cmd.arg("--db")
+            .arg(&db)
+            .args(["create", "--name", name, "--env", "dev"]);
+        run(cmd, None).success()
+    };
+    let first = create("x");
+    let mode = |p: &Path| fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&db),
+        0o600,
+        "the file is private even in a shared directory"
+    );
+    assert_eq!(
+        mode(&shared),
+        0o755,
+        "a directory hivekeys did not create is left alone"
+    );
+    assert!(!first.stderr.contains("readable"), "{first:#?}");
+
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let second = create("y");
+    let warning = second
+        .stderr
+        .lines()
+        .find(|line| line.contains("readable by other users"))
+        .unwrap_or_else(|| panic!("no warning: {second:#?}"));
+    assert!(warning.contains("chmod 600"), "{warning}");
+}
+
+#[test]
 fn store_and_workspace_from_the_environment() {
     let f = Fixture::new();
     let db = f.dir.path().join("from-env").join("env.db");
