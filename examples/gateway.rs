@@ -35,8 +35,15 @@ fn main() -> ExitCode {
     };
     let mut out = io::stdout().lock();
     for line in io::stdin().lock().lines() {
-        // A line that is not UTF-8 is not a key.
-        let line = line.unwrap_or_default();
+        let line = match line {
+            Ok(line) => line,
+            // A line that is not UTF-8 is not a key.
+            Err(err) if err.kind() == io::ErrorKind::InvalidData => String::new(),
+            Err(err) => {
+                eprintln!("error: cannot read stdin: {err}");
+                break;
+            }
+        };
         let answer = match store.verify(line.trim_end_matches('\r')) {
             Ok(Verification::Valid(key)) => format!("VALID {}", key.id),
             Ok(Verification::Invalid(reason)) => format!("INVALID {}", reason.code()),

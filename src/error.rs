@@ -142,9 +142,11 @@ impl Error {
             Some(ErrorCode::NotADatabase) => Error::NotADatabase { path },
             Some(ErrorCode::DatabaseCorrupt) => Error::Corrupt { path },
             Some(ErrorCode::DiskFull) => Error::DiskFull { path },
-            // EFBIG (a file size limit) and other failed writes arrive as I/O errors; a failed
-            // read is another matter and keeps SQLite's own words.
-            Some(ErrorCode::SystemIoFailure) if !is_read_error(&err) => Error::WriteFailed { path },
+            // EFBIG (a file size limit) and other failed writes arrive as these I/O errors,
+            // before anything is committed; other I/O errors keep SQLite's own words.
+            Some(ErrorCode::SystemIoFailure) if is_failed_write(&err) => {
+                Error::WriteFailed { path }
+            }
             Some(ErrorCode::CannotOpen) => Error::CannotOpen {
                 path,
                 reason: "the file or its directory cannot be opened".into(),
@@ -161,12 +163,12 @@ impl Error {
     }
 }
 
-fn is_read_error(err: &rusqlite::Error) -> bool {
+fn is_failed_write(err: &rusqlite::Error) -> bool {
     use rusqlite::ffi;
     err.sqlite_error().is_some_and(|e| {
         matches!(
             e.extended_code,
-            ffi::SQLITE_IOERR_READ | ffi::SQLITE_IOERR_SHORT_READ
+            ffi::SQLITE_IOERR_WRITE | ffi::SQLITE_IOERR_TRUNCATE
         )
     })
 }

@@ -181,6 +181,35 @@ pub fn mask(full_key: &str) -> String {
     masked
 }
 
+/// `text` with everything that looks like a key (`fhk_` and the key characters after it)
+/// replaced by its masked form: for messages that repeat what a user typed, since a user may
+/// well have typed a key where a name was wanted.
+pub fn redact_keys(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(KEY_PREFIX) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(KEY_PREFIX) {
+        out.push_str(&rest[..start]);
+        let candidate = &rest[start..];
+        let end = candidate
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(candidate.len());
+        let token = &candidate[..end];
+        // Short tokens carry too little of a secret to hide, and masking them would only
+        // garble ordinary words.
+        if token.len() >= 16 {
+            out.push_str(&mask(token));
+        } else {
+            out.push_str(token);
+        }
+        rest = &candidate[end..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// Fills `out` with uniformly distributed base62 characters. Bytes at or above 248 (the
 /// largest multiple of 62 that fits in a byte) are thrown away so that no character is
 /// more likely than another.
@@ -377,6 +406,22 @@ mod tests {
         // rejection) would give the first 8 symbols ~25% more.
         let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
         assert!(*min > 900 && *max < 1170, "min {min} max {max}");
+    }
+
+    #[test]
+    fn keys_typed_into_messages_are_masked() {
+        let key = "fhk_prod_000000000000000000000000000000004YOYDm";
+        let said = format!("No key matches \"{key}\"; try '{key}'.");
+        let redacted = redact_keys(&said);
+        assert!(!redacted.contains(key), "{redacted}");
+        assert_eq!(redacted.matches(&mask(key)).count(), 2, "{redacted}");
+        assert_eq!(redact_keys("fhk_ is short"), "fhk_ is short");
+        assert_eq!(redact_keys("no key here"), "no key here");
+        // Multi-byte text around it stays intact.
+        assert_eq!(
+            redact_keys(&format!("東京 {key} 🚀")),
+            format!("東京 {} 🚀", mask(key))
+        );
     }
 
     #[test]

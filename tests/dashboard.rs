@@ -2587,8 +2587,14 @@ fn a_key_added_while_a_read_is_under_way_is_not_lost_when_the_read_lands() {
     // The first full read is still in flight (started by new_in_background) when the key is
     // added: its result predates the key and must not replace the table.
     assert!(fx.app.is_loading());
+    let total = fx.app.total_keys();
     let (record, _) = fx.add_key("Added during load");
     assert_eq!(fx.app.keys[0].id, record.id, "shown at once, newest first");
+    assert_eq!(
+        fx.app.total_keys(),
+        total + 1,
+        "the count follows the table"
+    );
     fx.wait_loaded();
     assert!(
         fx.app.keys.iter().any(|k| k.id == record.id),
@@ -2609,4 +2615,61 @@ fn another_process_s_change_arrives_through_a_background_read() {
     fx.wait_loaded();
     assert!(fx.app.keys.iter().any(|k| k.id == created.record.id));
     drop(created);
+}
+
+#[test]
+fn a_huge_paste_is_cut_to_what_the_field_can_use() {
+    let mut fx = Fixture::demo();
+    let huge = "billing ".repeat(1 << 20); // 8 MiB
+    fx.char('/');
+    fx.paste(&huge);
+    assert_eq!(fx.app.search.value().chars().count(), 256);
+    assert!(fx.app.search.value().starts_with("billing billing"));
+    fx.press(KeyCode::Esc);
+
+    fx.char('a');
+    fx.paste(&format!("{huge}\n"));
+    assert_eq!(fx.add_key_name().chars().count(), 65);
+    let error = fx.add_key_error().expect("a too-long message");
+    assert!(error.contains("65 characters long"), "{error}");
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.store_count(), 41, "nothing may be created from it");
+}
+
+#[test]
+fn a_background_read_that_fails_is_tried_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hivekeys.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let mut store = Store::open_with(&path, options(&clock, 42)).unwrap();
+    store.fill_demo(WS, 300, 7).unwrap();
+    // The reader opens the store by its path: with the files moved away, it cannot.
+    let moved = dir.path().join("elsewhere");
+    std::fs::create_dir(&moved).unwrap();
+    let files = ["hivekeys.db", "hivekeys.db-wal", "hivekeys.db-shm"];
+    for name in files {
+        let _ = std::fs::rename(path.with_file_name(name), moved.join(name));
+    }
+    // The first page comes through the store's open connection; the whole list cannot.
+    let mut fx = Fixture {
+        app: App::new_in_background(store, WS, Box::new(Osc52Only::default())),
+        clock,
+        path: path.clone(),
+        _dir: dir,
+    };
+    fx.wait_loaded();
+    let (message, is_error) = fx.notice();
+    assert!(is_error, "{message}");
+    assert!(
+        fx.app.loading_total().is_some(),
+        "still only the first page"
+    );
+    for name in files {
+        let _ = std::fs::rename(moved.join(name), path.with_file_name(name));
+    }
+    // The next tick past the reload interval reads again, and this time it works.
+    fx.tick_later();
+    fx.wait_loaded();
+    assert_eq!(fx.app.loading_total(), None);
+    assert_eq!(fx.app.keys.len(), fx.store_count() as usize - 1);
 }

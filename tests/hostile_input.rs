@@ -148,7 +148,9 @@ proptest! {
         let stderr = String::from_utf8_lossy(&out.stderr);
         prop_assert!(!stderr.contains("panicked"), "{}", stderr);
         if code != Some(0) {
-            prop_assert!(!stderr.trim().is_empty(), "a failure without a word: {:?}", args);
+            // An error says why on stderr; `verify`'s verdict is its JSON on stdout.
+            let said = !stderr.trim().is_empty() || !out.stdout.is_empty();
+            prop_assert!(said, "a failure without a word: {:?}", args);
         }
         assert_terminal_safe("stderr", &out.stderr);
         assert_terminal_safe("stdout", &out.stdout);
@@ -183,6 +185,45 @@ fn values_echoed_in_usage_errors_are_escaped() {
                 out.status
             );
             assert_terminal_safe(&format!("stderr of {args:?}"), &out.stderr);
+        }
+    }
+}
+
+#[test]
+fn a_key_typed_where_it_does_not_belong_is_not_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let created = run(
+        &db,
+        &["create", "--name", "real", "--env", "prod"].map(OsString::from),
+        b"",
+    );
+    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    for args in [
+        vec!["verify", key.as_str()],
+        vec!["show", key.as_str()],
+        vec!["revoke", key.as_str(), "--yes"],
+        vec!["rotate", key.as_str(), "--yes"],
+        vec!["list", "--env", key.as_str()],
+        vec![key.as_str()],
+    ] {
+        let out = run(
+            &db,
+            &args.iter().map(OsString::from).collect::<Vec<_>>(),
+            b"",
+        );
+        assert!(
+            matches!(out.status.code(), Some(1 | 2)),
+            "{args:?}: {:?}",
+            out.status
+        );
+        for (what, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(
+                !text.contains(&key),
+                "{what} of {args:?} repeats the key: {text}"
+            );
+            assert!(!text.contains(&key[9..41]), "{what} of {args:?}: {text}");
         }
     }
 }

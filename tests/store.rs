@@ -2260,3 +2260,68 @@ fn a_name_shared_by_more_than_twenty_keys_says_so() {
         "{err}"
     );
 }
+
+#[test]
+fn a_quiet_verifier_lets_go_of_its_snapshot_so_the_log_can_be_checkpointed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hivekeys.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let interval = Duration::from_secs(2);
+    let mut gateway = Store::open_with(
+        &path,
+        StoreOptions {
+            usage_flush_interval: interval,
+            ..options(&clock, 1, Duration::from_secs(5))
+        },
+    )
+    .unwrap();
+    let k = gateway
+        .create_key(WS, NewKey::new("Quiet", Environment::Production))
+        .unwrap();
+    assert!(matches!(
+        rejected(&mut gateway, &full(&k).replace("_prod_", "_dev_")),
+        InvalidReason::Malformed
+    ));
+    // An unknown key: a lookup (so a snapshot), and no use to write.
+    let stranger = Secret::generate(Environment::Production, &mut SeededEntropy::new(77)).unwrap();
+    assert_eq!(
+        rejected(&mut gateway, stranger.expose()),
+        InvalidReason::NotFound
+    );
+
+    let other = Connection::open(&path).unwrap();
+    other
+        .execute("UPDATE workspaces SET created_at = created_at + 1", [])
+        .unwrap();
+    // (frames in the log, frames copied into the database) after a passive checkpoint.
+    let checkpoint = |conn: &Connection| -> (i64, i64) {
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            Ok((row.get(1)?, row.get(2)?))
+        })
+        .unwrap()
+    };
+    // Right after the verification its snapshot is held: the newest frame cannot be copied.
+    let (log, copied) = checkpoint(&other);
+    assert!(
+        copied < log,
+        "the verifier holds no snapshot ({copied} of {log} copied)"
+    );
+
+    // Quiet for an interval or two: the snapshot goes, and the whole log can be copied.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (log, copied) = checkpoint(&other);
+        if copied == log {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the idle snapshot was never released"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // And verification carries on, seeing the latest state.
+    assert_eq!(verified(&mut gateway, &full(&k)).id, k.record.id);
+    gateway.revoke_key(WS, &k.record.id).unwrap();
+    assert_eq!(rejected(&mut gateway, &full(&k)), InvalidReason::Revoked);
+}

@@ -361,17 +361,20 @@ pub fn parse_args() -> Cli {
         Ok(cli) => cli,
         Err(err) => {
             let rendered = err.render().to_string();
+            // A key given where it does not belong (`hivekeys verify fhk_…`) is echoed too.
+            let rendered = crate::key::redact_keys(&rendered);
             let safe: Vec<String> = rendered
                 .split('\n')
                 .map(|line| crate::text::printable(line, usize::MAX))
                 .collect();
             let safe = safe.join("\n");
-            // Help and version go to stdout with status 0, like clap's own `exit`.
-            if err.use_stderr() {
-                eprint!("{safe}");
+            // Help and version go to stdout with status 0, like clap's own `exit`; a closed
+            // pipe (`hivekeys --help | true`) is not worth a panic.
+            let _ = if err.use_stderr() {
+                write!(io::stderr(), "{safe}")
             } else {
-                print!("{safe}");
-            }
+                write!(io::stdout(), "{safe}").and_then(|()| io::stdout().flush())
+            };
             std::process::exit(err.exit_code());
         }
     }

@@ -90,7 +90,7 @@ pub struct Store {
     busy_timeout: Duration,
     usage: usage::Usage,
     /// The connection `verify` reads through, opened on first use.
-    reader: Option<snapshot::SnapshotReader<usage::Remembered>>,
+    reader: Option<Arc<std::sync::Mutex<snapshot::SnapshotReader<usage::Remembered>>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -122,6 +122,11 @@ impl Store {
         options.busy_timeout = options
             .busy_timeout
             .min(Duration::from_millis(i32::MAX as u64));
+        // A zero interval would spin on a write that keeps failing; a huge one would
+        // overflow the deadline arithmetic.
+        options.usage_flush_interval = options
+            .usage_flush_interval
+            .clamp(Duration::from_millis(10), Duration::from_secs(86_400));
         let busy_ms = options.busy_timeout.as_millis() as u64;
         let sql_err = |e: rusqlite::Error| Error::from_sqlite(e, path, busy_ms);
         if !create && !path.exists() {

@@ -67,6 +67,8 @@ pub(super) struct SnapshotReader<M> {
     began_at: Option<Header>,
     /// What the caller remembers from this snapshot.
     memo: M,
+    /// Calls to `read` so far: how an observer tells an idle reader from a busy one.
+    calls: u64,
 }
 
 impl<M: Default> SnapshotReader<M> {
@@ -99,6 +101,7 @@ impl<M: Default> SnapshotReader<M> {
             conn,
             began_at: None,
             memo: M::default(),
+            calls: 0,
         })
     }
 
@@ -109,6 +112,7 @@ impl<M: Default> SnapshotReader<M> {
         &mut self,
         read: impl FnOnce(&mut [Statement<'_>], &mut M) -> rusqlite::Result<R>,
     ) -> rusqlite::Result<R> {
+        self.calls = self.calls.wrapping_add(1);
         match &self.shm {
             // No mapping (an unusual file system): one transaction per statement, always
             // current, and nothing can be remembered across calls.
@@ -135,6 +139,16 @@ impl<M: Default> SnapshotReader<M> {
     }
 
     /// Ends the open read transaction, if any: after an error, or to let go of the snapshot.
+    pub(super) fn calls(&self) -> u64 {
+        self.calls
+    }
+
+    /// Lets go of the snapshot (and what was remembered from it), so that writers' logs can
+    /// be checkpointed past it; the next `read` starts a new one.
+    pub(super) fn release(&mut self) {
+        self.end();
+    }
+
     fn end(&mut self) {
         self.began_at = None;
         self.memo = M::default();
@@ -199,7 +213,9 @@ impl ShmHeader {
         // and aligned. Writers (other processes, other threads) rewrite this copy of the
         // header last, once their frames are in the log: a read torn by one either differs
         // from the recorded header (a new transaction starts) or equals it because that
-        // commit has not returned yet.
+        // commit has not returned yet. (A writer in this process writes with plain stores,
+        // which the language model calls a race with these loads; SQLite reads the header
+        // the same way and relies, as we do, on the checksum-guarded protocol above.)
         std::array::from_fn(|i| unsafe { (*self.words.add(i)).load(Ordering::Acquire) })
     }
 }

@@ -171,6 +171,9 @@ struct Shared {
     /// Held while a batch is being written, so that [`Store::flush_usage`] waits for a write
     /// in flight and returns only once everything recorded before it is in the store.
     writing: Mutex<()>,
+    /// Run by the background thread at least once an interval: lets go of the verifying
+    /// connection's snapshot once it has been idle (see `Store::verify`).
+    on_tick: Mutex<Option<Box<dyn FnMut() + Send>>>,
 }
 
 #[derive(Default)]
@@ -198,30 +201,40 @@ impl Usage {
                 state: Mutex::default(),
                 wake: Condvar::new(),
                 writing: Mutex::new(()),
+                on_tick: Mutex::new(None),
             }),
             flusher: None,
             interval,
         }
     }
 
-    fn record(&mut self, key_id: i64, at: i64, path: &Path, busy_timeout: Duration) {
+    fn record(&mut self, key_id: i64, at: i64) {
         let wake = {
             let mut state = self.shared.state();
             state.buffer.record(key_id, at);
             let count = state.buffer.verifications;
             count == 1 || count == FLUSH_AT_COUNT
         };
+        if wake {
+            self.shared.wake.notify_one();
+        }
+    }
+
+    /// Starts the background thread, with `on_tick` to run at least once an interval.
+    fn start(&mut self, path: &Path, busy_timeout: Duration, on_tick: Box<dyn FnMut() + Send>) {
+        *self
+            .shared
+            .on_tick
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(on_tick);
         if self.flusher.is_none() {
             let shared = Arc::clone(&self.shared);
             let (path, interval) = (path.to_path_buf(), self.interval);
-            // If no thread can be started the batch waits for `flush_usage` or the drop.
+            // If no thread can be started, batches wait for `flush_usage` or the drop.
             self.flusher = std::thread::Builder::new()
                 .name("hivekeys-usage".into())
                 .spawn(move || run_flusher(&shared, &path, busy_timeout, interval))
                 .ok();
-        }
-        if wake {
-            self.shared.wake.notify_one();
         }
     }
 
@@ -241,27 +254,37 @@ impl Usage {
 fn run_flusher(shared: &Shared, path: &Path, busy_timeout: Duration, interval: Duration) {
     let mut conn: Option<Connection> = None;
     loop {
-        {
-            let mut state = shared.state();
-            loop {
-                if state.stop {
-                    return;
-                }
-                state = match state.buffer.due_in(interval) {
-                    None => shared
-                        .wake
-                        .wait(state)
-                        .unwrap_or_else(PoisonError::into_inner),
-                    Some(wait) if wait.is_zero() => break,
-                    Some(wait) => {
-                        shared
-                            .wake
-                            .wait_timeout(state, wait)
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .0
-                    }
-                };
+        let due = {
+            let state = shared.state();
+            if state.stop {
+                return;
             }
+            match state.buffer.due_in(interval) {
+                Some(wait) if wait.is_zero() => true,
+                wait => {
+                    // Wake at least once an interval, batch or not, for `on_tick`.
+                    let wait = wait.map_or(interval, |wait| wait.min(interval));
+                    let (state, _) = shared
+                        .wake
+                        .wait_timeout(state, wait)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    if state.stop {
+                        return;
+                    }
+                    state.buffer.due_in(interval).is_some_and(|w| w.is_zero())
+                }
+            }
+        };
+        if let Some(on_tick) = shared
+            .on_tick
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            on_tick();
+        }
+        if !due {
+            continue;
         }
         let _writing = shared.writing();
         let batch = std::mem::take(&mut shared.state().buffer);
@@ -377,13 +400,39 @@ impl Store {
             path: &self.path,
             busy_ms: self.busy_timeout.as_millis() as u64,
         };
-        let reader = match &mut self.reader {
-            Some(reader) => reader,
-            empty => empty.insert(
+        if self.reader.is_none() {
+            let reader =
                 SnapshotReader::open(&self.path, self.busy_timeout, &[SECRET_SQL, KEY_SQL])
-                    .map_err(|e| errors.sql(e))?,
-            ),
-        };
+                    .map_err(|e| errors.sql(e))?;
+            let reader = Arc::new(Mutex::new(reader));
+            // A read transaction left open by a gateway that has gone quiet would keep every
+            // writer's log from being checkpointed, and the WAL would grow for as long as
+            // the quiet lasts: the background thread ends a snapshot no call has used for a
+            // whole interval.
+            let watched = Arc::downgrade(&reader);
+            let mut calls_seen = None;
+            let on_tick = Box::new(move || {
+                let Some(reader) = watched.upgrade() else {
+                    return;
+                };
+                let Ok(mut reader) = reader.try_lock() else {
+                    return; // in use right now: not idle
+                };
+                let calls = reader.calls();
+                if calls_seen == Some(calls) {
+                    reader.release();
+                }
+                calls_seen = Some(calls);
+            });
+            self.usage.start(&self.path, self.busy_timeout, on_tick);
+            self.reader = Some(reader);
+        }
+        let mut reader = self
+            .reader
+            .as_ref()
+            .expect("opened above")
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let looked_up = reader.read(|statements, memo: &mut Remembered| {
             let [secret, key] = statements else {
                 unreachable!("opened with two statements")
@@ -433,8 +482,8 @@ impl Store {
         if past(facts.expires_at) || past(secret_expires_at) {
             return Ok(Verification::Invalid(InvalidReason::Expired));
         }
-        self.usage
-            .record(key_id, now, &self.path, self.busy_timeout);
+        drop(reader);
+        self.usage.record(key_id, now);
         Ok(Verification::Valid(VerifiedKey {
             id: facts.public_id.clone(),
             name: facts.name.clone(),

@@ -16,7 +16,7 @@ use crate::store::{
     AuditEvent, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord, NewKey, Store, WorkspaceKeys,
     WorkspaceLoader, normalize_search, search_text,
 };
-use crate::text::{capitalize, validate_name};
+use crate::text::{MAX_NAME_CHARS, capitalize, validate_name};
 
 /// Days of usage the detail view charts.
 pub const USAGE_DAYS: u32 = 30;
@@ -26,6 +26,10 @@ pub const USAGE_DAYS: u32 = 30;
 /// costs about 100 ms; once a second keeps the dashboard light and, with the tick, still shows
 /// every change within the two seconds the product promises.
 pub const RELOAD_INTERVAL: TimeDelta = TimeDelta::seconds(1);
+
+/// The longest search kept: no key's searchable text is longer, and a huge paste must not
+/// cost a pass per character.
+const MAX_SEARCH_CHARS: usize = 256;
 
 /// Rows read at start-up before the whole list, so the first frame never waits for it.
 pub const FIRST_PAGE: usize = 200;
@@ -345,7 +349,8 @@ impl App {
                 self.refilter();
             }
             Action::Paste(text) => {
-                for c in text.chars().filter(|c| !c.is_control()) {
+                let room = MAX_SEARCH_CHARS.saturating_sub(self.search.value().chars().count());
+                for c in text.chars().filter(|c| !c.is_control()).take(room) {
                     self.search.handle(InputRequest::InsertChar(c));
                 }
                 self.refilter();
@@ -488,7 +493,10 @@ impl App {
                 Action::Paste(text) => {
                     // A pasted line usually ends in a newline: drop it rather than submit or
                     // reject the name.
-                    for c in text.trim_end_matches(['\r', '\n']).chars() {
+                    // One character past the limit is enough to show the "too long" message;
+                    // a megabyte pasted by mistake must not be inserted one char at a time.
+                    let room = (MAX_NAME_CHARS + 1).saturating_sub(name.value().chars().count());
+                    for c in text.trim_end_matches(['\r', '\n']).chars().take(room) {
                         name.handle(InputRequest::InsertChar(c));
                     }
                     let error = live_name_error(name.value());
@@ -753,7 +761,12 @@ impl App {
                 }
                 self.install(version, loaded.default_key, loaded.keys);
             }
-            Err(err) => self.say_error(err.to_string()),
+            Err(err) => {
+                self.say_error(err.to_string());
+                // A version no store has: the next tick past the reload interval tries again
+                // instead of leaving a partial list for good.
+                self.data_version = i64::MIN;
+            }
         }
     }
 
@@ -806,11 +819,23 @@ impl App {
         if self.default_key.as_ref().is_some_and(|k| k.id == record.id) {
             self.default_key = None;
         }
-        if let Some(at) = self.keys.iter().position(|k| k.id == record.id) {
-            self.keys.remove(at);
-            self.haystacks.remove(at);
+        let was_in_table = match self.keys.iter().position(|k| k.id == record.id) {
+            Some(at) => {
+                self.keys.remove(at);
+                self.haystacks.remove(at);
+                true
+            }
+            None => false,
+        };
+        let in_table = !(record.is_default && record.status_at(self.now) == Status::Active);
+        // While the first full read runs, the total shown comes from a count made before it:
+        // keep it in step with the table.
+        if let Some(background) = &mut self.background
+            && let Some(total) = &mut background.first_total
+        {
+            *total = (*total + usize::from(in_table)).saturating_sub(usize::from(was_in_table));
         }
-        if record.is_default && record.status_at(self.now) == Status::Active {
+        if !in_table {
             self.default_key = Some(record.clone());
         } else {
             // Newest first; among keys created in the same second the store's order may
