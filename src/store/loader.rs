@@ -5,11 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
-
 use super::keys::{default_in, list_in};
 use super::records::{KeyQuery, KeyRecord};
-use super::{Store, keep_plans};
+use super::{Store, side_connection};
 use crate::error::{Error, Result};
 
 /// What [`WorkspaceLoader::load`] read, all from one snapshot of the store.
@@ -45,12 +43,7 @@ impl WorkspaceLoader {
     pub fn load(&self, now: chrono::DateTime<chrono::Utc>) -> Result<WorkspaceKeys> {
         let errors = |e| Error::from_sqlite(e, &self.path, self.busy_timeout.as_millis() as u64);
         let read = || -> rusqlite::Result<WorkspaceKeys> {
-            let mut conn = Connection::open_with_flags(
-                &self.path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
-            conn.busy_timeout(self.busy_timeout)?;
-            keep_plans(&conn)?;
+            let mut conn = side_connection(&self.path, self.busy_timeout)?;
             let tx = conn.transaction()?;
             let now = now.timestamp();
             let default_key = default_in(&tx, &self.workspace, now)?;

@@ -313,6 +313,19 @@ impl Drop for Store {
     }
 }
 
+/// Another connection to the store file, as the verifier, the usage writer and the
+/// dashboard's background reader use: opened (never created) read-write, with the store's
+/// busy timeout and fixed plans.
+fn side_connection(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(busy_timeout)?;
+    keep_plans(&conn)?;
+    Ok(conn)
+}
+
 /// Keeps prepared statements prepared. The bundled SQLite is built with STAT4, under which
 /// binding a new value to a parameter compared with an indexed column expires the statement:
 /// every cached statement would be compiled again on every call (measured: verify 15 µs

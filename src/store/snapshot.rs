@@ -28,7 +28,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Statement, ffi};
+use rusqlite::{Connection, Statement, ffi};
 
 /// The first copy of the WAL-index header: 48 bytes.
 const HEADER_WORDS: usize = 12;
@@ -78,16 +78,9 @@ impl<M: Default> SnapshotReader<M> {
         busy_timeout: Duration,
         statements: &[&str],
     ) -> rusqlite::Result<SnapshotReader<M>> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(busy_timeout)?;
-        super::keep_plans(&conn)?;
+        let conn = super::side_connection(path, busy_timeout)?;
         // Lookups land on random pages of a file too big for SQLite's default 2 MB cache:
-        // without these, most verifications copy a page in with a system call. A read-only
-        // mapping of the file serves them from the OS page cache directly, and a larger cache
-        // keeps the pages still in the write-ahead log.
+        // without a larger one, most verifications copy a page in with a system call.
         conn.execute_batch(READER_PRAGMAS)?;
         // A first read makes SQLite open and map the `-shm` file, and take the shared lock
         // that keeps any other process from resetting it while this connection is open.

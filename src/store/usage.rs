@@ -19,9 +19,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::records::DailyUse;
 use super::snapshot::SnapshotReader;
@@ -307,12 +305,7 @@ fn run_flusher(shared: &Shared, path: &Path, busy_timeout: Duration, interval: D
 }
 
 fn open_writer(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(busy_timeout)?;
-    super::keep_plans(&conn)?;
+    let conn = super::side_connection(path, busy_timeout)?;
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
     Ok(conn)
 }
