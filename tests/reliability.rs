@@ -693,3 +693,81 @@ fn snapshot(path: &Path) -> Vec<u8> {
     }
     std::fs::read(path).unwrap()
 }
+
+// ---------------------------------------------------------------------------------------------
+// A read-only store, also when the tests run as root
+// ---------------------------------------------------------------------------------------------
+
+/// Permission bits do not stop root. When the tests run as root (as CI does), the commands
+/// run as `nobody` on files `nobody` owns, so that a read-only store is really read-only.
+const NOBODY: u32 = 65_534;
+
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false)
+}
+
+fn hivekeys_as_owner(db: &Path, args: &[&str]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(BIN);
+    command
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("HIVEKEYS_DB")
+        .env_remove("HIVEKEYS_WORKSPACE")
+        .stdin(Stdio::null());
+    if running_as_root() {
+        command.uid(NOBODY).gid(NOBODY);
+    }
+    command.output().expect("run hivekeys")
+}
+
+#[test]
+fn a_read_only_store_refuses_changes_in_one_sentence_and_stays_as_it_was() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let db = home.join("store.db");
+    if running_as_root() {
+        std::os::unix::fs::chown(&home, Some(NOBODY), Some(NOBODY)).unwrap();
+        // `nobody` must be able to reach the directory.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = hivekeys_as_owner(&db, &["create", "--name", "kept", "--env", "prod"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        store_files(&db).len() == 1,
+        "the log was not folded back on exit"
+    );
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let before = std::fs::read(&db).unwrap();
+
+    for args in [
+        vec!["create", "--name", "refused", "--env", "dev"],
+        vec!["revoke", "kept", "--yes"],
+        vec!["rotate", "kept", "--yes"],
+        vec!["demo", "--keys", "5"],
+    ] {
+        let out = hivekeys_as_owner(&db, &args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains("read-only"), "{args:?}: {stderr}");
+        assert_eq!(
+            std::fs::read(&db).unwrap(),
+            before,
+            "{args:?} changed the file"
+        );
+    }
+
+    // Writable again: everything works, nothing was left behind that keeps it broken.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = hivekeys_as_owner(&db, &["create", "--name", "after", "--env", "dev"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = hivekeys_as_owner(&db, &["list", "--json"]);
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+}
