@@ -9,6 +9,7 @@
 //! what it expects to see, and a timeout shows the screen as it was.
 
 use std::ffi::OsString;
+use std::fs;
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
 use std::path::PathBuf;
@@ -207,10 +208,29 @@ struct Dashboard {
 impl Dashboard {
     /// Starts `hivekeys --db <store>` (the dashboard) in a `cols`×`rows` pty.
     fn start(sandbox: &Sandbox, rows: u16, cols: u16, env: &[(&str, &str)]) -> Dashboard {
+        Dashboard::start_via(sandbox, rows, cols, env, &[])
+    }
+
+    /// The same, started through `via` (a program and its arguments, e.g. `setpriv …`).
+    fn start_via(
+        sandbox: &Sandbox,
+        rows: u16,
+        cols: u16,
+        env: &[(&str, &str)],
+        via: &[&str],
+    ) -> Dashboard {
         let pair = native_pty_system()
             .openpty(size(rows, cols))
             .expect("open a pty");
-        let mut command = CommandBuilder::new(BIN);
+        let mut command = match via.split_first() {
+            Some((program, args)) => {
+                let mut command = CommandBuilder::new(program);
+                command.args(args);
+                command.arg(BIN);
+                command
+            }
+            None => CommandBuilder::new(BIN),
+        };
         command.arg("--db");
         command.arg(&sandbox.db);
         command.cwd(sandbox.dir.path());
@@ -818,6 +838,61 @@ fn a_revoke_in_one_dashboard_shows_in_another() {
         assert!(status.success(), "exit status {status:?}");
         dash.assert_restored();
     }
+}
+
+/// A store its user may read but not write: the dashboard shows it, and a change it cannot
+/// make is one sentence on the screen, not a crash. Root ignores permission bits, so when the
+/// tests run as root the dashboard runs as `nobody` (through util-linux's `setpriv`) on files
+/// `nobody` owns.
+#[test]
+fn a_read_only_store_is_shown_and_refuses_changes_on_screen() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let sandbox = Sandbox::new();
+    let key = sandbox.create_key("kept svc", "prod");
+    let kept_masked = masked(&key);
+    let root = fs::metadata("/proc/self").expect("/proc").uid() == 0;
+    let mut via: Vec<&str> = Vec::new();
+    if root {
+        for path in [sandbox.dir.path().to_path_buf(), sandbox.db.clone()] {
+            std::os::unix::fs::chown(&path, Some(65_534), Some(65_534)).expect("chown");
+        }
+        fs::set_permissions(sandbox.dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+        via = vec![
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+        ];
+    }
+    fs::set_permissions(&sandbox.db, fs::Permissions::from_mode(0o400)).expect("chmod");
+    let before = fs::read(&sandbox.db).expect("read store");
+
+    let mut dash = Dashboard::start_via(&sandbox, ROWS, COLS, &[], &via);
+    dash.wait_row(
+        "the key, read from a read-only store",
+        &kept_masked,
+        soon(),
+        |row| row.contains("Active"),
+    );
+    // D: create the default key; Enter confirms; the store refuses.
+    dash.send(b"D");
+    dash.wait_for("┌ Create Default Key", soon());
+    dash.send(ENTER);
+    let screen = dash.wait_for("read-only", soon());
+    assert!(!screen.contains("Your New API Key"), "{}", framed(&screen));
+    dash.send(ESC);
+    dash.wait_gone("┌ Create Default Key", soon());
+    assert_eq!(
+        fs::read(&sandbox.db).expect("read store"),
+        before,
+        "the store changed"
+    );
+
+    dash.send(b"q");
+    let status = dash.wait_exit(soon());
+    assert!(status.success(), "exit status {status:?}");
+    dash.assert_restored();
 }
 
 /// Below 60×16 the dashboard says so; once the terminal is large enough it draws the page.
