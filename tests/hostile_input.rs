@@ -189,8 +189,8 @@ fn values_echoed_in_usage_errors_are_escaped() {
     }
 }
 
-#[test]
-fn a_key_typed_where_it_does_not_belong_is_not_echoed() {
+/// A fresh store holding one key, "real"; returns its directory, path and full key.
+fn store_with_a_key() -> (tempfile::TempDir, std::path::PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.db");
     let created = run(
@@ -198,7 +198,14 @@ fn a_key_typed_where_it_does_not_belong_is_not_echoed() {
         &["create", "--name", "real", "--env", "prod"].map(OsString::from),
         b"",
     );
+    assert!(created.status.success());
     let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    (dir, db, key)
+}
+
+#[test]
+fn a_key_typed_where_it_does_not_belong_is_not_echoed() {
+    let (_dir, db, key) = store_with_a_key();
     for args in [
         vec!["verify", key.as_str()],
         vec!["show", key.as_str()],
@@ -230,15 +237,7 @@ fn a_key_typed_where_it_does_not_belong_is_not_echoed() {
 
 #[test]
 fn verify_answers_garbage_on_stdin_as_malformed() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("store.db");
-    let created = run(
-        &db,
-        &["create", "--name", "real", "--env", "prod"].map(OsString::from),
-        b"",
-    );
-    assert!(created.status.success());
-    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let (_dir, db, key) = store_with_a_key();
     let inputs: Vec<Vec<u8>> = vec![
         b"\xff\xfe\xfd".to_vec(),
         [key.as_bytes(), b"\0"].concat(),
