@@ -1036,11 +1036,11 @@ fn unusable_store_fails_before_touching_the_terminal() {
     );
 }
 
-/// SIGTERM (a shutdown, `kill`) and SIGHUP (the terminal closed) end the dashboard like `q`:
-/// exit status 0 and the terminal handed back.
+/// SIGTERM and SIGINT (a shutdown, `kill`) end the dashboard like `q`, with exit status 0;
+/// SIGHUP (the terminal closed) with status 1. Each hands the terminal back.
 #[test]
-fn sigterm_and_sighup_restore_the_terminal() {
-    for signal in ["-TERM", "-HUP"] {
+fn sigterm_sigint_and_sighup_restore_the_terminal() {
+    for (signal, code) in [("-TERM", 0), ("-INT", 0), ("-HUP", 1)] {
         let sandbox = Sandbox::new();
         let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
         dash.wait_for("No additional keys yet.", soon());
@@ -1052,7 +1052,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
             .expect("run kill");
         assert!(killed.success(), "kill {signal} failed");
         let status = dash.wait_exit(soon());
-        assert!(status.success(), "{signal}: exit status {status:?}");
+        assert_eq!(status.exit_code(), code, "{signal}: exit status {status:?}");
         dash.assert_restored();
     }
 }

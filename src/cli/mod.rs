@@ -17,6 +17,7 @@ use crate::environment::Environment;
 use crate::error::Error;
 use crate::key::check_format;
 use crate::store::{self, Grace, KeyQuery, KeyRecord, NewKey, Store, StoreOptions, Verification};
+use crate::tui::Ending;
 
 /// Longest input `verify` reads; anything longer is malformed without reading further.
 pub const MAX_VERIFY_INPUT: usize = 1024;
@@ -71,11 +72,19 @@ impl From<io::Error> for Failure {
 pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     let Some(command) = &cli.command else {
         let store = open_store(cli)?;
-        crate::tui::run(store, &cli.workspace).map_err(|err| Failure {
+        let ending = crate::tui::run(store, &cli.workspace).map_err(|err| Failure {
             message: format!("The dashboard stopped: {err}."),
             status: 1,
         })?;
-        return Ok(ExitCode::SUCCESS);
+        return match ending {
+            Ending::Quit | Ending::Stopped => Ok(ExitCode::SUCCESS),
+            // Nobody may be left to read this, but a log of the session might.
+            Ending::HungUp => Err(Failure {
+                message: "The terminal went away; the dashboard closed the store and stopped."
+                    .into(),
+                status: 1,
+            }),
+        };
     };
     if let Command::Verify = command {
         return verify(cli);
@@ -346,7 +355,8 @@ pub fn main_with(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(failure) => {
             if !failure.message.is_empty() {
-                eprintln!("error: {}", failure.message);
+                // Not eprintln!: a closed or hung-up stderr must not turn into a panic.
+                let _ = writeln!(io::stderr(), "error: {}", failure.message);
             }
             ExitCode::from(failure.status)
         }

@@ -3,6 +3,7 @@
 //! shown, bracketed paste off.
 
 use std::io::{self, Write};
+use std::mem::ManuallyDrop;
 use std::sync::Once;
 
 use ratatui::Terminal;
@@ -17,7 +18,10 @@ pub type Backend = CrosstermBackend<io::Stdout>;
 
 /// Restores the terminal when dropped.
 pub struct TerminalGuard {
-    pub terminal: Terminal<Backend>,
+    /// Never dropped: ratatui's `Terminal` shows the cursor on drop and reports a failure with
+    /// `eprintln!`, which panics when stderr is a terminal that went away. [`restore`] shows the
+    /// cursor instead, and ignores a terminal that is gone.
+    pub terminal: ManuallyDrop<Terminal<Backend>>,
 }
 
 impl TerminalGuard {
@@ -27,7 +31,9 @@ impl TerminalGuard {
         let entered = execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)
             .and_then(|()| Terminal::new(CrosstermBackend::new(io::stdout())));
         match entered {
-            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Ok(terminal) => Ok(TerminalGuard {
+                terminal: ManuallyDrop::new(terminal),
+            }),
             Err(err) => {
                 restore();
                 Err(err)
