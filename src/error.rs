@@ -123,6 +123,47 @@ pub enum Error {
 
     #[error("Database error at {}: {message}.", crate::text::printable_path(path))]
     Database { path: PathBuf, message: String },
+
+    /// The new key could not be handed over (stdout closed, full or a closed pipe), so the
+    /// change was rolled back: a key nobody saw is never stored.
+    #[error("{}", undelivered(*rotation, source))]
+    NotDelivered {
+        rotation: bool,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "Key {id} was rotated meanwhile by someone else; nothing was changed. Look at it again (`hivekeys show {id}`) before rotating it."
+    )]
+    RotatedMeanwhile { id: String },
+
+    #[error(
+        "The store file {} was replaced by another file since it was opened; nothing was changed, open it again.",
+        crate::text::printable_path(path)
+    )]
+    StoreReplaced { path: PathBuf },
+
+    #[error(
+        "The store file {} was deleted since it was opened; nothing was changed.",
+        crate::text::printable_path(path)
+    )]
+    StoreGone { path: PathBuf },
+}
+
+fn undelivered(rotation: bool, err: &std::io::Error) -> String {
+    let err = match err.kind() {
+        std::io::ErrorKind::BrokenPipe => "the reading end of the pipe is closed".to_owned(),
+        _ => err.to_string(),
+    };
+    match rotation {
+        true => format!(
+            "The new key could not be written to the output ({err}), so the key was not rotated; its current secret keeps working."
+        ),
+        false => format!(
+            "The new key could not be written to the output ({err}), so no key was created."
+        ),
+    }
 }
 
 impl Error {

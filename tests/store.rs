@@ -575,6 +575,170 @@ fn rotate_with_one_hour_grace_keeps_the_old_secret_for_exactly_an_hour() {
     assert_eq!(f.get(&id).use_count, 4);
 }
 
+/// A grace period once given is a promise to the apps on the old secret: a later rotation
+/// with a shorter grace (or none) does not cut it short. Revoking still ends it at once.
+#[test]
+fn a_later_rotation_never_shortens_an_earlier_grace() {
+    let mut f = fixture();
+    let k = f.create("Promised a week", Environment::Production);
+    let id = k.record.id.clone();
+    let s0 = full(&k);
+    let start = f.clock_now();
+    let s1 = full(&f.store.rotate_key(WS, &id, Grace::SevenDays).unwrap());
+    let s2 = full(&f.store.rotate_key(WS, &id, Grace::OneHour).unwrap());
+    let s3 = full(&f.store.rotate_key(WS, &id, Grace::None).unwrap());
+    f.clock.set(start + TimeDelta::hours(2));
+    assert_eq!(
+        verified(&mut f.store, &s0).id,
+        id,
+        "s0 keeps its seven days"
+    );
+    assert_eq!(
+        rejected(&mut f.store, &s1),
+        InvalidReason::Expired,
+        "s1 had an hour"
+    );
+    assert_eq!(
+        rejected(&mut f.store, &s2),
+        InvalidReason::Expired,
+        "s2 had none"
+    );
+    assert_eq!(verified(&mut f.store, &s3).id, id);
+    f.clock
+        .set(start + TimeDelta::days(7) - TimeDelta::seconds(1));
+    assert_eq!(verified(&mut f.store, &s0).id, id);
+    f.clock.set(start + TimeDelta::days(7));
+    assert_eq!(rejected(&mut f.store, &s0), InvalidReason::Expired);
+    f.store.revoke_key(WS, &id).unwrap();
+    assert_eq!(rejected(&mut f.store, &s3), InvalidReason::Revoked);
+}
+
+/// Two admins rotate one key at once: the one whose view is out of date is refused instead of
+/// printing a secret that the other rotation already killed.
+#[test]
+fn a_rotation_of_a_key_rotated_meanwhile_is_refused() {
+    let mut f = fixture();
+    let k = f.create("Contended", Environment::Production);
+    let seen = f.get(&k.record.id);
+    let mut other = open(&f.path, &f.clock, 99);
+    let theirs = full(&other.rotate_key(WS, &seen.id, Grace::None).unwrap());
+    let mut delivered = false;
+    let err = f
+        .store
+        .rotate_key_as_seen(WS, &seen, Grace::None, |_| {
+            delivered = true;
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::RotatedMeanwhile { .. }), "{err}");
+    assert!(err.to_string().contains("rotated meanwhile"), "{err}");
+    assert!(!delivered, "no key may be handed out");
+    assert_eq!(
+        verified(&mut f.store, &theirs).id,
+        seen.id,
+        "theirs still works"
+    );
+    // Looked at again, the rotation goes ahead.
+    let fresh = f.get(&seen.id);
+    let ours = f
+        .store
+        .rotate_key_as_seen(WS, &fresh, Grace::None, |_| Ok(()))
+        .unwrap();
+    assert_eq!(verified(&mut f.store, &full(&ours)).id, seen.id);
+}
+
+/// A key that cannot be handed over is not stored: create and rotate commit only after their
+/// delivery succeeded, and a failed one changes nothing (the old secret keeps working).
+#[test]
+fn a_key_that_cannot_be_delivered_is_never_stored() {
+    let mut f = fixture();
+    let before = all_rows(&f.path);
+    let full_disk = || Err(std::io::Error::from_raw_os_error(28));
+    let err = f
+        .store
+        .create_key_and(WS, NewKey::new("Unseen", Environment::Production), |_| {
+            full_disk()
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::NotDelivered { .. }), "{err}");
+    assert!(err.to_string().contains("no key was created"), "{err}");
+    assert_eq!(all_rows(&f.path), before, "nothing written");
+
+    let k = f.create("Kept", Environment::Production);
+    let seen = f.get(&k.record.id);
+    let err = f
+        .store
+        .rotate_key_as_seen(WS, &seen, Grace::None, |_| full_disk())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("current secret keeps working"),
+        "{err}"
+    );
+    assert_eq!(verified(&mut f.store, &full(&k)).id, seen.id);
+    assert_eq!(f.get(&seen.id).masked_key, seen.masked_key);
+    let actions: Vec<_> = f
+        .store
+        .audit_trail(WS, &seen.id)
+        .unwrap()
+        .iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, vec![AuditAction::Created]);
+}
+
+/// The store file deleted or replaced (a backup restored over it) under an open store: writes
+/// are refused with one sentence instead of landing in a file nobody reads, and `reopen`
+/// follows the path to the new file.
+#[test]
+fn a_store_file_deleted_or_replaced_under_an_open_store() {
+    let mut f = fixture();
+    f.create("Before", Environment::Production);
+    let backup = f.dir.path().join("backup.db");
+    {
+        let mut other = open(&backup, &f.clock, 7);
+        other
+            .create_key(WS, NewKey::new("From the backup", Environment::Staging))
+            .unwrap();
+    }
+
+    // Deleted, with its sidecar files.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = fs::remove_file(format!("{}{suffix}", f.path.display()));
+    }
+    let err = f
+        .store
+        .create_key(WS, NewKey::new("Into the void", Environment::Production))
+        .unwrap_err();
+    assert!(matches!(err, Error::StoreGone { .. }), "{err}");
+    assert!(err.to_string().contains("was deleted"), "{err}");
+    assert!(f.store.check_file().is_err());
+    assert!(!f.path.exists(), "nothing recreated the deleted file");
+
+    // A backup moved into its place.
+    fs::rename(&backup, &f.path).unwrap();
+    let err = f
+        .store
+        .create_key(
+            WS,
+            NewKey::new("Into the old inode", Environment::Production),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::StoreReplaced { .. }), "{err}");
+    f.store.reopen().unwrap();
+    f.store.check_file().unwrap();
+    let names: Vec<String> = f
+        .store
+        .list_keys(WS, &KeyQuery::default())
+        .unwrap()
+        .into_iter()
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(names, vec!["From the backup".to_owned()]);
+    let created = f.create("After", Environment::Production);
+    let mut fresh = open(&f.path, &f.clock, 8);
+    assert_eq!(verified(&mut fresh, &full(&created)).name, "After");
+}
+
 #[test]
 fn rotating_twice_in_a_row() {
     let mut f = fixture();

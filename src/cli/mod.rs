@@ -5,6 +5,7 @@ mod args;
 mod output;
 
 use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -16,7 +17,9 @@ pub use args::{Cli, Command, parse_duration};
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::key::check_format;
-use crate::store::{self, Grace, KeyQuery, KeyRecord, NewKey, Store, StoreOptions, Verification};
+use crate::store::{
+    self, Grace, IssuedKey, KeyQuery, KeyRecord, NewKey, Store, StoreOptions, Verification,
+};
 use crate::tui::Ending;
 
 /// Longest input `verify` reads; anything longer is malformed without reading further.
@@ -89,6 +92,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     if let Command::Verify = command {
         return verify(cli);
     }
+    if matches!(command, Command::Create { .. } | Command::Rotate { .. }) {
+        // Before the store is opened: SQLite puts /dev/null on a closed descriptor 1.
+        ensure_stdout_writable()?;
+    }
     let mut store = open_store(cli)?;
     let workspace = cli.workspace.as_str();
     let mut out = io::BufWriter::new(io::stdout().lock());
@@ -146,15 +153,14 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 expires_at: expires_in.map(|d| store.now() + d),
                 ..new
             };
-            let issued = store.create_key(workspace, new)?;
-            writeln!(out, "{}", issued.secret.expose())?;
-            out.flush()?;
-            eprintln!(
+            let issued =
+                store.create_key_and(workspace, new, |issued| print_key(&mut out, issued))?;
+            tell(format_args!(
                 "Created {} \"{}\" ({}). Copy the key now: it will not be shown again.",
                 issued.record.id,
                 crate::text::printable(&issued.record.name, 64),
                 issued.record.environment
-            );
+            ));
         }
         Command::Rotate { key, grace, yes } => {
             let record = store.resolve_key(workspace, key)?;
@@ -171,14 +177,14 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 *yes,
                 "rotate",
             )?;
-            let issued = store.rotate_key(workspace, &record.id, grace)?;
-            writeln!(out, "{}", issued.secret.expose())?;
-            out.flush()?;
-            eprintln!(
+            let issued = store.rotate_key_as_seen(workspace, &record, grace, |issued| {
+                print_key(&mut out, issued)
+            })?;
+            tell(format_args!(
                 "Rotated {}: the previous secret stops {}. Copy the new key now: it will not be shown again.",
                 issued.record.id,
                 grace.label()
-            );
+            ));
         }
         Command::Revoke { key, yes } => {
             let record = store.resolve_key(workspace, key)?;
@@ -240,6 +246,42 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes a new key to stdout, alone on its line, and flushes it: the store commits the key
+/// only once this succeeded.
+fn print_key(out: &mut impl Write, issued: &IssuedKey) -> io::Result<()> {
+    writeln!(out, "{}", issued.secret.expose())?;
+    out.flush()
+}
+
+/// Refuses to issue a key that nobody could see: stdout closed, read-only, or /dev/null.
+/// Writes there do not fail, so the delivery check alone would let the change commit. A
+/// closed stdout (`>&-`) looks like /dev/null here: Rust's runtime puts /dev/null on a closed
+/// descriptor 1 at start-up.
+fn ensure_stdout_writable() -> Result<(), Failure> {
+    use rustix::fs::{FileType, OFlags};
+    let stdout = io::stdout();
+    let writable = rustix::fs::fcntl_getfl(&stdout)
+        .is_ok_and(|flags| flags.intersects(OFlags::WRONLY | OFlags::RDWR));
+    let null = std::fs::metadata("/dev/null").ok().map(|null| null.rdev());
+    let discarded = rustix::fs::fstat(&stdout).is_ok_and(|stat| {
+        FileType::from_raw_mode(stat.st_mode) == FileType::CharacterDevice
+            && Some(stat.st_rdev) == null
+    });
+    if writable && !discarded {
+        return Ok(());
+    }
+    Err(Failure {
+        message: "stdout is closed, read-only or /dev/null, so nobody would see the new key; nothing was changed.".into(),
+        status: 1,
+    })
+}
+
+/// A message for the person at the terminal, on stderr. Unlike `eprintln!` it never panics: a
+/// closed or full stderr must not turn a change that succeeded into a crash.
+fn tell(message: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr(), "{message}");
+}
+
 fn describe(record: &KeyRecord) -> String {
     format!(
         "\"{}\" ({}, {})",
@@ -296,7 +338,7 @@ pub fn store_path(cli: &Cli) -> Result<PathBuf, Error> {
 pub fn open_store(cli: &Cli) -> Result<Store, Failure> {
     let store = Store::open_with(&store_path(cli)?, store_options())?;
     if let Some(warning) = store.permission_warning() {
-        eprintln!("{warning}");
+        tell(format_args!("{warning}"));
     }
     Ok(store)
 }
@@ -320,7 +362,7 @@ fn verify(cli: &Cli) -> Result<ExitCode, Failure> {
             let verdict = store.verify(key)?;
             // The verdict stands even if its bookkeeping cannot be written right now.
             if let Err(err) = store.flush_usage() {
-                eprintln!("warning: this use was not recorded: {err}");
+                tell(format_args!("warning: this use was not recorded: {err}"));
             }
             verdict
         }
@@ -355,8 +397,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(failure) => {
             if !failure.message.is_empty() {
-                // Not eprintln!: a closed or hung-up stderr must not turn into a panic.
-                let _ = writeln!(io::stderr(), "error: {}", failure.message);
+                tell(format_args!("error: {}", failure.message));
             }
             ExitCode::from(failure.status)
         }

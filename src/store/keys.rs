@@ -154,12 +154,12 @@ pub(super) fn replace_secret(
     grace: Grace,
 ) -> Result<Secret, InsertError> {
     let secret = Secret::generate(target.environment, entropy)?;
-    let retire_at = at + grace.seconds();
+    // Only the current secret starts counting down: an older one keeps the grace an earlier
+    // rotation gave it, even when this rotation's is shorter (a promise to its apps).
     tx.prepare_cached(
-        "UPDATE secrets SET expires_at = min(coalesce(expires_at, :end), :end) \
-         WHERE key_id = :key AND (expires_at IS NULL OR expires_at > :now)",
+        "UPDATE secrets SET expires_at = :end WHERE key_id = :key AND expires_at IS NULL",
     )?
-    .execute(rusqlite::named_params! {":end": retire_at, ":key": target.key_id, ":now": at})?;
+    .execute(rusqlite::named_params! {":end": at + grace.seconds(), ":key": target.key_id})?;
     insert_secret(tx, target.key_id, &secret, at)?;
     let masked = secret.masked();
     tx.prepare_cached(
@@ -286,6 +286,18 @@ impl Store {
     /// Issues a new active key. For a default key, fails if the workspace already has an
     /// active default.
     pub fn create_key(&mut self, workspace: &str, new: NewKey) -> Result<IssuedKey> {
+        self.create_key_and(workspace, new, |_| Ok(()))
+    }
+
+    /// [`create_key`](Store::create_key), handing the new key to `deliver` (print it, show
+    /// it) before the change commits. If `deliver` fails nothing is stored: a key nobody saw
+    /// must not exist. The write lock is held meanwhile, so `deliver` should be quick.
+    pub fn create_key_and(
+        &mut self,
+        workspace: &str,
+        new: NewKey,
+        deliver: impl FnOnce(&IssuedKey) -> std::io::Result<()>,
+    ) -> Result<IssuedKey> {
         let workspace = validate_name(workspace, "workspace")?;
         let name = validate_name(&new.name, "key")?;
         let expires_at = new.expires_at.map(|at| at.timestamp());
@@ -318,7 +330,12 @@ impl Store {
             let record = fetch_key(tx, &workspace, &public_id)
                 .map_err(|e| cx.sql_err(e))?
                 .ok_or_else(|| not_found(&public_id, &workspace))?;
-            Ok(IssuedKey { record, secret })
+            let issued = IssuedKey { record, secret };
+            deliver(&issued).map_err(|source| Error::NotDelivered {
+                rotation: false,
+                source,
+            })?;
+            Ok(issued)
         })
     }
 
@@ -334,6 +351,33 @@ impl Store {
     /// Gives key `id` a new secret. The old secret stops at once or, with a grace period,
     /// when that period ends.
     pub fn rotate_key(&mut self, workspace: &str, id: &str, grace: Grace) -> Result<IssuedKey> {
+        self.rotate(workspace, id, None, grace, |_| Ok(()))
+    }
+
+    /// Rotates `seen`, the key as the admin saw it when deciding to rotate it, and hands the
+    /// new key to `deliver` before the change commits (see [`create_key_and`]). Fails with
+    /// [`Error::RotatedMeanwhile`] if its secret changed since: the secret that rotation
+    /// printed must not be killed by a rotation its admin never saw.
+    ///
+    /// [`create_key_and`]: Store::create_key_and
+    pub fn rotate_key_as_seen(
+        &mut self,
+        workspace: &str,
+        seen: &KeyRecord,
+        grace: Grace,
+        deliver: impl FnOnce(&IssuedKey) -> std::io::Result<()>,
+    ) -> Result<IssuedKey> {
+        self.rotate(workspace, &seen.id, Some(&seen.masked_key), grace, deliver)
+    }
+
+    fn rotate(
+        &mut self,
+        workspace: &str,
+        id: &str,
+        seen_masked_key: Option<&str>,
+        grace: Grace,
+        deliver: impl FnOnce(&IssuedKey) -> std::io::Result<()>,
+    ) -> Result<IssuedKey> {
         let workspace = validate_name(workspace, "workspace")?;
         self.write(|tx, cx| {
             let key = key_state(tx, &workspace, id)
@@ -344,6 +388,9 @@ impl Store {
             }
             if key.expires_at.is_some_and(|at| at <= cx.now) {
                 return Err(Error::KeyExpired { id: id.to_owned() });
+            }
+            if seen_masked_key.is_some_and(|seen| seen != key.masked_key) {
+                return Err(Error::RotatedMeanwhile { id: id.to_owned() });
             }
             let target = RotationTarget {
                 key_id: key.row_id,
@@ -356,7 +403,12 @@ impl Store {
             let record = fetch_key(tx, &workspace, id)
                 .map_err(|e| cx.sql_err(e))?
                 .ok_or_else(|| not_found(id, &workspace))?;
-            Ok(IssuedKey { record, secret })
+            let issued = IssuedKey { record, secret };
+            deliver(&issued).map_err(|source| Error::NotDelivered {
+                rotation: true,
+                source,
+            })?;
+            Ok(issued)
         })
     }
 
@@ -494,6 +546,7 @@ struct KeyState {
     environment: Environment,
     revoked_at: Option<i64>,
     expires_at: Option<i64>,
+    masked_key: String,
 }
 
 fn key_state(
@@ -502,7 +555,7 @@ fn key_state(
     id: &str,
 ) -> rusqlite::Result<Option<KeyState>> {
     tx.prepare_cached(
-        "SELECT k.id, k.name, k.environment, k.revoked_at, k.expires_at FROM keys k \
+        "SELECT k.id, k.name, k.environment, k.revoked_at, k.expires_at, k.masked_key FROM keys k \
          JOIN workspaces w ON w.id = k.workspace_id WHERE w.name = ?1 AND k.public_id = ?2",
     )?
     .query_row([workspace, id], |row| {
@@ -519,6 +572,7 @@ fn key_state(
             })?,
             revoked_at: row.get(3)?,
             expires_at: row.get(4)?,
+            masked_key: row.get(5)?,
         })
     })
     .optional()

@@ -14,7 +14,7 @@ mod usage;
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::ErrorKind;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,10 +84,13 @@ pub fn default_path() -> Result<PathBuf> {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The file `conn` has open, to notice when `path` names another one.
+    file: FileId,
     clock: Arc<dyn Clock>,
     entropy: Box<dyn Entropy>,
     actor: String,
     busy_timeout: Duration,
+    usage_flush_interval: Duration,
     usage: usage::Usage,
     /// The connection `verify` reads through, opened on first use.
     reader: Option<Arc<std::sync::Mutex<snapshot::SnapshotReader<usage::Remembered>>>>,
@@ -127,86 +130,40 @@ impl Store {
         options.usage_flush_interval = options
             .usage_flush_interval
             .clamp(Duration::from_millis(10), Duration::from_secs(86_400));
-        let busy_ms = options.busy_timeout.as_millis() as u64;
-        let sql_err = |e: rusqlite::Error| Error::from_sqlite(e, path, busy_ms);
-        if !create && !path.exists() {
-            return Err(Error::NoStore {
-                path: path.to_path_buf(),
-            });
-        }
-        prepare_file(path)?;
-        let mut conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sql_err)?;
-        conn.busy_timeout(options.busy_timeout).map_err(sql_err)?;
-        keep_plans(&conn).map_err(sql_err)?;
-
-        // Identify the file before writing anything to it: a foreign or newer database must be
-        // left byte-for-byte as it was. One statement, so one snapshot: another process may be
-        // creating the schema at this very moment.
-        let (found, app_id, tables): (i64, i64, i64) = conn
-            .query_row(
-                "SELECT (SELECT user_version FROM pragma_user_version), \
-                        (SELECT application_id FROM pragma_application_id), \
-                        (SELECT count(*) FROM sqlite_master)",
-                [],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .map_err(sql_err)?;
-        let ours = app_id == schema::APPLICATION_ID || (app_id == 0 && found == 0 && tables == 0);
-        if !ours {
-            return Err(Error::ForeignDatabase {
-                path: path.to_path_buf(),
-            });
-        }
-        if found < 0 {
-            return Err(Error::Corrupt {
-                path: path.to_path_buf(),
-            });
-        }
-        if found > LATEST_VERSION {
-            return Err(Error::TooNew {
-                path: path.to_path_buf(),
-                found,
-                supported: LATEST_VERSION,
-            });
-        }
-
-        let mode = enable_wal(&conn, options.busy_timeout).map_err(sql_err)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::CannotOpen {
-                path: path.to_path_buf(),
-                reason: format!("SQLite refused write-ahead logging (journal mode {mode})"),
-            });
-        }
-        // FULL: a create, rotate or revoke that was reported done survives a power cut too.
-        // Writes are rare (usage bookkeeping is batched), so the fsync is affordable.
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
-            .map_err(sql_err)?;
-        let migrated = match found < LATEST_VERSION {
-            true => schema::migrate(&mut conn).map_err(sql_err)?,
-            false => Ok(()),
-        };
-        if let Err(newer) = migrated {
-            return Err(Error::TooNew {
-                path: path.to_path_buf(),
-                found: newer,
-                supported: LATEST_VERSION,
-            });
-        }
-
+        let (conn, file) = connect(path, options.busy_timeout, create)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            file,
             clock: options.clock,
             entropy: options.entropy,
             actor: options.actor,
             busy_timeout: options.busy_timeout,
+            usage_flush_interval: options.usage_flush_interval,
             usage: usage::Usage::new(options.usage_flush_interval),
             reader: None,
         })
+    }
+
+    /// Fails with [`Error::StoreReplaced`] or [`Error::StoreGone`] when the store's path no
+    /// longer names the file this store has open (a backup restored over it, the file
+    /// deleted): writes would go to a file nobody else reads. One `stat`, cheap enough to call
+    /// before every write and on every poll for changes.
+    pub fn check_file(&self) -> Result<()> {
+        self.file.check(&self.path)
+    }
+
+    /// Opens again the file the store's path names now, after [`Error::StoreReplaced`]. Use
+    /// counts still buffered are written to the file they were counted in first.
+    pub fn reopen(&mut self) -> Result<()> {
+        self.usage.stop();
+        let _ = self.flush_usage();
+        let (conn, file) = connect(&self.path, self.busy_timeout, false)?;
+        self.conn = conn;
+        self.file = file;
+        self.reader = None;
+        self.usage = usage::Usage::new(self.usage_flush_interval);
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -257,6 +214,9 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_err)?;
+        // Under the write lock: a file deleted or replaced until now is caught, and a write
+        // never lands in a file that the path no longer names.
+        self.file.check(&path)?;
         // Read the clock once the lock is held: a write that waited for another process must
         // not act (check expiry, stamp the audit trail) at the time it started waiting.
         let now = self.clock.now().timestamp();
@@ -310,6 +270,121 @@ impl Drop for Store {
         // failure here has nowhere to go; callers who care call `flush_usage` first.
         self.usage.stop();
         let _ = self.flush_usage();
+    }
+}
+
+/// Opens the store file at `path` (creating it if `create`), checks it is ours and not newer,
+/// and brings its schema up to date. Also returns which file it is, to notice later when the
+/// path names another one.
+fn connect(path: &Path, busy_timeout: Duration, create: bool) -> Result<(Connection, FileId)> {
+    let busy_ms = busy_timeout.as_millis() as u64;
+    let sql_err = |e: rusqlite::Error| Error::from_sqlite(e, path, busy_ms);
+    if !create && !path.exists() {
+        return Err(Error::NoStore {
+            path: path.to_path_buf(),
+        });
+    }
+    prepare_file(path)?;
+
+    let mut conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sql_err)?;
+    // Which file SQLite opened: asked right after the open, so a file swapped in between
+    // is caught by the first check instead.
+    let file = FileId::of(path)?;
+    conn.busy_timeout(busy_timeout).map_err(sql_err)?;
+    keep_plans(&conn).map_err(sql_err)?;
+
+    // Identify the file before writing anything to it: a foreign or newer database must be
+    // left byte-for-byte as it was. One statement, so one snapshot: another process may be
+    // creating the schema at this very moment.
+    let (found, app_id, tables): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version), \
+                    (SELECT application_id FROM pragma_application_id), \
+                    (SELECT count(*) FROM sqlite_master)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .map_err(sql_err)?;
+    let ours = app_id == schema::APPLICATION_ID || (app_id == 0 && found == 0 && tables == 0);
+    if !ours {
+        return Err(Error::ForeignDatabase {
+            path: path.to_path_buf(),
+        });
+    }
+    if found < 0 {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+        });
+    }
+    if found > LATEST_VERSION {
+        return Err(Error::TooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: LATEST_VERSION,
+        });
+    }
+
+    let mode = enable_wal(&conn, busy_timeout).map_err(sql_err)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::CannotOpen {
+            path: path.to_path_buf(),
+            reason: format!("SQLite refused write-ahead logging (journal mode {mode})"),
+        });
+    }
+    // FULL: a create, rotate or revoke that was reported done survives a power cut too.
+    // Writes are rare (usage bookkeeping is batched), so the fsync is affordable.
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+        .map_err(sql_err)?;
+    let migrated = match found < LATEST_VERSION {
+        true => schema::migrate(&mut conn).map_err(sql_err)?,
+        false => Ok(()),
+    };
+    if let Err(newer) = migrated {
+        return Err(Error::TooNew {
+            path: path.to_path_buf(),
+            found: newer,
+            supported: LATEST_VERSION,
+        });
+    }
+    Ok((conn, file))
+}
+
+/// Which file a path named when the store opened it: device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    device: u64,
+    inode: u64,
+}
+
+impl FileId {
+    fn of(path: &Path) -> Result<FileId> {
+        let meta = std::fs::metadata(path).map_err(|err| Error::CannotOpen {
+            path: path.to_path_buf(),
+            reason: err.to_string(),
+        })?;
+        Ok(FileId {
+            device: meta.dev(),
+            inode: meta.ino(),
+        })
+    }
+
+    fn check(self, path: &Path) -> Result<()> {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.dev() == self.device && meta.ino() == self.inode => Ok(()),
+            Ok(_) => Err(Error::StoreReplaced {
+                path: path.to_path_buf(),
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(Error::StoreGone {
+                path: path.to_path_buf(),
+            }),
+            // Anything else (a directory made unreadable) will fail SQLite's own access too,
+            // with a sentence of its own.
+            Err(_) => Ok(()),
+        }
     }
 }
 

@@ -315,6 +315,10 @@ impl App {
         if !matches!(action, Action::Tick | Action::KeysLoaded) {
             self.notice = None;
         }
+        // Before anything reads or writes: the store's path may name another file by now.
+        if action != Action::KeysLoaded {
+            self.follow_store_file();
+        }
         match action {
             Action::Quit => self.quit(),
             Action::Tick => self.tick(),
@@ -563,15 +567,20 @@ impl App {
                     grace: cycle(&Grace::ALL, grace, -1),
                     error,
                 }),
-                Action::Confirm => match self.store.rotate_key(&self.workspace, &key.id, grace) {
-                    Ok(issued) => self.show_new_key(issued, true),
-                    Err(err) if changed_meanwhile(&err) => self.close_stale(err),
-                    Err(err) => Some(Modal::ConfirmRotate {
-                        key,
-                        grace,
-                        error: Some(err.to_string()),
-                    }),
-                },
+                Action::Confirm => {
+                    match self
+                        .store
+                        .rotate_key_as_seen(&self.workspace, &key, grace, |_| Ok(()))
+                    {
+                        Ok(issued) => self.show_new_key(issued, true),
+                        Err(err) if changed_meanwhile(&err) => self.close_stale(err),
+                        Err(err) => Some(Modal::ConfirmRotate {
+                            key,
+                            grace,
+                            error: Some(err.to_string()),
+                        }),
+                    }
+                }
                 _ => Some(Modal::ConfirmRotate { key, grace, error }),
             },
             Modal::ConfirmRevoke { key, error } => match action {
@@ -678,6 +687,34 @@ impl App {
         ));
         drop(dialog);
         None
+    }
+
+    /// Follows the store's path to the file it names now: after a backup was restored over
+    /// it, the dashboard reopens it and reads it again; while it is deleted, it says so and the
+    /// store refuses every change.
+    fn follow_store_file(&mut self) {
+        match self.store.check_file() {
+            Ok(()) => {}
+            Err(crate::Error::StoreReplaced { .. }) => match self.store.reopen() {
+                Ok(()) => {
+                    // Every row, dialog and read under way belongs to the old file.
+                    self.modal = None;
+                    if let Some(background) = &mut self.background
+                        && background.in_flight.is_some()
+                    {
+                        background.outdated = true;
+                    }
+                    self.install(i64::MIN, None, Vec::new());
+                    self.reload();
+                    self.say(format!(
+                        "The store file {} was replaced by another; showing that one now.",
+                        crate::text::printable_path(self.store.path())
+                    ));
+                }
+                Err(err) => self.say_error(err.to_string()),
+            },
+            Err(err) => self.say_error(err.to_string()),
+        }
     }
 
     fn tick(&mut self) {
@@ -949,6 +986,7 @@ fn changed_meanwhile(err: &crate::Error) -> bool {
         crate::Error::KeyRevoked { .. }
             | crate::Error::KeyExpired { .. }
             | crate::Error::KeyNotFound { .. }
+            | crate::Error::RotatedMeanwhile { .. }
     )
 }
 
