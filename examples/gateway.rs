@@ -14,8 +14,8 @@ use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hivekeys::Store;
 use hivekeys::store::Verification;
+use hivekeys::{Store, StoreOptions};
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
@@ -26,7 +26,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut store = match Store::open_existing(&db, hivekeys::cli::store_options()) {
+    let options = match StoreOptions::from_env() {
+        Ok(options) => options,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut store = match Store::open_existing(&db, options) {
         Ok(store) => store,
         Err(err) => {
             eprintln!("error: {err}");

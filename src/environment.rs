@@ -68,7 +68,7 @@ impl FromStr for Environment {
         Environment::ALL
             .into_iter()
             .find(|e| e.as_str() == lower || e.code() == lower)
-            .ok_or_else(|| UnknownEnvironment(crate::text::printable(s, 40)))
+            .ok_or_else(|| UnknownEnvironment(crate::text::echo(s, 40)))
     }
 }
 
@@ -118,7 +118,7 @@ impl FromStr for Status {
         Status::ALL
             .into_iter()
             .find(|st| st.as_str() == lower)
-            .ok_or_else(|| UnknownStatus(crate::text::printable(s, 40)))
+            .ok_or_else(|| UnknownStatus(crate::text::echo(s, 40)))
     }
 }
 

@@ -64,6 +64,19 @@ pub enum Error {
     IsDirectory { path: PathBuf },
 
     #[error(
+        "{} is {kind}, not a file; a hivekeys database must be a regular file.",
+        crate::text::printable_path(path)
+    )]
+    NotAFile { path: PathBuf, kind: &'static str },
+
+    #[error("{name} is \"{value}\", not {expected}; correct or unset it.")]
+    BadEnvironmentVariable {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+
+    #[error(
         "{} is not a hivekeys database (the file is not SQLite).",
         crate::text::printable_path(path)
     )]
@@ -91,17 +104,14 @@ pub enum Error {
         supported: i64,
     },
 
-    #[error(
-        "The disk holding {} is full; nothing was changed.",
-        crate::text::printable_path(path)
-    )]
-    DiskFull { path: PathBuf },
-
+    /// Every way a write runs out of room (SQLite's "full", a failed write to the file or
+    /// its log, shared memory that cannot grow, a file that cannot be created) ends here, so
+    /// every command and the dashboard say the same thing.
     #[error(
         "The database at {} could not be written (the disk may be full or a file size limit reached); nothing was changed.",
         crate::text::printable_path(path)
     )]
-    WriteFailed { path: PathBuf },
+    DiskFull { path: PathBuf },
 
     #[error(
         "Cannot open the database at {}: {reason}.",
@@ -183,11 +193,10 @@ impl Error {
             Some(ErrorCode::NotADatabase) => Error::NotADatabase { path },
             Some(ErrorCode::DatabaseCorrupt) => Error::Corrupt { path },
             Some(ErrorCode::DiskFull) => Error::DiskFull { path },
-            // EFBIG (a file size limit) and other failed writes arrive as these I/O errors,
-            // before anything is committed; other I/O errors keep SQLite's own words.
-            Some(ErrorCode::SystemIoFailure) if is_failed_write(&err) => {
-                Error::WriteFailed { path }
-            }
+            // EFBIG (a file size limit), a full disk met while growing the shared-memory file
+            // and other failed writes arrive as these I/O errors, before anything is
+            // committed; other I/O errors keep SQLite's own words.
+            Some(ErrorCode::SystemIoFailure) if is_failed_write(&err) => Error::DiskFull { path },
             Some(ErrorCode::CannotOpen) => Error::CannotOpen {
                 path,
                 reason: "the file or its directory cannot be opened".into(),
@@ -204,12 +213,60 @@ impl Error {
     }
 }
 
+/// An operating-system error that means "no room": a full disk or a file size limit.
+pub(crate) fn is_out_of_room(err: &std::io::Error) -> bool {
+    matches!(
+        err.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::FileTooLarge
+    )
+}
+
 fn is_failed_write(err: &rusqlite::Error) -> bool {
     use rusqlite::ffi;
     err.sqlite_error().is_some_and(|e| {
         matches!(
             e.extended_code,
-            ffi::SQLITE_IOERR_WRITE | ffi::SQLITE_IOERR_TRUNCATE
+            ffi::SQLITE_IOERR_WRITE | ffi::SQLITE_IOERR_TRUNCATE | ffi::SQLITE_IOERR_SHMSIZE
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::ffi;
+
+    fn from_code(extended_code: i32) -> Error {
+        let err = rusqlite::Error::SqliteFailure(ffi::Error::new(extended_code), None);
+        Error::from_sqlite(err, std::path::Path::new("/data/keys.db"), 5000)
+    }
+
+    #[test]
+    fn every_way_of_running_out_of_room_says_the_same_sentence() {
+        let full = from_code(ffi::SQLITE_FULL).to_string();
+        assert!(
+            full.contains("/data/keys.db could not be written"),
+            "{full}"
+        );
+        assert!(full.ends_with("nothing was changed."), "{full}");
+        for code in [
+            ffi::SQLITE_IOERR_WRITE,
+            ffi::SQLITE_IOERR_TRUNCATE,
+            // A full disk met while the shared-memory file grows, as `list` meets it.
+            ffi::SQLITE_IOERR_SHMSIZE,
+        ] {
+            assert_eq!(from_code(code).to_string(), full, "code {code}");
+        }
+        for kind in [
+            std::io::ErrorKind::StorageFull,
+            std::io::ErrorKind::FileTooLarge,
+        ] {
+            assert!(is_out_of_room(&std::io::Error::from(kind)));
+        }
+        assert!(!is_out_of_room(&std::io::Error::from(
+            std::io::ErrorKind::PermissionDenied
+        )));
+        // Other I/O errors keep SQLite's own words.
+        assert_ne!(from_code(ffi::SQLITE_IOERR_READ).to_string(), full);
+    }
 }

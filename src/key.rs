@@ -181,9 +181,33 @@ pub fn mask(full_key: &str) -> String {
     masked
 }
 
-/// `text` with everything that looks like a key (`fhk_` and the key characters after it)
-/// replaced by its masked form: for messages that repeat what a user typed, since a user may
-/// well have typed a key where a name was wanted.
+/// The length of the well-formed key (shape and checksum) that `text` starts with, if it
+/// starts with one. Whatever follows the key does not matter: a key pasted into a word or a
+/// path is still a key.
+fn key_len_at(text: &str) -> Option<usize> {
+    let rest = text.strip_prefix(KEY_PREFIX)?;
+    let code_len = rest.find('_')?;
+    Environment::from_code(&rest[..code_len])?;
+    let len = KEY_PREFIX.len() + code_len + 1 + SECRET_LEN + CHECKSUM_LEN;
+    text.get(..len)
+        .filter(|candidate| check_format(candidate).is_ok())
+        .map(|_| len)
+}
+
+/// The masked form of the first well-formed key (shape and checksum) found anywhere in
+/// `text`, even inside a word or a path; `None` if it holds none.
+pub fn find_key(text: &str) -> Option<String> {
+    text.match_indices(KEY_PREFIX).find_map(|(start, _)| {
+        key_len_at(&text[start..]).map(|len| mask(&text[start..start + len]))
+    })
+}
+
+/// `text` with every key in it replaced by its masked form, wherever it sits (inside a word, a
+/// path, a URL): for messages that repeat what a user typed, since a user may well have typed
+/// a key where a name, a duration or a path was wanted. Something that starts like a key
+/// without being a whole one (a truncated or mistyped key) shows no more than the masked
+/// form would: its prefix and first four characters, and its last four only when it has a
+/// key's full length.
 pub fn redact_keys(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains(KEY_PREFIX) {
         return std::borrow::Cow::Borrowed(text);
@@ -193,21 +217,47 @@ pub fn redact_keys(text: &str) -> std::borrow::Cow<'_, str> {
     while let Some(start) = rest.find(KEY_PREFIX) {
         out.push_str(&rest[..start]);
         let candidate = &rest[start..];
-        let end = candidate
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(candidate.len());
-        let token = &candidate[..end];
-        // Short tokens carry too little of a secret to hide, and masking them would only
-        // garble ordinary words.
-        if token.len() >= 16 {
-            out.push_str(&mask(token));
-        } else {
-            out.push_str(token);
+        if let Some(len) = key_len_at(candidate) {
+            out.push_str(&mask(&candidate[..len]));
+            rest = &candidate[len..];
+            continue;
         }
+        let mut end = candidate[KEY_PREFIX.len()..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(candidate.len(), |i| KEY_PREFIX.len() + i);
+        // A whole key may begin inside this run (`fhk_fhk_prod_…`): stop before it.
+        if let Some(next) = candidate[1..end].find(KEY_PREFIX) {
+            end = next + 1;
+        }
+        out.push_str(&mask_fragment(&candidate[..end]));
         rest = &candidate[end..];
     }
     out.push_str(rest);
     std::borrow::Cow::Owned(out)
+}
+
+/// What a message may show of `token` (`fhk_` and key characters) that is not a whole key.
+fn mask_fragment(token: &str) -> std::borrow::Cow<'_, str> {
+    let after_prefix = &token[KEY_PREFIX.len()..];
+    let body_start = match after_prefix.split_once('_') {
+        Some((code, _)) if Environment::from_code(code).is_some() => {
+            KEY_PREFIX.len() + code.len() + 1
+        }
+        // Without an environment code it is most likely an ordinary word (`fhk_test`); only
+        // a long one may be a damaged key.
+        _ if token.len() < 16 => return std::borrow::Cow::Borrowed(token),
+        _ => KEY_PREFIX.len(),
+    };
+    let body = &token[body_start..];
+    if body.len() <= 4 {
+        std::borrow::Cow::Borrowed(token)
+    } else if body.len() == SECRET_LEN + CHECKSUM_LEN {
+        // A mistyped key: its last four are checksum characters, as in any masked form.
+        std::borrow::Cow::Owned(mask(token))
+    } else {
+        // Cut short: its last characters would be secret ones.
+        std::borrow::Cow::Owned(format!("{}…", &token[..body_start + 4]))
+    }
 }
 
 /// Fills `out` with uniformly distributed base62 characters. Bytes at or above 248 (the
@@ -422,6 +472,41 @@ mod tests {
             redact_keys(&format!("東京 {key} 🚀")),
             format!("東京 {} 🚀", mask(key))
         );
+    }
+
+    #[test]
+    fn keys_are_masked_wherever_they_sit_and_fragments_show_no_more() {
+        let key = "fhk_prod_000000000000000000000000000000004YOYDm";
+        let masked = mask(key);
+        assert_eq!(masked, "fhk_prod_0000…OYDm");
+        for (text, expected) in [
+            (format!("/proc/{key}"), format!("/proc/{masked}")),
+            (format!("x{key}y"), format!("x{masked}y")),
+            (format!("{key}{key}"), format!("{masked}{masked}")),
+            (format!("fhk_{key}"), format!("fhk_{masked}")),
+            (format!("my key is {key}."), format!("my key is {masked}.")),
+            // Truncated: prefix and first four only, never the characters at the cut.
+            (key[..40].to_owned(), "fhk_prod_0000…".to_owned()),
+            (
+                format!("\"{}…\"", &key[..20]),
+                "\"fhk_prod_0000……\"".to_owned(),
+            ),
+            // Mistyped (wrong checksum, full length): the usual masked form.
+            (
+                key.replace("4YOYDm", "4YOYDn"),
+                "fhk_prod_0000…OYDn".to_owned(),
+            ),
+            ("fhk_prod_abc".to_owned(), "fhk_prod_abc".to_owned()),
+            ("fhk_test words".to_owned(), "fhk_test words".to_owned()),
+        ] {
+            assert_eq!(redact_keys(&text), expected, "{text}");
+            assert!(!redact_keys(&text).contains(&key[13..42]), "{text}");
+        }
+        assert_eq!(find_key(&format!("a/{key}/b")), Some(masked.clone()));
+        assert_eq!(find_key(&format!("name {key}")), Some(masked));
+        assert_eq!(find_key(&key[..46]), None);
+        assert_eq!(find_key(&key.replace("4YOYDm", "4YOYDn")), None);
+        assert_eq!(find_key("no key"), None);
     }
 
     #[test]

@@ -12,6 +12,12 @@ pub enum NameError {
     TooLong { what: &'static str, chars: usize },
     #[error("the {0} name contains a control character (such as a newline, tab or escape)")]
     ControlCharacter(&'static str),
+    /// Names are shown in lists, logs and JSON and stored in plain text: a key must never be
+    /// one. Only its masked form is kept here, for the message.
+    #[error(
+        "the {what} name contains the API key {masked}, and names are stored and shown in plain text"
+    )]
+    ContainsKey { what: &'static str, masked: String },
 }
 
 /// Characters a name may not hold: C0/C1 controls (escape sequences, newlines, tabs) and
@@ -30,6 +36,10 @@ pub fn validate_name(raw: &str, what: &'static str) -> Result<String, NameError>
     }
     if trimmed.chars().any(is_forbidden_in_name) {
         return Err(NameError::ControlCharacter(what));
+    }
+    // Before the length: a name that is a key must say so, not that it is too long.
+    if let Some(masked) = crate::key::find_key(trimmed) {
+        return Err(NameError::ContainsKey { what, masked });
     }
     let chars = trimmed.chars().count();
     if chars > MAX_NAME_CHARS {
@@ -54,6 +64,13 @@ pub fn printable(input: &str, max_chars: usize) -> String {
         }
     }
     out
+}
+
+/// Untrusted input repeated in a message: every key in it masked (before anything is cut, so
+/// a cut can never turn a key into a fragment whose masked form shows other characters),
+/// control characters escaped, at most `max_chars` characters.
+pub fn echo(input: &str, max_chars: usize) -> String {
+    printable(&crate::key::redact_keys(input), max_chars)
 }
 
 /// `text` cut to at most `width` terminal cells, ending in `…` when cut. Counts display
@@ -154,6 +171,45 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_name_holding_a_key_is_refused_showing_only_the_masked_form() {
+        let key = "fhk_stg_abcdefghijklmnopqrstuvwxyzABCDEF44I7t3";
+        for name in [
+            key.to_owned(),
+            format!("my key is {key}"),
+            format!("  {key}  "),
+            format!("prefix{key}suffix"),
+        ] {
+            for what in ["key", "workspace"] {
+                let err = validate_name(&name, what).unwrap_err();
+                assert_eq!(
+                    err,
+                    NameError::ContainsKey {
+                        what,
+                        masked: "fhk_stg_abcd…I7t3".into()
+                    }
+                );
+                let message = err.to_string();
+                assert!(message.contains("fhk_stg_abcd…I7t3"), "{message}");
+                assert!(!message.contains("efgh"), "{message}");
+            }
+        }
+        // Something merely shaped like a key (wrong checksum) is an ordinary name.
+        let mistyped = key.replace("44I7t3", "44I7t4");
+        assert_eq!(validate_name(&mistyped, "key").unwrap(), mistyped);
+    }
+
+    #[test]
+    fn echo_masks_keys_before_cutting() {
+        let key = "fhk_stg_abcdefghijklmnopqrstuvwxyzABCDEF44I7t3";
+        assert_eq!(echo(key, 20), "fhk_stg_abcd…I7t3");
+        assert_eq!(
+            echo(&format!("{key}\u{1b}"), 40),
+            "fhk_stg_abcd…I7t3\\u{1b}"
+        );
+        assert!(!echo(&format!("xx {key}"), 12).contains("efgh"));
     }
 
     #[test]

@@ -1067,7 +1067,7 @@ fn demo_fills_a_workspace_without_printing_secrets() {
         "{run:#?}"
     );
     let keys = f.list(&[]);
-    assert_eq!(keys.len(), 41, "40 demo keys plus the default key");
+    assert_eq!(keys.len(), 40, "40 demo keys, the default key among them");
     let active_defaults = keys
         .iter()
         .filter(|k| k["is_default"] == true && k["status"] == "active")
@@ -1089,12 +1089,12 @@ fn demo_fills_a_workspace_without_printing_secrets() {
         }
     }
     let human = f.run_ok(&["list"]);
-    assert!(human.stdout.contains("41 of 41 keys"), "{human:#?}");
+    assert!(human.stdout.contains("40 of 40 keys"), "{human:#?}");
 
     // A second fill adds keys but no second default.
     f.run_ok(&["demo", "--keys", "10"]);
     let keys = f.list(&[]);
-    assert_eq!(keys.len(), 51);
+    assert_eq!(keys.len(), 50);
     let active_defaults = keys
         .iter()
         .filter(|k| k["is_default"] == true && k["status"] == "active")
@@ -1111,8 +1111,7 @@ fn demo_with_a_count_and_another_workspace() {
         "{run:#?}"
     );
     let keys = f.list(&[]);
-    assert!(keys.len() > 200, "{}", keys.len());
-    assert_eq!(keys.len(), 201);
+    assert_eq!(keys.len(), 200);
     assert!(keys.iter().any(|k| k["status"] == "revoked"));
     assert!(keys.iter().any(|k| !k["last_used_at"].is_null()));
     let statuses: Vec<&str> = keys
@@ -1127,8 +1126,8 @@ fn demo_with_a_count_and_another_workspace() {
 
     let run = f.run_ok(&["--workspace", "other", "demo", "--keys", "100"]);
     assert!(!contains_full_key(&run.stdout), "{run:#?}");
-    assert_eq!(f.list(&[]).len(), 201, "the default workspace is unchanged");
-    assert_eq!(f.list(&["--workspace", "other"]).len(), 101);
+    assert_eq!(f.list(&[]).len(), 200, "the default workspace is unchanged");
+    assert_eq!(f.list(&["--workspace", "other"]).len(), 100);
     let other_defaults = f
         .list(&["--workspace", "other"])
         .into_iter()
@@ -1559,4 +1558,214 @@ fn store_and_workspace_from_the_environment() {
     cmd.arg("--db").arg(&f.db);
     assert_eq!(run(cmd, None).success().json(), json!([]));
     assert!(f.list(&["--workspace", "team"]).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile-input review
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn verify_with_an_explicit_workspace_accepts_only_that_workspaces_keys() {
+    let f = Fixture::new();
+    let in_a = f.create_with(&["--workspace", "A", "create", "--name", "a", "--env", "prod"]);
+    let in_b = f.create_with(&["--workspace", "B", "create", "--name", "b", "--env", "dev"]);
+    let verify_in = |workspace: Option<&str>, from_env: bool, key: &str| {
+        let mut cmd = f.cmd(&["verify"]);
+        match (workspace, from_env) {
+            (Some(ws), true) => {
+                cmd.env("HIVEKEYS_WORKSPACE", ws);
+            }
+            (Some(ws), false) => {
+                cmd.args(["--workspace", ws]);
+            }
+            (None, _) => {}
+        }
+        run(cmd, Some(format!("{key}\n").into_bytes()))
+    };
+    for from_env in [false, true] {
+        for (workspace, key) in [
+            ("B", &in_a),
+            ("A", &in_b),
+            ("nowhere", &in_a),
+            ("default", &in_b),
+        ] {
+            assert_invalid(&verify_in(Some(workspace), from_env, key), "NOT_FOUND");
+        }
+        let ok = verify_in(Some("A"), from_env, &in_a).success();
+        assert_eq!(ok.json()["workspace"], "A");
+        let ok = verify_in(Some("B"), from_env, &in_b).success();
+        assert_eq!(ok.json()["workspace"], "B");
+    }
+    // Without a workspace, a key of any workspace, as before.
+    assert_eq!(
+        verify_in(None, false, &in_a).success().json()["workspace"],
+        "A"
+    );
+    assert_eq!(
+        verify_in(None, false, &in_b).success().json()["workspace"],
+        "B"
+    );
+    // Only the accepted verifications were counted: 2 + 1 for each key.
+    for (workspace, uses) in [("A", 3), ("B", 3)] {
+        let keys = f.list(&["--workspace", workspace]);
+        assert_eq!(keys[0]["use_count"], uses, "{workspace}: {keys:?}");
+    }
+}
+
+#[test]
+fn a_db_that_is_a_device_or_a_pipe_is_refused_and_nothing_is_created() {
+    let f = Fixture::new();
+    let fifo = f.dir.path().join("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    let dev_null_files: Vec<bool> = ["/dev/null-journal", "/dev/null-wal", "/dev/null-shm"]
+        .iter()
+        .map(|p| Path::new(p).exists())
+        .collect();
+    let before = dir_listing(f.dir.path());
+    for (db, kind) in [
+        (Path::new("/dev/null"), "a device"),
+        (fifo.as_path(), "a named pipe"),
+    ] {
+        for args in [
+            &["list"][..],
+            &["create", "--name", "x", "--env", "dev"][..],
+            &["demo", "--keys", "1"][..],
+            &["verify"][..],
+        ] {
+            let mut cmd = base_command(f.dir.path());
+            cmd.arg("--db").arg(db).args(args);
+            let input = args.contains(&"verify").then(|| {
+                let signed = format!("fhk_dev_{}", "a".repeat(32));
+                format!("{signed}{}\n", checksum(&signed)).into_bytes()
+            });
+            let out = run(cmd, input);
+            out.one_line_error(1);
+            assert!(
+                out.stderr.contains(&format!("is {kind}, not a file"))
+                    && out.stderr.contains("regular file"),
+                "{out:#?}"
+            );
+            assert!(!out.stderr.contains("disk I/O"), "{out:#?}");
+        }
+    }
+    let after: Vec<bool> = ["/dev/null-journal", "/dev/null-wal", "/dev/null-shm"]
+        .iter()
+        .map(|p| Path::new(p).exists())
+        .collect();
+    assert_eq!(after, dev_null_files, "files were created beside /dev/null");
+    assert_eq!(
+        dir_listing(f.dir.path()),
+        before,
+        "files were created beside the pipe"
+    );
+}
+
+#[test]
+fn demo_counts_the_default_key_in_n_and_says_key_for_one() {
+    let f = Fixture::new();
+    let none = f.run_ok(&["demo", "--keys", "0"]);
+    assert!(none.stdout.starts_with("Added 0 demo keys "), "{none:#?}");
+    assert_eq!(f.list(&[]).len(), 0);
+    let one = f.run_ok(&["demo", "--keys", "1"]);
+    assert!(one.stdout.starts_with("Added 1 demo key to "), "{one:#?}");
+    assert!(one.stdout.contains("including the default key"), "{one:#?}");
+    let keys = f.list(&[]);
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["is_default"], true);
+    let more = f.run_ok(&["demo", "--keys", "3"]);
+    assert!(more.stdout.starts_with("Added 3 demo keys "), "{more:#?}");
+    assert_eq!(f.list(&[]).len(), 4);
+}
+
+#[test]
+fn a_bad_busy_timeout_is_refused_with_a_sentence_naming_the_variable() {
+    let f = Fixture::new();
+    f.create("x", "dev");
+    let key = f.create("y", "dev");
+    for bad in ["abc", "-5", "1.5", "5s", "99999999999999999999999"] {
+        for (args, input) in [
+            (&["list"][..], None),
+            (&["create", "--name", "z", "--env", "dev"][..], None),
+            (&["verify"][..], Some(format!("{key}\n").into_bytes())),
+        ] {
+            let mut cmd = f.cmd(args);
+            cmd.env("HIVEKEYS_BUSY_TIMEOUT_MS", bad);
+            let out = run(cmd, input);
+            out.one_line_error(2);
+            assert!(
+                out.stderr.contains("HIVEKEYS_BUSY_TIMEOUT_MS") && out.stderr.contains(bad),
+                "{out:#?}"
+            );
+        }
+    }
+    assert_eq!(f.list(&[]).len(), 2, "nothing was created");
+    for good in ["250", "0", ""] {
+        let mut cmd = f.cmd(&["list", "--json"]);
+        cmd.env("HIVEKEYS_BUSY_TIMEOUT_MS", good);
+        run(cmd, None).success();
+    }
+}
+
+#[test]
+fn a_store_writable_by_others_is_called_writable() {
+    let f = Fixture::new();
+    f.create("x", "dev");
+    let warning_for = |mode: u32| {
+        fs::set_permissions(&f.db, fs::Permissions::from_mode(mode)).expect("chmod");
+        let out = f.run_ok(&["list"]);
+        out.stderr
+            .lines()
+            .find(|line| line.starts_with("warning:"))
+            .map(str::to_owned)
+    };
+    let writable = warning_for(0o602).expect("a warning for 602");
+    assert!(
+        writable.contains(" is writable by other users (mode 602)"),
+        "{writable}"
+    );
+    let writable = warning_for(0o620).expect("a warning for 620");
+    assert!(
+        writable.contains(" is writable by other users"),
+        "{writable}"
+    );
+    let both = warning_for(0o666).expect("a warning for 666");
+    assert!(
+        both.contains(" is readable and writable by other users"),
+        "{both}"
+    );
+    assert_eq!(warning_for(0o600), None);
+}
+
+#[test]
+fn usage_errors_do_not_show_options_given_through_the_environment_as_required() {
+    let f = Fixture::new();
+    for args in [&["rotate"][..], &["show"][..], &["revoke", "--yes"][..]] {
+        let mut cmd = base_command(f.dir.path());
+        cmd.env("HIVEKEYS_DB", &f.db)
+            .env("HIVEKEYS_WORKSPACE", "team")
+            .args(args);
+        let out = run(cmd, None);
+        assert_eq!(out.code, 2, "{out:#?}");
+        let usage = out
+            .stderr
+            .lines()
+            .find(|line| line.starts_with("Usage:"))
+            .unwrap_or_else(|| panic!("no usage line: {out:#?}"));
+        assert!(
+            !usage.contains("--db") && !usage.contains("--workspace"),
+            "{usage}"
+        );
+        assert!(usage.contains("<KEY>"), "{usage}");
+    }
+    // Help still names the variables and their values.
+    let mut cmd = base_command(f.dir.path());
+    cmd.env("HIVEKEYS_DB", &f.db).arg("--help");
+    let help = run(cmd, None).success();
+    assert!(help.stdout.contains("[env: HIVEKEYS_DB="), "{help:#?}");
 }

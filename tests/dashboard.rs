@@ -70,7 +70,7 @@ impl Fixture {
     /// The demo workspace: 40 keys (some revoked, rotated, expired) and a default key.
     fn demo() -> Fixture {
         Fixture::with(|store| {
-            store.fill_demo(WS, 40, 7).unwrap();
+            store.fill_demo(WS, 41, 7).unwrap();
         })
     }
 
@@ -953,6 +953,35 @@ fn a_pasted_name_with_a_control_character_is_flagged_and_refused() {
     assert_eq!(fx.app.context(), Context::AddKey);
     assert!(fx.add_key_error().is_some());
     assert_eq!(fx.store_count(), before);
+}
+
+#[test]
+fn the_add_dialog_refuses_a_name_holding_a_key_and_shows_only_its_masked_form() {
+    let mut fx = Fixture::demo();
+    let (_, key) = fx.add_key("Source of a real key");
+    let masked = hivekeys::key::mask(&key);
+    let before = fx.store_count();
+    for typed in [key.clone(), format!("my key is {key}"), format!("x{key}y")] {
+        fx.char('a');
+        fx.paste(&typed);
+        let error = fx
+            .add_key_error()
+            .expect("a key as a name is flagged while typing");
+        assert!(error.contains(&masked), "{error}");
+        assert!(!error.contains(&key[9..41]), "{error}");
+        fx.press(KeyCode::Enter);
+        assert_eq!(fx.app.context(), Context::AddKey, "the dialog stays open");
+        let error = fx.add_key_error().expect("and refused on Enter");
+        assert!(
+            error.contains(&masked) && !error.contains(&key[9..41]),
+            "{error}"
+        );
+        // The dialog's message line shows the masked form (the field shows what was typed).
+        let screen = fx.screen(120, 40);
+        assert!(screen.contains(&masked[..masked.len() - 2]), "{screen}");
+        assert_eq!(fx.store_count(), before, "{typed}");
+        fx.press(KeyCode::Esc);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2489,3 +2489,179 @@ fn a_quiet_verifier_lets_go_of_its_snapshot_so_the_log_can_be_checkpointed() {
     gateway.revoke_key(WS, &k.record.id).unwrap();
     assert_eq!(rejected(&mut gateway, &full(&k)), InvalidReason::Revoked);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile-input review: keys as names, verification in one workspace, special files, demo
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_name_or_workspace_holding_a_key_is_refused_and_nothing_is_written() {
+    let mut f = fixture();
+    let issued = f.create("real", Environment::Production);
+    let key = full(&issued);
+    let masked = hivekeys::key::mask(&key);
+    let before = all_rows(&f.path);
+    for name in [
+        key.clone(),
+        format!("my key is {key}"),
+        format!("  {key}  "),
+        format!("x{key}y"),
+    ] {
+        for is_default in [false, true] {
+            let new = NewKey {
+                is_default,
+                ..NewKey::new(name.clone(), Environment::Production)
+            };
+            let err = f.store.create_key(WS, new).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "Invalid name: the key name contains the API key {masked}, and names are stored and shown in plain text."
+                )
+            );
+            assert_one_sentence(&err);
+        }
+        let err = f
+            .store
+            .create_key(&name, NewKey::new("fine", Environment::Staging))
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidName(NameError::ContainsKey { what: "workspace", masked: m }) if *m == masked),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains(&key[9..41]), "{err}");
+        assert!(f.store.fill_demo(&name, 3, 1).is_err());
+        assert!(f.store.resolve_key(&name, "real").is_err());
+    }
+    assert_eq!(all_rows(&f.path), before, "a refused name wrote something");
+    let bytes = fs::read(&f.path).unwrap();
+    assert!(!contains(&bytes, key.as_bytes()));
+}
+
+#[test]
+fn verify_in_a_workspace_accepts_only_that_workspaces_keys() {
+    let mut f = fixture();
+    let ours = full(&f.create("ours", Environment::Production));
+    let theirs = f
+        .store
+        .create_key("other", NewKey::new("theirs", Environment::Staging))
+        .unwrap();
+    let theirs_id = theirs.record.id.clone();
+    let theirs = full(&theirs);
+    let revoked = f
+        .store
+        .create_key("other", NewKey::new("revoked", Environment::Staging))
+        .unwrap();
+    f.store.revoke_key("other", &revoked.record.id).unwrap();
+    let revoked = full(&revoked);
+
+    let in_ws = |store: &mut Store, ws: Option<&str>, key: &str| store.verify_in(ws, key).unwrap();
+    assert!(
+        matches!(in_ws(&mut f.store, Some(WS), &ours), Verification::Valid(v) if v.workspace == WS)
+    );
+    // Surrounding spaces name the same workspace, as everywhere else.
+    assert!(matches!(
+        in_ws(&mut f.store, Some(" acme "), &ours),
+        Verification::Valid(_)
+    ));
+    for (ws, key) in [
+        (Some(WS), &theirs),
+        (Some("nowhere"), &theirs),
+        (Some("nowhere"), &ours),
+        (Some("other"), &ours),
+        // Another workspace's revoked key is not even confirmed to exist.
+        (Some(WS), &revoked),
+    ] {
+        assert_eq!(
+            in_ws(&mut f.store, ws, key),
+            Verification::Invalid(InvalidReason::NotFound),
+            "{ws:?}"
+        );
+    }
+    assert_eq!(
+        in_ws(&mut f.store, Some("other"), &revoked),
+        Verification::Invalid(InvalidReason::Revoked)
+    );
+    assert_eq!(
+        in_ws(&mut f.store, Some(WS), "fhk_prod_short"),
+        Verification::Invalid(InvalidReason::Malformed)
+    );
+    // Without a workspace, any workspace's key, as before.
+    assert!(
+        matches!(in_ws(&mut f.store, None, &theirs), Verification::Valid(v) if v.workspace == "other")
+    );
+    assert!(matches!(
+        f.store.verify_in(Some("bad\nname"), &ours),
+        Err(Error::InvalidName(_))
+    ));
+
+    // Refusals are not uses: only the one accepted verification of "theirs" counts.
+    f.store.flush_usage().unwrap();
+    assert_eq!(f.store.get_key("other", &theirs_id).unwrap().use_count, 1);
+}
+
+#[test]
+fn a_device_or_a_pipe_is_refused_before_sqlite_opens_it_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(t0()));
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let listing = |dir: &Path| {
+        let mut names: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing(dir.path());
+    for (path, kind) in [
+        (fifo.as_path(), "a named pipe"),
+        (Path::new("/dev/null"), "a device"),
+    ] {
+        let journals_before: Vec<bool> = ["-journal", "-wal", "-shm"]
+            .iter()
+            .map(|s| sidecar(path, s).exists())
+            .collect();
+        for open in [Store::open_with, Store::open_existing] {
+            let err = open(path, options(&clock, 1, Duration::from_secs(1))).unwrap_err();
+            assert!(
+                matches!(&err, Error::NotAFile { kind: k, .. } if *k == kind),
+                "{path:?}: {err:?}"
+            );
+            assert_one_sentence(&err);
+            assert!(err.to_string().contains("regular file"), "{err}");
+        }
+        let journals_after: Vec<bool> = ["-journal", "-wal", "-shm"]
+            .iter()
+            .map(|s| sidecar(path, s).exists())
+            .collect();
+        assert_eq!(
+            journals_after, journals_before,
+            "{path:?}: SQLite files were created"
+        );
+    }
+    assert_eq!(
+        listing(dir.path()),
+        before,
+        "nothing is created beside the pipe"
+    );
+}
+
+#[test]
+fn demo_counts_the_default_key_among_its_keys() {
+    let mut f = fixture();
+    assert_eq!(f.store.fill_demo(WS, 0, 1).unwrap().keys, 0);
+    assert_eq!(f.count(), 0, "zero keys adds nothing, not even the default");
+    let one = f.store.fill_demo(WS, 1, 1).unwrap();
+    assert_eq!((one.keys, one.default_key_created), (1, true));
+    assert_eq!(f.count(), 1);
+    assert!(f.store.default_key(WS).unwrap().is_some());
+    let more = f.store.fill_demo(WS, 5, 2).unwrap();
+    assert_eq!((more.keys, more.default_key_created), (5, false));
+    assert_eq!(f.count(), 6);
+}

@@ -22,18 +22,24 @@ pub struct Cli {
     #[arg(long, global = true, env = "HIVEKEYS_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
 
-    /// The workspace to work in
-    #[arg(
-        long,
-        global = true,
-        env = "HIVEKEYS_WORKSPACE",
-        default_value = "default",
-        value_name = "NAME"
-    )]
-    pub workspace: String,
+    /// The workspace to work in [default: default]
+    // An Option rather than a clap default: `verify` must know whether a workspace was given
+    // at all (see `Cli::workspace`).
+    #[arg(long, global = true, env = "HIVEKEYS_WORKSPACE", value_name = "NAME")]
+    pub workspace: Option<String>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The workspace to work in: the one given by `--workspace` or `HIVEKEYS_WORKSPACE`, else
+    /// the default one.
+    pub fn workspace(&self) -> &str {
+        self.workspace
+            .as_deref()
+            .unwrap_or(crate::store::DEFAULT_WORKSPACE)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,7 +105,7 @@ pub enum Command {
     Verify,
     /// Fill the workspace with realistic sample keys (no secret is printed)
     Demo {
-        /// How many keys to add
+        /// How many keys to add, the default key included if the workspace has none
         #[arg(long, value_name = "N", default_value_t = 40,
               value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
         keys: u64,
@@ -132,7 +138,7 @@ pub fn parse_duration(input: &str) -> Result<TimeDelta, String> {
     let error = || {
         format!(
             "\"{}\" is not a duration: use a whole number followed by m, h or d (e.g. 30d)",
-            crate::text::printable(input, 20)
+            crate::text::echo(input, 40)
         )
     };
     let input = input.trim();

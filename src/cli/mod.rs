@@ -8,7 +8,6 @@ use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
 
@@ -16,10 +15,11 @@ pub use args::{Cli, Command, parse_duration};
 
 use crate::environment::Environment;
 use crate::error::Error;
-use crate::key::check_format;
+use crate::key::{check_format, redact_keys};
 use crate::store::{
     self, Grace, IssuedKey, KeyQuery, KeyRecord, NewKey, Store, StoreOptions, Verification,
 };
+use crate::text::{echo, validate_name};
 use crate::tui::Ending;
 
 /// Longest input `verify` reads; anything longer is malformed without reading further.
@@ -45,7 +45,7 @@ impl From<Error> for Failure {
     fn from(err: Error) -> Failure {
         // Bad values given on the command line are usage errors, like clap's own.
         let status = match err {
-            Error::InvalidName(_) | Error::ExpiryInPast => 2,
+            Error::InvalidName(_) | Error::ExpiryInPast | Error::BadEnvironmentVariable { .. } => 2,
             _ => 1,
         };
         Failure {
@@ -73,9 +73,13 @@ impl From<io::Error> for Failure {
 
 /// Runs the command given, or the dashboard when there is none.
 pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
+    // Checked before anything else, so that a key typed as the workspace is refused by every
+    // command, including those that would only read.
+    let workspace = validate_name(cli.workspace(), "workspace").map_err(Error::from)?;
+    let workspace = workspace.as_str();
     let Some(command) = &cli.command else {
         let store = open_store(cli)?;
-        let ending = crate::tui::run(store, &cli.workspace).map_err(|err| Failure {
+        let ending = crate::tui::run(store, workspace).map_err(|err| Failure {
             message: format!("The dashboard stopped: {err}."),
             status: 1,
         })?;
@@ -90,14 +94,15 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         };
     };
     if let Command::Verify = command {
-        return verify(cli);
+        // Only a workspace named explicitly narrows verification; without one, a key of any
+        // workspace is checked, as a gateway in front of all of them needs.
+        return verify(cli, cli.workspace.as_ref().map(|_| workspace));
     }
     if matches!(command, Command::Create { .. } | Command::Rotate { .. }) {
         // Before the store is opened: SQLite puts /dev/null on a closed descriptor 1.
         ensure_stdout_writable()?;
     }
     let mut store = open_store(cli)?;
-    let workspace = cli.workspace.as_str();
     let mut out = io::BufWriter::new(io::stdout().lock());
     match command {
         Command::List {
@@ -155,10 +160,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             };
             let issued =
                 store.create_key_and(workspace, new, |issued| print_key(&mut out, issued))?;
-            tell(format_args!(
+            say(&format!(
                 "Created {} \"{}\" ({}). Copy the key now: it will not be shown again.",
                 issued.record.id,
-                crate::text::printable(&issued.record.name, 64),
+                echo(&issued.record.name, 64),
                 issued.record.environment
             ));
         }
@@ -180,7 +185,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             let issued = store.rotate_key_as_seen(workspace, &record, grace, |issued| {
                 print_key(&mut out, issued)
             })?;
-            tell(format_args!(
+            say(&format!(
                 "Rotated {}: the previous secret stops {}. Copy the new key now: it will not be shown again.",
                 issued.record.id,
                 grace.label()
@@ -201,7 +206,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 out,
                 "Revoked {} \"{}\".",
                 revoked.id,
-                crate::text::printable(&revoked.name, 64)
+                echo(&revoked.name, 64)
             )?;
         }
         Command::Show { key, json } => {
@@ -224,9 +229,12 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             let counts = store.status_counts(workspace)?;
             writeln!(
                 out,
-                "Added {} demo keys to workspace \"{}\" ({} rotated, {} revoked, {} expired{}); it now has {} active, {} revoked and {} expired keys.",
-                summary.keys,
-                workspace,
+                "Added {} to workspace \"{}\" ({} rotated, {} revoked, {} expired{}); it now has {} active, {} revoked and {} expired keys.",
+                match summary.keys {
+                    1 => "1 demo key".to_owned(),
+                    n => format!("{n} demo keys"),
+                },
+                echo(workspace, 64),
                 summary.rotated,
                 summary.revoked,
                 summary.expired,
@@ -276,16 +284,10 @@ fn ensure_stdout_writable() -> Result<(), Failure> {
     })
 }
 
-/// A message for the person at the terminal, on stderr. Unlike `eprintln!` it never panics: a
-/// closed or full stderr must not turn a change that succeeded into a crash.
-fn tell(message: std::fmt::Arguments<'_>) {
-    let _ = writeln!(io::stderr(), "{message}");
-}
-
 fn describe(record: &KeyRecord) -> String {
     format!(
         "\"{}\" ({}, {})",
-        crate::text::printable(&record.name, 64),
+        echo(&record.name, 64),
         record.id,
         record.environment
     )
@@ -302,7 +304,7 @@ fn confirm(question: &str, yes: bool, verb: &str) -> Result<(), Failure> {
             "Refusing to {verb} without --yes because stdin is not a terminal."
         )));
     }
-    eprint!("{question} [y/N] ");
+    eprint!("{} [y/N] ", redact_keys(question));
     io::stderr().flush().ok();
     let mut answer = String::new();
     io::stdin().lock().read_line(&mut answer)?;
@@ -316,16 +318,12 @@ fn confirm(question: &str, yes: bool, verb: &str) -> Result<(), Failure> {
     }
 }
 
-/// Where the store lives and how long to wait for a busy one.
-pub fn store_options() -> StoreOptions {
-    let busy_timeout = std::env::var("HIVEKEYS_BUSY_TIMEOUT_MS")
-        .ok()
-        .and_then(|ms| ms.parse().ok())
-        .map_or(store::DEFAULT_BUSY_TIMEOUT, Duration::from_millis);
-    StoreOptions {
-        busy_timeout,
-        ..StoreOptions::default()
-    }
+/// One line for the user on stderr. Every message the CLI writes passes here: the last
+/// chance to mask a key that made its way into one (a path, a name written by another
+/// program). Unlike `eprintln!` it never panics: a closed, full or hung-up stderr must not
+/// turn a change that succeeded into a crash.
+fn say(message: &str) {
+    let _ = writeln!(io::stderr(), "{}", redact_keys(message));
 }
 
 pub fn store_path(cli: &Cli) -> Result<PathBuf, Error> {
@@ -336,16 +334,18 @@ pub fn store_path(cli: &Cli) -> Result<PathBuf, Error> {
 }
 
 pub fn open_store(cli: &Cli) -> Result<Store, Failure> {
-    let store = Store::open_with(&store_path(cli)?, store_options())?;
+    let store = Store::open_with(&store_path(cli)?, StoreOptions::from_env()?)?;
     if let Some(warning) = store.permission_warning() {
-        tell(format_args!("{warning}"));
+        say(&warning);
     }
     Ok(store)
 }
 
 /// `hivekeys verify`: one key on stdin, a JSON verdict on stdout. The key is checked for
 /// shape and checksum before the store is even opened, and never echoed.
-fn verify(cli: &Cli) -> Result<ExitCode, Failure> {
+fn verify(cli: &Cli, workspace: Option<&str>) -> Result<ExitCode, Failure> {
+    // A bad setting is reported whatever the input, not only when a key is well-formed.
+    let options = StoreOptions::from_env()?;
     let mut input = zeroize::Zeroizing::new(Vec::with_capacity(MAX_VERIFY_INPUT + 1));
     io::stdin()
         .lock()
@@ -358,11 +358,11 @@ fn verify(cli: &Cli) -> Result<ExitCode, Failure> {
     let verdict = match key_from_input(&input) {
         Some(key) => {
             // A mistyped --db must not leave an empty store behind.
-            let mut store = Store::open_existing(&store_path(cli)?, store_options())?;
-            let verdict = store.verify(key)?;
+            let mut store = Store::open_existing(&store_path(cli)?, options)?;
+            let verdict = store.verify_in(workspace, key)?;
             // The verdict stands even if its bookkeeping cannot be written right now.
             if let Err(err) = store.flush_usage() {
-                tell(format_args!("warning: this use was not recorded: {err}"));
+                say(&format!("warning: this use was not recorded: {err}"));
             }
             verdict
         }
@@ -397,7 +397,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(failure) => {
             if !failure.message.is_empty() {
-                tell(format_args!("error: {}", failure.message));
+                say(&format!("error: {}", failure.message));
             }
             ExitCode::from(failure.status)
         }
@@ -411,6 +411,7 @@ pub fn parse_args() -> Cli {
     match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
+            let err = without_env_in_usage(err);
             let rendered = err.render().to_string();
             // A key given where it does not belong (`hivekeys verify fhk_…`) is echoed too.
             let rendered = crate::key::redact_keys(&rendered);
@@ -428,6 +429,25 @@ pub fn parse_args() -> Cli {
             };
             std::process::exit(err.exit_code());
         }
+    }
+}
+
+/// clap counts an option set through its environment variable as typed, so with
+/// `HIVEKEYS_DB` set a usage error would show `Usage: hivekeys rotate --db <PATH> <KEY>`, as
+/// if `--db` were required. The same arguments parsed without the variables give the same
+/// error with the usage line the user needs; any other outcome keeps the original error.
+fn without_env_in_usage(err: clap::Error) -> clap::Error {
+    use clap::CommandFactory;
+    // Help and version are no usage errors, and help should name the variables.
+    if !err.use_stderr() {
+        return err;
+    }
+    let command = Cli::command()
+        .mut_arg("db", |arg| arg.env(None))
+        .mut_arg("workspace", |arg| arg.env(None));
+    match command.try_get_matches_from(std::env::args_os()) {
+        Err(plain) if plain.kind() == err.kind() => plain,
+        _ => err,
     }
 }
 

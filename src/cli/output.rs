@@ -8,7 +8,7 @@ use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use crate::store::{AuditEvent, DailyUse, KeyRecord, Verification};
-use crate::text::{fit, group_digits, pad, printable};
+use crate::text::{fit, group_digits, is_forbidden_in_name, pad, printable};
 use crate::timefmt::{relative, rfc3339, short};
 
 #[derive(Serialize)]
@@ -134,12 +134,38 @@ pub fn verification_json(verdict: &Verification) -> VerificationJson<'_> {
 }
 
 pub fn write_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, TerminalSafe);
     // Keep the I/O error's kind: a closed pipe must stay recognisable as one.
-    serde_json::to_writer(&mut *out, value).map_err(|e| match e.io_error_kind() {
-        Some(kind) => io::Error::from(kind),
-        None => io::Error::other(e),
-    })?;
+    value
+        .serialize(&mut serializer)
+        .map_err(|e| match e.io_error_kind() {
+            Some(kind) => io::Error::from(kind),
+            None => io::Error::other(e),
+        })?;
     writeln!(out)
+}
+
+/// Compact JSON that a terminal can show as it is. serde_json escapes only C0 controls; a
+/// name written into the store by another program may hold DEL, a C1 control (U+009B is an
+/// 8-bit CSI: an escape sequence in one character) or a bidirectional override. Those are
+/// written as `\uXXXX` too: the same string to a JSON parser, inert on a screen.
+struct TerminalSafe;
+
+impl serde_json::ser::Formatter for TerminalSafe {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| is_forbidden_in_name(c)) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            // Every such character is in the Basic Multilingual Plane: one `\u` escape.
+            write!(writer, "\\u{:04x}", u32::from(c))?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
 }
 
 /// Widest name column, in terminal cells; longer names end in `…`.
@@ -273,6 +299,20 @@ fn sparkline(usage: &[DailyUse]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_escapes_every_control_and_bidi_character_and_loses_nothing() {
+        let name = "a\u{9b}31m b\u{7f} c\u{85} d\u{202e}e\u{1b}[0m 東京🚀 \"q\"\\";
+        let mut out = Vec::new();
+        write_json(&mut out, &serde_json::json!({ "name": name })).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "{\"name\":\"a\\u009b31m b\\u007f c\\u0085 d\\u202ee\\u001b[0m 東京🚀 \\\"q\\\"\\\\\"}\n"
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed["name"], name);
+    }
 
     #[test]
     fn sparkline_scales_to_the_peak() {

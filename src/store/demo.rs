@@ -93,7 +93,8 @@ const SUFFIXES: &[&str] = &[
 impl Store {
     /// Adds `count` sample keys to `workspace`, spread over the three environments and the
     /// last six months: some rotated, some revoked, some expired, most with daily usage over
-    /// the last 30 days, plus an active default key if the workspace has none. One
+    /// the last 30 days; one of them is an active default key if the workspace has none
+    /// (so `count` is exactly how many keys appear, and zero adds nothing). One
     /// transaction: all of it appears, or none. `seed` makes names and history reproducible
     /// (secrets always come from the store's entropy source).
     pub fn fill_demo(&mut self, workspace: &str, count: u64, seed: u64) -> Result<DemoSummary> {
@@ -116,8 +117,10 @@ impl Store {
                 .prepare_cached("UPDATE keys SET last_used_at = ?1, use_count = ?2 WHERE id = ?3")
                 .map_err(sql)?;
 
-            for index in 0..count + u64::from(needs_default) {
-                let is_default = needs_default && index == count;
+            for index in 0..count {
+                // The last one, so that the others are the same for a seed whether or not the
+                // workspace already had a default key.
+                let is_default = needs_default && index + 1 == count;
                 let plan = if is_default {
                     KeyPlan::default_key(now, &mut rng)
                 } else {

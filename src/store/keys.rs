@@ -467,7 +467,7 @@ impl Store {
                     .map(|k| format!("{} ({}, {})", k.id, k.environment, k.status_at(now)))
                     .collect();
                 Err(Error::AmbiguousKey {
-                    query: crate::text::printable(&crate::key::redact_keys(query), 64),
+                    query: crate::text::echo(query, 64),
                     workspace,
                     candidates,
                     more: matches.len() > 20,
@@ -580,8 +580,8 @@ fn key_state(
 
 fn not_found(query: &str, workspace: &str) -> Error {
     Error::KeyNotFound {
-        query: crate::text::printable(&crate::key::redact_keys(query), 64),
-        workspace: crate::text::printable(workspace, 64),
+        query: crate::text::echo(query, 64),
+        workspace: crate::text::echo(workspace, 64),
     }
 }
 

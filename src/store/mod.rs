@@ -40,6 +40,12 @@ pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT, InvalidReason, Verification, Verifi
 /// How long a writer waits for another process's lock before giving up.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The workspace used when none is named.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+/// The environment variable that overrides [`DEFAULT_BUSY_TIMEOUT`], in milliseconds.
+pub const BUSY_TIMEOUT_VAR: &str = "HIVEKEYS_BUSY_TIMEOUT_MS";
+
 /// What a store is opened with. The defaults are the real clock, the OS CSPRNG and the
 /// logged-in user; tests swap them for deterministic ones.
 pub struct StoreOptions {
@@ -62,6 +68,37 @@ impl Default for StoreOptions {
             usage_flush_interval: usage::FLUSH_AFTER,
         }
     }
+}
+
+impl StoreOptions {
+    /// The defaults, with what the environment overrides: `HIVEKEYS_BUSY_TIMEOUT_MS`. A value
+    /// that is set but not a whole number of milliseconds is an error rather than silently
+    /// the default: an admin who set it expects it to count.
+    pub fn from_env() -> Result<StoreOptions> {
+        let busy_timeout = match std::env::var_os(BUSY_TIMEOUT_VAR) {
+            // Set but empty reads as unset, as for clap's own variables.
+            Some(value) if value.is_empty() => DEFAULT_BUSY_TIMEOUT,
+            Some(value) => parse_millis(&value).ok_or_else(|| Error::BadEnvironmentVariable {
+                name: BUSY_TIMEOUT_VAR,
+                value: crate::text::echo(&value.to_string_lossy(), 40),
+                expected: "a whole number of milliseconds",
+            })?,
+            None => DEFAULT_BUSY_TIMEOUT,
+        };
+        Ok(StoreOptions {
+            busy_timeout,
+            ..StoreOptions::default()
+        })
+    }
+}
+
+fn parse_millis(value: &std::ffi::OsStr) -> Option<Duration> {
+    value
+        .to_str()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_millis)
 }
 
 /// The name of the operating-system user running this process.
@@ -182,16 +219,10 @@ impl Store {
             .map_err(|e| self.sql_err(e))
     }
 
-    /// A warning to show when other users can read the store file, or `None`.
+    /// A warning to show when other users can read or write the store file, or `None`.
     pub fn permission_warning(&self) -> Option<String> {
         let mode = std::fs::metadata(&self.path).ok()?.permissions().mode();
-        (mode & 0o077 != 0).then(|| {
-            format!(
-                "warning: {} is readable by other users (mode {:o}); run `chmod 600` on it.",
-                crate::text::printable_path(&self.path),
-                mode & 0o777
-            )
-        })
+        permission_warning(&self.path, mode)
     }
 
     fn sql_err(&self, err: rusqlite::Error) -> Error {
@@ -388,6 +419,23 @@ impl FileId {
     }
 }
 
+/// What a store file's `mode` lets other users do, as a warning, or `None` when nothing.
+/// Writing is the worse of the two: whoever can write the file is an admin of every
+/// workspace in it (see SECURITY.md).
+fn permission_warning(path: &Path, mode: u32) -> Option<String> {
+    let can = match (mode & 0o044 != 0, mode & 0o022 != 0) {
+        (true, true) => "readable and writable",
+        (false, true) => "writable",
+        (true, false) => "readable",
+        (false, false) => return None,
+    };
+    Some(format!(
+        "warning: {} is {can} by other users (mode {:o}); run `chmod 600` on it.",
+        crate::text::printable_path(path),
+        mode & 0o777
+    ))
+}
+
 /// Another connection to the store file, as the verifier, the usage writer and the
 /// dashboard's background reader use: opened (never created) read-write, with the store's
 /// busy timeout and fixed plans.
@@ -454,6 +502,20 @@ fn repair_sidecar_permissions(path: &Path) {
     }
 }
 
+/// What a file that is neither a regular file nor a directory is, for a message.
+fn file_kind(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_char_device() || file_type.is_block_device() {
+        "a device"
+    } else if file_type.is_fifo() {
+        "a named pipe"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
 /// Creates the directory (0700) and the empty file (0600) before SQLite sees the path, so the
 /// store is never readable by others, not even for an instant.
 fn prepare_file(path: &Path) -> Result<()> {
@@ -461,10 +523,21 @@ fn prepare_file(path: &Path) -> Result<()> {
         path: path.to_path_buf(),
         reason,
     };
-    if path.is_dir() {
-        return Err(Error::IsDirectory {
-            path: path.to_path_buf(),
-        });
+    // SQLite would open a device or a pipe and then fail with a vague I/O error, after
+    // creating its journal file beside it (`/dev/null-journal`): refuse anything that is not a
+    // regular file before it gets the chance.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.is_dir() {
+            return Err(Error::IsDirectory {
+                path: path.to_path_buf(),
+            });
+        }
+        if !meta.is_file() {
+            return Err(Error::NotAFile {
+                path: path.to_path_buf(),
+                kind: file_kind(&meta.file_type()),
+            });
+        }
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.exists() {
@@ -472,7 +545,12 @@ fn prepare_file(path: &Path) -> Result<()> {
                 .recursive(true)
                 .mode(0o700)
                 .create(parent)
-                .map_err(|e| cannot_open(format!("its directory cannot be created ({e})")))?;
+                .map_err(|e| match crate::error::is_out_of_room(&e) {
+                    true => Error::DiskFull {
+                        path: path.to_path_buf(),
+                    },
+                    false => cannot_open(format!("its directory cannot be created ({e})")),
+                })?;
         } else if !parent.is_dir() {
             return Err(cannot_open(format!(
                 "{} is not a directory",
@@ -495,6 +573,28 @@ fn prepare_file(path: &Path) -> Result<()> {
         Err(e) if e.kind() == ErrorKind::ReadOnlyFilesystem => Err(Error::ReadOnly {
             path: path.to_path_buf(),
         }),
+        Err(e) if crate::error::is_out_of_room(&e) => Err(Error::DiskFull {
+            path: path.to_path_buf(),
+        }),
         Err(e) => Err(cannot_open(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_permission_warning_names_what_others_can_do() {
+        let path = Path::new("/tmp/keys.db");
+        assert_eq!(permission_warning(path, 0o100600), None);
+        assert_eq!(permission_warning(path, 0o100700), None);
+        assert_eq!(permission_warning(path, 0o100611), None, "execute only");
+        let warning = |mode| permission_warning(path, mode).expect("a warning");
+        assert!(warning(0o100644).contains(" is readable by other users (mode 644)"));
+        assert!(warning(0o100640).contains(" is readable by"));
+        assert!(warning(0o100602).contains(" is writable by other users (mode 602)"));
+        assert!(warning(0o100620).contains(" is writable by"));
+        assert!(warning(0o100666).contains(" is readable and writable by other users"));
     }
 }

@@ -184,7 +184,7 @@ impl std::str::FromStr for Grace {
             "1h" => Ok(Grace::OneHour),
             "24h" | "1d" => Ok(Grace::OneDay),
             "7d" | "168h" => Ok(Grace::SevenDays),
-            _ => Err(UnknownGrace(crate::text::printable(s, 20))),
+            _ => Err(UnknownGrace(crate::text::echo(s, 40))),
         }
     }
 }

@@ -27,6 +27,7 @@ use super::{ErrorMap, Store};
 use crate::environment::Environment;
 use crate::error::Result;
 use crate::key::{KeyHash, MAX_KEY_LEN, check_format};
+use crate::text::validate_name;
 
 /// Write the batch once it holds this many verifications…
 pub const FLUSH_AT_COUNT: usize = 16_384;
@@ -381,9 +382,20 @@ pub(super) struct KeyFacts {
 }
 
 impl Store {
-    /// Checks a full key: its checksum first (a malformed key never reaches the database),
-    /// then one lookup by hash. A valid key's use is recorded.
+    /// Checks a full key of any workspace: its checksum first (a malformed key never reaches
+    /// the database), then one lookup by hash. A valid key's use is recorded.
     pub fn verify(&mut self, full_key: &str) -> Result<Verification> {
+        self.verify_in(None, full_key)
+    }
+
+    /// [`Store::verify`], accepting with `Some(workspace)` only that workspace's keys: a key
+    /// of another workspace (or of one that does not exist) is `NotFound`, as if unknown, and
+    /// its use is not recorded. For a caller that serves one workspace, so that a key leaked
+    /// from another cannot get in.
+    pub fn verify_in(&mut self, workspace: Option<&str>, full_key: &str) -> Result<Verification> {
+        let workspace = workspace
+            .map(|name| validate_name(name, "workspace"))
+            .transpose()?;
         if full_key.len() > MAX_KEY_LEN || check_format(full_key).is_err() {
             return Ok(Verification::Invalid(InvalidReason::Malformed));
         }
@@ -468,6 +480,11 @@ impl Store {
         let Some(facts) = facts else {
             return Ok(Verification::Invalid(InvalidReason::NotFound));
         };
+        // Before revocation and expiry: another workspace's key must not even be confirmed
+        // to exist.
+        if workspace.is_some_and(|wanted| wanted != facts.workspace) {
+            return Ok(Verification::Invalid(InvalidReason::NotFound));
+        }
         if facts.revoked_at.is_some() {
             return Ok(Verification::Invalid(InvalidReason::Revoked));
         }

@@ -12,7 +12,7 @@ use super::theme::Theme;
 use super::{centered, clear_box, help};
 use crate::environment::{Environment, Status};
 use crate::store::{Grace, KeyRecord};
-use crate::text::{capitalize, fit, group_digits, printable};
+use crate::text::{capitalize, echo, fit, group_digits, printable};
 use crate::timefmt::short;
 use crate::tui::app::{App, Modal, NewKeyDialog};
 use crate::tui::keymap::{Context, hints as key_hints};
@@ -59,7 +59,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
                 field.y,
             ));
             let message_line = match error {
-                Some(error) => Line::styled(printable(error, MESSAGE_CHARS), theme.error()),
+                Some(error) => Line::styled(echo(error, MESSAGE_CHARS), theme.error()),
                 None => Line::styled(
                     "1–64 characters, e.g. the service or environment it is for.",
                     theme.dim(),
@@ -367,7 +367,7 @@ fn option_line(label: String, chosen: bool, theme: &Theme) -> Line<'static> {
 fn render_error(frame: &mut Frame<'_>, area: Rect, error: Option<&str>, theme: &Theme) {
     if let Some(error) = error {
         frame.render_widget(
-            Paragraph::new(Line::styled(printable(error, MESSAGE_CHARS), theme.error()))
+            Paragraph::new(Line::styled(echo(error, MESSAGE_CHARS), theme.error()))
                 .wrap(Wrap { trim: true }),
             area,
         );

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::theme::Theme;
-use crate::text::printable;
+use crate::text::echo;
 use crate::tui::app::App;
 use crate::tui::keymap::{Hint, hinted_bindings};
 
@@ -53,7 +53,7 @@ pub fn render_notice(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme
         true => ("✗ ", theme.error()),
         false => ("✓ ", theme.success()),
     };
-    let text = printable(&notice.text, 400);
+    let text = echo(&notice.text, 400);
     frame.render_widget(
         Line::from(vec![
             Span::raw(" "),
