@@ -1056,3 +1056,60 @@ fn sigterm_sigint_and_sighup_restore_the_terminal() {
         dash.assert_restored();
     }
 }
+
+/// The store file deleted under a running dashboard: it says so and refuses to create a key
+/// (never showing one that lives only in the deleted file). A backup moved into its place:
+/// the dashboard switches to it, shows its keys, and a key created then verifies on the path.
+#[test]
+fn a_store_deleted_then_restored_under_the_dashboard() {
+    let sandbox = Sandbox::new();
+    // The "backup": the sandbox's store with one key, copied aside while nothing is open.
+    sandbox.create_key("From the backup", "stg");
+    let backup = sandbox.dir.path().join("backup.db");
+    fs::copy(&sandbox.db, &backup).expect("copy the store");
+    let _ = fs::remove_file(&sandbox.db);
+    let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
+    dash.wait_for("No additional keys yet.", soon());
+
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = fs::remove_file(format!("{}{suffix}", sandbox.db.display()));
+    }
+    dash.wait_for("was deleted", soon());
+    dash.send(b"a");
+    dash.wait_for("┌ Add API Key", soon());
+    dash.send(b"ghost");
+    dash.wait_for("› ghost", soon());
+    dash.send(ENTER);
+    let screen = dash.wait_for("nothing was changed", soon());
+    assert!(
+        screen.contains("┌ Add API Key") && !screen.contains("Your New API Key"),
+        "the dialog must stay open with the error\n{}",
+        framed(&screen)
+    );
+    dash.send(ESC);
+    dash.wait_gone("┌ Add API Key", soon());
+    assert!(!sandbox.db.exists(), "nothing recreated the deleted file");
+
+    fs::rename(&backup, &sandbox.db).expect("restore the backup");
+    dash.wait_for("replaced by another", soon());
+    dash.wait_for("From the backup", soon());
+    dash.send(b"a");
+    dash.wait_for("┌ Add API Key", soon());
+    dash.send(b"after the restore");
+    dash.wait_for("› after the restore", soon());
+    dash.send(ENTER);
+    let dialog = dash.wait_for("┌ Your New API Key", soon());
+    let key = key_on_screen(&dialog, "fhk_prod_");
+    let verdict: Value =
+        serde_json::from_str(&sandbox.cli_ok(&["verify"], Some(&key))).expect("verify's JSON");
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!(verdict["name"], "after the restore");
+    dash.send(b"c");
+    dash.wait_for("OSC 52", soon());
+    dash.send(ENTER);
+    dash.wait_gone("Your New API Key", soon());
+    dash.send(b"q");
+    let status = dash.wait_exit(soon());
+    assert!(status.success(), "exit status {status:?}");
+    dash.assert_restored();
+}
