@@ -103,8 +103,11 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The places a key can vanish into, each as a way to run a command with its stdout there.
-fn sinks() -> Vec<(&'static str, Box<dyn Fn(&Store, &[&str]) -> Output>)> {
+/// Runs a command on a store with its stdout somewhere a key can vanish into.
+type RunInto = Box<dyn Fn(&Store, &[&str]) -> Output>;
+
+/// The places a key can vanish into.
+fn sinks() -> Vec<(&'static str, RunInto)> {
     vec![
         (
             "a full disk",
