@@ -7,6 +7,7 @@ pub mod entropy;
 pub mod environment;
 pub mod error;
 pub mod key;
+pub mod serve;
 pub mod store;
 pub mod text;
 pub mod timefmt;

@@ -103,6 +103,17 @@ pub enum Command {
     },
     /// Check a full key read from stdin; prints JSON, exits 0 if valid and 1 if not
     Verify,
+    /// Serve key checks over HTTP for gateways (forward auth) and apps, until SIGTERM
+    Serve {
+        /// Address and port to listen on; port 0 picks a free one
+        #[arg(long, env = "HIVEKEYS_LISTEN", value_name = "ADDR:PORT",
+              default_value = crate::serve::DEFAULT_LISTEN)]
+        listen: std::net::SocketAddr,
+        /// Connections served at once; more wait until one closes
+        #[arg(long, value_name = "N", default_value_t = 4096,
+              value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        max_connections: u32,
+    },
     /// Fill the workspace with realistic sample keys (no secret is printed)
     Demo {
         /// How many keys to add, the default key included if the workspace has none

@@ -93,6 +93,24 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             }),
         };
     };
+    if let Command::Serve {
+        listen,
+        max_connections,
+    } = command
+    {
+        // Like verify: only a workspace named explicitly narrows what is accepted.
+        let options = crate::serve::ServeOptions {
+            listen: *listen,
+            max_connections: *max_connections as usize,
+            workspace: cli.workspace.as_ref().map(|_| workspace.to_owned()),
+        };
+        let store = Store::open_existing(&store_path(cli)?, StoreOptions::from_env()?)?;
+        crate::serve::run(store, options).map_err(|err| Failure {
+            message: format!("The service stopped: {err}."),
+            status: 1,
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::Verify = command {
         // Only a workspace named explicitly narrows verification; without one, a key of any
         // workspace is checked, as a gateway in front of all of them needs.
@@ -248,7 +266,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 counts[2].1,
             )?;
         }
-        Command::Verify => unreachable!("handled above"),
+        Command::Verify | Command::Serve { .. } => unreachable!("handled above"),
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

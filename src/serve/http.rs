@@ -1,0 +1,306 @@
+//! The answers `serve` gives, as PRODUCT.md's table of `hivekeys serve` says: one function per
+//! route, each from a request's parts to a response. No business rule lives here: the
+//! verdict is the library's.
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Response, StatusCode};
+use serde_json::json;
+
+use crate::store::{InvalidReason, Verification, VerifiedKey};
+
+pub type Body = Full<Bytes>;
+
+/// Largest JSON body `/v1/keys/verify` reads; a larger one is answered 413.
+pub const MAX_BODY: usize = 4 * 1024;
+/// Largest request head (request line and headers) read; a larger one is answered 431.
+pub const MAX_HEAD: usize = 16 * 1024;
+
+pub const KEY_ID: HeaderName = HeaderName::from_static("x-hivekeys-key-id");
+pub const ENVIRONMENT: HeaderName = HeaderName::from_static("x-hivekeys-environment");
+pub const WORKSPACE: HeaderName = HeaderName::from_static("x-hivekeys-workspace");
+
+/// Which route a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Forward auth: `/v1/auth` and every path below it, any method.
+    Auth,
+    Verify,
+    Health,
+    Metrics,
+    NotFound,
+}
+
+pub fn route(path: &str) -> Route {
+    match path {
+        "/v1/keys/verify" => Route::Verify,
+        "/healthz" => Route::Health,
+        "/metrics" => Route::Metrics,
+        _ if path == "/v1/auth" || path.starts_with("/v1/auth/") => Route::Auth,
+        _ => Route::NotFound,
+    }
+}
+
+/// The key a forward-auth request carries: exactly one `Authorization` header of the form
+/// `Bearer KEY`. Anything else (none, two, another scheme, not UTF-8, no key) is `None`, and
+/// the request is refused like an unknown key.
+pub fn bearer_key(headers: &HeaderMap) -> Option<&str> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let value = value.to_str().ok()?;
+    let (scheme, key) = value.split_once(' ')?;
+    let key = key.trim_matches(' ');
+    (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then_some(key)
+}
+
+/// A JSON response with `status`; fields keep the order they are declared in.
+pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Response<Body> {
+    let text = serde_json::to_string(value).expect("plain data serializes");
+    let mut response = Response::new(Full::new(Bytes::from(text)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+pub fn error(status: StatusCode, message: &str) -> Response<Body> {
+    json(status, &json!({ "error": message }))
+}
+
+/// 401 with Fetch Hive's body: the key was missing, malformed, unknown, revoked or expired,
+/// and which of these is not said (a caller probing keys learns nothing).
+pub fn invalid_access() -> Response<Body> {
+    let mut response = error(StatusCode::UNAUTHORIZED, "Invalid access.");
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+pub fn unavailable() -> Response<Body> {
+    error(StatusCode::SERVICE_UNAVAILABLE, "Key store unavailable.")
+}
+
+pub fn not_found() -> Response<Body> {
+    error(StatusCode::NOT_FOUND, "Not found.")
+}
+
+pub fn method_not_allowed(allowed: &'static str) -> Response<Body> {
+    let mut response = error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.");
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allowed));
+    response
+}
+
+/// The forward-auth answer for a verdict: 200 with the key's facts in headers the gateway
+/// passes on, or 401.
+pub fn auth_answer(verdict: &Verification) -> Response<Body> {
+    match verdict {
+        Verification::Valid(key) => {
+            let mut response = Response::new(Body::default());
+            let headers = response.headers_mut();
+            for (name, value) in identity_headers(key) {
+                headers.insert(name, value);
+            }
+            response
+        }
+        Verification::Invalid(_) => invalid_access(),
+    }
+}
+
+/// `X-Hivekeys-Key-Id`, `-Environment` (long name) and `-Workspace`. A workspace name may hold
+/// any printable character; header values are bytes a gateway may mangle, so every byte
+/// outside printable ASCII (and `%` itself) is percent-encoded.
+fn identity_headers(key: &VerifiedKey) -> [(HeaderName, HeaderValue); 3] {
+    let value = |text: &str| {
+        HeaderValue::from_str(&percent_encode(text)).expect("percent-encoded text is a valid value")
+    };
+    [
+        (KEY_ID, value(&key.id)),
+        (ENVIRONMENT, value(key.environment.as_str())),
+        (WORKSPACE, value(&key.workspace)),
+    ]
+}
+
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if (0x20..0x7f).contains(&byte) && byte != b'%' {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The JSON endpoint's answer for a valid key, fields in PRODUCT.md's order.
+#[derive(serde::Serialize)]
+struct ValidAnswer<'a> {
+    valid: bool,
+    code: &'static str,
+    id: &'a str,
+    name: &'a str,
+    environment: &'static str,
+    workspace: &'a str,
+    daily_limit: Option<u64>,
+    remaining: Option<u64>,
+    reset: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct InvalidAnswer {
+    valid: bool,
+    code: &'static str,
+}
+
+/// The JSON endpoint's answer: the verdict with its code, always 200.
+pub fn verify_answer(verdict: &Verification) -> Response<Body> {
+    match verdict {
+        Verification::Valid(key) => json(
+            StatusCode::OK,
+            &ValidAnswer {
+                valid: true,
+                code: "VALID",
+                id: &key.id,
+                name: &key.name,
+                environment: key.environment.as_str(),
+                workspace: &key.workspace,
+                daily_limit: None,
+                remaining: None,
+                reset: None,
+            },
+        ),
+        Verification::Invalid(reason) => json(
+            StatusCode::OK,
+            &InvalidAnswer {
+                valid: false,
+                code: reason.code(),
+            },
+        ),
+    }
+}
+
+/// Why a `/v1/keys/verify` body was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadBody {
+    /// Over [`MAX_BODY`]: 413.
+    TooLarge,
+    /// Not readable, not JSON, or no `key` string in it: 400.
+    NoKey,
+}
+
+impl BadBody {
+    pub fn response(self) -> Response<Body> {
+        match self {
+            BadBody::TooLarge => error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The body is larger than 4 KiB.",
+            ),
+            BadBody::NoKey => error(
+                StatusCode::BAD_REQUEST,
+                "The body must be a JSON object with a \"key\" string.",
+            ),
+        }
+    }
+}
+
+/// The key in a `/v1/keys/verify` body.
+pub fn key_in_body(body: &[u8]) -> Result<String, BadBody> {
+    #[derive(serde::Deserialize)]
+    struct VerifyRequest {
+        key: serde_json::Value,
+    }
+    let request: VerifyRequest = serde_json::from_slice(body).map_err(|_| BadBody::NoKey)?;
+    match request.key {
+        serde_json::Value::String(key) => Ok(key),
+        _ => Err(BadBody::NoKey),
+    }
+}
+
+/// The verdict's code, for the metrics.
+pub fn code(verdict: &Verification) -> &'static str {
+    match verdict {
+        Verification::Valid(_) => "VALID",
+        Verification::Invalid(reason) => reason.code(),
+    }
+}
+
+/// Whether `method` may read `/v1/keys/verify`.
+pub fn is_post(method: &Method) -> bool {
+    method == Method::POST
+}
+
+/// A malformed key never reaches the store, but still gets a verdict.
+pub fn malformed() -> Verification {
+    Verification::Invalid(InvalidReason::Malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        assert_eq!(route("/v1/auth"), Route::Auth);
+        assert_eq!(route("/v1/auth/"), Route::Auth);
+        assert_eq!(route("/v1/auth/api/chat"), Route::Auth);
+        assert_eq!(route("/v1/authx"), Route::NotFound);
+        assert_eq!(route("/v1/keys/verify"), Route::Verify);
+        assert_eq!(route("/v1/keys/verify/"), Route::NotFound);
+        assert_eq!(route("/healthz"), Route::Health);
+        assert_eq!(route("/metrics"), Route::Metrics);
+        assert_eq!(route("/"), Route::NotFound);
+    }
+
+    fn headers(values: &[&[u8]]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for value in values {
+            map.append(
+                header::AUTHORIZATION,
+                HeaderValue::from_bytes(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn exactly_one_bearer_header_carries_a_key() {
+        assert_eq!(bearer_key(&headers(&[b"Bearer abc"])), Some("abc"));
+        assert_eq!(bearer_key(&headers(&[b"bearer  abc "])), Some("abc"));
+        assert_eq!(bearer_key(&headers(&[])), None);
+        assert_eq!(bearer_key(&headers(&[b"Bearer"])), None);
+        assert_eq!(bearer_key(&headers(&[b"Bearer "])), None);
+        assert_eq!(bearer_key(&headers(&[b"Basic abc"])), None);
+        assert_eq!(bearer_key(&headers(&[b"Bearer \xff\xfe"])), None);
+        assert_eq!(bearer_key(&headers(&[b"Bearer a", b"Bearer a"])), None);
+    }
+
+    #[test]
+    fn workspace_names_are_percent_encoded_outside_printable_ascii() {
+        assert_eq!(percent_encode("default"), "default");
+        assert_eq!(percent_encode("東京"), "%E6%9D%B1%E4%BA%AC");
+        assert_eq!(percent_encode("50% off"), "50%25 off");
+        assert_eq!(percent_encode("a\tb"), "a%09b");
+    }
+
+    #[test]
+    fn a_body_without_a_key_string_is_a_bad_request() {
+        assert_eq!(key_in_body(br#"{"key":"k"}"#).unwrap(), "k");
+        for bad in [&b"{}"[..], b"[]", b"not json", br#"{"key":1}"#, b""] {
+            assert_eq!(key_in_body(bad), Err(BadBody::NoKey));
+        }
+        assert_eq!(BadBody::NoKey.response().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            BadBody::TooLarge.response().status(),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+    }
+}
