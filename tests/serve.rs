@@ -1,0 +1,514 @@
+//! `hivekeys serve` as a gateway sees it: the real binary on a loopback port, spoken to over
+//! plain TCP so that every byte of a request (and every malformed one) is the test's choice.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
+/// How long a test waits for the service to start or stop.
+const WAIT: Duration = Duration::from_secs(10);
+
+fn command(db: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("HIVEKEYS_") {
+            command.env_remove(name);
+        }
+    }
+    command.arg("--db").arg(db).args(args);
+    command
+}
+
+/// Runs a CLI command on `db` and returns its stdout; it must succeed.
+fn cli(db: &Path, args: &[&str]) -> String {
+    let out = command(db, args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run hivekeys");
+    assert!(
+        out.status.success(),
+        "hivekeys {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .trim()
+        .to_owned()
+}
+
+struct Service {
+    _dir: TempDir,
+    db: PathBuf,
+    child: Child,
+    address: SocketAddr,
+}
+
+impl Service {
+    /// A store with the keys `setup` makes, and `serve` on a free loopback port over it.
+    fn start(extra: &[&str], setup: impl FnOnce(&Path)) -> Service {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("store.db");
+        cli(&db, &["list"]);
+        setup(&db);
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let mut child = command(&db, &args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start serve");
+        let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+        let mut line = String::new();
+        stderr.read_line(&mut line).expect("the readiness line");
+        let address = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("not a readiness line: {line:?}"))
+            .parse()
+            .expect("an address");
+        // Keep draining stderr so the service never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        Service {
+            _dir: dir,
+            db,
+            child,
+            address,
+        }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.address).expect("connect");
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        stream
+    }
+
+    /// Sends `raw` (a whole request, which should say `Connection: close`) and reads the
+    /// answer to the end.
+    fn exchange(&self, raw: &[u8]) -> Answer {
+        let mut stream = self.connect();
+        stream.write_all(raw).expect("send");
+        let mut bytes = Vec::new();
+        let _ = stream.read_to_end(&mut bytes);
+        Answer::parse(&bytes)
+    }
+
+    fn get(&self, path: &str, headers: &[&str]) -> Answer {
+        self.request("GET", path, headers, "")
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &[&str], body: &str) -> Answer {
+        let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+        for header in headers {
+            raw.push_str(header);
+            raw.push_str("\r\n");
+        }
+        if !body.is_empty() || method == "POST" {
+            raw.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        raw.push_str("\r\n");
+        raw.push_str(body);
+        self.exchange(raw.as_bytes())
+    }
+
+    fn auth(&self, key: &str) -> Answer {
+        self.get("/v1/auth", &[&format!("Authorization: Bearer {key}")])
+    }
+
+    fn stop(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "serve did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn parse(bytes: &[u8]) -> Answer {
+        let text = String::from_utf8_lossy(bytes);
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("no complete answer: {text:?}"));
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|line| line.split(' ').nth(1))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status line: {text:?}"));
+        let headers = lines
+            .filter_map(|line| line.split_once(": "))
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+            .collect();
+        Answer {
+            status,
+            headers,
+            body: body.to_owned(),
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {self:?}"))
+    }
+}
+
+#[track_caller]
+fn assert_invalid_access(answer: &Answer, what: &str) {
+    assert_eq!(answer.status, 401, "{what}: {answer:?}");
+    assert_eq!(answer.body, r#"{"error":"Invalid access."}"#, "{what}");
+    assert_eq!(answer.header("www-authenticate"), Some("Bearer"), "{what}");
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/json"),
+        "{what}"
+    );
+    assert!(answer.header("x-hivekeys-key-id").is_none(), "{what}");
+}
+
+/// Keys of every kind in one store: valid (in a workspace with a non-ASCII name), revoked,
+/// rotated out, and one well-formed key the store has never seen.
+struct Keys {
+    valid: String,
+    tokyo: String,
+    revoked: String,
+    rotated_out: String,
+    unknown: String,
+}
+
+fn keys_in(db: &Path) -> Keys {
+    let valid = cli(db, &["create", "--name", "gateway", "--env", "prod"]);
+    let tokyo = cli(
+        db,
+        &[
+            "--workspace",
+            "東京",
+            "create",
+            "--name",
+            "tk",
+            "--env",
+            "stg",
+        ],
+    );
+    let revoked = cli(db, &["create", "--name", "gone", "--env", "dev"]);
+    cli(db, &["revoke", "gone", "--yes"]);
+    let rotated_out = cli(db, &["create", "--name", "old", "--env", "prod"]);
+    cli(db, &["rotate", "old", "--yes"]);
+    let elsewhere = db.with_file_name("elsewhere.db");
+    let unknown = cli(&elsewhere, &["create", "--name", "x", "--env", "prod"]);
+    Keys {
+        valid,
+        tokyo,
+        revoked,
+        rotated_out,
+        unknown,
+    }
+}
+
+#[test]
+fn forward_auth_answers_as_the_product_says() {
+    let mut keys = None;
+    let service = Service::start(&[], |db| keys = Some(keys_in(db)));
+    let keys = keys.unwrap();
+
+    let ok = service.auth(&keys.valid);
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(ok.body, "");
+    assert!(ok.header("x-hivekeys-key-id").unwrap().starts_with("key_"));
+    assert_eq!(ok.header("x-hivekeys-environment"), Some("production"));
+    assert_eq!(ok.header("x-hivekeys-workspace"), Some("default"));
+
+    // Any method, any path below /v1/auth.
+    let below = service.request(
+        "POST",
+        "/v1/auth/api/chat?x=1",
+        &[&format!("authorization: bearer {}", keys.tokyo)],
+        "",
+    );
+    assert_eq!(below.status, 200, "{below:?}");
+    assert_eq!(below.header("x-hivekeys-environment"), Some("staging"));
+    assert_eq!(
+        below.header("x-hivekeys-workspace"),
+        Some("%E6%9D%B1%E4%BA%AC"),
+        "non-ASCII bytes percent-encoded"
+    );
+
+    assert_invalid_access(&service.get("/v1/auth", &[]), "no header");
+    assert_invalid_access(
+        &service.get("/v1/auth", &["Authorization: Bearer"]),
+        "no key",
+    );
+    let basic = format!("Authorization: Basic {}", keys.valid);
+    assert_invalid_access(&service.get("/v1/auth", &[&basic]), "another scheme");
+    assert_invalid_access(&service.auth("fhk_prod_nope"), "malformed");
+    assert_invalid_access(&service.auth(&keys.unknown), "unknown");
+    assert_invalid_access(&service.auth(&keys.revoked), "revoked");
+    assert_invalid_access(&service.auth(&keys.rotated_out), "rotated out");
+    let twice = format!("Authorization: Bearer {}", keys.valid);
+    assert_invalid_access(&service.get("/v1/auth", &[&twice, &twice]), "two headers");
+    let raw = b"GET /v1/auth HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer \xff\xfe\r\n\r\n";
+    assert_invalid_access(&service.exchange(raw), "not UTF-8");
+}
+
+#[test]
+fn the_json_endpoint_health_metrics_and_unknown_paths() {
+    let mut keys = None;
+    let service = Service::start(&[], |db| keys = Some(keys_in(db)));
+    let keys = keys.unwrap();
+    let verify = |key: &str| {
+        service.request(
+            "POST",
+            "/v1/keys/verify",
+            &["Content-Type: application/json"],
+            &serde_json::json!({ "key": key }).to_string(),
+        )
+    };
+    let valid = verify(&keys.valid);
+    assert_eq!(valid.status, 200);
+    assert!(
+        valid
+            .body
+            .starts_with(r#"{"valid":true,"code":"VALID","id":"key_"#),
+        "{valid:?}"
+    );
+    let body = valid.json();
+    assert_eq!(body["name"], "gateway");
+    assert_eq!(body["environment"], "production");
+    assert_eq!(body["workspace"], "default");
+    for (key, code) in [
+        ("fhk_prod_nope", "MALFORMED"),
+        (keys.unknown.as_str(), "NOT_FOUND"),
+        (keys.revoked.as_str(), "REVOKED"),
+        (keys.rotated_out.as_str(), "EXPIRED"),
+    ] {
+        let answer = verify(key);
+        assert_eq!(answer.status, 200);
+        assert_eq!(
+            answer.body,
+            format!(r#"{{"valid":false,"code":"{code}"}}"#),
+            "{key}"
+        );
+    }
+    for bad in ["not json", "{}", r#"{"key":42}"#, "[]"] {
+        let answer = service.request("POST", "/v1/keys/verify", &[], bad);
+        assert_eq!(answer.status, 400, "{bad}: {answer:?}");
+        assert!(answer.json()["error"].is_string());
+    }
+    let huge = format!(r#"{{"key":"{}"}}"#, "a".repeat(5000));
+    assert_eq!(
+        service
+            .request("POST", "/v1/keys/verify", &[], &huge)
+            .status,
+        413
+    );
+    let get = service.get("/v1/keys/verify", &[]);
+    assert_eq!(get.status, 405);
+    assert_eq!(get.header("allow"), Some("POST"));
+
+    let health = service.get("/healthz", &[]);
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (200, r#"{"status":"ok"}"#)
+    );
+
+    let missing = service.get("/v1/nothing", &[]);
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.body, r#"{"error":"Not found."}"#);
+
+    let metrics = service.get("/metrics", &[]);
+    assert_eq!(metrics.status, 200);
+    for line in [
+        "hivekeys_requests_total{status=\"200\"}",
+        "hivekeys_requests_total{status=\"404\"} 1",
+        "hivekeys_requests_total{status=\"413\"} 1",
+        "hivekeys_verifications_total{code=\"VALID\"} 1",
+        "hivekeys_verifications_total{code=\"NOT_FOUND\"} 1",
+        "hivekeys_verify_seconds_count",
+    ] {
+        assert!(
+            metrics.body.contains(line),
+            "{line} missing:\n{}",
+            metrics.body
+        );
+    }
+    assert!(
+        !metrics.body.contains("fhk_") && !metrics.body.contains("key_"),
+        "metrics reveal counts only"
+    );
+}
+
+/// Garbage, HTTP/1.0, pipelining, huge heads: each gets a clear status (or a closed
+/// connection), nothing panics, and the service keeps answering.
+#[test]
+fn hostile_requests_get_a_clear_status_and_the_service_keeps_serving() {
+    let mut key = String::new();
+    let service = Service::start(&[], |db| {
+        key = cli(db, &["create", "--name", "k", "--env", "prod"]);
+    });
+
+    let garbage = service.exchange(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n");
+    assert_eq!(garbage.status, 400, "{garbage:?}");
+
+    let old = service.exchange(
+        format!("GET /v1/auth HTTP/1.0\r\nAuthorization: Bearer {key}\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(old.status, 200, "HTTP/1.0: {old:?}");
+
+    let big = format!("X-Filler: {}", "a".repeat(64 * 1024));
+    assert_eq!(service.get("/v1/auth", &[&big]).status, 431);
+
+    // Two requests in one write; both answered, in order, on one connection.
+    let mut stream = service.connect();
+    let pipelined = format!(
+        "GET /v1/auth HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\n\r\n\
+         GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(pipelined.as_bytes()).unwrap();
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes);
+    let first = text.find("HTTP/1.1 200").expect("the first answer");
+    let second = text[first + 1..]
+        .find("HTTP/1.1 200")
+        .expect("the second answer");
+    assert!(
+        text[first + 1 + second..].contains(r#"{"status":"ok"}"#),
+        "{text}"
+    );
+
+    assert_eq!(service.auth(&key).status, 200, "still serving");
+}
+
+/// A client that never finishes its headers is disconnected after the header timeout, while
+/// others are answered meanwhile.
+#[test]
+fn a_client_that_does_not_finish_its_headers_is_disconnected() {
+    let mut key = String::new();
+    let service = Service::start(&[], |db| {
+        key = cli(db, &["create", "--name", "k", "--env", "prod"]);
+    });
+    let mut slow = service.connect();
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let started = Instant::now();
+    slow.write_all(b"GET /v1/auth HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+        .unwrap();
+    assert_eq!(
+        service.auth(&key).status,
+        200,
+        "others are served meanwhile"
+    );
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(9) && waited < Duration::from_secs(25),
+        "disconnected after {waited:?}, not about 10 s"
+    );
+}
+
+/// Only a workspace given explicitly narrows what `serve` accepts.
+#[test]
+fn an_explicit_workspace_accepts_only_its_keys() {
+    let mut keys = None;
+    let service = Service::start(&["--workspace", "default"], |db| keys = Some(keys_in(db)));
+    let keys = keys.unwrap();
+    assert_eq!(service.auth(&keys.valid).status, 200);
+    assert_invalid_access(&service.auth(&keys.tokyo), "another workspace's key");
+}
+
+/// Every 200 counts one use; SIGTERM stops the service with status 0 and the use counts equal
+/// the 200s answered.
+#[test]
+fn sigterm_writes_every_use_counted() {
+    let mut key = String::new();
+    let mut service = Service::start(&[], |db| {
+        key = cli(db, &["create", "--name", "counted", "--env", "prod"]);
+    });
+    let mut answered = 0;
+    for round in 0..60 {
+        let answer = match round % 3 {
+            0 => service.request(
+                "POST",
+                "/v1/keys/verify",
+                &[],
+                &serde_json::json!({ "key": key }).to_string(),
+            ),
+            1 => service.auth(&key),
+            _ => service.auth("fhk_prod_nope"),
+        };
+        if answer.status == 200 && !answer.body.contains("false") {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 40);
+    let status = service.stop();
+    assert!(status.success(), "exit status {status:?}");
+    let list: Value = serde_json::from_str(&cli(&service.db, &["list", "--json"])).unwrap();
+    assert_eq!(list[0]["use_count"], answered);
+}
+
+/// The store file deleted under the service: every check fails closed (503), never 200; a
+/// file moved back into place is followed and served.
+#[test]
+fn a_store_that_cannot_be_read_fails_closed() {
+    let mut key = String::new();
+    let service = Service::start(&[], |db| {
+        key = cli(db, &["create", "--name", "k", "--env", "prod"]);
+        std::fs::copy(db, db.with_file_name("backup.db")).unwrap();
+    });
+    assert_eq!(service.auth(&key).status, 200);
+    let aside = service.db.with_file_name("aside.db");
+    std::fs::rename(&service.db, &aside).unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let answer = service.auth(&key);
+        if answer.status == 503 {
+            assert_eq!(answer.body, r#"{"error":"Key store unavailable."}"#);
+            break;
+        }
+        assert_eq!(answer.status, 200, "only 200 or 503: {answer:?}");
+        assert!(Instant::now() < deadline, "never failed closed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(service.get("/healthz", &[]).status, 503);
+    std::fs::rename(service.db.with_file_name("backup.db"), &service.db).unwrap();
+    let health = service.get("/healthz", &[]);
+    assert_eq!(health.status, 200, "{health:?}");
+    assert_eq!(service.auth(&key).status, 200);
+}
