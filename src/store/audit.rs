@@ -4,7 +4,7 @@
 use rusqlite::params;
 
 use super::Store;
-use super::keys::timestamp;
+use super::key_queries::timestamp;
 use super::records::{AuditAction, AuditEvent};
 use crate::error::Result;
 

@@ -9,7 +9,7 @@ use rand::{RngExt, SeedableRng};
 use rusqlite::params;
 
 use super::Store;
-use super::keys::{
+use super::key_writes::{
     KeyRow, RotationTarget, active_default, insert_key, mark_revoked, replace_secret,
     workspace_for_write,
 };

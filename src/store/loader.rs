@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::keys::{default_in, list_in};
+use super::key_queries::{default_in, list_in};
 use super::records::{KeyQuery, KeyRecord};
 use super::{Store, side_connection};
 use crate::error::{Error, Result};

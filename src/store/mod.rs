@@ -5,12 +5,14 @@
 
 mod audit;
 mod demo;
-mod keys;
+mod key_queries;
+mod key_writes;
 mod loader;
 mod records;
 mod schema;
 mod snapshot;
 mod usage;
+mod verification;
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::ErrorKind;
@@ -27,7 +29,7 @@ use crate::entropy::{Entropy, OsEntropy};
 use crate::error::{Error, Result};
 
 pub use demo::{DemoSummary, random_seed};
-pub use keys::{normalize_search, search_text};
+pub use key_queries::{normalize_search, search_text};
 pub use loader::{WorkspaceKeys, WorkspaceLoader};
 pub use records::{
     AuditAction, AuditEvent, DEFAULT_KEY_NAME, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord,
@@ -35,7 +37,8 @@ pub use records::{
 };
 pub use schema::LATEST_VERSION;
 pub use snapshot::READER_PRAGMAS;
-pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT, InvalidReason, Verification, VerifiedKey};
+pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT};
+pub use verification::{InvalidReason, Verification, VerifiedKey};
 
 /// How long a writer waits for another process's lock before giving up.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -130,7 +133,7 @@ pub struct Store {
     usage_flush_interval: Duration,
     usage: usage::Usage,
     /// The connection `verify` reads through, opened on first use.
-    reader: Option<Arc<std::sync::Mutex<snapshot::SnapshotReader<usage::Remembered>>>>,
+    reader: Option<Arc<std::sync::Mutex<snapshot::SnapshotReader<verification::Remembered>>>>,
 }
 
 impl std::fmt::Debug for Store {
