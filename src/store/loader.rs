@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::Store;
+use super::file::side_connection;
 use super::key_queries::{default_in, list_in};
 use super::records::{KeyQuery, KeyRecord};
-use super::{Store, side_connection};
 use crate::error::{Error, Result};
 
 /// What [`WorkspaceLoader::load`] read, all from one snapshot of the store.
