@@ -17,13 +17,10 @@ pub(super) const KEY_COLUMNS: &str = "k.public_id, k.name, k.environment, k.is_d
      k.use_count";
 
 pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
-    let environment: String = row.get(2)?;
     Ok(KeyRecord {
         id: row.get(0)?,
         name: row.get(1)?,
-        environment: environment.parse().map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
-        })?,
+        environment: row.get(2)?,
         is_default: row.get(3)?,
         masked_key: row.get(4)?,
         created_at: timestamp(row.get(5)?)?,
@@ -223,7 +220,7 @@ fn list_sql(
     let mut values: Vec<(String, Value)> = vec![(":ws".into(), Value::Text(workspace.to_owned()))];
     if let Some(environment) = query.environment {
         sql.push_str(" AND k.environment = :env");
-        values.push((":env".into(), Value::Text(environment.as_str().into())));
+        values.push((":env".into(), Value::Text(environment.to_string())));
     }
     if let Some(status) = query.status {
         sql.push_str(" AND ");

@@ -41,7 +41,7 @@ pub(super) fn insert_key(
         public_id,
         row.workspace_id,
         row.name,
-        row.environment.as_str(),
+        row.environment,
         row.is_default,
         masked,
         search_text(row.name, &masked, &public_id),
@@ -83,7 +83,7 @@ pub(super) fn record_event(
     tx.prepare_cached(
         "INSERT INTO audit_events (key_id, at, action, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![key_id, at, action.as_str(), actor, detail])?;
+    .execute(params![key_id, at, action, actor, detail])?;
     Ok(())
 }
 
@@ -389,17 +389,10 @@ fn key_state(
          JOIN workspaces w ON w.id = k.workspace_id WHERE w.name = ?1 AND k.public_id = ?2",
     )?
     .query_row([workspace, id], |row| {
-        let environment: String = row.get(2)?;
         Ok(KeyState {
             row_id: row.get(0)?,
             name: row.get(1)?,
-            environment: environment.parse().map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    2,
-                    rusqlite::types::Type::Text,
-                    Box::new(e),
-                )
-            })?,
+            environment: row.get(2)?,
             revoked_at: row.get(3)?,
             expires_at: row.get(4)?,
             masked_key: row.get(5)?,

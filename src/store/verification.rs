@@ -243,10 +243,17 @@ impl Store {
 fn key_facts(statement: &mut rusqlite::Statement<'_>, key_id: i64) -> rusqlite::Result<KnownKey> {
     let row = statement
         .query_row([key_id], |row| {
+            // A key whose environment this build does not know (a damaged store) proves
+            // nothing: it reads as no key at all, not as a failure of every verification.
+            let environment = match row.get::<_, Environment>(2) {
+                Ok(environment) => Some(environment),
+                Err(rusqlite::Error::FromSqlConversionFailure(..)) => None,
+                Err(err) => return Err(err),
+            };
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
+                environment,
                 row.get::<_, Option<i64>>(3)?,
                 row.get::<_, Option<i64>>(4)?,
                 row.get::<_, String>(5)?,
@@ -258,7 +265,7 @@ fn key_facts(statement: &mut rusqlite::Statement<'_>, key_id: i64) -> rusqlite::
             Some(std::sync::Arc::new(KeyFacts {
                 public_id,
                 name,
-                environment: environment.parse().ok()?,
+                environment: environment?,
                 workspace,
                 revoked_at,
                 expires_at,
