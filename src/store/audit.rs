@@ -4,6 +4,7 @@
 use rusqlite::params;
 
 use super::Store;
+use super::failure::AtSite;
 use super::key_queries::timestamp;
 use super::records::AuditEvent;
 use crate::error::Result;
@@ -28,6 +29,6 @@ impl Store {
                 })?
                 .collect()
             })
-            .map_err(|e| self.sql_err(e))
+            .at(self.site())
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use super::LATEST_VERSION;
+use super::failure::{Failure, is_out_of_room};
 use super::schema;
 use crate::error::{Error, Result};
 
@@ -21,71 +22,70 @@ pub(super) fn connect(
     path: &Path,
     busy_timeout: Duration,
     create: bool,
-) -> Result<(Connection, FileId)> {
-    let busy_ms = busy_timeout.as_millis() as u64;
-    let sql_err = |e: rusqlite::Error| Error::from_sqlite(e, path, busy_ms);
+) -> Result<(Connection, FileId), Failure> {
     if !create && !path.exists() {
         return Err(Error::NoStore {
             path: path.to_path_buf(),
-        });
+        }
+        .into());
     }
     prepare_file(path)?;
 
     let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(sql_err)?;
+    )?;
     // Which file SQLite opened: asked right after the open, so a file swapped in between
     // is caught by the first check instead.
     let file = FileId::of(path)?;
-    conn.busy_timeout(busy_timeout).map_err(sql_err)?;
-    keep_plans(&conn).map_err(sql_err)?;
+    conn.busy_timeout(busy_timeout)?;
+    keep_plans(&conn)?;
 
     // Identify the file before writing anything to it: a foreign or newer database must be
     // left byte-for-byte as it was. One statement, so one snapshot: another process may be
     // creating the schema at this very moment.
-    let (found, app_id, tables): (i64, i64, i64) = conn
-        .query_row(
-            "SELECT (SELECT user_version FROM pragma_user_version), \
+    let (found, app_id, tables): (i64, i64, i64) = conn.query_row(
+        "SELECT (SELECT user_version FROM pragma_user_version), \
                     (SELECT application_id FROM pragma_application_id), \
                     (SELECT count(*) FROM sqlite_master)",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
-        .map_err(sql_err)?;
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?;
     let ours = app_id == schema::APPLICATION_ID || (app_id == 0 && found == 0 && tables == 0);
     if !ours {
         return Err(Error::ForeignDatabase {
             path: path.to_path_buf(),
-        });
+        }
+        .into());
     }
     if found < 0 {
         return Err(Error::Corrupt {
             path: path.to_path_buf(),
-        });
+        }
+        .into());
     }
     if found > LATEST_VERSION {
         return Err(Error::TooNew {
             path: path.to_path_buf(),
             found,
             supported: LATEST_VERSION,
-        });
+        }
+        .into());
     }
 
-    let mode = enable_wal(&conn, busy_timeout).map_err(sql_err)?;
+    let mode = enable_wal(&conn, busy_timeout)?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(Error::CannotOpen {
             path: path.to_path_buf(),
             reason: format!("SQLite refused write-ahead logging (journal mode {mode})"),
-        });
+        }
+        .into());
     }
     // FULL: a create, rotate or revoke that was reported done survives a power cut too.
     // Writes are rare (usage bookkeeping is batched), so the fsync is affordable.
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
-        .map_err(sql_err)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
     let migrated = match found < LATEST_VERSION {
-        true => schema::migrate(&mut conn).map_err(sql_err)?,
+        true => schema::migrate(&mut conn)?,
         false => Ok(()),
     };
     if let Err(newer) = migrated {
@@ -93,7 +93,8 @@ pub(super) fn connect(
             path: path.to_path_buf(),
             found: newer,
             supported: LATEST_VERSION,
-        });
+        }
+        .into());
     }
     Ok((conn, file))
 }
@@ -259,7 +260,7 @@ fn prepare_file(path: &Path) -> Result<()> {
                 .recursive(true)
                 .mode(0o700)
                 .create(parent)
-                .map_err(|e| match crate::error::is_out_of_room(&e) {
+                .map_err(|e| match is_out_of_room(&e) {
                     true => Error::DiskFull {
                         path: path.to_path_buf(),
                     },
@@ -287,7 +288,7 @@ fn prepare_file(path: &Path) -> Result<()> {
         Err(e) if e.kind() == ErrorKind::ReadOnlyFilesystem => Err(Error::ReadOnly {
             path: path.to_path_buf(),
         }),
-        Err(e) if crate::error::is_out_of_room(&e) => Err(Error::DiskFull {
+        Err(e) if is_out_of_room(&e) => Err(Error::DiskFull {
             path: path.to_path_buf(),
         }),
         Err(e) => Err(cannot_open(e.to_string())),

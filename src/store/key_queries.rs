@@ -6,6 +6,7 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, ToSql};
 
 use super::Store;
+use super::failure::AtSite;
 use super::records::{KeyQuery, KeyRecord};
 use crate::environment::Status;
 use crate::error::{Error, Result};
@@ -75,7 +76,7 @@ impl Store {
     /// The key with public id `id` in `workspace`.
     pub fn get_key(&self, workspace: &str, id: &str) -> Result<KeyRecord> {
         fetch_key(&self.conn, workspace, id)
-            .map_err(|e| self.sql_err(e))?
+            .at(self.site())?
             .ok_or_else(|| not_found(id, workspace))
     }
 
@@ -97,7 +98,7 @@ impl Store {
                 st.query_map([workspace.as_str(), query], key_from_row)?
                     .collect::<rusqlite::Result<Vec<_>>>()
             })
-            .map_err(|e| self.sql_err(e))?;
+            .at(self.site())?;
         match matches.len() {
             0 => Err(not_found(query, &workspace)),
             1 => Ok(matches.remove(0)),
@@ -120,7 +121,7 @@ impl Store {
 
     /// Keys of `workspace` matching `query`, newest first.
     pub fn list_keys(&self, workspace: &str, query: &KeyQuery) -> Result<Vec<KeyRecord>> {
-        list_in(&self.conn, workspace, query, self.now_secs()).map_err(|e| self.sql_err(e))
+        list_in(&self.conn, workspace, query, self.now_secs()).at(self.site())
     }
 
     /// How many keys of `workspace` match `query` (limit and offset ignored).
@@ -135,12 +136,12 @@ impl Store {
             .prepare_cached(&sql)
             .and_then(|mut st| st.query_row(&*named(&values), |row| row.get::<_, i64>(0)))
             .map(|n| n as u64)
-            .map_err(|e| self.sql_err(e))
+            .at(self.site())
     }
 
     /// The workspace's active default key, if it has one.
     pub fn default_key(&self, workspace: &str) -> Result<Option<KeyRecord>> {
-        default_in(&self.conn, workspace, self.now_secs()).map_err(|e| self.sql_err(e))
+        default_in(&self.conn, workspace, self.now_secs()).at(self.site())
     }
 }
 

@@ -3,9 +3,10 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::Store;
+use super::failure::Failure;
 use super::key_queries::{fetch_key, not_found, search_text};
 use super::records::{AuditAction, Grace, IssuedKey, KeyRecord, NewKey};
-use super::{ErrorMap, Store};
 use crate::entropy::Entropy;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
@@ -29,7 +30,7 @@ pub(super) fn insert_key(
     entropy: &mut dyn Entropy,
     actor: &str,
     row: &KeyRow<'_>,
-) -> Result<(i64, String, Secret), InsertError> {
+) -> Result<(i64, String, Secret), Failure> {
     let secret = Secret::generate(row.environment, entropy)?;
     let public_id = unused_public_id(tx, entropy)?;
     let masked = secret.masked();
@@ -104,7 +105,7 @@ pub(super) fn replace_secret(
     target: &RotationTarget<'_>,
     at: i64,
     grace: Grace,
-) -> Result<Secret, InsertError> {
+) -> Result<Secret, Failure> {
     let secret = Secret::generate(target.environment, entropy)?;
     // Only the current secret starts counting down: an older one keeps the grace an earlier
     // rotation gave it, even when this rotation's is shorter (a promise to its apps).
@@ -148,10 +149,7 @@ pub(super) fn mark_revoked(
 
 /// A public id no key has yet. 32 random bits collide rarely even at a million keys; the
 /// check makes "rarely" harmless.
-fn unused_public_id(
-    tx: &Transaction<'_>,
-    entropy: &mut dyn Entropy,
-) -> Result<String, InsertError> {
+fn unused_public_id(tx: &Transaction<'_>, entropy: &mut dyn Entropy) -> Result<String, Failure> {
     let mut exists = tx.prepare_cached("SELECT 1 FROM keys WHERE public_id = ?1")?;
     loop {
         let mut bytes = [0u8; 4];
@@ -159,33 +157,6 @@ fn unused_public_id(
         let id = format!("key_{}", bytes.map(|b| format!("{b:02x}")).concat());
         if !exists.exists([&id])? {
             return Ok(id);
-        }
-    }
-}
-
-/// Either kind of failure inside an insert, converted once the path is at hand.
-pub(super) enum InsertError {
-    Sql(rusqlite::Error),
-    Other(Error),
-}
-
-impl From<rusqlite::Error> for InsertError {
-    fn from(e: rusqlite::Error) -> Self {
-        InsertError::Sql(e)
-    }
-}
-
-impl From<Error> for InsertError {
-    fn from(e: Error) -> Self {
-        InsertError::Other(e)
-    }
-}
-
-impl ErrorMap<'_> {
-    pub(super) fn insert(self, e: InsertError) -> Error {
-        match e {
-            InsertError::Sql(e) => self.sql(e),
-            InsertError::Other(e) => e,
         }
     }
 }
@@ -242,17 +213,17 @@ impl Store {
             return Err(Error::ExpiryInPast);
         }
         self.write(|tx, cx| {
-            let workspace_id =
-                workspace_for_write(tx, &workspace, cx.now).map_err(|e| cx.sql_err(e))?;
+            let workspace_id = workspace_for_write(tx, &workspace, cx.now)?;
             let existing_default = match new.is_default {
-                true => active_default(tx, workspace_id, cx.now).map_err(|e| cx.sql_err(e))?,
+                true => active_default(tx, workspace_id, cx.now)?,
                 false => None,
             };
             if let Some(id) = existing_default {
                 return Err(Error::DefaultKeyExists {
                     workspace: workspace.clone(),
                     id,
-                });
+                }
+                .into());
             }
             let row = KeyRow {
                 workspace_id,
@@ -262,10 +233,8 @@ impl Store {
                 created_at: cx.now,
                 expires_at,
             };
-            let (_, public_id, secret) =
-                insert_key(tx, cx.entropy, cx.actor, &row).map_err(|e| cx.errors.insert(e))?;
-            let record = fetch_key(tx, &workspace, &public_id)
-                .map_err(|e| cx.sql_err(e))?
+            let (_, public_id, secret) = insert_key(tx, cx.entropy, cx.actor, &row)?;
+            let record = fetch_key(tx, &workspace, &public_id)?
                 .ok_or_else(|| not_found(&public_id, &workspace))?;
             let issued = IssuedKey { record, secret };
             deliver(&issued).map_err(|source| Error::NotDelivered {
@@ -317,17 +286,15 @@ impl Store {
     ) -> Result<IssuedKey> {
         let workspace = validate_name(workspace, "workspace")?;
         self.write(|tx, cx| {
-            let key = key_state(tx, &workspace, id)
-                .map_err(|e| cx.sql_err(e))?
-                .ok_or_else(|| not_found(id, &workspace))?;
+            let key = key_state(tx, &workspace, id)?.ok_or_else(|| not_found(id, &workspace))?;
             if key.revoked_at.is_some() {
-                return Err(Error::KeyRevoked { id: id.to_owned() });
+                return Err(Error::KeyRevoked { id: id.to_owned() }.into());
             }
             if key.expires_at.is_some_and(|at| at <= cx.now) {
-                return Err(Error::KeyExpired { id: id.to_owned() });
+                return Err(Error::KeyExpired { id: id.to_owned() }.into());
             }
             if seen_masked_key.is_some_and(|seen| seen != key.masked_key) {
-                return Err(Error::RotatedMeanwhile { id: id.to_owned() });
+                return Err(Error::RotatedMeanwhile { id: id.to_owned() }.into());
             }
             let target = RotationTarget {
                 key_id: key.row_id,
@@ -335,11 +302,8 @@ impl Store {
                 name: &key.name,
                 environment: key.environment,
             };
-            let secret = replace_secret(tx, cx.entropy, cx.actor, &target, cx.now, grace)
-                .map_err(|e| cx.errors.insert(e))?;
-            let record = fetch_key(tx, &workspace, id)
-                .map_err(|e| cx.sql_err(e))?
-                .ok_or_else(|| not_found(id, &workspace))?;
+            let secret = replace_secret(tx, cx.entropy, cx.actor, &target, cx.now, grace)?;
+            let record = fetch_key(tx, &workspace, id)?.ok_or_else(|| not_found(id, &workspace))?;
             let issued = IssuedKey { record, secret };
             deliver(&issued).map_err(|source| Error::NotDelivered {
                 rotation: true,
@@ -353,17 +317,12 @@ impl Store {
     pub fn revoke_key(&mut self, workspace: &str, id: &str) -> Result<KeyRecord> {
         let workspace = validate_name(workspace, "workspace")?;
         self.write(|tx, cx| {
-            let sql = |e| cx.sql_err(e);
-            let key = key_state(tx, &workspace, id)
-                .map_err(sql)?
-                .ok_or_else(|| not_found(id, &workspace))?;
+            let key = key_state(tx, &workspace, id)?.ok_or_else(|| not_found(id, &workspace))?;
             if key.revoked_at.is_some() {
-                return Err(Error::KeyRevoked { id: id.to_owned() });
+                return Err(Error::KeyRevoked { id: id.to_owned() }.into());
             }
-            mark_revoked(tx, key.row_id, cx.now, cx.actor).map_err(sql)?;
-            fetch_key(tx, &workspace, id)
-                .map_err(sql)?
-                .ok_or_else(|| not_found(id, &workspace))
+            mark_revoked(tx, key.row_id, cx.now, cx.actor)?;
+            Ok(fetch_key(tx, &workspace, id)?.ok_or_else(|| not_found(id, &workspace))?)
         })
     }
 }

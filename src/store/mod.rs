@@ -5,6 +5,7 @@
 
 mod audit;
 mod demo;
+mod failure;
 mod file;
 mod key_queries;
 mod key_writes;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+use self::failure::{AtSite, Failure, Site};
 use self::file::{FileId, connect};
 use crate::clock::{Clock, SystemClock};
 use crate::entropy::{Entropy, OsEntropy};
@@ -170,7 +172,11 @@ impl Store {
         options.usage_flush_interval = options
             .usage_flush_interval
             .clamp(Duration::from_millis(10), Duration::from_secs(86_400));
-        let (conn, file) = connect(path, options.busy_timeout, create)?;
+        let site = Site {
+            path,
+            busy_timeout: options.busy_timeout,
+        };
+        let (conn, file) = connect(path, options.busy_timeout, create).at(site)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -198,7 +204,7 @@ impl Store {
     pub fn reopen(&mut self) -> Result<()> {
         self.usage.stop();
         let _ = self.flush_usage();
-        let (conn, file) = connect(&self.path, self.busy_timeout, false)?;
+        let (conn, file) = connect(&self.path, self.busy_timeout, false).at(self.site())?;
         self.conn = conn;
         self.file = file;
         self.reader = None;
@@ -219,7 +225,7 @@ impl Store {
     pub fn data_version(&self) -> Result<i64> {
         self.conn
             .pragma_query_value(None, "data_version", |row| row.get(0))
-            .map_err(|e| self.sql_err(e))
+            .at(self.site())
     }
 
     /// A warning to show when other users can read or write the store file, or `None`.
@@ -228,8 +234,12 @@ impl Store {
         file::permission_warning(&self.path, mode)
     }
 
-    fn sql_err(&self, err: rusqlite::Error) -> Error {
-        Error::from_sqlite(err, &self.path, self.busy_timeout.as_millis() as u64)
+    /// What an SQLite error met by this store needs to become a sentence.
+    fn site(&self) -> Site<'_> {
+        Site {
+            path: &self.path,
+            busy_timeout: self.busy_timeout,
+        }
     }
 
     fn now_secs(&self) -> i64 {
@@ -239,18 +249,19 @@ impl Store {
     /// Runs `work` in one `BEGIN IMMEDIATE` transaction: all of it commits, or none.
     fn write<T>(
         &mut self,
-        work: impl FnOnce(&Transaction<'_>, &mut WriteContext<'_>) -> Result<T>,
+        work: impl FnOnce(&Transaction<'_>, &mut WriteContext<'_>) -> Result<T, Failure>,
     ) -> Result<T> {
-        let busy_ms = self.busy_timeout.as_millis() as u64;
-        let path = self.path.clone();
-        let sql_err = |e: rusqlite::Error| Error::from_sqlite(e, &path, busy_ms);
+        let site = Site {
+            path: &self.path,
+            busy_timeout: self.busy_timeout,
+        };
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_err)?;
+            .at(site)?;
         // Under the write lock: a file deleted or replaced until now is caught, and a write
         // never lands in a file that the path no longer names.
-        self.file.check(&path)?;
+        self.file.check(site.path)?;
         // Read the clock once the lock is held: a write that waited for another process must
         // not act (check expiry, stamp the audit trail) at the time it started waiting.
         let now = self.clock.now().timestamp();
@@ -258,13 +269,9 @@ impl Store {
             now,
             actor: &self.actor,
             entropy: self.entropy.as_mut(),
-            errors: ErrorMap {
-                path: &path,
-                busy_ms,
-            },
         };
-        let value = work(&tx, &mut context)?;
-        tx.commit().map_err(sql_err)?;
+        let value = work(&tx, &mut context).at(site)?;
+        tx.commit().at(site)?;
         Ok(value)
     }
 }
@@ -274,27 +281,6 @@ struct WriteContext<'a> {
     now: i64,
     actor: &'a str,
     entropy: &'a mut dyn Entropy,
-    errors: ErrorMap<'a>,
-}
-
-/// Turns SQLite errors into [`Error`]s naming the store; `Copy` so closures can hold it while
-/// the rest of the context is borrowed mutably.
-#[derive(Clone, Copy)]
-struct ErrorMap<'a> {
-    path: &'a Path,
-    busy_ms: u64,
-}
-
-impl ErrorMap<'_> {
-    fn sql(self, err: rusqlite::Error) -> Error {
-        Error::from_sqlite(err, self.path, self.busy_ms)
-    }
-}
-
-impl WriteContext<'_> {
-    fn sql_err(&self, err: rusqlite::Error) -> Error {
-        self.errors.sql(err)
-    }
 }
 
 impl Drop for Store {

@@ -18,6 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 
 use super::Store;
+use super::failure::AtSite;
 use super::records::DailyUse;
 use crate::error::Result;
 
@@ -293,8 +294,8 @@ impl Store {
         if batch.verifications == 0 {
             return Ok(0);
         }
-        let written = self.write(|tx, cx| {
-            batch.write(tx).map_err(|e| cx.sql_err(e))?;
+        let written = self.write(|tx, _| {
+            batch.write(tx)?;
             Ok(batch.verifications)
         });
         if written.is_err() {
@@ -321,7 +322,7 @@ impl Store {
                 })?
                 .collect()
             })
-            .map_err(|e| self.sql_err(e))?;
+            .at(self.site())?;
         Ok((first..=today)
             .map(|day| DailyUse {
                 date: day_to_date(day),

@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::OptionalExtension;
 
+use super::Store;
+use super::failure::AtSite;
 use super::snapshot::SnapshotReader;
-use super::{ErrorMap, Store};
 use crate::environment::Environment;
 use crate::error::Result;
 use crate::key::{KeyHash, MAX_KEY_LEN, check_format};
@@ -138,14 +139,10 @@ impl Store {
         }
         let hash = KeyHash::of(full_key);
         let now = self.now_secs();
-        let errors = ErrorMap {
-            path: &self.path,
-            busy_ms: self.busy_timeout.as_millis() as u64,
-        };
         if self.reader.is_none() {
             let reader =
                 SnapshotReader::open(&self.path, self.busy_timeout, &[SECRET_SQL, KEY_SQL])
-                    .map_err(|e| errors.sql(e))?;
+                    .at(self.site())?;
             let reader = Arc::new(Mutex::new(reader));
             // A read transaction left open by a gateway that has gone quiet would keep every
             // writer's log from being checkpointed, and the WAL would grow for as long as
@@ -208,10 +205,8 @@ impl Store {
             };
             Ok(Some((key_id, secret_expires_at, facts)))
         });
-        let (key_id, secret_expires_at, facts) = match looked_up {
-            Ok(Some(found)) => found,
-            Ok(None) => return Ok(Verification::Invalid(InvalidReason::NotFound)),
-            Err(e) => return Err(errors.sql(e)),
+        let Some((key_id, secret_expires_at, facts)) = looked_up.at(self.site())? else {
+            return Ok(Verification::Invalid(InvalidReason::NotFound));
         };
         // A secret whose key row is gone or unreadable (a damaged store) proves nothing.
         let Some(facts) = facts else {
