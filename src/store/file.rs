@@ -31,15 +31,10 @@ pub(super) fn connect(
     }
     prepare_file(path)?;
 
-    let mut conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+    let mut conn = open_connection(path, busy_timeout)?;
     // Which file SQLite opened: asked right after the open, so a file swapped in between
     // is caught by the first check instead.
     let file = FileId::of(path)?;
-    conn.busy_timeout(busy_timeout)?;
-    keep_plans(&conn)?;
 
     // Identify the file before writing anything to it: a foreign or newer database must be
     // left byte-for-byte as it was. One statement, so one snapshot: another process may be
@@ -151,10 +146,10 @@ pub(super) fn permission_warning(path: &Path, mode: u32) -> Option<String> {
     ))
 }
 
-/// Another connection to the store file, as the verifier, the usage writer and the
-/// dashboard's background reader use: opened (never created) read-write, with the store's
-/// busy timeout and fixed plans.
-pub(super) fn side_connection(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
+/// A connection to the store file, the store's own or another (the verifier's, the usage
+/// writer's, the dashboard's background reader's): opened (never created: `prepare_file`
+/// makes the file) read-write, with the store's busy timeout and fixed plans.
+pub(super) fn open_connection(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -234,14 +234,8 @@ impl Store {
                 expires_at,
             };
             let (_, public_id, secret) = insert_key(tx, cx.entropy, cx.actor, &row)?;
-            let record = fetch_key(tx, &workspace, &public_id)?
-                .ok_or_else(|| not_found(&public_id, &workspace))?;
-            let issued = IssuedKey { record, secret };
-            deliver(&issued).map_err(|source| Error::NotDelivered {
-                rotation: false,
-                source,
-            })?;
-            Ok(issued)
+            let record = written_key(tx, &workspace, &public_id)?;
+            hand_over(IssuedKey { record, secret }, false, deliver)
         })
     }
 
@@ -286,10 +280,7 @@ impl Store {
     ) -> Result<IssuedKey> {
         let workspace = validate_name(workspace, "workspace")?;
         self.write(|tx, cx| {
-            let key = key_state(tx, &workspace, id)?.ok_or_else(|| not_found(id, &workspace))?;
-            if key.revoked_at.is_some() {
-                return Err(Error::KeyRevoked { id: id.to_owned() }.into());
-            }
+            let key = unrevoked_key(tx, &workspace, id)?;
             if key.expires_at.is_some_and(|at| at <= cx.now) {
                 return Err(Error::KeyExpired { id: id.to_owned() }.into());
             }
@@ -303,13 +294,8 @@ impl Store {
                 environment: key.environment,
             };
             let secret = replace_secret(tx, cx.entropy, cx.actor, &target, cx.now, grace)?;
-            let record = fetch_key(tx, &workspace, id)?.ok_or_else(|| not_found(id, &workspace))?;
-            let issued = IssuedKey { record, secret };
-            deliver(&issued).map_err(|source| Error::NotDelivered {
-                rotation: true,
-                source,
-            })?;
-            Ok(issued)
+            let record = written_key(tx, &workspace, id)?;
+            hand_over(IssuedKey { record, secret }, true, deliver)
         })
     }
 
@@ -317,12 +303,9 @@ impl Store {
     pub fn revoke_key(&mut self, workspace: &str, id: &str) -> Result<KeyRecord> {
         let workspace = validate_name(workspace, "workspace")?;
         self.write(|tx, cx| {
-            let key = key_state(tx, &workspace, id)?.ok_or_else(|| not_found(id, &workspace))?;
-            if key.revoked_at.is_some() {
-                return Err(Error::KeyRevoked { id: id.to_owned() }.into());
-            }
+            let key = unrevoked_key(tx, &workspace, id)?;
             mark_revoked(tx, key.row_id, cx.now, cx.actor)?;
-            Ok(fetch_key(tx, &workspace, id)?.ok_or_else(|| not_found(id, &workspace))?)
+            written_key(tx, &workspace, id)
         })
     }
 }
@@ -358,4 +341,30 @@ fn key_state(
         })
     })
     .optional()
+}
+
+/// Key `id` as a rotation or revocation finds it under the write lock: there, and not
+/// revoked (a revocation is final).
+fn unrevoked_key(tx: &Transaction<'_>, workspace: &str, id: &str) -> Result<KeyState, Failure> {
+    let key = key_state(tx, workspace, id)?.ok_or_else(|| not_found(id, workspace))?;
+    if key.revoked_at.is_some() {
+        return Err(Error::KeyRevoked { id: id.to_owned() }.into());
+    }
+    Ok(key)
+}
+
+/// The key a change just wrote, read back inside its transaction.
+fn written_key(tx: &Transaction<'_>, workspace: &str, id: &str) -> Result<KeyRecord, Failure> {
+    Ok(fetch_key(tx, workspace, id)?.ok_or_else(|| not_found(id, workspace))?)
+}
+
+/// Hands a new key to `deliver` before its transaction commits: when that fails, the error
+/// rolls the change back, because a key nobody saw must not be stored.
+fn hand_over(
+    issued: IssuedKey,
+    rotation: bool,
+    deliver: impl FnOnce(&IssuedKey) -> std::io::Result<()>,
+) -> Result<IssuedKey, Failure> {
+    deliver(&issued).map_err(|source| Error::NotDelivered { rotation, source })?;
+    Ok(issued)
 }

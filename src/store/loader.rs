@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::Store;
 use super::failure::{AtSite, Site};
-use super::file::side_connection;
+use super::file::open_connection;
 use super::key_queries::{default_in, list_in};
 use super::records::{KeyQuery, KeyRecord};
 use crate::error::Result;
@@ -44,7 +44,7 @@ impl WorkspaceLoader {
     /// transaction so the two agree. `now` decides which keys are active.
     pub fn load(&self, now: chrono::DateTime<chrono::Utc>) -> Result<WorkspaceKeys> {
         let read = || -> rusqlite::Result<WorkspaceKeys> {
-            let mut conn = side_connection(&self.path, self.busy_timeout)?;
+            let mut conn = open_connection(&self.path, self.busy_timeout)?;
             let tx = conn.transaction()?;
             let now = now.timestamp();
             let default_key = default_in(&tx, &self.workspace, now)?;

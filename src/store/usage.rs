@@ -268,7 +268,7 @@ fn run_flusher(shared: &Shared, path: &Path, busy_timeout: Duration, interval: D
 }
 
 fn open_writer(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
-    let conn = super::file::side_connection(path, busy_timeout)?;
+    let conn = super::file::open_connection(path, busy_timeout)?;
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
     Ok(conn)
 }
