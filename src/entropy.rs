@@ -18,7 +18,7 @@ impl Entropy for OsEntropy {
     fn fill(&mut self, buf: &mut [u8]) -> Result<(), Error> {
         SysRng
             .try_fill_bytes(buf)
-            .map_err(|e| Error::Entropy(e.to_string()))
+            .map_err(|e| Error::Entropy(Box::new(e)))
     }
 }
 

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Environment {
     Production,
@@ -69,6 +71,24 @@ impl FromStr for Environment {
             .into_iter()
             .find(|e| e.as_str() == lower || e.code() == lower)
             .ok_or_else(|| UnknownEnvironment(crate::text::echo(s, 40)))
+    }
+}
+
+/// Stored by its long name (the one the schema's `CHECK` allows) and read back through the
+/// same parser as the command line's, so the spellings live in one table. A value this build
+/// does not know is a conversion failure naming it.
+impl ToSql for Environment {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl FromSql for Environment {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|err| FromSqlError::Other(Box::new(err)))
     }
 }
 
@@ -149,6 +169,27 @@ mod tests {
                 .to_string()
                 .contains("production, staging or development")
         );
+    }
+
+    #[test]
+    fn environments_go_into_sqlite_by_long_name_and_come_back() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for environment in Environment::ALL {
+            let (text, back): (String, Environment) = conn
+                .query_row("SELECT ?1, ?1", [environment], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .unwrap();
+            assert_eq!((text.as_str(), back), (environment.as_str(), environment));
+        }
+        let unknown = conn
+            .query_row("SELECT 'live'", [], |row| row.get::<_, Environment>(0))
+            .unwrap_err();
+        assert!(
+            matches!(unknown, rusqlite::Error::FromSqlConversionFailure(..)),
+            "{unknown:?}"
+        );
+        assert!(unknown.to_string().contains("unknown environment \"live\""));
     }
 
     #[test]

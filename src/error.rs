@@ -7,6 +7,10 @@ use crate::text::NameError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The underlying error of a variant that keeps one. Boxed so that a caller with no error of
+/// its own can give a few words instead (`"the reader stopped".into()`).
+pub type BoxedError = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("Invalid name: {0}.")]
@@ -128,11 +132,22 @@ pub enum Error {
     #[error("No data directory could be found for this user; pass --db PATH or set HIVEKEYS_DB.")]
     NoDataDirectory,
 
+    /// The generator's own error is the source.
     #[error("The operating system's random number generator failed ({0}); no key was created.")]
-    Entropy(String),
+    Entropy(#[source] BoxedError),
 
-    #[error("Database error at {}: {message}.", crate::text::printable_path(path))]
-    Database { path: PathBuf, message: String },
+    #[error(
+        "Database error at {}: {}.",
+        crate::text::printable_path(path),
+        message.to_string().trim_end_matches('.')
+    )]
+    Database {
+        path: PathBuf,
+        /// What went wrong: SQLite's own error, kept whole for callers that look into it (its
+        /// words end the sentence without their full stop), or a few words of the caller's.
+        #[source]
+        message: BoxedError,
+    },
 
     /// The new key could not be handed over (stdout closed, full or a closed pipe), so the
     /// change was rolled back: a key nobody saw is never stored.
@@ -173,100 +188,5 @@ fn undelivered(rotation: bool, err: &std::io::Error) -> String {
         false => format!(
             "The new key could not be written to the output ({err}), so no key was created."
         ),
-    }
-}
-
-impl Error {
-    /// Turns an SQLite error into the sentence a user needs, naming the database file.
-    pub(crate) fn from_sqlite(
-        err: rusqlite::Error,
-        path: &std::path::Path,
-        busy_timeout_ms: u64,
-    ) -> Error {
-        use rusqlite::ErrorCode;
-        let path = path.to_path_buf();
-        match err.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy {
-                timeout_ms: busy_timeout_ms,
-            },
-            Some(ErrorCode::ReadOnly) => Error::ReadOnly { path },
-            Some(ErrorCode::NotADatabase) => Error::NotADatabase { path },
-            Some(ErrorCode::DatabaseCorrupt) => Error::Corrupt { path },
-            Some(ErrorCode::DiskFull) => Error::DiskFull { path },
-            // EFBIG (a file size limit), a full disk met while growing the shared-memory file
-            // and other failed writes arrive as these I/O errors, before anything is
-            // committed; other I/O errors keep SQLite's own words.
-            Some(ErrorCode::SystemIoFailure) if is_failed_write(&err) => Error::DiskFull { path },
-            Some(ErrorCode::CannotOpen) => Error::CannotOpen {
-                path,
-                reason: "the file or its directory cannot be opened".into(),
-            },
-            Some(ErrorCode::PermissionDenied) => Error::CannotOpen {
-                path,
-                reason: "permission denied".into(),
-            },
-            _ => Error::Database {
-                path,
-                message: err.to_string().trim_end_matches('.').to_owned(),
-            },
-        }
-    }
-}
-
-/// An operating-system error that means "no room": a full disk or a file size limit.
-pub(crate) fn is_out_of_room(err: &std::io::Error) -> bool {
-    matches!(
-        err.kind(),
-        std::io::ErrorKind::StorageFull | std::io::ErrorKind::FileTooLarge
-    )
-}
-
-fn is_failed_write(err: &rusqlite::Error) -> bool {
-    use rusqlite::ffi;
-    err.sqlite_error().is_some_and(|e| {
-        matches!(
-            e.extended_code,
-            ffi::SQLITE_IOERR_WRITE | ffi::SQLITE_IOERR_TRUNCATE | ffi::SQLITE_IOERR_SHMSIZE
-        )
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rusqlite::ffi;
-
-    fn from_code(extended_code: i32) -> Error {
-        let err = rusqlite::Error::SqliteFailure(ffi::Error::new(extended_code), None);
-        Error::from_sqlite(err, std::path::Path::new("/data/keys.db"), 5000)
-    }
-
-    #[test]
-    fn every_way_of_running_out_of_room_says_the_same_sentence() {
-        let full = from_code(ffi::SQLITE_FULL).to_string();
-        assert!(
-            full.contains("/data/keys.db could not be written"),
-            "{full}"
-        );
-        assert!(full.ends_with("nothing was changed."), "{full}");
-        for code in [
-            ffi::SQLITE_IOERR_WRITE,
-            ffi::SQLITE_IOERR_TRUNCATE,
-            // A full disk met while the shared-memory file grows, as `list` meets it.
-            ffi::SQLITE_IOERR_SHMSIZE,
-        ] {
-            assert_eq!(from_code(code).to_string(), full, "code {code}");
-        }
-        for kind in [
-            std::io::ErrorKind::StorageFull,
-            std::io::ErrorKind::FileTooLarge,
-        ] {
-            assert!(is_out_of_room(&std::io::Error::from(kind)));
-        }
-        assert!(!is_out_of_room(&std::io::Error::from(
-            std::io::ErrorKind::PermissionDenied
-        )));
-        // Other I/O errors keep SQLite's own words.
-        assert_ne!(from_code(ffi::SQLITE_IOERR_READ).to_string(), full);
     }
 }

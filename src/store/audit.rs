@@ -4,8 +4,9 @@
 use rusqlite::params;
 
 use super::Store;
-use super::keys::timestamp;
-use super::records::{AuditAction, AuditEvent};
+use super::failure::AtSite;
+use super::key_queries::timestamp;
+use super::records::AuditEvent;
 use crate::error::Result;
 
 impl Store {
@@ -19,22 +20,15 @@ impl Store {
             )
             .and_then(|mut st| {
                 st.query_map(params![workspace, id], |row| {
-                    let action: String = row.get(1)?;
                     Ok(AuditEvent {
                         at: timestamp(row.get(0)?)?,
-                        action: AuditAction::from_db(&action).ok_or_else(|| {
-                            rusqlite::Error::InvalidColumnType(
-                                1,
-                                action.clone(),
-                                rusqlite::types::Type::Text,
-                            )
-                        })?,
+                        action: row.get(1)?,
                         actor: row.get(2)?,
                         detail: row.get(3)?,
                     })
                 })?
                 .collect()
             })
-            .map_err(|e| self.sql_err(e))
+            .at(self.site())
     }
 }

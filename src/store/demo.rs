@@ -9,7 +9,7 @@ use rand::{RngExt, SeedableRng};
 use rusqlite::params;
 
 use super::Store;
-use super::keys::{
+use super::key_writes::{
     KeyRow, RotationTarget, active_default, insert_key, mark_revoked, replace_secret,
     workspace_for_write,
 };
@@ -101,21 +101,16 @@ impl Store {
         let workspace = validate_name(workspace, "workspace")?;
         let mut rng = StdRng::seed_from_u64(seed);
         self.write(|tx, cx| {
-            let errors = cx.errors;
-            let sql = |e| errors.sql(e);
             let now = cx.now;
-            let workspace_id = workspace_for_write(tx, &workspace, now).map_err(sql)?;
+            let workspace_id = workspace_for_write(tx, &workspace, now)?;
             // Decided under the write lock: another process may create a default meanwhile.
-            let needs_default = active_default(tx, workspace_id, now)
-                .map_err(sql)?
-                .is_none();
+            let needs_default = active_default(tx, workspace_id, now)?.is_none();
             let mut summary = DemoSummary::default();
             let mut usage = tx
-                .prepare_cached("INSERT INTO key_usage (key_id, day, count) VALUES (?1, ?2, ?3)")
-                .map_err(sql)?;
-            let mut touch = tx
-                .prepare_cached("UPDATE keys SET last_used_at = ?1, use_count = ?2 WHERE id = ?3")
-                .map_err(sql)?;
+                .prepare_cached("INSERT INTO key_usage (key_id, day, count) VALUES (?1, ?2, ?3)")?;
+            let mut touch = tx.prepare_cached(
+                "UPDATE keys SET last_used_at = ?1, use_count = ?2 WHERE id = ?3",
+            )?;
 
             for index in 0..count {
                 // The last one, so that the others are the same for a seed whether or not the
@@ -134,8 +129,7 @@ impl Store {
                     created_at: plan.created_at,
                     expires_at: plan.expires_at,
                 };
-                let (key_id, public_id, secret) =
-                    insert_key(tx, cx.entropy, cx.actor, &row).map_err(|e| errors.insert(e))?;
+                let (key_id, public_id, secret) = insert_key(tx, cx.entropy, cx.actor, &row)?;
                 drop(secret);
                 if let Some(rotated_at) = plan.rotated_at {
                     let target = RotationTarget {
@@ -145,12 +139,11 @@ impl Store {
                         environment: plan.environment,
                     };
                     let grace = Grace::ALL[rng.random_range(0..Grace::ALL.len())];
-                    replace_secret(tx, cx.entropy, cx.actor, &target, rotated_at, grace)
-                        .map_err(|e| errors.insert(e))?;
+                    replace_secret(tx, cx.entropy, cx.actor, &target, rotated_at, grace)?;
                     summary.rotated += 1;
                 }
                 if let Some(revoked_at) = plan.revoked_at {
-                    mark_revoked(tx, key_id, revoked_at, cx.actor).map_err(sql)?;
+                    mark_revoked(tx, key_id, revoked_at, cx.actor)?;
                     summary.revoked += 1;
                 } else if plan.expires_at.is_some_and(|at| at <= now) {
                     summary.expired += 1;
@@ -158,14 +151,12 @@ impl Store {
 
                 let (mut total, mut last_used) = (0i64, None);
                 for (day, uses, last_second) in plan.usage(now, &mut rng) {
-                    usage.execute(params![key_id, day, uses]).map_err(sql)?;
+                    usage.execute(params![key_id, day, uses])?;
                     total += uses;
                     last_used = Some(last_second);
                 }
                 if let Some(last_used) = last_used {
-                    touch
-                        .execute(params![last_used, total, key_id])
-                        .map_err(sql)?;
+                    touch.execute(params![last_used, total, key_id])?;
                 }
                 summary.verifications += total as u64;
                 summary.keys += 1;

@@ -5,10 +5,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::keys::{default_in, list_in};
+use super::Store;
+use super::failure::{AtSite, Site};
+use super::file::open_connection;
+use super::key_queries::{default_in, list_in};
 use super::records::{KeyQuery, KeyRecord};
-use super::{Store, side_connection};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// What [`WorkspaceLoader::load`] read, all from one snapshot of the store.
 #[derive(Debug, Clone)]
@@ -41,9 +43,8 @@ impl WorkspaceLoader {
     /// Reads the default key and every key on a connection of its own, in one read
     /// transaction so the two agree. `now` decides which keys are active.
     pub fn load(&self, now: chrono::DateTime<chrono::Utc>) -> Result<WorkspaceKeys> {
-        let errors = |e| Error::from_sqlite(e, &self.path, self.busy_timeout.as_millis() as u64);
         let read = || -> rusqlite::Result<WorkspaceKeys> {
-            let mut conn = side_connection(&self.path, self.busy_timeout)?;
+            let mut conn = open_connection(&self.path, self.busy_timeout)?;
             let tx = conn.transaction()?;
             let now = now.timestamp();
             let default_key = default_in(&tx, &self.workspace, now)?;
@@ -51,6 +52,9 @@ impl WorkspaceLoader {
             tx.finish()?;
             Ok(WorkspaceKeys { default_key, keys })
         };
-        read().map_err(errors)
+        read().at(Site {
+            path: &self.path,
+            busy_timeout: self.busy_timeout,
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! The values the store hands out and takes in.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
 use crate::environment::{Environment, Status};
 
@@ -90,15 +91,31 @@ impl AuditAction {
             AuditAction::Revoked => "revoked",
         }
     }
+}
 
-    pub(crate) fn from_db(text: &str) -> Option<AuditAction> {
+/// Stored by [`AuditAction::as_str`]; a value this build does not know is a conversion
+/// failure naming it.
+impl ToSql for AuditAction {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl FromSql for AuditAction {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = value.as_str()?;
         [
             AuditAction::Created,
             AuditAction::Rotated,
             AuditAction::Revoked,
         ]
         .into_iter()
-        .find(|a| a.as_str() == text)
+        .find(|action| action.as_str() == text)
+        .ok_or_else(|| {
+            FromSqlError::Other(
+                format!("unknown audit action \"{}\"", crate::text::echo(text, 40)).into(),
+            )
+        })
     }
 }
 

@@ -78,7 +78,7 @@ impl<M: Default> SnapshotReader<M> {
         busy_timeout: Duration,
         statements: &[&str],
     ) -> rusqlite::Result<SnapshotReader<M>> {
-        let conn = super::side_connection(path, busy_timeout)?;
+        let conn = super::file::open_connection(path, busy_timeout)?;
         // Lookups land on random pages of a file too big for SQLite's default 2 MB cache:
         // without a larger one, most verifications copy a page in with a system call.
         conn.execute_batch(READER_PRAGMAS)?;

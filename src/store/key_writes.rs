@@ -1,0 +1,370 @@
+//! Changing keys: creating, rotating and revoking them, with the rows, secrets and audit
+//! events each change writes inside its transaction.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::Store;
+use super::failure::Failure;
+use super::key_queries::{fetch_key, not_found, search_text};
+use super::records::{AuditAction, Grace, IssuedKey, KeyRecord, NewKey};
+use crate::entropy::Entropy;
+use crate::environment::Environment;
+use crate::error::{Error, Result};
+use crate::key::Secret;
+use crate::text::validate_name;
+
+/// The columns of a new key row, shared by single creation and the demo's bulk insert.
+pub(super) struct KeyRow<'a> {
+    pub workspace_id: i64,
+    pub name: &'a str,
+    pub environment: Environment,
+    pub is_default: bool,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+/// Inserts a key with a fresh secret and its `created` audit event. Returns the row id,
+/// public id and the secret.
+pub(super) fn insert_key(
+    tx: &Transaction<'_>,
+    entropy: &mut dyn Entropy,
+    actor: &str,
+    row: &KeyRow<'_>,
+) -> Result<(i64, String, Secret), Failure> {
+    let secret = Secret::generate(row.environment, entropy)?;
+    let public_id = unused_public_id(tx, entropy)?;
+    let masked = secret.masked();
+    tx.prepare_cached(
+        "INSERT INTO keys (public_id, workspace_id, name, environment, is_default, masked_key, \
+         search_text, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        public_id,
+        row.workspace_id,
+        row.name,
+        row.environment,
+        row.is_default,
+        masked,
+        search_text(row.name, &masked, &public_id),
+        row.created_at,
+        row.expires_at,
+    ])?;
+    let key_id = tx.last_insert_rowid();
+    insert_secret(tx, key_id, &secret, row.created_at)?;
+    record_event(
+        tx,
+        key_id,
+        row.created_at,
+        AuditAction::Created,
+        actor,
+        None,
+    )?;
+    Ok((key_id, public_id, secret))
+}
+
+pub(super) fn insert_secret(
+    tx: &Transaction<'_>,
+    key_id: i64,
+    secret: &Secret,
+    at: i64,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT INTO secrets (hash, key_id, created_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![&secret.hash().0[..], key_id, at])?;
+    Ok(())
+}
+
+pub(super) fn record_event(
+    tx: &Transaction<'_>,
+    key_id: i64,
+    at: i64,
+    action: AuditAction,
+    actor: &str,
+    detail: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO audit_events (key_id, at, action, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![key_id, at, action, actor, detail])?;
+    Ok(())
+}
+
+/// The key whose secret [`replace_secret`] replaces.
+pub(super) struct RotationTarget<'a> {
+    pub key_id: i64,
+    pub public_id: &'a str,
+    pub name: &'a str,
+    pub environment: Environment,
+}
+
+/// Issues a new secret for a key at time `at`: older secrets stop at `at + grace` (or earlier
+/// if they were already counting down), the masked key changes, and the rotation is audited.
+pub(super) fn replace_secret(
+    tx: &Transaction<'_>,
+    entropy: &mut dyn Entropy,
+    actor: &str,
+    target: &RotationTarget<'_>,
+    at: i64,
+    grace: Grace,
+) -> Result<Secret, Failure> {
+    let secret = Secret::generate(target.environment, entropy)?;
+    // Only the current secret starts counting down: an older one keeps the grace an earlier
+    // rotation gave it, even when this rotation's is shorter (a promise to its apps).
+    tx.prepare_cached(
+        "UPDATE secrets SET expires_at = :end WHERE key_id = :key AND expires_at IS NULL",
+    )?
+    .execute(rusqlite::named_params! {":end": at + grace.seconds(), ":key": target.key_id})?;
+    insert_secret(tx, target.key_id, &secret, at)?;
+    let masked = secret.masked();
+    tx.prepare_cached(
+        "UPDATE keys SET masked_key = ?1, search_text = ?2, rotated_at = ?3 WHERE id = ?4",
+    )?
+    .execute(params![
+        masked,
+        search_text(target.name, &masked, target.public_id),
+        at,
+        target.key_id
+    ])?;
+    let detail = format!("previous secret stops {}", grace.label());
+    record_event(
+        tx,
+        target.key_id,
+        at,
+        AuditAction::Rotated,
+        actor,
+        Some(&detail),
+    )?;
+    Ok(secret)
+}
+
+pub(super) fn mark_revoked(
+    tx: &Transaction<'_>,
+    key_id: i64,
+    at: i64,
+    actor: &str,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE keys SET revoked_at = ?1 WHERE id = ?2")?
+        .execute(params![at, key_id])?;
+    record_event(tx, key_id, at, AuditAction::Revoked, actor, None)
+}
+
+/// A public id no key has yet. 32 random bits collide rarely even at a million keys; the
+/// check makes "rarely" harmless.
+fn unused_public_id(tx: &Transaction<'_>, entropy: &mut dyn Entropy) -> Result<String, Failure> {
+    let mut exists = tx.prepare_cached("SELECT 1 FROM keys WHERE public_id = ?1")?;
+    loop {
+        let mut bytes = [0u8; 4];
+        entropy.fill(&mut bytes)?;
+        let id = format!("key_{}", bytes.map(|b| format!("{b:02x}")).concat());
+        if !exists.exists([&id])? {
+            return Ok(id);
+        }
+    }
+}
+
+/// Row id and workspace id of a workspace, creating it inside `tx` if needed.
+pub(super) fn workspace_for_write(
+    tx: &Transaction<'_>,
+    name: &str,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    tx.prepare_cached("INSERT OR IGNORE INTO workspaces (name, created_at) VALUES (?1, ?2)")?
+        .execute(params![name, now])?;
+    tx.prepare_cached("SELECT id FROM workspaces WHERE name = ?1")?
+        .query_row([name], |row| row.get(0))
+}
+
+/// The public id of the workspace's active default key.
+pub(super) fn active_default(
+    tx: &rusqlite::Connection,
+    workspace_id: i64,
+    now: i64,
+) -> rusqlite::Result<Option<String>> {
+    tx.prepare_cached(
+        "SELECT public_id FROM keys k WHERE k.workspace_id = :ws AND k.is_default = 1 \
+         AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > :now) LIMIT 1",
+    )?
+    .query_row(
+        rusqlite::named_params! {":ws": workspace_id, ":now": now},
+        |row| row.get(0),
+    )
+    .optional()
+}
+
+impl Store {
+    /// Issues a new active key. For a default key, fails if the workspace already has an
+    /// active default.
+    pub fn create_key(&mut self, workspace: &str, new: NewKey) -> Result<IssuedKey> {
+        self.create_key_and(workspace, new, |_| Ok(()))
+    }
+
+    /// [`create_key`](Store::create_key), handing the new key to `deliver` (print it, show
+    /// it) before the change commits. If `deliver` fails nothing is stored: a key nobody saw
+    /// must not exist. The write lock is held meanwhile, so `deliver` should be quick.
+    pub fn create_key_and(
+        &mut self,
+        workspace: &str,
+        new: NewKey,
+        deliver: impl FnOnce(&IssuedKey) -> std::io::Result<()>,
+    ) -> Result<IssuedKey> {
+        let workspace = validate_name(workspace, "workspace")?;
+        let name = validate_name(&new.name, "key")?;
+        let expires_at = new.expires_at.map(|at| at.timestamp());
+        if expires_at.is_some_and(|at| at <= self.now_secs()) {
+            return Err(Error::ExpiryInPast);
+        }
+        self.write(|tx, cx| {
+            let workspace_id = workspace_for_write(tx, &workspace, cx.now)?;
+            let existing_default = match new.is_default {
+                true => active_default(tx, workspace_id, cx.now)?,
+                false => None,
+            };
+            if let Some(id) = existing_default {
+                return Err(Error::DefaultKeyExists {
+                    workspace: workspace.clone(),
+                    id,
+                }
+                .into());
+            }
+            let row = KeyRow {
+                workspace_id,
+                name: &name,
+                environment: new.environment,
+                is_default: new.is_default,
+                created_at: cx.now,
+                expires_at,
+            };
+            let (_, public_id, secret) = insert_key(tx, cx.entropy, cx.actor, &row)?;
+            let record = written_key(tx, &workspace, &public_id)?;
+            hand_over(IssuedKey { record, secret }, false, deliver)
+        })
+    }
+
+    /// The workspace's default key, for `environment` (Production unless chosen otherwise).
+    pub fn create_default_key(
+        &mut self,
+        workspace: &str,
+        environment: Environment,
+    ) -> Result<IssuedKey> {
+        self.create_key(workspace, NewKey::default_key(environment))
+    }
+
+    /// Gives key `id` a new secret. The old secret stops at once or, with a grace period,
+    /// when that period ends.
+    pub fn rotate_key(&mut self, workspace: &str, id: &str, grace: Grace) -> Result<IssuedKey> {
+        self.rotate(workspace, id, None, grace, |_| Ok(()))
+    }
+
+    /// Rotates `seen`, the key as the admin saw it when deciding to rotate it, and hands the
+    /// new key to `deliver` before the change commits (see [`create_key_and`]). Fails with
+    /// [`Error::RotatedMeanwhile`] if its secret changed since: the secret that rotation
+    /// printed must not be killed by a rotation its admin never saw.
+    ///
+    /// [`create_key_and`]: Store::create_key_and
+    pub fn rotate_key_as_seen(
+        &mut self,
+        workspace: &str,
+        seen: &KeyRecord,
+        grace: Grace,
+        deliver: impl FnOnce(&IssuedKey) -> std::io::Result<()>,
+    ) -> Result<IssuedKey> {
+        self.rotate(workspace, &seen.id, Some(&seen.masked_key), grace, deliver)
+    }
+
+    fn rotate(
+        &mut self,
+        workspace: &str,
+        id: &str,
+        seen_masked_key: Option<&str>,
+        grace: Grace,
+        deliver: impl FnOnce(&IssuedKey) -> std::io::Result<()>,
+    ) -> Result<IssuedKey> {
+        let workspace = validate_name(workspace, "workspace")?;
+        self.write(|tx, cx| {
+            let key = unrevoked_key(tx, &workspace, id)?;
+            if key.expires_at.is_some_and(|at| at <= cx.now) {
+                return Err(Error::KeyExpired { id: id.to_owned() }.into());
+            }
+            if seen_masked_key.is_some_and(|seen| seen != key.masked_key) {
+                return Err(Error::RotatedMeanwhile { id: id.to_owned() }.into());
+            }
+            let target = RotationTarget {
+                key_id: key.row_id,
+                public_id: id,
+                name: &key.name,
+                environment: key.environment,
+            };
+            let secret = replace_secret(tx, cx.entropy, cx.actor, &target, cx.now, grace)?;
+            let record = written_key(tx, &workspace, id)?;
+            hand_over(IssuedKey { record, secret }, true, deliver)
+        })
+    }
+
+    /// Revokes key `id` and every secret it has, at once and for good.
+    pub fn revoke_key(&mut self, workspace: &str, id: &str) -> Result<KeyRecord> {
+        let workspace = validate_name(workspace, "workspace")?;
+        self.write(|tx, cx| {
+            let key = unrevoked_key(tx, &workspace, id)?;
+            mark_revoked(tx, key.row_id, cx.now, cx.actor)?;
+            written_key(tx, &workspace, id)
+        })
+    }
+}
+
+/// The parts of a key that a rotation or revocation decides on, read inside the write
+/// transaction so no other process can change them between the check and the write.
+struct KeyState {
+    row_id: i64,
+    name: String,
+    environment: Environment,
+    revoked_at: Option<i64>,
+    expires_at: Option<i64>,
+    masked_key: String,
+}
+
+fn key_state(
+    tx: &Transaction<'_>,
+    workspace: &str,
+    id: &str,
+) -> rusqlite::Result<Option<KeyState>> {
+    tx.prepare_cached(
+        "SELECT k.id, k.name, k.environment, k.revoked_at, k.expires_at, k.masked_key FROM keys k \
+         JOIN workspaces w ON w.id = k.workspace_id WHERE w.name = ?1 AND k.public_id = ?2",
+    )?
+    .query_row([workspace, id], |row| {
+        Ok(KeyState {
+            row_id: row.get(0)?,
+            name: row.get(1)?,
+            environment: row.get(2)?,
+            revoked_at: row.get(3)?,
+            expires_at: row.get(4)?,
+            masked_key: row.get(5)?,
+        })
+    })
+    .optional()
+}
+
+/// Key `id` as a rotation or revocation finds it under the write lock: there, and not
+/// revoked (a revocation is final).
+fn unrevoked_key(tx: &Transaction<'_>, workspace: &str, id: &str) -> Result<KeyState, Failure> {
+    let key = key_state(tx, workspace, id)?.ok_or_else(|| not_found(id, workspace))?;
+    if key.revoked_at.is_some() {
+        return Err(Error::KeyRevoked { id: id.to_owned() }.into());
+    }
+    Ok(key)
+}
+
+/// The key a change just wrote, read back inside its transaction.
+fn written_key(tx: &Transaction<'_>, workspace: &str, id: &str) -> Result<KeyRecord, Failure> {
+    Ok(fetch_key(tx, workspace, id)?.ok_or_else(|| not_found(id, workspace))?)
+}
+
+/// Hands a new key to `deliver` before its transaction commits: when that fails, the error
+/// rolls the change back, because a key nobody saw must not be stored.
+fn hand_over(
+    issued: IssuedKey,
+    rotation: bool,
+    deliver: impl FnOnce(&IssuedKey) -> std::io::Result<()>,
+) -> Result<IssuedKey, Failure> {
+    deliver(&issued).map_err(|source| Error::NotDelivered { rotation, source })?;
+    Ok(issued)
+}
