@@ -1,6 +1,8 @@
 //! hivekeys: issue, store, list, rotate, revoke and verify workspace API keys in a local
 //! SQLite store. The dashboard and the command line are both clients of this library.
 
+#![forbid(unsafe_code)]
+
 pub mod cli;
 pub mod clock;
 pub mod entropy;

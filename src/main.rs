@@ -1,5 +1,7 @@
 //! `hivekeys`: the dashboard when run without a command, the scriptable CLI otherwise.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -12,7 +12,6 @@ mod key_writes;
 mod loader;
 mod records;
 mod schema;
-mod snapshot;
 mod usage;
 mod verification;
 
@@ -38,9 +37,8 @@ pub use records::{
     NewKey, UnknownGrace,
 };
 pub use schema::LATEST_VERSION;
-pub use snapshot::READER_PRAGMAS;
 pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT};
-pub use verification::{InvalidReason, Verification, VerifiedKey};
+pub use verification::{CHECK_EVERY, InvalidReason, READER_PRAGMAS, Verification, VerifiedKey};
 
 /// How long a writer waits for another process's lock before giving up.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -134,8 +132,8 @@ pub struct Store {
     busy_timeout: Duration,
     usage_flush_interval: Duration,
     usage: usage::Usage,
-    /// The connection `verify` reads through, opened on first use.
-    reader: Option<Arc<std::sync::Mutex<snapshot::SnapshotReader<verification::Remembered>>>>,
+    /// The connection `verify` reads through and what it remembers, opened on first use.
+    verifier: Option<verification::SharedVerifier>,
 }
 
 impl std::fmt::Debug for Store {
@@ -187,7 +185,7 @@ impl Store {
             busy_timeout: options.busy_timeout,
             usage_flush_interval: options.usage_flush_interval,
             usage: usage::Usage::new(options.usage_flush_interval),
-            reader: None,
+            verifier: None,
         })
     }
 
@@ -207,7 +205,7 @@ impl Store {
         let (conn, file) = connect(&self.path, self.busy_timeout, false).at(self.site())?;
         self.conn = conn;
         self.file = file;
-        self.reader = None;
+        self.verifier = None;
         self.usage = usage::Usage::new(self.usage_flush_interval);
         Ok(())
     }
@@ -225,6 +223,16 @@ impl Store {
     pub fn data_version(&self) -> Result<i64> {
         self.conn
             .pragma_query_value(None, "data_version", |row| row.get(0))
+            .at(self.site())
+    }
+
+    /// A number that changes whenever a key, a secret or a workspace name changes, by any
+    /// process, and never for use-count bookkeeping: what tells a list of keys that it is
+    /// stale, where [`data_version`](Store::data_version) also moves for every use counted.
+    pub fn keys_version(&self) -> Result<i64> {
+        self.conn
+            .prepare_cached("SELECT version FROM key_changes")
+            .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
             .at(self.site())
     }
 
@@ -272,6 +280,8 @@ impl Store {
         };
         let value = work(&tx, &mut context).at(site)?;
         tx.commit().at(site)?;
+        // What verification remembers may be what this write changed.
+        verification::forget(self.verifier.as_ref());
         Ok(value)
     }
 }

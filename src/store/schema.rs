@@ -64,6 +64,30 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (key_id, day)
     ) WITHOUT ROWID;
     "#,
+    // 2: a counter of changes to what verification reads, so a verifier can tell a change of
+    // keys (drop what it remembers) from mere use-count bookkeeping (keep it) with one read.
+    r#"
+    CREATE TABLE key_changes (
+        only    INTEGER PRIMARY KEY CHECK (only = 1),
+        version INTEGER NOT NULL
+    );
+    INSERT INTO key_changes (only, version) VALUES (1, 0);
+    CREATE TRIGGER key_added AFTER INSERT ON keys
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    CREATE TRIGGER key_changed AFTER UPDATE OF public_id, workspace_id, name, environment,
+        is_default, masked_key, revoked_at, expires_at ON keys
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    CREATE TRIGGER key_removed AFTER DELETE ON keys
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    CREATE TRIGGER secret_added AFTER INSERT ON secrets
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    CREATE TRIGGER secret_changed AFTER UPDATE ON secrets
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    CREATE TRIGGER secret_removed AFTER DELETE ON secrets
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    CREATE TRIGGER workspace_renamed AFTER UPDATE OF name ON workspaces
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,19 +1,28 @@
 //! Verification, the hot path a gateway calls for every request.
 //!
-//! A verification is one indexed read on a connection of its own that keeps its read
-//! transaction while nothing is committed (see `snapshot`), and what it reads is remembered
-//! for as long as that snapshot lasts. Its bookkeeping (last used, uses per day) is handed to
-//! `usage`, which writes it off the caller's thread.
+//! A verifier has a connection of its own and remembers what it read (digest → the key's
+//! facts), so a key seen before costs a SHA-256 and a hash-map lookup. What it remembers is
+//! dropped when the **keys** change, never for use-count bookkeeping: every write to keys,
+//! secrets or workspace names bumps `key_changes.version` (schema triggers), and at most every
+//! [`CHECK_EVERY`] a verification asks `PRAGMA data_version` (a read of shared memory, no
+//! I/O) whether anyone committed, and only then reads the version. A change by another
+//! process is therefore seen within `CHECK_EVERY` of its commit; this process's own writes
+//! drop the memory at once. Lookups of keys not remembered share one read transaction per
+//! `CHECK_EVERY` (a transaction per lookup would cost more than the lookup), which the
+//! background bookkeeping thread ends when verification goes quiet, so that a gateway that
+//! stops calling never holds back the WAL's checkpoints. Bookkeeping (last used, uses per
+//! day) is handed to `usage`, which writes it off the caller's thread.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
-use rusqlite::OptionalExtension;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::Store;
 use super::failure::AtSite;
-use super::snapshot::SnapshotReader;
 use crate::environment::Environment;
 use crate::error::Result;
 use crate::key::{KeyHash, MAX_KEY_LEN, check_format};
@@ -65,8 +74,8 @@ const KEY_SQL: &str = "SELECT k.public_id, k.name, k.environment, k.revoked_at, 
 /// A key as verification sees it; `None` for a row it cannot use.
 type KnownKey = Option<std::sync::Arc<KeyFacts>>;
 
-/// What verification remembers from one snapshot of the store (see `snapshot`): only what
-/// was found, so a flood of unknown keys leaves nothing behind.
+/// What verification remembers while the keys do not change: only what was found, so a flood
+/// of unknown keys leaves nothing behind.
 #[derive(Default)]
 pub(super) struct Remembered {
     /// Secrets, by digest: the key each belongs to and when it stops.
@@ -74,7 +83,7 @@ pub(super) struct Remembered {
     keys: HashMap<i64, KnownKey>,
 }
 
-/// Most secrets remembered per snapshot; past it the memory starts again.
+/// Most secrets remembered; past it the memory starts again.
 const MAX_REMEMBERED: usize = 65_536;
 
 /// A SHA-256 digest as a map key. Digests are uniformly random and nobody can pick one (that
@@ -119,6 +128,151 @@ pub(super) struct KeyFacts {
     expires_at: Option<i64>,
 }
 
+/// Settings of the verifier's connection, public so a benchmark's floor can use the same: 64
+/// MiB of page cache, so the digest index of a million keys stays in memory.
+pub const READER_PRAGMAS: &str = "PRAGMA cache_size = -65536;";
+
+/// How stale a verifier may be about another process's change: it looks for commits at most
+/// this often. PRODUCT.md's bound on SQLite is 100 ms; looking costs well under a
+/// microsecond, so look often.
+pub const CHECK_EVERY: Duration = Duration::from_millis(5);
+
+/// A connection for verifying and what it remembers. Shared (behind a mutex) with the
+/// bookkeeping thread, which ends an idle read transaction.
+pub(super) struct Verifier {
+    conn: Connection,
+    memo: Remembered,
+    /// When the last look for other processes' commits was, `None` to look at the next call.
+    checked_at: Option<Instant>,
+    data_version: i64,
+    keys_version: i64,
+    /// A read transaction is open (lookups of keys not remembered share it).
+    reading: bool,
+    /// Verifications so far: how the bookkeeping thread tells an idle verifier.
+    calls: u64,
+}
+
+impl Verifier {
+    fn open(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Verifier> {
+        let conn = super::file::open_connection(path, busy_timeout)?;
+        conn.execute_batch(READER_PRAGMAS)?;
+        Ok(Verifier {
+            conn,
+            memo: Remembered::default(),
+            checked_at: None,
+            data_version: 0,
+            keys_version: -1,
+            reading: false,
+            calls: 0,
+        })
+    }
+
+    /// Drops what is remembered if the keys changed since the last look, looking at most
+    /// every [`CHECK_EVERY`].
+    fn follow_changes(&mut self) -> rusqlite::Result<()> {
+        if self.checked_at.is_some_and(|at| at.elapsed() < CHECK_EVERY) {
+            return Ok(());
+        }
+        // A read transaction sees no commit made after it began: end it first.
+        self.end_read()?;
+        let data_version: i64 = self
+            .conn
+            .pragma_query_value(None, "data_version", |row| row.get(0))?;
+        if data_version != self.data_version || self.checked_at.is_none() {
+            let keys_version: i64 = self
+                .conn
+                .prepare_cached("SELECT version FROM key_changes")?
+                .query_row([], |row| row.get(0))?;
+            if keys_version != self.keys_version {
+                self.memo = Remembered::default();
+                self.keys_version = keys_version;
+            }
+            self.data_version = data_version;
+        }
+        self.checked_at = Some(Instant::now());
+        Ok(())
+    }
+
+    /// The secret with digest `hash`: its key's row id, when the secret stops, and the key.
+    fn look_up(
+        &mut self,
+        hash: &KeyHash,
+    ) -> rusqlite::Result<Option<(i64, Option<i64>, KnownKey)>> {
+        self.calls += 1;
+        self.follow_changes()?;
+        let digest = Digest(hash.0);
+        let (key_id, secret_expires_at) = match self.memo.secrets.get(&digest) {
+            Some(found) => *found,
+            None => {
+                self.begin_read()?;
+                let Some(found) = self
+                    .conn
+                    .prepare_cached(SECRET_SQL)?
+                    .query_row([&hash.0[..]], |row| {
+                        Ok((row.get::<_, i64>(0)?, row.get::<_, Option<i64>>(1)?))
+                    })
+                    .optional()?
+                else {
+                    return Ok(None);
+                };
+                if self.memo.secrets.len() >= MAX_REMEMBERED {
+                    self.memo = Remembered::default();
+                }
+                self.memo.secrets.insert(digest, found);
+                found
+            }
+        };
+        let facts = match self.memo.keys.get(&key_id) {
+            Some(facts) => facts.clone(),
+            None => {
+                self.begin_read()?;
+                let mut statement = self.conn.prepare_cached(KEY_SQL)?;
+                let facts = key_facts(&mut statement, key_id)?;
+                drop(statement);
+                self.memo.keys.insert(key_id, facts.clone());
+                facts
+            }
+        };
+        Ok(Some((key_id, secret_expires_at, facts)))
+    }
+
+    fn begin_read(&mut self) -> rusqlite::Result<()> {
+        if !self.reading {
+            self.conn.execute_batch("BEGIN")?;
+            self.reading = true;
+        }
+        Ok(())
+    }
+
+    fn end_read(&mut self) -> rusqlite::Result<()> {
+        if self.reading {
+            self.reading = false;
+            self.conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
+    }
+
+    /// Forgets everything: this process changed the keys.
+    pub(super) fn forget(&mut self) {
+        self.memo = Remembered::default();
+        self.checked_at = None;
+    }
+}
+
+/// The verifier as the store and its bookkeeping thread share it.
+pub(super) type SharedVerifier = Arc<Mutex<Verifier>>;
+
+fn lock(verifier: &SharedVerifier) -> std::sync::MutexGuard<'_, Verifier> {
+    verifier.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Drops what `verifier` remembers, if there is one: called after every write of this store.
+pub(super) fn forget(verifier: Option<&SharedVerifier>) {
+    if let Some(verifier) = verifier {
+        lock(verifier).forget();
+    }
+}
+
 impl Store {
     /// Checks a full key of any workspace: its checksum first (a malformed key never reaches
     /// the database), then one lookup by hash. A valid key's use is recorded.
@@ -139,72 +293,34 @@ impl Store {
         }
         let hash = KeyHash::of(full_key);
         let now = self.now_secs();
-        if self.reader.is_none() {
-            let reader =
-                SnapshotReader::open(&self.path, self.busy_timeout, &[SECRET_SQL, KEY_SQL])
-                    .at(self.site())?;
-            let reader = Arc::new(Mutex::new(reader));
+        if self.verifier.is_none() {
+            let verifier = Arc::new(Mutex::new(
+                Verifier::open(&self.path, self.busy_timeout).at(self.site())?,
+            ));
             // A read transaction left open by a gateway that has gone quiet would keep every
             // writer's log from being checkpointed, and the WAL would grow for as long as
-            // the quiet lasts: the background thread ends a snapshot no call has used for a
+            // the quiet lasts: the background thread ends one that no call has used for a
             // whole interval.
-            let watched = Arc::downgrade(&reader);
+            let watched = Arc::downgrade(&verifier);
             let mut calls_seen = None;
             let on_tick = Box::new(move || {
-                let Some(reader) = watched.upgrade() else {
+                let Some(verifier) = watched.upgrade() else {
                     return;
                 };
-                let Ok(mut reader) = reader.try_lock() else {
+                let Ok(mut verifier) = verifier.try_lock() else {
                     return; // in use right now: not idle
                 };
-                let calls = reader.calls();
+                let calls = verifier.calls;
                 if calls_seen == Some(calls) {
-                    reader.release();
+                    // A failure to end it leaves it to the next call, which retries.
+                    let _ = verifier.end_read();
                 }
                 calls_seen = Some(calls);
             });
             self.usage.start(&self.path, self.busy_timeout, on_tick);
-            self.reader = Some(reader);
+            self.verifier = Some(verifier);
         }
-        let mut reader = self
-            .reader
-            .as_ref()
-            .expect("opened above")
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let looked_up = reader.read(|statements, memo: &mut Remembered| {
-            let [secret, key] = statements else {
-                unreachable!("opened with two statements")
-            };
-            let digest = Digest(hash.0);
-            let (key_id, secret_expires_at) = match memo.secrets.get(&digest) {
-                Some(found) => *found,
-                None => {
-                    let Some(found) = secret
-                        .query_row([&hash.0[..]], |row| {
-                            Ok((row.get::<_, i64>(0)?, row.get::<_, Option<i64>>(1)?))
-                        })
-                        .optional()?
-                    else {
-                        return Ok(None);
-                    };
-                    if memo.secrets.len() >= MAX_REMEMBERED {
-                        *memo = Remembered::default();
-                    }
-                    memo.secrets.insert(digest, found);
-                    found
-                }
-            };
-            let facts = match memo.keys.get(&key_id) {
-                Some(facts) => facts.clone(),
-                None => {
-                    let facts = key_facts(key, key_id)?;
-                    memo.keys.insert(key_id, facts.clone());
-                    facts
-                }
-            };
-            Ok(Some((key_id, secret_expires_at, facts)))
-        });
+        let looked_up = lock(self.verifier.as_ref().expect("opened above")).look_up(&hash);
         let Some((key_id, secret_expires_at, facts)) = looked_up.at(self.site())? else {
             return Ok(Verification::Invalid(InvalidReason::NotFound));
         };
@@ -224,7 +340,6 @@ impl Store {
         if past(facts.expires_at) || past(secret_expires_at) {
             return Ok(Verification::Invalid(InvalidReason::Expired));
         }
-        drop(reader);
         self.usage.record(key_id, now);
         Ok(Verification::Valid(VerifiedKey {
             id: facts.public_id.clone(),
