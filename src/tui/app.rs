@@ -167,8 +167,8 @@ impl App {
         let focused_status = self.focused_key().map(|k| k.status_at(self.now));
         match action {
             Action::OpenCreateDefault => self.list.default_key.is_none(),
-            Action::OpenRotate => focused_status.is_some_and(can_rotate),
-            Action::OpenRevoke => focused_status.is_some_and(can_revoke),
+            Action::OpenRotate => focused_status.is_some_and(ConfirmRotate::allows),
+            Action::OpenRevoke => focused_status.is_some_and(ConfirmRevoke::allows),
             Action::OpenDetails => self.focused_key().is_some(),
             Action::Move(_) => !self.list.visible.is_empty() || self.modal.is_some(),
             Action::ClearSearch => !self.list.search.value().is_empty() || self.search_focused,
@@ -243,10 +243,10 @@ impl App {
                 )),
                 None => self.modal = Some(Modal::CreateDefault(CreateDefault::default())),
             },
-            Action::OpenRotate => self.open_for_focused_key(can_rotate, |key| {
+            Action::OpenRotate => self.open_for_focused_key(ConfirmRotate::allows, |key| {
                 Modal::ConfirmRotate(ConfirmRotate::new(key))
             }),
-            Action::OpenRevoke => self.open_for_focused_key(can_revoke, |key| {
+            Action::OpenRevoke => self.open_for_focused_key(ConfirmRevoke::allows, |key| {
                 Modal::ConfirmRevoke(ConfirmRevoke::new(key))
             }),
             Action::OpenDetails => match self.focused_key().cloned() {
@@ -492,13 +492,255 @@ fn changed_meanwhile(err: &crate::Error) -> bool {
     )
 }
 
-/// Rotate and revoke are offered only where they can succeed: a revoked key cannot change,
-/// an expired one cannot get a new secret but can still be revoked (for the audit trail, or
-/// so that a later change of its expiry cannot bring it back).
-fn can_rotate(status: Status) -> bool {
-    status == Status::Active
-}
+/// `App::update` over a real store in a temporary directory: an action in, the new state (and
+/// the store) out. The flows through real key events and the rendered screens are in
+/// `tests/dashboard.rs`.
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
 
-fn can_revoke(status: Status) -> bool {
-    status != Status::Revoked
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::Environment;
+    use crate::clock::ManualClock;
+    use crate::entropy::SeededEntropy;
+    use crate::store::StoreOptions;
+    use crate::tui::action::Movement;
+    use crate::tui::clipboard::Osc52Only;
+    use tui_input::InputRequest;
+
+    const WS: &str = "default";
+
+    /// The app and the directory its store lives in (dropped after it).
+    struct Fixture {
+        app: App,
+        path: std::path::PathBuf,
+        clock: Arc<ManualClock>,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Fixture {
+        /// `keys` keys named "Key 1", "Key 2", …, no default key.
+        fn with_keys(keys: usize) -> Fixture {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("hivekeys.db");
+            let clock = Arc::new(ManualClock::new(
+                Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap(),
+            ));
+            let mut store = Store::open_with(&path, options(&clock, 1)).unwrap();
+            for i in 1..=keys {
+                let new = NewKey::new(format!("Key {i}"), Environment::Staging);
+                store.create_key(WS, new).unwrap();
+            }
+            let app = App::new(store, WS, Box::new(Osc52Only::default()));
+            Fixture {
+                app,
+                path,
+                clock,
+                _dir: dir,
+            }
+        }
+
+        /// Another process's connection to the same store.
+        fn other_store(&self) -> Store {
+            Store::open_with(&self.path, options(&self.clock, 2)).unwrap()
+        }
+
+        fn send(&mut self, actions: impl IntoIterator<Item = Action>) {
+            for action in actions {
+                self.app.update(action);
+            }
+        }
+
+        fn stored(&self, id: &str) -> KeyRecord {
+            self.app.store().get_key(WS, id).unwrap()
+        }
+    }
+
+    fn options(clock: &Arc<ManualClock>, seed: u64) -> StoreOptions {
+        StoreOptions {
+            clock: clock.clone(),
+            entropy: Box::new(SeededEntropy::new(seed)),
+            actor: "alice".into(),
+            ..StoreOptions::default()
+        }
+    }
+
+    fn typed(text: &str) -> Vec<Action> {
+        text.chars()
+            .map(|c| Action::Edit(InputRequest::InsertChar(c)))
+            .collect()
+    }
+
+    #[test]
+    fn a_resize_decides_what_fits_and_keeps_the_notice() {
+        let mut fx = Fixture::with_keys(1);
+        assert_eq!(fx.app.page_rows(), layout::DEFAULT_PAGE_ROWS);
+        fx.send([Action::FocusNext, Action::OpenRotate]);
+        let notice = fx.app.notice.clone().expect("no default key to rotate");
+        fx.send([Action::Resize(59, 15)]);
+        assert_eq!(fx.app.context(), Context::TooSmall);
+        assert_eq!(fx.app.notice, Some(notice), "a resize is not an answer");
+        fx.send([Action::Resize(120, 40)]);
+        assert_eq!(fx.app.context(), Context::Main);
+        assert_eq!(
+            fx.app.page_rows(),
+            layout::page_rows(Rect::new(0, 0, 120, 40))
+        );
+    }
+
+    #[test]
+    fn paging_moves_by_the_rows_on_screen_and_the_window_follows() {
+        let mut fx = Fixture::with_keys(30);
+        fx.send([Action::Resize(80, 24)]);
+        let page = fx.app.page_rows();
+        fx.send([Action::Move(Movement::PageDown)]);
+        assert_eq!(fx.app.selected, page);
+        assert_eq!(fx.app.scroll, 1, "the selection is the last row on screen");
+        fx.send([Action::Move(Movement::Bottom)]);
+        assert_eq!(fx.app.scroll, 30 - page);
+        fx.send([Action::Move(Movement::Up)]);
+        assert_eq!(fx.app.scroll, 30 - page, "still on screen: the rows stay");
+        fx.send([Action::Resize(120, 40)]);
+        assert_eq!(
+            fx.app.scroll,
+            30 - fx.app.page_rows(),
+            "no empty rows below"
+        );
+    }
+
+    #[test]
+    fn x_then_y_revokes_the_selected_key_in_the_store() {
+        let mut fx = Fixture::with_keys(3);
+        fx.send([Action::Move(Movement::Down)]);
+        let key = fx.app.focused_key().unwrap().clone();
+        fx.send([Action::OpenRevoke]);
+        assert_eq!(fx.app.context(), Context::ConfirmRevoke);
+        assert_eq!(fx.stored(&key.id).revoked_at, None, "only asked so far");
+        fx.send([Action::Confirm]);
+        assert!(fx.app.modal.is_none());
+        assert!(fx.stored(&key.id).revoked_at.is_some());
+        let row = fx.app.focused_key().unwrap();
+        assert_eq!(
+            (row.id.as_str(), row.status_at(fx.app.now)),
+            (key.id.as_str(), Status::Revoked)
+        );
+        let notice = fx.app.notice.clone().unwrap();
+        assert!(
+            !notice.is_error && notice.text.starts_with("Revoked"),
+            "{notice:?}"
+        );
+        fx.send([Action::OpenRevoke]);
+        assert!(
+            fx.app.modal.is_none(),
+            "a revoked key cannot be revoked again"
+        );
+    }
+
+    #[test]
+    fn a_new_key_is_shown_once_copied_and_closed() {
+        let mut fx = Fixture::with_keys(0);
+        fx.send([Action::OpenAddKey]);
+        fx.send(typed("Billing"));
+        fx.send([Action::ChoiceNext, Action::Submit]);
+        let Some(Modal::NewKey(dialog)) = &fx.app.modal else {
+            panic!("the new key is not shown");
+        };
+        let id = dialog.key.id.clone();
+        assert!(dialog.secret.expose().starts_with("fhk_stg_"));
+        assert_eq!(fx.stored(&id).environment, Environment::Staging);
+        assert_eq!(
+            fx.app.focused_key().unwrap().id,
+            id,
+            "the new row is selected"
+        );
+
+        fx.send([Action::Quit]);
+        assert!(!fx.app.should_quit, "not copied: asks first");
+        assert_eq!(fx.app.context(), Context::ConfirmClose);
+        fx.send([Action::Cancel, Action::Copy]);
+        let Some(Modal::NewKey(dialog)) = &fx.app.modal else {
+            panic!("the new key is gone");
+        };
+        assert!(dialog.copied.is_some());
+        fx.send([Action::Submit]);
+        assert!(fx.app.modal.is_none());
+        assert!(fx.app.notice.as_ref().unwrap().text.starts_with("Created"));
+    }
+
+    #[test]
+    fn a_store_refusal_stays_in_the_dialog() {
+        let mut fx = Fixture::with_keys(0);
+        fx.send([Action::OpenAddKey, Action::Submit]);
+        let Some(Modal::AddKey(dialog)) = &fx.app.modal else {
+            panic!("Add API Key closed");
+        };
+        assert!(dialog.error.is_some(), "an empty name is explained");
+        // Another process creates the default key while this dialog is open.
+        fx.send([Action::Cancel, Action::OpenCreateDefault]);
+        let mut other = fx.other_store();
+        other
+            .create_default_key(WS, Environment::Development)
+            .unwrap();
+        fx.send([Action::Submit]);
+        let Some(Modal::CreateDefault(dialog)) = &fx.app.modal else {
+            panic!("the dialog closed on a refusal");
+        };
+        assert!(
+            dialog.error.as_ref().unwrap().contains("default"),
+            "{:?}",
+            dialog.error
+        );
+    }
+
+    #[test]
+    fn a_key_revoked_elsewhere_closes_its_rotate_dialog_with_the_news() {
+        let mut fx = Fixture::with_keys(2);
+        let key = fx.app.focused_key().unwrap().clone();
+        fx.send([Action::OpenRotate, Action::ChoiceNext]);
+        fx.other_store().revoke_key(WS, &key.id).unwrap();
+        fx.send([Action::Confirm]);
+        assert!(fx.app.modal.is_none());
+        assert!(fx.app.notice.as_ref().unwrap().is_error);
+        let row = fx.app.keys.iter().find(|k| k.id == key.id).unwrap();
+        assert_eq!(row.status_at(fx.app.now), Status::Revoked, "read again");
+        assert_eq!(fx.stored(&key.id).rotated_at, None);
+    }
+
+    #[test]
+    fn overlays_scroll_no_further_than_their_text_at_the_known_size() {
+        let mut fx = Fixture::with_keys(1);
+        fx.send([Action::Resize(120, 40), Action::OpenHelp]);
+        fx.send(std::iter::repeat_n(Action::Move(Movement::Down), 500));
+        let Some(Modal::Help(help)) = &fx.app.modal else {
+            panic!("help is not open");
+        };
+        let max = crate::tui::view::help::max_scroll(Rect::new(0, 0, 120, 40));
+        assert_eq!(help.scroll, max);
+        fx.send([
+            Action::Cancel,
+            Action::OpenDetails,
+            Action::Move(Movement::Bottom),
+        ]);
+        let Some(Modal::Details(details)) = &fx.app.modal else {
+            panic!("details are not open");
+        };
+        assert_eq!(details.scroll, 0, "one event fits on a 40-line screen");
+    }
+
+    #[test]
+    fn search_and_filters_narrow_the_rows() {
+        let mut fx = Fixture::with_keys(12);
+        fx.send([Action::StartSearch]);
+        assert_eq!(fx.app.context(), Context::Search);
+        fx.send(typed("key 1"));
+        assert_eq!(fx.app.visible.len(), 4, "Key 1, Key 10, Key 11, Key 12");
+        fx.send([Action::KeepSearch, Action::CycleEnvironmentFilter]);
+        assert!(fx.app.visible.is_empty(), "no production keys");
+        fx.send([Action::ClearSearch, Action::CycleEnvironmentFilter]);
+        assert_eq!(fx.app.environment_filter, Some(Environment::Staging));
+        assert_eq!(fx.app.visible.len(), 12);
+        assert_eq!(fx.app.context(), Context::Main);
+    }
 }

@@ -2,7 +2,7 @@
 //! and the rotate (which grace period) and revoke confirmations.
 
 use super::{Effect, Outcome, choice_step};
-use crate::environment::Environment;
+use crate::environment::{Environment, Status};
 use crate::store::{Grace, KeyRecord};
 use crate::tui::action::{Action, cycle};
 
@@ -45,7 +45,16 @@ impl CreateDefault {
     }
 }
 
+// Rotate and revoke are offered only where they can succeed: a revoked key cannot change, an
+// expired one cannot get a new secret but can still be revoked (for the audit trail, or so
+// that a later change of its expiry cannot bring it back).
+
 impl ConfirmRotate {
+    /// Whether a key in `status` can be rotated.
+    pub fn allows(status: Status) -> bool {
+        status == Status::Active
+    }
+
     /// No grace period unless the admin picks one.
     pub fn new(key: KeyRecord) -> ConfirmRotate {
         ConfirmRotate {
@@ -71,6 +80,11 @@ impl ConfirmRotate {
 }
 
 impl ConfirmRevoke {
+    /// Whether a key in `status` can be revoked.
+    pub fn allows(status: Status) -> bool {
+        status != Status::Revoked
+    }
+
     pub fn new(key: KeyRecord) -> ConfirmRevoke {
         ConfirmRevoke { key, error: None }
     }
