@@ -593,4 +593,34 @@ mod tests {
             }
         }
     }
+
+    /// Every key named in text on screen (see `key_name` callers) is bound where that text
+    /// shows, and is named as the product's key table names it.
+    #[test]
+    fn keys_named_on_screen_come_from_the_table() {
+        use Action::*;
+        let cases: &[(Context, Action, &str)] = &[
+            (Context::Main, OpenRotate, "r"),
+            (Context::Main, OpenRevoke, "x"),
+            (Context::Main, OpenDetails, "Enter"),
+            (Context::Main, FocusNext, "Tab"),
+            (Context::Main, FocusPrevious, "Shift-Tab"),
+            (Context::Main, OpenCreateDefault, "D"),
+            (Context::Main, OpenAddKey, "a"),
+            (Context::Main, StartSearch, "/"),
+            (Context::Main, ClearSearch, "Esc"),
+            (Context::Main, CycleEnvironmentFilter, "e"),
+            (Context::Main, CycleStatusFilter, "s"),
+            (Context::Main, Move(Movement::PageDown), "PgDn"),
+            (Context::Search, Move(Movement::Down), "↓"),
+            (Context::TooSmall, Quit, "q"),
+            (Context::AddKey, Quit, "Ctrl-C"),
+        ];
+        for (context, action, name) in cases {
+            assert_eq!(key_name(*context, action), *name, "{context:?} {action:?}");
+        }
+        assert_eq!(hint_keys(Context::Help, &Move(Movement::Down)), "j/k");
+        assert_eq!(hint_keys(Context::Help, &Cancel), "Esc/?");
+        assert_eq!(key_name(Context::Help, &OpenRotate), "", "not bound there");
+    }
 }

@@ -102,11 +102,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             ])
             .areas(dialog);
             let lines = vec![
-                Line::from(vec![
-                    Span::raw("Rotate "),
-                    Span::styled(describe(key), theme.title()),
-                    Span::raw("?"),
-                ]),
+                question_line("Rotate", key, theme),
                 Line::from("A new secret replaces the current one; you will see it once."),
                 Line::from("The current secret stops working:"),
             ];
@@ -129,11 +125,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             ])
             .areas(dialog);
             let lines = vec![
-                Line::from(vec![
-                    Span::raw("Revoke "),
-                    Span::styled(describe(key), theme.title()),
-                    Span::raw("?"),
-                ]),
+                question_line("Revoke", key, theme),
                 Line::styled(
                     match key.status_at(app.now) {
                         Status::Expired => {
@@ -238,6 +230,15 @@ pub(super) fn footer_hints(context: Context, theme: &Theme) -> Line<'static> {
         .map(|h| (h.keys.to_owned(), h.text))
         .collect();
     hint_line(theme, pairs)
+}
+
+/// "Rotate "name" (id, Environment)?": a confirmation's question.
+fn question_line(verb: &str, key: &KeyRecord, theme: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::raw(format!("{verb} ")),
+        Span::styled(describe(key), theme.title()),
+        Span::raw("?"),
+    ])
 }
 
 fn describe(key: &KeyRecord) -> String {
