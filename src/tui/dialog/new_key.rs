@@ -59,3 +59,82 @@ impl NewKeyDialog {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entropy::SeededEntropy;
+    use crate::environment::Environment;
+    use crate::tui::clipboard::CopyReport;
+
+    fn dialog() -> NewKeyDialog {
+        let secret = Secret::generate(Environment::Staging, &mut SeededEntropy::new(7)).unwrap();
+        let key = KeyRecord {
+            id: "key_1".into(),
+            name: "Billing".into(),
+            environment: Environment::Staging,
+            is_default: false,
+            masked_key: "fhk_stg_abcd…wxyz".into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            rotated_at: None,
+            revoked_at: None,
+            expires_at: None,
+            last_used_at: None,
+            use_count: 0,
+        };
+        NewKeyDialog::new(
+            IssuedKey {
+                record: key,
+                secret,
+            },
+            false,
+        )
+    }
+
+    #[test]
+    fn closing_before_copying_asks_once_more() {
+        let mut dialog = dialog();
+        assert_eq!(dialog.update(Action::Submit), Outcome::Stay);
+        assert!(dialog.confirm_close);
+        assert_eq!(
+            dialog.update(Action::Copy),
+            Outcome::Stay,
+            "not while asking"
+        );
+        assert_eq!(dialog.update(Action::Cancel), Outcome::Stay);
+        assert!(!dialog.confirm_close, "n goes back to the key");
+        dialog.update(Action::Submit);
+        assert_eq!(
+            dialog.update(Action::Confirm),
+            Outcome::Run(Effect::CloseNewKey)
+        );
+    }
+
+    #[test]
+    fn once_copied_enter_closes_and_a_quit_goes_ahead() {
+        let mut dialog = dialog();
+        assert_eq!(dialog.update(Action::Copy), Outcome::Run(Effect::Copy));
+        dialog.copied = Some(CopyReport {
+            system: false,
+            osc52: true,
+        });
+        assert!(dialog.quit_may_go_ahead());
+        assert_eq!(
+            dialog.update(Action::Submit),
+            Outcome::Run(Effect::CloseNewKey)
+        );
+        assert!(
+            dialog
+                .closing_notice()
+                .starts_with("Created key_1 \"Billing\"")
+        );
+    }
+
+    #[test]
+    fn a_quit_on_an_uncopied_key_asks_first() {
+        let mut dialog = dialog();
+        assert!(!dialog.quit_may_go_ahead());
+        assert!(dialog.confirm_close);
+        assert!(dialog.quit_may_go_ahead(), "the second quit leaves");
+    }
+}
