@@ -20,6 +20,7 @@ use hivekeys::store::{Grace, InvalidReason, Verification};
 use hivekeys::tui::action::{Action, Movement};
 use hivekeys::tui::app::{App, Focus, Modal, NewKeyDialog, RELOAD_INTERVAL};
 use hivekeys::tui::clipboard::{CopyReport, Osc52Only};
+use hivekeys::tui::dialog::{AddKey, ConfirmRevoke, ConfirmRotate, CreateDefault, Details, Help};
 use hivekeys::tui::keymap::{self, Context};
 use hivekeys::tui::view::{self, theme::Theme};
 use hivekeys::{Environment, KeyQuery, KeyRecord, NewKey, Status, Store, StoreOptions};
@@ -190,14 +191,14 @@ impl Fixture {
 
     fn add_key_error(&self) -> Option<String> {
         match &self.app.modal {
-            Some(Modal::AddKey { error, .. }) => error.clone(),
+            Some(Modal::AddKey(AddKey { error, .. })) => error.clone(),
             _ => panic!("the Add API Key dialog is not open"),
         }
     }
 
     fn add_key_name(&self) -> String {
         match &self.app.modal {
-            Some(Modal::AddKey { name, .. }) => name.value().to_owned(),
+            Some(Modal::AddKey(AddKey { name, .. })) => name.value().to_owned(),
             _ => panic!("the Add API Key dialog is not open"),
         }
     }
@@ -221,7 +222,9 @@ impl Fixture {
         (record, secret)
     }
 
-    fn screen(&self, width: u16, height: u16) -> String {
+    /// The screen at `width`×`height`, after telling the app the terminal has that size.
+    fn screen(&mut self, width: u16, height: u16) -> String {
+        self.app.update(Action::Resize(width, height));
         render(&self.app, width, height)
     }
 
@@ -241,8 +244,7 @@ fn render(app: &App, width: u16, height: u16) -> String {
     terminal.backend().to_string()
 }
 
-/// Renders twice from the same state: the output must not depend on anything but the state
-/// (the table records its scroll position while drawing, which must settle at once).
+/// Renders twice from the same state: the output must not depend on anything but the state.
 fn stable_screen(app: &App, width: u16, height: u16) -> String {
     let first = render(app, width, height);
     let second = render(app, width, height);
@@ -368,7 +370,7 @@ fn page_down_and_up_move_by_the_rows_on_screen() {
     let ids = fx.visible_ids();
     // Drawing records how many rows fit; paging follows it.
     fx.screen(120, 40);
-    let page = fx.app.page_rows.get();
+    let page = fx.app.page_rows();
     assert!(page > 1 && page < 40, "rows on a 40-line screen: {page}");
     assert_eq!(
         fx.press(KeyCode::PageDown),
@@ -389,7 +391,7 @@ fn page_down_and_up_move_by_the_rows_on_screen() {
 
     // A smaller screen makes smaller pages.
     fx.screen(80, 24);
-    let small_page = fx.app.page_rows.get();
+    let small_page = fx.app.page_rows();
     assert!(small_page < page);
     fx.press(KeyCode::PageDown);
     assert_eq!(fx.app.selected, small_page);
@@ -781,11 +783,11 @@ fn a_opens_add_key_where_letters_are_typed_not_bound() {
     assert_eq!(fx.char('a'), Some(Action::OpenAddKey));
     assert_eq!(fx.app.context(), Context::AddKey);
     match &fx.app.modal {
-        Some(Modal::AddKey {
+        Some(Modal::AddKey(AddKey {
             name,
             environment,
             error,
-        }) => {
+        })) => {
             assert_eq!(name.value(), "");
             assert_eq!(*environment, Environment::Production);
             assert_eq!(*error, None);
@@ -889,7 +891,7 @@ fn the_environment_choice_cycles_with_arrows_and_tab() {
     let mut fx = Fixture::empty();
     fx.char('a');
     let environment = |fx: &Fixture| match &fx.app.modal {
-        Some(Modal::AddKey { environment, .. }) => *environment,
+        Some(Modal::AddKey(AddKey { environment, .. })) => *environment,
         _ => panic!("Add API Key is not open"),
     };
     fx.press(KeyCode::Down);
@@ -995,7 +997,7 @@ fn capital_d_opens_create_default_with_production_and_enter_creates_it() {
     assert_eq!(fx.char('D'), Some(Action::OpenCreateDefault));
     assert_eq!(fx.app.context(), Context::CreateDefault);
     match &fx.app.modal {
-        Some(Modal::CreateDefault { environment, error }) => {
+        Some(Modal::CreateDefault(CreateDefault { environment, error })) => {
             assert_eq!(*environment, Environment::Production);
             assert_eq!(*error, None);
         }
@@ -1060,7 +1062,7 @@ fn capital_d_with_an_active_default_says_so_and_opens_nothing() {
 
 fn rotate_grace(fx: &Fixture) -> Grace {
     match &fx.app.modal {
-        Some(Modal::ConfirmRotate { grace, .. }) => *grace,
+        Some(Modal::ConfirmRotate(ConfirmRotate { grace, .. })) => *grace,
         _ => panic!("the rotate confirmation is not open"),
     }
 }
@@ -1072,7 +1074,9 @@ fn r_opens_the_rotate_confirmation_with_a_grace_choice() {
     assert_eq!(fx.char('r'), Some(Action::OpenRotate));
     assert_eq!(fx.app.context(), Context::ConfirmRotate);
     match &fx.app.modal {
-        Some(Modal::ConfirmRotate { key: shown, .. }) => assert_eq!(shown.id, key.id),
+        Some(Modal::ConfirmRotate(ConfirmRotate { key: shown, .. })) => {
+            assert_eq!(shown.id, key.id)
+        }
         _ => unreachable!(),
     }
     assert_eq!(rotate_grace(&fx), Grace::None);
@@ -1159,7 +1163,7 @@ fn x_opens_the_revoke_confirmation_and_n_or_esc_cancel() {
         assert_eq!(fx.char('x'), Some(Action::OpenRevoke));
         assert_eq!(fx.app.context(), Context::ConfirmRevoke);
         match &fx.app.modal {
-            Some(Modal::ConfirmRevoke { key: shown, error }) => {
+            Some(Modal::ConfirmRevoke(ConfirmRevoke { key: shown, error })) => {
                 assert_eq!(shown.id, key.id);
                 assert_eq!(*error, None);
             }
@@ -1273,7 +1277,7 @@ fn the_default_key_can_be_rotated_and_revoked_from_its_panel() {
     fx.press(KeyCode::Tab);
     fx.char('r');
     match &fx.app.modal {
-        Some(Modal::ConfirmRotate { key, .. }) => assert_eq!(key.id, default.id),
+        Some(Modal::ConfirmRotate(ConfirmRotate { key, .. })) => assert_eq!(key.id, default.id),
         _ => panic!("rotate confirmation not open"),
     }
     fx.char('y');
@@ -1382,12 +1386,12 @@ fn enter_opens_the_details_of_the_focused_key_and_esc_returns() {
     assert_eq!(fx.press(KeyCode::Enter), Some(Action::OpenDetails));
     assert_eq!(fx.app.context(), Context::Details);
     match &fx.app.modal {
-        Some(Modal::Details {
+        Some(Modal::Details(Details {
             key: shown,
             events,
             usage,
             scroll,
-        }) => {
+        })) => {
             assert_eq!(shown.id, key.id);
             assert!(!events.is_empty(), "at least the creation");
             assert_eq!(events[0].action.as_str(), "created");
@@ -1400,7 +1404,7 @@ fn enter_opens_the_details_of_the_focused_key_and_esc_returns() {
     fx.char('j');
     assert!(matches!(
         fx.app.modal,
-        Some(Modal::Details { scroll: 1, .. })
+        Some(Modal::Details(Details { scroll: 1, .. }))
     ));
     assert_eq!(fx.press(KeyCode::Esc), Some(Action::Cancel));
     assert!(fx.app.modal.is_none());
@@ -1423,7 +1427,7 @@ fn details_of_the_default_key_from_its_panel() {
     fx.press(KeyCode::Tab);
     fx.press(KeyCode::Enter);
     match &fx.app.modal {
-        Some(Modal::Details { key, events, .. }) => {
+        Some(Modal::Details(Details { key, events, .. })) => {
             assert_eq!(key.id, default.id);
             let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
             assert_eq!(actions, ["created", "rotated"]);
@@ -1439,7 +1443,10 @@ fn question_mark_opens_help_and_esc_or_question_mark_close_it() {
         assert_eq!(fx.char('?'), Some(Action::OpenHelp));
         assert_eq!(fx.app.context(), Context::Help);
         fx.char('j');
-        assert!(matches!(fx.app.modal, Some(Modal::Help { scroll: 1 })));
+        assert!(matches!(
+            fx.app.modal,
+            Some(Modal::Help(Help { scroll: 1 }))
+        ));
         assert_eq!(fx.send(close), Some(Action::Cancel));
         assert!(fx.app.modal.is_none());
     }
@@ -2474,7 +2481,7 @@ fn the_usage_chart_keeps_today_on_a_narrow_screen() {
     fx.update(Action::Tick);
     fx.press(KeyCode::Enter);
     match &fx.app.modal {
-        Some(Modal::Details { usage, .. }) => {
+        Some(Modal::Details(Details { usage, .. })) => {
             assert_eq!(
                 usage.last().map(|d| d.count),
                 Some(5),

@@ -43,6 +43,9 @@ pub enum Action {
     Tick,
     /// The background read of the key list may have finished: take its result.
     KeysLoaded,
+    /// The terminal is now this many columns and rows: paging, scrolling and which keys
+    /// apply follow the size the screen is drawn at.
+    Resize(u16, u16),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,4 +56,11 @@ pub enum Movement {
     PageUp,
     Top,
     Bottom,
+}
+
+/// The option `step` places after `current` in `all`, wrapping around at either end: how the
+/// filters and every dialog choice move.
+pub(crate) fn cycle<T: Copy + PartialEq>(all: &[T], current: T, step: isize) -> T {
+    let index = all.iter().position(|o| *o == current).unwrap_or(0) as isize;
+    all[(index + step).rem_euclid(all.len() as isize) as usize]
 }

@@ -1,104 +1,34 @@
-//! The dashboard's state and the one function that changes it.
+//! The dashboard's state and the one function that changes it. The key list, its loading and
+//! each dialog are types of their own; the App routes actions to them and runs the store and
+//! clipboard work they ask for.
 
-use std::cell::Cell;
-use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::ops::Deref;
 
-use chrono::{DateTime, TimeDelta, Utc};
-use memchr::memmem;
-use tui_input::{Input, InputRequest};
+use chrono::{DateTime, Utc};
+use ratatui::layout::Rect;
 
-use super::action::{Action, Movement};
-use super::clipboard::{Clipboard, CopyReport};
-use super::keymap::Context;
-use crate::environment::{Environment, Status};
-use crate::key::Secret;
-use crate::store::{
-    AuditEvent, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord, NewKey, Store, WorkspaceKeys,
-    WorkspaceLoader, normalize_search, search_text,
+use super::action::Action;
+use super::clipboard::Clipboard;
+use super::dialog::{
+    AddKey, ConfirmRevoke, ConfirmRotate, CreateDefault, Details, Effect, Help, Outcome,
 };
-use crate::text::{MAX_NAME_CHARS, capitalize, validate_name};
+use super::key_list::KeyList;
+use super::keymap::{self, Context};
+use super::layout;
+use super::loader::{Loader, Taken};
+use crate::environment::Status;
+use crate::store::{IssuedKey, KeyRecord, NewKey, Store};
+
+pub use super::dialog::{Modal, NewKeyDialog};
+pub use super::loader::{FIRST_PAGE, RELOAD_INTERVAL};
 
 /// Days of usage the detail view charts.
 pub const USAGE_DAYS: u32 = 30;
-
-/// The shortest time between two reloads prompted by other processes. A busy gateway calling
-/// `verify` changes the store's data version all the time, and a full reload of 100,000 keys
-/// costs about 100 ms; once a second keeps the dashboard light and, with the tick, still shows
-/// every change within the two seconds the product promises.
-pub const RELOAD_INTERVAL: TimeDelta = TimeDelta::seconds(1);
-
-/// The longest search kept: no key's searchable text is longer, and a huge paste must not
-/// cost a pass per character.
-const MAX_SEARCH_CHARS: usize = 256;
-
-/// Rows read at start-up before the whole list, so the first frame never waits for it.
-pub const FIRST_PAGE: usize = 200;
-
-/// The environment filter's values, in the order `e` cycles through them.
-const ENVIRONMENT_FILTERS: [Option<Environment>; 4] = [
-    None,
-    Some(Environment::Production),
-    Some(Environment::Staging),
-    Some(Environment::Development),
-];
-
-/// The status filter's values, in the order `s` cycles through them.
-const STATUS_FILTERS: [Option<Status>; 4] = [
-    None,
-    Some(Status::Active),
-    Some(Status::Revoked),
-    Some(Status::Expired),
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
     Table,
     DefaultPanel,
-}
-
-/// At most one dialog or overlay is open; it takes every key first.
-pub enum Modal {
-    AddKey {
-        name: Input,
-        environment: Environment,
-        /// Shown under the name field as the admin types.
-        error: Option<String>,
-    },
-    CreateDefault {
-        environment: Environment,
-        error: Option<String>,
-    },
-    ConfirmRotate {
-        key: KeyRecord,
-        grace: Grace,
-        error: Option<String>,
-    },
-    ConfirmRevoke {
-        key: KeyRecord,
-        error: Option<String>,
-    },
-    NewKey(NewKeyDialog),
-    Details {
-        key: KeyRecord,
-        events: Vec<AuditEvent>,
-        usage: Vec<DailyUse>,
-        scroll: u16,
-    },
-    Help {
-        scroll: u16,
-    },
-}
-
-/// "Your New API Key": the only place the full key ever appears. Dropping the dialog drops
-/// the [`Secret`], which wipes it.
-pub struct NewKeyDialog {
-    pub secret: Secret,
-    pub key: KeyRecord,
-    /// True after a rotation, false after a creation.
-    pub rotated: bool,
-    pub copied: Option<CopyReport>,
-    /// Asking "close without copying?".
-    pub confirm_close: bool,
 }
 
 /// A one-line message under the table: the result of the last action.
@@ -112,171 +42,111 @@ pub struct App {
     store: Store,
     pub workspace: String,
     clipboard: Box<dyn Clipboard>,
-    /// The table's keys: every key of the workspace but the active default, newest first.
-    pub keys: Vec<KeyRecord>,
-    /// Lower-cased searchable text of each key, parallel to `keys`.
-    haystacks: Vec<String>,
-    pub default_key: Option<KeyRecord>,
-    /// Indices into `keys` that pass the search and filters, in table order.
-    pub visible: Vec<usize>,
-    pub search: Input,
+    /// The keys, their search and filters and the selection; read through [`Deref`].
+    list: KeyList,
+    loader: Loader,
     pub search_focused: bool,
-    pub environment_filter: Option<Environment>,
-    pub status_filter: Option<Status>,
-    /// Position in `visible` of the selected row.
-    pub selected: usize,
     pub focus: Focus,
     pub modal: Option<Modal>,
     pub notice: Option<Notice>,
     pub now: DateTime<Utc>,
-    data_version: i64,
-    /// When the keys were last read from the store, by the store's (injected) clock: reloads
-    /// for other processes' changes wait [`RELOAD_INTERVAL`] after it.
-    last_reload: Option<DateTime<Utc>>,
-    /// The soonest moment a loaded key (or the default) expires: statuses change then without
-    /// any write to the store, so the tick reloads at that moment.
-    next_expiry: Option<DateTime<Utc>>,
-    /// First table row on screen and rows that fit: layout facts the view records each frame
-    /// so paging and scrolling follow the real screen.
-    pub scroll: Cell<usize>,
-    pub page_rows: Cell<usize>,
-    /// How far the open overlay (help, details) can scroll, as the view last measured it
-    /// (`u16::MAX` until it has been drawn once).
-    pub overlay_max_scroll: Cell<u16>,
-    /// The last frame showed the "terminal too small" notice instead of the dashboard: only
-    /// quitting is offered then, since nothing the other keys would act on is visible.
-    pub too_small: Cell<bool>,
+    /// The terminal's area as last reported ([`Action::Resize`]); `None` until then, as in
+    /// tests that never resize: pages are [`layout::DEFAULT_PAGE_ROWS`] rows and nothing
+    /// scrolls but what the view clamps.
+    pub terminal_area: Option<Rect>,
     pub should_quit: bool,
-    /// Set when the full key list is read on a background thread (the real dashboard);
-    /// `None` reads it inline, which tests and benchmarks use to get one settled state.
-    background: Option<Background>,
 }
 
-/// The state of background loading.
-struct Background {
-    loader: WorkspaceLoader,
-    in_flight: Option<InFlight>,
-    /// The dashboard changed a key after the load in flight began: its result may not
-    /// include the change, so it is thrown away and read again.
-    outdated: bool,
-    /// Until the first full list arrives: how many keys the table will hold.
-    first_total: Option<usize>,
-}
+/// Reading the App reads its key list too (`app.keys`, `app.visible`, `app.selected`, …):
+/// views, tests and benchmarks see one model, as they did before the list had a type of its
+/// own. There is no `DerefMut`: the list changes only in [`App::update`].
+impl Deref for App {
+    type Target = KeyList;
 
-struct InFlight {
-    /// The store's data version read just before the load began.
-    version: i64,
-    result: Receiver<crate::Result<WorkspaceKeys>>,
+    fn deref(&self) -> &KeyList {
+        &self.list
+    }
 }
 
 impl App {
     /// The dashboard with every read done inline: each state is settled when `update`
     /// returns, as tests and benchmarks want.
     pub fn new(store: Store, workspace: &str, clipboard: Box<dyn Clipboard>) -> App {
-        let mut app = App::new_empty(store, workspace, clipboard);
+        let mut app = App::with_loader(store, workspace, clipboard, Loader::inline());
         app.reload();
         app
     }
 
-    /// The dashboard as the binary runs it: the first frame shows the default key, the newest
-    /// [`FIRST_PAGE`] keys and the total, read with indexed queries whose cost does not grow
-    /// with the store; the whole list, which search and filters work on, is read on a
-    /// background thread and replaces them when it arrives ([`Action::KeysLoaded`]).
+    /// The dashboard as the binary runs it: the first frame shows the first page of keys, and
+    /// the whole list, which search and filters work on, is read on a background thread and
+    /// replaces it when it arrives ([`Action::KeysLoaded`]).
     pub fn new_in_background(store: Store, workspace: &str, clipboard: Box<dyn Clipboard>) -> App {
-        let loader = store.loader(workspace);
-        let mut app = App::new_empty(store, workspace, clipboard);
-        let first = KeyQuery {
-            limit: Some(FIRST_PAGE),
-            ..KeyQuery::default()
-        };
-        let read = app.store.data_version().and_then(|version| {
-            Ok((
-                version,
-                app.store.default_key(workspace)?,
-                app.store.list_keys(workspace, &first)?,
-                app.store.count_keys(workspace, &KeyQuery::default())?,
-            ))
-        });
-        let mut background = Background {
-            loader,
-            in_flight: None,
-            outdated: false,
-            first_total: None,
-        };
-        match read {
-            Ok((version, default_key, keys, total)) => {
-                let total = total as usize - usize::from(default_key.is_some());
-                app.install(version, default_key, keys);
-                background.first_total = Some(total);
-            }
-            Err(err) => app.say_error(err.to_string()),
+        let loader = Loader::in_background(&store, workspace);
+        let mut app = App::with_loader(store, workspace, clipboard, loader);
+        let first = app
+            .loader
+            .first_page(&app.store, &app.workspace, &mut app.list, app.now);
+        if let Err(err) = first {
+            app.say_error(err.to_string());
         }
-        app.background = Some(background);
         app.reload();
         app
     }
 
-    fn new_empty(store: Store, workspace: &str, clipboard: Box<dyn Clipboard>) -> App {
+    fn with_loader(
+        store: Store,
+        workspace: &str,
+        clipboard: Box<dyn Clipboard>,
+        loader: Loader,
+    ) -> App {
         let now = store.now();
         App {
             store,
             workspace: workspace.to_owned(),
             clipboard,
-            keys: Vec::new(),
-            haystacks: Vec::new(),
-            default_key: None,
-            visible: Vec::new(),
-            search: Input::default(),
+            list: KeyList::default(),
+            loader,
             search_focused: false,
-            environment_filter: None,
-            status_filter: None,
-            selected: 0,
             focus: Focus::Table,
             modal: None,
             notice: None,
             now,
-            data_version: 0,
-            last_reload: None,
-            next_expiry: None,
-            scroll: Cell::new(0),
-            page_rows: Cell::new(10),
-            overlay_max_scroll: Cell::new(u16::MAX),
-            too_small: Cell::new(false),
+            terminal_area: None,
             should_quit: false,
-            background: None,
         }
     }
 
     /// A full read of the key list is under way on the background thread.
     pub fn is_loading(&self) -> bool {
-        self.background
-            .as_ref()
-            .is_some_and(|b| b.in_flight.is_some())
+        self.loader.is_loading()
     }
 
     /// While the first full read is under way: how many keys the table will hold.
     pub fn loading_total(&self) -> Option<usize> {
-        self.background.as_ref().and_then(|b| b.first_total)
+        self.loader.loading_total()
     }
 
     pub fn store(&self) -> &Store {
         &self.store
     }
 
+    /// The terminal cannot hold the layout: a notice shows instead, and only quitting is
+    /// offered, since nothing the other keys would act on is visible.
+    pub fn too_small(&self) -> bool {
+        self.terminal_area.is_some_and(layout::too_small)
+    }
+
+    /// Key rows on screen: how far PgDn and PgUp move.
+    pub fn page_rows(&self) -> usize {
+        self.terminal_area
+            .map_or(layout::DEFAULT_PAGE_ROWS, layout::page_rows)
+    }
+
     /// Which bindings apply now.
     pub fn context(&self) -> Context {
-        if self.too_small.get() {
-            return Context::TooSmall;
-        }
         match &self.modal {
-            Some(Modal::AddKey { .. }) => Context::AddKey,
-            Some(Modal::CreateDefault { .. }) => Context::CreateDefault,
-            Some(Modal::ConfirmRotate { .. }) => Context::ConfirmRotate,
-            Some(Modal::ConfirmRevoke { .. }) => Context::ConfirmRevoke,
-            Some(Modal::NewKey(dialog)) if dialog.confirm_close => Context::ConfirmClose,
-            Some(Modal::NewKey(_)) => Context::NewKey,
-            Some(Modal::Details { .. }) => Context::Details,
-            Some(Modal::Help { .. }) => Context::Help,
+            _ if self.too_small() => Context::TooSmall,
+            Some(modal) => modal.context(),
             None if self.search_focused => Context::Search,
             None => Context::Main,
         }
@@ -286,8 +156,8 @@ impl App {
     /// default key when its panel has focus.
     pub fn focused_key(&self) -> Option<&KeyRecord> {
         match self.focus {
-            Focus::DefaultPanel => self.default_key.as_ref(),
-            Focus::Table => self.visible.get(self.selected).map(|&i| &self.keys[i]),
+            Focus::DefaultPanel => self.list.default_key.as_ref(),
+            Focus::Table => self.list.selected_key(),
         }
     }
 
@@ -296,43 +166,56 @@ impl App {
     pub fn offers(&self, action: &Action) -> bool {
         let focused_status = self.focused_key().map(|k| k.status_at(self.now));
         match action {
-            Action::OpenCreateDefault => self.default_key.is_none(),
-            Action::OpenRotate => focused_status.is_some_and(can_rotate),
-            Action::OpenRevoke => focused_status.is_some_and(can_revoke),
+            Action::OpenCreateDefault => self.list.default_key.is_none(),
+            Action::OpenRotate => focused_status.is_some_and(ConfirmRotate::allows),
+            Action::OpenRevoke => focused_status.is_some_and(ConfirmRevoke::allows),
             Action::OpenDetails => self.focused_key().is_some(),
-            Action::Move(_) => !self.visible.is_empty() || self.modal.is_some(),
-            Action::ClearSearch => !self.search.value().is_empty() || self.search_focused,
+            Action::Move(_) => !self.list.visible.is_empty() || self.modal.is_some(),
+            Action::ClearSearch => !self.list.search.value().is_empty() || self.search_focused,
             _ => true,
         }
     }
 
     /// Keys in the table before filtering ("M" in "N of M keys").
     pub fn total_keys(&self) -> usize {
-        self.loading_total().unwrap_or(self.keys.len())
+        self.loading_total().unwrap_or(self.list.keys.len())
     }
 
     pub fn update(&mut self, action: Action) {
-        if !matches!(action, Action::Tick | Action::KeysLoaded) {
-            self.notice = None;
-        }
-        // Before anything reads or writes: the store's path may name another file by now.
-        if action != Action::KeysLoaded {
-            self.follow_store_file();
-        }
         match action {
-            Action::Quit => self.quit(),
-            Action::Tick => self.tick(),
+            // Only what fits changes: the notice stays, and the store is not looked at.
+            Action::Resize(width, height) => {
+                self.terminal_area = Some(Rect::new(0, 0, width, height));
+            }
             Action::KeysLoaded => self.take_loaded(),
-            action => match self.modal.take() {
-                Some(modal) => self.modal = self.update_modal(modal, action),
-                None => self.update_main(action),
-            },
+            action => {
+                if action != Action::Tick {
+                    self.notice = None;
+                }
+                // Before anything reads or writes: the store's path may name another file.
+                self.follow_store_file();
+                match action {
+                    Action::Quit => self.quit(),
+                    Action::Tick => self.tick(),
+                    action if self.modal.is_some() => self.update_modal(action),
+                    action => self.update_main(action),
+                }
+            }
+        }
+        // Whatever moved the selection, changed the rows or resized the screen, the selected
+        // row stays on it. Under the too-small notice no rows show, so none are followed.
+        if let Some(area) = self.terminal_area.filter(|area| !layout::too_small(*area)) {
+            self.list.keep_in_view(layout::page_rows(area));
         }
     }
 
     fn update_main(&mut self, action: Action) {
+        let now = self.now;
         match action {
-            Action::Move(movement) => self.move_selection(movement),
+            Action::Move(movement) => {
+                self.focus = Focus::Table;
+                self.list.move_selection(movement, self.page_rows());
+            }
             Action::FocusNext | Action::FocusPrevious => {
                 self.focus = match self.focus {
                     Focus::Table => Focus::DefaultPanel,
@@ -346,64 +229,31 @@ impl App {
             Action::KeepSearch => self.search_focused = false,
             Action::ClearSearch => {
                 self.search_focused = false;
-                self.search.reset();
-                self.refilter();
+                self.list.clear_search(now);
             }
-            Action::Edit(request) if self.search.handle(request).is_some_and(|c| c.value) => {
-                self.refilter();
-            }
-            Action::Paste(text) => {
-                let room = MAX_SEARCH_CHARS.saturating_sub(self.search.value().chars().count());
-                for c in text.chars().filter(|c| !c.is_control()).take(room) {
-                    self.search.handle(InputRequest::InsertChar(c));
-                }
-                self.refilter();
-            }
-            Action::CycleEnvironmentFilter => {
-                self.environment_filter = cycle(&ENVIRONMENT_FILTERS, self.environment_filter, 1);
-                self.refilter();
-            }
-            Action::CycleStatusFilter => {
-                self.status_filter = cycle(&STATUS_FILTERS, self.status_filter, 1);
-                self.refilter();
-            }
-            Action::OpenAddKey => {
-                self.modal = Some(Modal::AddKey {
-                    name: Input::default(),
-                    environment: Environment::Production,
-                    error: None,
-                });
-            }
-            Action::OpenCreateDefault => match &self.default_key {
+            Action::Edit(request) => self.list.edit_search(request, now),
+            Action::Paste(text) => self.list.paste_search(&text, now),
+            Action::CycleEnvironmentFilter => self.list.cycle_environment_filter(now),
+            Action::CycleStatusFilter => self.list.cycle_status_filter(now),
+            Action::OpenAddKey => self.modal = Some(Modal::AddKey(AddKey::default())),
+            Action::OpenCreateDefault => match &self.list.default_key {
                 Some(key) => self.say_error(format!(
                     "The workspace already has an active default key ({}); rotate or revoke it instead.",
                     key.id
                 )),
-                None => {
-                    self.modal = Some(Modal::CreateDefault {
-                        environment: Environment::Production,
-                        error: None,
-                    })
-                }
+                None => self.modal = Some(Modal::CreateDefault(CreateDefault::default())),
             },
-            Action::OpenRotate => self.open_for_focused_key(can_rotate, |key| {
-                Modal::ConfirmRotate {
-                    key,
-                    grace: Grace::None,
-                    error: None,
-                }
+            Action::OpenRotate => self.open_for_focused_key(ConfirmRotate::allows, |key| {
+                Modal::ConfirmRotate(ConfirmRotate::new(key))
             }),
-            Action::OpenRevoke => self.open_for_focused_key(can_revoke, |key| {
-                Modal::ConfirmRevoke { key, error: None }
+            Action::OpenRevoke => self.open_for_focused_key(ConfirmRevoke::allows, |key| {
+                Modal::ConfirmRevoke(ConfirmRevoke::new(key))
             }),
             Action::OpenDetails => match self.focused_key().cloned() {
                 Some(key) => self.open_details(key),
                 None => self.say_error("There is no key here to show.".into()),
             },
-            Action::OpenHelp => {
-                self.overlay_max_scroll.set(u16::MAX);
-                self.modal = Some(Modal::Help { scroll: 0 });
-            }
+            Action::OpenHelp => self.modal = Some(Modal::Help(Help::default())),
             _ => {}
         }
     }
@@ -417,10 +267,13 @@ impl App {
     ) {
         let Some(key) = self.focused_key().cloned() else {
             let hint = match self.focus {
-                Focus::DefaultPanel => "The workspace has no default key; press D to create one.",
-                Focus::Table => "No key is selected.",
+                Focus::DefaultPanel => format!(
+                    "The workspace has no default key; press {} to create one.",
+                    keymap::key_name(Context::Main, &Action::OpenCreateDefault)
+                ),
+                Focus::Table => "No key is selected.".into(),
             };
-            return self.say_error(hint.into());
+            return self.say_error(hint);
         };
         match key.status_at(self.now) {
             status if allows(status) => self.modal = Some(open(key)),
@@ -448,200 +301,93 @@ impl App {
             });
         match loaded {
             Ok((events, usage)) => {
-                self.overlay_max_scroll.set(u16::MAX);
-                self.modal = Some(Modal::Details {
+                self.modal = Some(Modal::Details(Details {
                     key,
                     events,
                     usage,
                     scroll: 0,
-                })
+                }))
             }
             Err(err) => self.say_error(err.to_string()),
         }
     }
 
-    /// Handles `action` for the open dialog; returns the dialog to keep open, if any.
-    fn update_modal(&mut self, modal: Modal, action: Action) -> Option<Modal> {
-        match modal {
-            Modal::AddKey {
-                mut name,
-                mut environment,
-                error,
-            } => match action {
-                Action::Cancel => None,
-                Action::ChoiceNext => {
-                    environment = cycle(&Environment::ALL, environment, 1);
-                    Some(Modal::AddKey {
-                        name,
-                        environment,
-                        error,
-                    })
-                }
-                Action::ChoicePrevious => {
-                    environment = cycle(&Environment::ALL, environment, -1);
-                    Some(Modal::AddKey {
-                        name,
-                        environment,
-                        error,
-                    })
-                }
-                Action::Edit(request) => {
-                    name.handle(request);
-                    let error = live_name_error(name.value());
-                    Some(Modal::AddKey {
-                        name,
-                        environment,
-                        error,
-                    })
-                }
-                Action::Paste(text) => {
-                    // A pasted line usually ends in a newline: drop it rather than submit or
-                    // reject the name.
-                    // One character past the limit is enough to show the "too long" message;
-                    // a megabyte pasted by mistake must not be inserted one char at a time.
-                    let room = (MAX_NAME_CHARS + 1).saturating_sub(name.value().chars().count());
-                    for c in text.trim_end_matches(['\r', '\n']).chars().take(room) {
-                        name.handle(InputRequest::InsertChar(c));
-                    }
-                    let error = live_name_error(name.value());
-                    Some(Modal::AddKey {
-                        name,
-                        environment,
-                        error,
-                    })
-                }
-                Action::Submit => {
-                    if let Err(invalid) = validate_name(name.value(), "key") {
-                        let error = Some(sentence(&invalid.to_string()));
-                        return Some(Modal::AddKey {
-                            name,
-                            environment,
-                            error,
-                        });
-                    }
-                    let new = NewKey::new(name.value(), environment);
-                    match self.store.create_key(&self.workspace, new) {
-                        Ok(issued) => self.show_new_key(issued, false),
-                        Err(err) => Some(Modal::AddKey {
-                            name,
-                            environment,
-                            error: Some(err.to_string()),
-                        }),
-                    }
-                }
-                _ => Some(Modal::AddKey {
-                    name,
-                    environment,
-                    error,
-                }),
-            },
-            Modal::CreateDefault { environment, error } => match action {
-                Action::Cancel => None,
-                Action::ChoiceNext => Some(Modal::CreateDefault {
-                    environment: cycle(&Environment::ALL, environment, 1),
-                    error,
-                }),
-                Action::ChoicePrevious => Some(Modal::CreateDefault {
-                    environment: cycle(&Environment::ALL, environment, -1),
-                    error,
-                }),
-                Action::Submit => match self.store.create_default_key(&self.workspace, environment)
-                {
-                    Ok(issued) => self.show_new_key(issued, false),
-                    Err(err) => Some(Modal::CreateDefault {
-                        environment,
-                        error: Some(err.to_string()),
-                    }),
-                },
-                _ => Some(Modal::CreateDefault { environment, error }),
-            },
-            Modal::ConfirmRotate { key, grace, error } => match action {
-                Action::Cancel => None,
-                Action::ChoiceNext => Some(Modal::ConfirmRotate {
-                    key,
-                    grace: cycle(&Grace::ALL, grace, 1),
-                    error,
-                }),
-                Action::ChoicePrevious => Some(Modal::ConfirmRotate {
-                    key,
-                    grace: cycle(&Grace::ALL, grace, -1),
-                    error,
-                }),
-                Action::Confirm => {
-                    match self
-                        .store
-                        .rotate_key_as_seen(&self.workspace, &key, grace, |_| Ok(()))
-                    {
-                        Ok(issued) => self.show_new_key(issued, true),
-                        Err(err) if changed_meanwhile(&err) => self.close_stale(err),
-                        Err(err) => Some(Modal::ConfirmRotate {
-                            key,
-                            grace,
-                            error: Some(err.to_string()),
-                        }),
-                    }
-                }
-                _ => Some(Modal::ConfirmRotate { key, grace, error }),
-            },
-            Modal::ConfirmRevoke { key, error } => match action {
-                Action::Cancel => None,
-                Action::Confirm => match self.store.revoke_key(&self.workspace, &key.id) {
-                    Ok(revoked) => {
-                        self.changed(&revoked);
-                        self.say(format!(
-                            "Revoked {} \"{}\": apps using it can no longer authenticate.",
-                            revoked.id, revoked.name
-                        ));
-                        None
-                    }
-                    Err(err) if changed_meanwhile(&err) => self.close_stale(err),
-                    Err(err) => Some(Modal::ConfirmRevoke {
-                        key,
-                        error: Some(err.to_string()),
-                    }),
-                },
-                _ => Some(Modal::ConfirmRevoke { key, error }),
-            },
-            Modal::NewKey(mut dialog) => {
-                match action {
-                    Action::Copy if !dialog.confirm_close => {
-                        dialog.copied = Some(self.clipboard.copy(dialog.secret.expose()));
-                    }
-                    Action::Submit if dialog.copied.is_some() => return self.close_new_key(dialog),
-                    Action::Submit => dialog.confirm_close = true,
-                    Action::Confirm if dialog.confirm_close => return self.close_new_key(dialog),
-                    Action::Cancel if dialog.confirm_close => dialog.confirm_close = false,
-                    _ => {}
-                }
-                Some(Modal::NewKey(dialog))
+    /// The open dialog takes `action`, in place; what it asks for happens here.
+    fn update_modal(&mut self, action: Action) {
+        let Some(modal) = &mut self.modal else {
+            return;
+        };
+        match modal.update(action, self.terminal_area) {
+            Outcome::Stay => {}
+            Outcome::Close => self.modal = None,
+            Outcome::Run(effect) => self.run(effect),
+        }
+    }
+
+    /// The store and clipboard work of a dialog: every write the dashboard makes is here.
+    fn run(&mut self, effect: Effect) {
+        match effect {
+            Effect::CreateKey { name, environment } => {
+                let new = NewKey::new(&name, environment);
+                let created = self.store.create_key(&self.workspace, new);
+                self.show_new_key(created, false);
             }
-            Modal::Details {
-                key,
-                events,
-                usage,
-                scroll,
-            } => match action {
-                Action::Cancel => None,
-                Action::Move(movement) => Some(Modal::Details {
-                    key,
-                    events,
-                    usage,
-                    scroll: scrolled(scroll, movement, self.overlay_max_scroll.get()),
-                }),
-                _ => Some(Modal::Details {
-                    key,
-                    events,
-                    usage,
-                    scroll,
-                }),
+            Effect::CreateDefault(environment) => {
+                let created = self.store.create_default_key(&self.workspace, environment);
+                self.show_new_key(created, false);
+            }
+            Effect::Rotate { key, grace } => {
+                let rotated = self
+                    .store
+                    .rotate_key_as_seen(&self.workspace, &key, grace, |_| Ok(()));
+                self.show_new_key(rotated, true);
+            }
+            Effect::Revoke(key) => match self.store.revoke_key(&self.workspace, &key.id) {
+                Ok(revoked) => {
+                    self.modal = None;
+                    self.changed(&revoked);
+                    self.say(format!(
+                        "Revoked {} \"{}\": apps using it can no longer authenticate.",
+                        revoked.id, revoked.name
+                    ));
+                }
+                Err(err) => self.refused(err),
             },
-            Modal::Help { scroll } => match action {
-                Action::Cancel => None,
-                Action::Move(movement) => Some(Modal::Help {
-                    scroll: scrolled(scroll, movement, self.overlay_max_scroll.get()),
-                }),
-                _ => Some(Modal::Help { scroll }),
-            },
+            Effect::Copy => {
+                if let Some(Modal::NewKey(dialog)) = &mut self.modal {
+                    dialog.copied = Some(self.clipboard.copy(dialog.secret.expose()));
+                }
+            }
+            // The dialog, and with it the secret, is dropped here.
+            Effect::CloseNewKey => {
+                if let Some(Modal::NewKey(dialog)) = self.modal.take() {
+                    self.say(dialog.closing_notice());
+                }
+            }
+        }
+    }
+
+    /// A key was created or rotated: "Your New API Key" replaces the dialog that asked.
+    fn show_new_key(&mut self, issued: crate::Result<IssuedKey>, rotated: bool) {
+        match issued {
+            Ok(issued) => {
+                self.changed(&issued.record);
+                self.list.select(&issued.record.id);
+                self.modal = Some(Modal::NewKey(NewKeyDialog::new(issued, rotated)));
+            }
+            Err(err) => self.refused(err),
+        }
+    }
+
+    /// The store refused a dialog's change. When someone else changed the key while its
+    /// dialog was open, show what is true now; otherwise the dialog says why and stays.
+    fn refused(&mut self, err: crate::Error) {
+        if changed_meanwhile(&err) {
+            self.modal = None;
+            self.reload();
+            self.say_error(err.to_string());
+        } else if let Some(modal) = &mut self.modal {
+            modal.show_error(err.to_string());
         }
     }
 
@@ -650,43 +396,11 @@ impl App {
     /// would, and only a quit while that question is showing leaves.
     fn quit(&mut self) {
         if let Some(Modal::NewKey(dialog)) = &mut self.modal
-            && dialog.copied.is_none()
-            && !dialog.confirm_close
+            && !dialog.quit_may_go_ahead()
         {
-            dialog.confirm_close = true;
             return;
         }
         self.should_quit = true;
-    }
-
-    /// Someone else changed the key while its dialog was open: show what is true now.
-    fn close_stale(&mut self, err: crate::Error) -> Option<Modal> {
-        self.reload();
-        self.say_error(err.to_string());
-        None
-    }
-
-    fn show_new_key(&mut self, issued: IssuedKey, rotated: bool) -> Option<Modal> {
-        self.changed(&issued.record);
-        self.select_key(&issued.record.id);
-        Some(Modal::NewKey(NewKeyDialog {
-            secret: issued.secret,
-            key: issued.record,
-            rotated,
-            copied: None,
-            confirm_close: false,
-        }))
-    }
-
-    /// Closes "Your New API Key"; the dialog, and with it the secret, is dropped here.
-    fn close_new_key(&mut self, dialog: NewKeyDialog) -> Option<Modal> {
-        let verb = if dialog.rotated { "Rotated" } else { "Created" };
-        self.say(format!(
-            "{verb} {} \"{}\". Only its masked form {} is kept.",
-            dialog.key.id, dialog.key.name, dialog.key.masked_key
-        ));
-        drop(dialog);
-        None
     }
 
     /// Follows the store's path to the file it names now: after a backup was restored over
@@ -699,12 +413,7 @@ impl App {
                 Ok(()) => {
                     // Every row, dialog and read under way belongs to the old file.
                     self.modal = None;
-                    if let Some(background) = &mut self.background
-                        && background.in_flight.is_some()
-                    {
-                        background.outdated = true;
-                    }
-                    self.install(i64::MIN, None, Vec::new());
+                    self.loader.forget(&mut self.list, self.now);
                     self.reload();
                     self.say(format!(
                         "The store file {} was replaced by another; showing that one now.",
@@ -719,232 +428,41 @@ impl App {
 
     fn tick(&mut self) {
         self.now = self.store.now();
-        let expired = self.next_expiry.is_some_and(|at| at <= self.now);
         match self.store.data_version() {
-            Ok(version) if (version != self.data_version || expired) && self.reload_due() => {
-                self.reload()
-            }
-            // A change seen too soon after the last reload stays pending: the data version
-            // still differs at the next tick.
+            Ok(version) if self.loader.due(version, self.now) => self.reload(),
             Ok(_) => {}
             Err(err) => self.say_error(err.to_string()),
         }
     }
 
-    /// At least [`RELOAD_INTERVAL`] has passed since the last reload (or the clock went back,
-    /// which must not hold reloads off until it catches up).
-    fn reload_due(&self) -> bool {
-        self.last_reload
-            .is_none_or(|at| self.now < at || self.now - at >= RELOAD_INTERVAL)
-    }
-
     /// Reads the workspace's keys again, keeping the selection on the same key: at once, or
-    /// by starting a background read (unless one is already under way: the data version it
-    /// began at tells the next tick whether another is needed).
+    /// by starting a background read.
     pub fn reload(&mut self) {
         self.now = self.store.now();
-        self.last_reload = Some(self.now);
-        let version = match self.store.data_version() {
-            Ok(version) => version,
-            Err(err) => return self.say_error(err.to_string()),
-        };
-        if let Some(background) = &mut self.background {
-            if background.in_flight.is_none() {
-                background.start(version, self.now);
-            }
-            return;
-        }
-        let loaded = self
-            .store
-            .default_key(&self.workspace)
-            .and_then(|default_key| {
-                let keys = self
-                    .store
-                    .list_keys(&self.workspace, &KeyQuery::default())?;
-                Ok((default_key, keys))
-            });
-        match loaded {
-            Ok((default_key, keys)) => self.install(version, default_key, keys),
+        match self.loader.reload(&self.store, &self.workspace, self.now) {
+            Ok(Some(read)) => self.loader.install(read, &mut self.list, self.now),
+            Ok(None) => {}
             Err(err) => self.say_error(err.to_string()),
         }
     }
 
-    /// A background read finished: show its keys, or read again if the dashboard changed a
-    /// key meanwhile.
+    /// A background read may have finished: show its keys, or read again if the dashboard
+    /// changed a key meanwhile.
     fn take_loaded(&mut self) {
-        let Some(background) = &mut self.background else {
-            return;
-        };
-        let Some(in_flight) = &background.in_flight else {
-            return;
-        };
-        let result = match in_flight.result.try_recv() {
-            Ok(result) => result,
-            Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => Err(crate::Error::Database {
-                path: self.store.path().to_path_buf(),
-                message: "the background reader stopped".into(),
-            }),
-        };
-        let version = in_flight.version;
-        background.in_flight = None;
-        if std::mem::take(&mut background.outdated) {
-            return self.reload();
-        }
-        match result {
-            Ok(loaded) => {
-                if let Some(background) = &mut self.background {
-                    background.first_total = None;
-                }
-                self.install(version, loaded.default_key, loaded.keys);
-            }
-            Err(err) => {
-                self.say_error(err.to_string());
-                // A version no store has: the next tick past the reload interval tries again
-                // instead of leaving a partial list for good.
-                self.data_version = i64::MIN;
-            }
+        match self.loader.take(self.store.path()) {
+            Taken::Nothing => {}
+            Taken::Outdated => self.reload(),
+            Taken::Keys(read) => self.loader.install(read, &mut self.list, self.now),
+            Taken::Failed(err) => self.say_error(err.to_string()),
         }
     }
 
-    /// Makes `keys` (the whole workspace, newest first) what the dashboard shows.
-    fn install(&mut self, version: i64, default_key: Option<KeyRecord>, keys: Vec<KeyRecord>) {
-        let selected_id = self.focused_table_key_id();
-        self.data_version = version;
-        // The old rows' positions mean nothing in the new list (which may be shorter):
-        // forget them before anything reads them. The selection is kept by id.
-        self.visible.clear();
-        self.selected = 0;
-        let default_id = default_key.as_ref().map(|k| k.id.clone());
-        self.keys = keys
-            .into_iter()
-            .filter(|k| Some(&k.id) != default_id.as_ref())
-            .collect();
-        self.haystacks = self
-            .keys
-            .iter()
-            .map(|k| search_text(&k.name, &k.masked_key, &k.id))
-            .collect();
-        self.default_key = default_key;
-        let now = self.now;
-        self.next_expiry = self
-            .keys
-            .iter()
-            .chain(&self.default_key)
-            .filter(|k| k.revoked_at.is_none())
-            .filter_map(|k| k.expires_at)
-            .filter(|at| *at > now)
-            .min();
-        self.refilter();
-        if let Some(id) = selected_id {
-            self.select_key(&id);
-        }
-    }
-
-    /// After the dashboard itself changed `record`: inline, read everything again; in the
-    /// background, put the record in place at once (the table must not show a revoked key as
-    /// active for the seconds a million-key read takes) and read everything again behind it.
+    /// After the dashboard itself changed `record`.
     fn changed(&mut self, record: &KeyRecord) {
-        let Some(background) = &mut self.background else {
-            return self.reload();
-        };
-        if background.in_flight.is_some() {
-            background.outdated = true;
-        }
         self.now = self.store.now();
-        let selected_id = self.focused_table_key_id();
-        if self.default_key.as_ref().is_some_and(|k| k.id == record.id) {
-            self.default_key = None;
-        }
-        let was_in_table = match self.keys.iter().position(|k| k.id == record.id) {
-            Some(at) => {
-                self.keys.remove(at);
-                self.haystacks.remove(at);
-                true
-            }
-            None => false,
-        };
-        let in_table = !(record.is_default && record.status_at(self.now) == Status::Active);
-        // While the first full read runs, the total shown comes from a count made before it:
-        // keep it in step with the table.
-        if let Some(background) = &mut self.background
-            && let Some(total) = &mut background.first_total
-        {
-            *total = (*total + usize::from(in_table)).saturating_sub(usize::from(was_in_table));
-        }
-        if !in_table {
-            self.default_key = Some(record.clone());
-        } else {
-            // Newest first; among keys created in the same second the store's order may
-            // differ, and the read behind this puts that right.
-            let at = self
-                .keys
-                .partition_point(|k| k.created_at > record.created_at);
-            self.keys.insert(at, record.clone());
-            self.haystacks.insert(
-                at,
-                search_text(&record.name, &record.masked_key, &record.id),
-            );
-        }
-        self.visible.clear();
-        self.refilter();
-        if let Some(id) = selected_id {
-            self.select_key(&id);
-        }
-        if !self.is_loading() {
+        if self.loader.patch(record, &mut self.list, self.now) {
             self.reload();
         }
-    }
-
-    fn focused_table_key_id(&self) -> Option<String> {
-        self.visible
-            .get(self.selected)
-            .map(|&i| self.keys[i].id.clone())
-    }
-
-    fn select_key(&mut self, id: &str) {
-        if let Some(position) = self.visible.iter().position(|&i| self.keys[i].id == id) {
-            self.selected = position;
-        }
-    }
-
-    /// Recomputes which keys pass the search and filters: one pass over the in-memory keys
-    /// with a substring finder, so a keystroke never queries the store.
-    fn refilter(&mut self) {
-        let selected_id = self.focused_table_key_id();
-        let needle = normalize_search(self.search.value());
-        let finder = memmem::Finder::new(needle.as_bytes());
-        let now = self.now;
-        self.visible = self
-            .keys
-            .iter()
-            .zip(&self.haystacks)
-            .enumerate()
-            .filter(|(_, (key, haystack))| {
-                self.environment_filter.is_none_or(|e| key.environment == e)
-                    && self.status_filter.is_none_or(|s| key.status_at(now) == s)
-                    && (needle.is_empty() || finder.find(haystack.as_bytes()).is_some())
-            })
-            .map(|(i, _)| i)
-            .collect();
-        self.selected = 0;
-        if let Some(id) = selected_id {
-            self.select_key(&id);
-        }
-    }
-
-    fn move_selection(&mut self, movement: Movement) {
-        self.focus = Focus::Table;
-        let last = self.visible.len().saturating_sub(1);
-        let page = self.page_rows.get().max(1);
-        self.selected = match movement {
-            Movement::Down => (self.selected + 1).min(last),
-            Movement::Up => self.selected.saturating_sub(1),
-            Movement::PageDown => (self.selected + page).min(last),
-            Movement::PageUp => self.selected.saturating_sub(page),
-            Movement::Top => 0,
-            Movement::Bottom => last,
-        };
     }
 
     fn say(&mut self, text: String) {
@@ -962,24 +480,8 @@ impl App {
     }
 }
 
-impl Background {
-    fn start(&mut self, version: i64, now: DateTime<Utc>) {
-        let (send, result) = mpsc::channel();
-        let loader = self.loader.clone();
-        let spawned = std::thread::Builder::new()
-            .name("hivekeys-load".into())
-            .spawn(move || {
-                // The dashboard may have quit meanwhile: nobody to tell, and nothing lost.
-                let _ = send.send(loader.load(now));
-            });
-        // Without a thread the receiver reports a disconnect, which shows as an error.
-        drop(spawned);
-        self.in_flight = Some(InFlight { version, result });
-    }
-}
-
 /// Errors that mean the key is no longer what the dialog showed (revoked, expired or gone by
-/// another process's hand): retrying cannot help.
+/// another process's hand): retrying cannot help. (Creating a key never fails this way.)
 fn changed_meanwhile(err: &crate::Error) -> bool {
     matches!(
         err,
@@ -990,48 +492,255 @@ fn changed_meanwhile(err: &crate::Error) -> bool {
     )
 }
 
-/// Rotate and revoke are offered only where they can succeed: a revoked key cannot change,
-/// an expired one cannot get a new secret but can still be revoked (for the audit trail, or
-/// so that a later change of its expiry cannot bring it back).
-fn can_rotate(status: Status) -> bool {
-    status == Status::Active
-}
+/// `App::update` over a real store in a temporary directory: an action in, the new state (and
+/// the store) out. The flows through real key events and the rendered screens are in
+/// `tests/dashboard.rs`.
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
 
-fn can_revoke(status: Status) -> bool {
-    status != Status::Revoked
-}
+    use chrono::TimeZone;
 
-/// The option `step` places after `current` in `all`, wrapping around at either end: how the
-/// filters and every dialog choice move.
-fn cycle<T: Copy + PartialEq>(all: &[T], current: T, step: isize) -> T {
-    let index = all.iter().position(|o| *o == current).unwrap_or(0) as isize;
-    all[(index + step).rem_euclid(all.len() as isize) as usize]
-}
+    use super::*;
+    use crate::Environment;
+    use crate::clock::ManualClock;
+    use crate::entropy::SeededEntropy;
+    use crate::store::StoreOptions;
+    use crate::tui::action::Movement;
+    use crate::tui::clipboard::Osc52Only;
+    use tui_input::InputRequest;
 
-fn scrolled(scroll: u16, movement: Movement, max: u16) -> u16 {
-    let moved = match movement {
-        Movement::Down => scroll.saturating_add(1),
-        Movement::Up => scroll.saturating_sub(1),
-        Movement::PageDown => scroll.saturating_add(10),
-        Movement::PageUp => scroll.saturating_sub(10),
-        Movement::Top => 0,
-        Movement::Bottom => max,
-    };
-    moved.min(max)
-}
+    const WS: &str = "default";
 
-/// The validation message for a name being typed; nothing for an empty field (the admin has
-/// not started yet), the rule otherwise.
-fn live_name_error(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return None;
+    /// The app and the directory its store lives in (dropped after it).
+    struct Fixture {
+        app: App,
+        path: std::path::PathBuf,
+        clock: Arc<ManualClock>,
+        _dir: tempfile::TempDir,
     }
-    validate_name(name, "key")
-        .err()
-        .map(|e| sentence(&e.to_string()))
-}
 
-/// A validation message as a sentence: capitalised, with a full stop.
-fn sentence(message: &str) -> String {
-    capitalize(message) + "."
+    impl Fixture {
+        /// `keys` keys named "Key 1", "Key 2", …, no default key.
+        fn with_keys(keys: usize) -> Fixture {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("hivekeys.db");
+            let clock = Arc::new(ManualClock::new(
+                Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap(),
+            ));
+            let mut store = Store::open_with(&path, options(&clock, 1)).unwrap();
+            for i in 1..=keys {
+                let new = NewKey::new(format!("Key {i}"), Environment::Staging);
+                store.create_key(WS, new).unwrap();
+            }
+            let app = App::new(store, WS, Box::new(Osc52Only::default()));
+            Fixture {
+                app,
+                path,
+                clock,
+                _dir: dir,
+            }
+        }
+
+        /// Another process's connection to the same store.
+        fn other_store(&self) -> Store {
+            Store::open_with(&self.path, options(&self.clock, 2)).unwrap()
+        }
+
+        fn send(&mut self, actions: impl IntoIterator<Item = Action>) {
+            for action in actions {
+                self.app.update(action);
+            }
+        }
+
+        fn stored(&self, id: &str) -> KeyRecord {
+            self.app.store().get_key(WS, id).unwrap()
+        }
+    }
+
+    fn options(clock: &Arc<ManualClock>, seed: u64) -> StoreOptions {
+        StoreOptions {
+            clock: clock.clone(),
+            entropy: Box::new(SeededEntropy::new(seed)),
+            actor: "alice".into(),
+            ..StoreOptions::default()
+        }
+    }
+
+    fn typed(text: &str) -> Vec<Action> {
+        text.chars()
+            .map(|c| Action::Edit(InputRequest::InsertChar(c)))
+            .collect()
+    }
+
+    #[test]
+    fn a_resize_decides_what_fits_and_keeps_the_notice() {
+        let mut fx = Fixture::with_keys(1);
+        assert_eq!(fx.app.page_rows(), layout::DEFAULT_PAGE_ROWS);
+        fx.send([Action::FocusNext, Action::OpenRotate]);
+        let notice = fx.app.notice.clone().expect("no default key to rotate");
+        fx.send([Action::Resize(59, 15)]);
+        assert_eq!(fx.app.context(), Context::TooSmall);
+        assert_eq!(fx.app.notice, Some(notice), "a resize is not an answer");
+        fx.send([Action::Resize(120, 40)]);
+        assert_eq!(fx.app.context(), Context::Main);
+        assert_eq!(
+            fx.app.page_rows(),
+            layout::page_rows(Rect::new(0, 0, 120, 40))
+        );
+    }
+
+    #[test]
+    fn paging_moves_by_the_rows_on_screen_and_the_window_follows() {
+        let mut fx = Fixture::with_keys(30);
+        fx.send([Action::Resize(80, 24)]);
+        let page = fx.app.page_rows();
+        fx.send([Action::Move(Movement::PageDown)]);
+        assert_eq!(fx.app.selected, page);
+        assert_eq!(fx.app.scroll, 1, "the selection is the last row on screen");
+        fx.send([Action::Move(Movement::Bottom)]);
+        assert_eq!(fx.app.scroll, 30 - page);
+        fx.send([Action::Move(Movement::Up)]);
+        assert_eq!(fx.app.scroll, 30 - page, "still on screen: the rows stay");
+        fx.send([Action::Resize(120, 40)]);
+        assert_eq!(
+            fx.app.scroll,
+            30 - fx.app.page_rows(),
+            "no empty rows below"
+        );
+    }
+
+    #[test]
+    fn x_then_y_revokes_the_selected_key_in_the_store() {
+        let mut fx = Fixture::with_keys(3);
+        fx.send([Action::Move(Movement::Down)]);
+        let key = fx.app.focused_key().unwrap().clone();
+        fx.send([Action::OpenRevoke]);
+        assert_eq!(fx.app.context(), Context::ConfirmRevoke);
+        assert_eq!(fx.stored(&key.id).revoked_at, None, "only asked so far");
+        fx.send([Action::Confirm]);
+        assert!(fx.app.modal.is_none());
+        assert!(fx.stored(&key.id).revoked_at.is_some());
+        let row = fx.app.focused_key().unwrap();
+        assert_eq!(
+            (row.id.as_str(), row.status_at(fx.app.now)),
+            (key.id.as_str(), Status::Revoked)
+        );
+        let notice = fx.app.notice.clone().unwrap();
+        assert!(
+            !notice.is_error && notice.text.starts_with("Revoked"),
+            "{notice:?}"
+        );
+        fx.send([Action::OpenRevoke]);
+        assert!(
+            fx.app.modal.is_none(),
+            "a revoked key cannot be revoked again"
+        );
+    }
+
+    #[test]
+    fn a_new_key_is_shown_once_copied_and_closed() {
+        let mut fx = Fixture::with_keys(0);
+        fx.send([Action::OpenAddKey]);
+        fx.send(typed("Billing"));
+        fx.send([Action::ChoiceNext, Action::Submit]);
+        let Some(Modal::NewKey(dialog)) = &fx.app.modal else {
+            panic!("the new key is not shown");
+        };
+        let id = dialog.key.id.clone();
+        assert!(dialog.secret.expose().starts_with("fhk_stg_"));
+        assert_eq!(fx.stored(&id).environment, Environment::Staging);
+        assert_eq!(
+            fx.app.focused_key().unwrap().id,
+            id,
+            "the new row is selected"
+        );
+
+        fx.send([Action::Quit]);
+        assert!(!fx.app.should_quit, "not copied: asks first");
+        assert_eq!(fx.app.context(), Context::ConfirmClose);
+        fx.send([Action::Cancel, Action::Copy]);
+        let Some(Modal::NewKey(dialog)) = &fx.app.modal else {
+            panic!("the new key is gone");
+        };
+        assert!(dialog.copied.is_some());
+        fx.send([Action::Submit]);
+        assert!(fx.app.modal.is_none());
+        assert!(fx.app.notice.as_ref().unwrap().text.starts_with("Created"));
+    }
+
+    #[test]
+    fn a_store_refusal_stays_in_the_dialog() {
+        let mut fx = Fixture::with_keys(0);
+        fx.send([Action::OpenAddKey, Action::Submit]);
+        let Some(Modal::AddKey(dialog)) = &fx.app.modal else {
+            panic!("Add API Key closed");
+        };
+        assert!(dialog.error.is_some(), "an empty name is explained");
+        // Another process creates the default key while this dialog is open.
+        fx.send([Action::Cancel, Action::OpenCreateDefault]);
+        let mut other = fx.other_store();
+        other
+            .create_default_key(WS, Environment::Development)
+            .unwrap();
+        fx.send([Action::Submit]);
+        let Some(Modal::CreateDefault(dialog)) = &fx.app.modal else {
+            panic!("the dialog closed on a refusal");
+        };
+        assert!(
+            dialog.error.as_ref().unwrap().contains("default"),
+            "{:?}",
+            dialog.error
+        );
+    }
+
+    #[test]
+    fn a_key_revoked_elsewhere_closes_its_rotate_dialog_with_the_news() {
+        let mut fx = Fixture::with_keys(2);
+        let key = fx.app.focused_key().unwrap().clone();
+        fx.send([Action::OpenRotate, Action::ChoiceNext]);
+        fx.other_store().revoke_key(WS, &key.id).unwrap();
+        fx.send([Action::Confirm]);
+        assert!(fx.app.modal.is_none());
+        assert!(fx.app.notice.as_ref().unwrap().is_error);
+        let row = fx.app.keys.iter().find(|k| k.id == key.id).unwrap();
+        assert_eq!(row.status_at(fx.app.now), Status::Revoked, "read again");
+        assert_eq!(fx.stored(&key.id).rotated_at, None);
+    }
+
+    #[test]
+    fn overlays_scroll_no_further_than_their_text_at_the_known_size() {
+        let mut fx = Fixture::with_keys(1);
+        fx.send([Action::Resize(120, 40), Action::OpenHelp]);
+        fx.send(std::iter::repeat_n(Action::Move(Movement::Down), 500));
+        let Some(Modal::Help(help)) = &fx.app.modal else {
+            panic!("help is not open");
+        };
+        let max = crate::tui::view::help::max_scroll(Rect::new(0, 0, 120, 40));
+        assert_eq!(help.scroll, max);
+        fx.send([
+            Action::Cancel,
+            Action::OpenDetails,
+            Action::Move(Movement::Bottom),
+        ]);
+        let Some(Modal::Details(details)) = &fx.app.modal else {
+            panic!("details are not open");
+        };
+        assert_eq!(details.scroll, 0, "one event fits on a 40-line screen");
+    }
+
+    #[test]
+    fn search_and_filters_narrow_the_rows() {
+        let mut fx = Fixture::with_keys(12);
+        fx.send([Action::StartSearch]);
+        assert_eq!(fx.app.context(), Context::Search);
+        fx.send(typed("key 1"));
+        assert_eq!(fx.app.visible.len(), 4, "Key 1, Key 10, Key 11, Key 12");
+        fx.send([Action::KeepSearch, Action::CycleEnvironmentFilter]);
+        assert!(fx.app.visible.is_empty(), "no production keys");
+        fx.send([Action::ClearSearch, Action::CycleEnvironmentFilter]);
+        assert_eq!(fx.app.environment_filter, Some(Environment::Staging));
+        assert_eq!(fx.app.visible.len(), 12);
+        assert_eq!(fx.app.context(), Context::Main);
+    }
 }

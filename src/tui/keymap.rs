@@ -84,6 +84,26 @@ impl Key {
         Key(KeyCode::Char(c), KeyModifiers::CONTROL)
     }
 
+    /// The key as text on screen names it.
+    pub fn name(self) -> String {
+        let name = match self.0 {
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift-Tab".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            other => format!("{other:?}"),
+        };
+        match self.1.contains(KeyModifiers::CONTROL) {
+            true => format!("Ctrl-{}", name.to_uppercase()),
+            false => name,
+        }
+    }
+
     fn matches(self, event: &KeyEvent) -> bool {
         let ignored = match event.code {
             KeyCode::Char(_) | KeyCode::BackTab => KeyModifiers::SHIFT,
@@ -111,6 +131,21 @@ pub struct Binding {
     pub hint: Option<Hint>,
 }
 
+const fn bind(
+    contexts: &'static [Context],
+    keys: &'static [Key],
+    action: Action,
+    hint: Option<Hint>,
+) -> Binding {
+    Binding {
+        contexts,
+        keys,
+        action,
+        hint,
+    }
+}
+
+/// Shown in the footer and the help overlay.
 const fn hint(keys: &'static str, text: &'static str) -> Option<Hint> {
     Some(Hint {
         keys,
@@ -119,7 +154,8 @@ const fn hint(keys: &'static str, text: &'static str) -> Option<Hint> {
     })
 }
 
-const fn help_only(keys: &'static str, text: &'static str) -> Option<Hint> {
+/// Shown in the help overlay only.
+const fn help(keys: &'static str, text: &'static str) -> Option<Hint> {
     Some(Hint {
         keys,
         text,
@@ -127,274 +163,80 @@ const fn help_only(keys: &'static str, text: &'static str) -> Option<Hint> {
     })
 }
 
+use Action as A;
 use Context as C;
+use Movement as M;
 
 const MAIN: &[Context] = &[C::Main];
-const EVERYWHERE: &[Context] = &C::ALL;
+const SEARCH: &[Context] = &[C::Search];
 const CHOICES: &[Context] = &[C::AddKey, C::CreateDefault, C::ConfirmRotate];
+const QUESTIONS: &[Context] = &[C::CreateDefault, C::ConfirmRotate, C::ConfirmRevoke];
+const OVERLAYS: &[Context] = &[C::Details, C::Help];
+const EVERYWHERE: &[Context] = &C::ALL;
 
-/// The whole key map. Order matters only for display: the first binding that matches wins.
+const DOWN: Key = Key::plain(KeyCode::Down);
+const UP: Key = Key::plain(KeyCode::Up);
+const ENTER: Key = Key::plain(KeyCode::Enter);
+const ESC: Key = Key::plain(KeyCode::Esc);
+const TAB: Key = Key::plain(KeyCode::Tab);
+const BACK_TAB: Key = Key::plain(KeyCode::BackTab);
+
+/// The whole key map, one binding a line: where it applies, its keys, what it does, how it is
+/// shown. Order matters only for display: the first binding that matches wins.
+#[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
     // Main view: the table and the Default API Key panel.
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('j'), Key::plain(KeyCode::Down)],
-        action: Action::Move(Movement::Down),
-        hint: hint("j/k ↓/↑", "move"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('k'), Key::plain(KeyCode::Up)],
-        action: Action::Move(Movement::Up),
-        hint: None,
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::plain(KeyCode::PageDown)],
-        action: Action::Move(Movement::PageDown),
-        hint: help_only("PgDn/PgUp", "page down / up"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::plain(KeyCode::PageUp)],
-        action: Action::Move(Movement::PageUp),
-        hint: None,
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('g'), Key::plain(KeyCode::Home)],
-        action: Action::Move(Movement::Top),
-        hint: help_only("g/G", "first / last key"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('G'), Key::plain(KeyCode::End)],
-        action: Action::Move(Movement::Bottom),
-        hint: None,
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::plain(KeyCode::Tab)],
-        action: Action::FocusNext,
-        hint: help_only("Tab/Shift-Tab", "focus table / Default API Key panel"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::plain(KeyCode::BackTab)],
-        action: Action::FocusPrevious,
-        hint: None,
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('/')],
-        action: Action::StartSearch,
-        hint: hint("/", "search"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('e')],
-        action: Action::CycleEnvironmentFilter,
-        hint: hint("e", "env filter"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('s')],
-        action: Action::CycleStatusFilter,
-        hint: hint("s", "status filter"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('a')],
-        action: Action::OpenAddKey,
-        hint: hint("a", "add key"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('D')],
-        action: Action::OpenCreateDefault,
-        hint: hint("D", "default key"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('r')],
-        action: Action::OpenRotate,
-        hint: hint("r", "rotate"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('x')],
-        action: Action::OpenRevoke,
-        hint: hint("x", "revoke"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::plain(KeyCode::Enter)],
-        action: Action::OpenDetails,
-        hint: hint("Enter", "details"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::plain(KeyCode::Esc)],
-        action: Action::ClearSearch,
-        hint: help_only("Esc", "clear the search"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('?')],
-        action: Action::OpenHelp,
-        hint: hint("?", "help"),
-    },
-    Binding {
-        contexts: MAIN,
-        keys: &[Key::char('q')],
-        action: Action::Quit,
-        hint: hint("q", "quit"),
-    },
+    bind(MAIN, &[Key::char('j'), DOWN], A::Move(M::Down), hint("j/k ↓/↑", "move")),
+    bind(MAIN, &[Key::char('k'), UP], A::Move(M::Up), None),
+    bind(MAIN, &[Key::plain(KeyCode::PageDown)], A::Move(M::PageDown), help("PgDn/PgUp", "page down / up")),
+    bind(MAIN, &[Key::plain(KeyCode::PageUp)], A::Move(M::PageUp), None),
+    bind(MAIN, &[Key::char('g'), Key::plain(KeyCode::Home)], A::Move(M::Top), help("g/G", "first / last key")),
+    bind(MAIN, &[Key::char('G'), Key::plain(KeyCode::End)], A::Move(M::Bottom), None),
+    bind(MAIN, &[TAB], A::FocusNext, help("Tab/Shift-Tab", "focus table / Default API Key panel")),
+    bind(MAIN, &[BACK_TAB], A::FocusPrevious, None),
+    bind(MAIN, &[Key::char('/')], A::StartSearch, hint("/", "search")),
+    bind(MAIN, &[Key::char('e')], A::CycleEnvironmentFilter, hint("e", "env filter")),
+    bind(MAIN, &[Key::char('s')], A::CycleStatusFilter, hint("s", "status filter")),
+    bind(MAIN, &[Key::char('a')], A::OpenAddKey, hint("a", "add key")),
+    bind(MAIN, &[Key::char('D')], A::OpenCreateDefault, hint("D", "default key")),
+    bind(MAIN, &[Key::char('r')], A::OpenRotate, hint("r", "rotate")),
+    bind(MAIN, &[Key::char('x')], A::OpenRevoke, hint("x", "revoke")),
+    bind(MAIN, &[ENTER], A::OpenDetails, hint("Enter", "details")),
+    bind(MAIN, &[ESC], A::ClearSearch, help("Esc", "clear the search")),
+    bind(MAIN, &[Key::char('?')], A::OpenHelp, hint("?", "help")),
+    bind(MAIN, &[Key::char('q')], A::Quit, hint("q", "quit")),
     // The search box.
-    Binding {
-        contexts: &[C::Search],
-        keys: &[Key::plain(KeyCode::Enter)],
-        action: Action::KeepSearch,
-        hint: hint("Enter", "keep search"),
-    },
-    Binding {
-        contexts: &[C::Search],
-        keys: &[Key::plain(KeyCode::Esc)],
-        action: Action::ClearSearch,
-        hint: hint("Esc", "clear search"),
-    },
-    Binding {
-        contexts: &[C::Search],
-        keys: &[Key::plain(KeyCode::Down)],
-        action: Action::Move(Movement::Down),
-        hint: hint("↓/↑", "move"),
-    },
-    Binding {
-        contexts: &[C::Search],
-        keys: &[Key::plain(KeyCode::Up)],
-        action: Action::Move(Movement::Up),
-        hint: None,
-    },
+    bind(SEARCH, &[ENTER], A::KeepSearch, hint("Enter", "keep search")),
+    bind(SEARCH, &[ESC], A::ClearSearch, hint("Esc", "clear search")),
+    bind(SEARCH, &[DOWN], A::Move(M::Down), hint("↓/↑", "move")),
+    bind(SEARCH, &[UP], A::Move(M::Up), None),
     // Dialogs with a choice (environment, grace period).
-    Binding {
-        contexts: CHOICES,
-        keys: &[Key::plain(KeyCode::Down), Key::plain(KeyCode::Tab)],
-        action: Action::ChoiceNext,
-        hint: hint("↑/↓ Tab", "choose"),
-    },
-    Binding {
-        contexts: CHOICES,
-        keys: &[Key::plain(KeyCode::Up), Key::plain(KeyCode::BackTab)],
-        action: Action::ChoicePrevious,
-        hint: None,
-    },
-    Binding {
-        contexts: &[C::AddKey],
-        keys: &[Key::plain(KeyCode::Enter)],
-        action: Action::Submit,
-        hint: hint("Enter", "save"),
-    },
-    Binding {
-        contexts: &[C::CreateDefault],
-        keys: &[Key::plain(KeyCode::Enter)],
-        action: Action::Submit,
-        hint: hint("Enter", "create"),
-    },
-    Binding {
-        contexts: &[C::ConfirmRotate],
-        keys: &[Key::char('y'), Key::plain(KeyCode::Enter)],
-        action: Action::Confirm,
-        hint: hint("y/Enter", "rotate"),
-    },
-    Binding {
-        contexts: &[C::ConfirmRevoke],
-        keys: &[Key::char('y')],
-        action: Action::Confirm,
-        hint: hint("y", "revoke"),
-    },
-    Binding {
-        contexts: &[C::AddKey],
-        keys: &[Key::plain(KeyCode::Esc)],
-        action: Action::Cancel,
-        hint: hint("Esc", "cancel"),
-    },
-    Binding {
-        contexts: &[C::CreateDefault, C::ConfirmRotate, C::ConfirmRevoke],
-        keys: &[Key::char('n'), Key::plain(KeyCode::Esc)],
-        action: Action::Cancel,
-        hint: hint("n/Esc", "cancel"),
-    },
+    bind(CHOICES, &[DOWN, TAB], A::ChoiceNext, hint("↑/↓ Tab", "choose")),
+    bind(CHOICES, &[UP, BACK_TAB], A::ChoicePrevious, None),
+    bind(&[C::AddKey], &[ENTER], A::Submit, hint("Enter", "save")),
+    bind(&[C::CreateDefault], &[ENTER], A::Submit, hint("Enter", "create")),
+    bind(&[C::ConfirmRotate], &[Key::char('y'), ENTER], A::Confirm, hint("y/Enter", "rotate")),
+    bind(&[C::ConfirmRevoke], &[Key::char('y')], A::Confirm, hint("y", "revoke")),
+    bind(&[C::AddKey], &[ESC], A::Cancel, hint("Esc", "cancel")),
+    bind(QUESTIONS, &[Key::char('n'), ESC], A::Cancel, hint("n/Esc", "cancel")),
     // Your New API Key.
-    Binding {
-        contexts: &[C::NewKey],
-        keys: &[Key::char('c')],
-        action: Action::Copy,
-        hint: hint("c", "copy"),
-    },
-    Binding {
-        contexts: &[C::NewKey],
-        keys: &[Key::plain(KeyCode::Enter), Key::plain(KeyCode::Esc)],
-        action: Action::Submit,
-        hint: hint("Enter/Esc", "close"),
-    },
-    Binding {
-        contexts: &[C::ConfirmClose],
-        keys: &[Key::char('y')],
-        action: Action::Confirm,
-        hint: hint("y", "close, key is gone"),
-    },
-    Binding {
-        contexts: &[C::ConfirmClose],
-        keys: &[Key::char('n'), Key::plain(KeyCode::Esc)],
-        action: Action::Cancel,
-        hint: hint("n/Esc", "back to the key"),
-    },
+    bind(&[C::NewKey], &[Key::char('c')], A::Copy, hint("c", "copy")),
+    bind(&[C::NewKey], &[ENTER, ESC], A::Submit, hint("Enter/Esc", "close")),
+    bind(&[C::ConfirmClose], &[Key::char('y')], A::Confirm, hint("y", "close, key is gone")),
+    bind(&[C::ConfirmClose], &[Key::char('n'), ESC], A::Cancel, hint("n/Esc", "back to the key")),
     // Overlays.
-    Binding {
-        contexts: &[C::Details, C::Help],
-        keys: &[Key::char('j'), Key::plain(KeyCode::Down)],
-        action: Action::Move(Movement::Down),
-        hint: hint("j/k", "scroll"),
-    },
-    Binding {
-        contexts: &[C::Details, C::Help],
-        keys: &[Key::char('k'), Key::plain(KeyCode::Up)],
-        action: Action::Move(Movement::Up),
-        hint: None,
-    },
-    Binding {
-        contexts: &[C::Details],
-        keys: &[
-            Key::plain(KeyCode::Esc),
-            Key::plain(KeyCode::Enter),
-            Key::char('q'),
-        ],
-        action: Action::Cancel,
-        hint: hint("Esc", "back"),
-    },
-    Binding {
-        contexts: &[C::Help],
-        keys: &[Key::plain(KeyCode::Esc), Key::char('?'), Key::char('q')],
-        action: Action::Cancel,
-        hint: hint("Esc/?", "close help"),
-    },
+    bind(OVERLAYS, &[Key::char('j'), DOWN], A::Move(M::Down), hint("j/k", "scroll")),
+    bind(OVERLAYS, &[Key::char('k'), UP], A::Move(M::Up), None),
+    bind(&[C::Details], &[ESC, ENTER, Key::char('q')], A::Cancel, hint("Esc", "back")),
+    bind(&[C::Help], &[ESC, Key::char('?'), Key::char('q')], A::Cancel, hint("Esc/?", "close help")),
     // The "terminal too small" notice, which says "press q to quit".
-    Binding {
-        contexts: &[C::TooSmall],
-        keys: &[Key::char('q')],
-        action: Action::Quit,
-        hint: hint("q", "quit"),
-    },
+    bind(&[C::TooSmall], &[Key::char('q')], A::Quit, hint("q", "quit")),
     // Everywhere, text field or not.
-    Binding {
-        contexts: EVERYWHERE,
-        keys: &[Key::ctrl('c')],
-        action: Action::Quit,
-        hint: help_only("Ctrl-C", "quit"),
-    },
+    bind(EVERYWHERE, &[Key::ctrl('c')], A::Quit, help("Ctrl-C", "quit")),
 ];
 
-/// The action a terminal event asks for in `context`, if any.
+/// The action a terminal event asks for in `context`, if any. A resize is one in every
+/// context: what fits decides which keys apply.
 pub fn action_for(context: Context, event: &Event) -> Option<Action> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
@@ -411,8 +253,32 @@ pub fn action_for(context: Context, event: &Event) -> Option<Action> {
             })
         }
         Event::Paste(text) if context.has_text_field() => Some(Action::Paste(text.clone())),
+        Event::Resize(width, height) => Some(Action::Resize(*width, *height)),
         _ => None,
     }
+}
+
+/// The binding for `action` in `context`: the first in the table.
+fn binding(context: Context, action: &Action) -> Option<&'static Binding> {
+    BINDINGS
+        .iter()
+        .find(|b| b.contexts.contains(&context) && b.action == *action)
+}
+
+/// The name of the first key bound to `action` in `context` ("r", "Enter", "Tab"): how text
+/// on screen (the panel's hints, the empty table, notices) names the key, so that it follows
+/// the table.
+pub fn key_name(context: Context, action: &Action) -> String {
+    binding(context, action)
+        .and_then(|b| b.keys.first())
+        .map_or_else(String::new, |key| key.name())
+}
+
+/// The keys of the hint `action` carries in `context` ("j/k", "Esc/?").
+pub fn hint_keys(context: Context, action: &Action) -> &'static str {
+    binding(context, action)
+        .and_then(|b| b.hint)
+        .map_or("", |hint| hint.keys)
 }
 
 /// The hints for `context`, in table order.
@@ -665,7 +531,11 @@ mod tests {
             action_for(Context::TooSmall, &Event::Paste("x".into())),
             None
         );
-        assert_eq!(action_for(Context::TooSmall, &Event::Resize(100, 30)), None);
+        assert_eq!(
+            action_for(Context::TooSmall, &Event::Resize(100, 30)),
+            Some(Action::Resize(100, 30)),
+            "resizing is how the notice goes away"
+        );
         assert_eq!(action_for(Context::TooSmall, &key('q')), Some(Action::Quit));
         assert_eq!(
             action_for(
@@ -722,5 +592,35 @@ mod tests {
                 assert!(!keys[i + 1..].contains(k), "{context:?}: {k:?} bound twice");
             }
         }
+    }
+
+    /// Every key named in text on screen (see `key_name` callers) is bound where that text
+    /// shows, and is named as the product's key table names it.
+    #[test]
+    fn keys_named_on_screen_come_from_the_table() {
+        use Action::*;
+        let cases: &[(Context, Action, &str)] = &[
+            (Context::Main, OpenRotate, "r"),
+            (Context::Main, OpenRevoke, "x"),
+            (Context::Main, OpenDetails, "Enter"),
+            (Context::Main, FocusNext, "Tab"),
+            (Context::Main, FocusPrevious, "Shift-Tab"),
+            (Context::Main, OpenCreateDefault, "D"),
+            (Context::Main, OpenAddKey, "a"),
+            (Context::Main, StartSearch, "/"),
+            (Context::Main, ClearSearch, "Esc"),
+            (Context::Main, CycleEnvironmentFilter, "e"),
+            (Context::Main, CycleStatusFilter, "s"),
+            (Context::Main, Move(Movement::PageDown), "PgDn"),
+            (Context::Search, Move(Movement::Down), "↓"),
+            (Context::TooSmall, Quit, "q"),
+            (Context::AddKey, Quit, "Ctrl-C"),
+        ];
+        for (context, action, name) in cases {
+            assert_eq!(key_name(*context, action), *name, "{context:?} {action:?}");
+        }
+        assert_eq!(hint_keys(Context::Help, &Move(Movement::Down)), "j/k");
+        assert_eq!(hint_keys(Context::Help, &Cancel), "Esc/?");
+        assert_eq!(key_name(Context::Help, &OpenRotate), "", "not bound there");
     }
 }

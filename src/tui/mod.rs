@@ -5,13 +5,21 @@
 //!                                             │
 //!                                             ▼
 //!                                  view::render(&App)  (reads only)
+//!
+//! `App` holds a [`key_list::KeyList`], a [`loader::Loader`] and at most one
+//! [`dialog::Modal`]; [`layout`] is where things go for a given terminal size, shared by the
+//! views and `update`.
 //! ```
 
 pub mod action;
 pub mod app;
 pub mod clipboard;
+pub mod dialog;
 pub mod input;
+pub mod key_list;
 pub mod keymap;
+pub mod layout;
+pub mod loader;
 pub mod terminal;
 pub mod view;
 
@@ -20,7 +28,6 @@ use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use ratatui::crossterm::event::Event;
 use signal_hook::consts::SIGHUP;
 
 use crate::store::Store;
@@ -76,6 +83,9 @@ where
     B::Error: Into<io::Error>,
 {
     let mut last_tick = Instant::now();
+    // Resizes arrive as events; the size before the first one is asked for.
+    let size = terminal.size().map_err(Into::into)?;
+    app.update(Action::Resize(size.width, size.height));
     loop {
         terminal
             .draw(|frame| view::render(app, frame, theme))
@@ -94,13 +104,11 @@ where
                 Input::HangUp | Input::Signal(SIGHUP) => return Ok(Ending::HungUp),
                 Input::Signal(_) => return Ok(Ending::Stopped),
             };
+            // A resize is an action too, so the keys after it already apply to the new size.
             if let Some(action) = keymap::action_for(app.context(), &event) {
                 app.update(action);
             }
-            // After a resize, draw before taking more keys: which keys apply depends on
-            // whether the new size fits the layout (see `App::too_small`).
-            let resized = matches!(event, Event::Resize(..));
-            if !app.should_quit && !resized {
+            if !app.should_quit {
                 next = inputs.ready();
             }
         }

@@ -5,10 +5,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use super::footer::hint_line;
 use super::theme::Theme;
 use crate::text::{group_digits, printable};
 use crate::timefmt::relative;
+use crate::tui::action::Action;
 use crate::tui::app::{App, Focus};
+use crate::tui::keymap::{Context, key_name};
 
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let focused = app.focus == Focus::DefaultPanel && app.modal.is_none();
@@ -41,13 +44,13 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
                     theme,
                     if focused {
                         &[
-                            ("r", "Rotate Key"),
-                            ("x", "Revoke"),
-                            ("Enter", "details"),
-                            ("Tab", "back to the table"),
+                            (Action::OpenRotate, "Rotate Key"),
+                            (Action::OpenRevoke, "Revoke"),
+                            (Action::OpenDetails, "details"),
+                            (Action::FocusNext, "back to the table"),
                         ]
                     } else {
-                        &[("Tab", "select this key to rotate or revoke it")]
+                        &[(Action::FocusNext, "select this key to rotate or revoke it")]
                     },
                 ),
             ]
@@ -57,7 +60,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             hints(
                 theme,
                 &[(
-                    "D",
+                    Action::OpenCreateDefault,
                     "Create Default Key (Production unless you pick another environment)",
                 )],
             ),
@@ -70,16 +73,12 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-/// `key text · key text` with the keys highlighted.
-pub(crate) fn hints<'a>(theme: &Theme, pairs: &[(&'a str, &'a str)]) -> Line<'a> {
-    let mut spans = Vec::new();
-    for (i, (key, text)) in pairs.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::styled(" · ", theme.dim()));
-        }
-        spans.push(Span::styled(*key, theme.key_hint()));
-        spans.push(Span::raw(" "));
-        spans.push(Span::raw(*text));
-    }
-    Line::from(spans)
+/// The panel's hints: each action's key, as the key map binds it in the main view.
+fn hints<'a>(theme: &Theme, pairs: &[(Action, &'a str)]) -> Line<'a> {
+    hint_line(
+        theme,
+        pairs
+            .iter()
+            .map(|(action, text)| (key_name(Context::Main, action), *text)),
+    )
 }

@@ -4,18 +4,18 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::default_panel::hints;
+use super::footer::hint_line;
 use super::text_field::field_view;
 use super::theme::Theme;
-use super::{centered, clear_box, help};
+use super::{clear_box, details, help};
 use crate::environment::{Environment, Status};
 use crate::store::{Grace, KeyRecord};
-use crate::text::{capitalize, echo, fit, group_digits, printable};
-use crate::timefmt::short;
+use crate::text::{capitalize, echo, printable};
 use crate::tui::app::{App, Modal, NewKeyDialog};
 use crate::tui::keymap::{Context, hints as key_hints};
+use crate::tui::layout::{centered, dialog_inside};
 
 /// Longest error message a dialog shows, in characters. Messages can quote names and ids from
 /// the store, so they go through `printable` like everything else from there.
@@ -26,12 +26,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         return;
     };
     match modal {
-        Modal::AddKey {
-            name,
-            environment,
-            error,
-        } => {
-            let dialog = open(frame, area, 64, 15, " Add API Key ", theme);
+        Modal::AddKey(dialog) => {
+            let (name, environment, error) = (&dialog.name, &dialog.environment, &dialog.error);
+            let dialog = open(frame, centered(area, 64, 15), " Add API Key ", theme);
             let [label, field, message, _, choice_label, choices, _, footer] = Layout::vertical([
                 Constraint::Length(1),
                 Constraint::Length(1),
@@ -73,8 +70,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             frame.render_widget(environment_choice(*environment, theme), choices);
             frame.render_widget(footer_hints(Context::AddKey, theme), footer);
         }
-        Modal::CreateDefault { environment, error } => {
-            let dialog = open(frame, area, 64, 12, " Create Default Key ", theme);
+        Modal::CreateDefault(dialog) => {
+            let (environment, error) = (&dialog.environment, &dialog.error);
+            let dialog = open(frame, centered(area, 64, 12), " Create Default Key ", theme);
             let [intro, choices, message, footer] = Layout::vertical([
                 Constraint::Length(3),
                 Constraint::Length(3),
@@ -93,8 +91,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             render_error(frame, message, error.as_deref(), theme);
             frame.render_widget(footer_hints(Context::CreateDefault, theme), footer);
         }
-        Modal::ConfirmRotate { key, grace, error } => {
-            let dialog = open(frame, area, 66, 15, " Rotate Key ", theme);
+        Modal::ConfirmRotate(dialog) => {
+            let (key, grace, error) = (&dialog.key, &dialog.grace, &dialog.error);
+            let dialog = open(frame, centered(area, 66, 15), " Rotate Key ", theme);
             let [question, choices, message, footer] = Layout::vertical([
                 Constraint::Length(4),
                 Constraint::Length(4),
@@ -103,11 +102,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             ])
             .areas(dialog);
             let lines = vec![
-                Line::from(vec![
-                    Span::raw("Rotate "),
-                    Span::styled(describe(key), theme.title()),
-                    Span::raw("?"),
-                ]),
+                question_line("Rotate", key, theme),
                 Line::from("A new secret replaces the current one; you will see it once."),
                 Line::from("The current secret stops working:"),
             ];
@@ -120,8 +115,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             render_error(frame, message, error.as_deref(), theme);
             frame.render_widget(footer_hints(Context::ConfirmRotate, theme), footer);
         }
-        Modal::ConfirmRevoke { key, error } => {
-            let dialog = open(frame, area, 66, 10, " Revoke Key ", theme);
+        Modal::ConfirmRevoke(dialog) => {
+            let (key, error) = (&dialog.key, &dialog.error);
+            let dialog = open(frame, centered(area, 66, 10), " Revoke Key ", theme);
             let [question, message, footer] = Layout::vertical([
                 Constraint::Length(4),
                 Constraint::Min(1),
@@ -129,11 +125,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             ])
             .areas(dialog);
             let lines = vec![
-                Line::from(vec![
-                    Span::raw("Revoke "),
-                    Span::styled(describe(key), theme.title()),
-                    Span::raw("?"),
-                ]),
+                question_line("Revoke", key, theme),
                 Line::styled(
                     match key.status_at(app.now) {
                         Status::Expired => {
@@ -150,18 +142,13 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             frame.render_widget(footer_hints(Context::ConfirmRevoke, theme), footer);
         }
         Modal::NewKey(dialog) => render_new_key(dialog, frame, area, theme),
-        Modal::Details {
-            key,
-            events,
-            usage,
-            scroll,
-        } => render_details(app, key, events, usage, *scroll, frame, area, theme),
-        Modal::Help { scroll } => help::render(app, frame, area, *scroll, theme),
+        Modal::Details(overlay) => details::render(overlay, app.now, frame, area, theme),
+        Modal::Help(overlay) => help::render(frame, area, overlay.scroll, theme),
     }
 }
 
 fn render_new_key(dialog: &NewKeyDialog, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let inner = open(frame, area, 72, 14, " Your New API Key ", theme);
+    let inner = open(frame, centered(area, 72, 14), " Your New API Key ", theme);
     let verb = if dialog.rotated { "Rotated" } else { "Created" };
     let mut lines = vec![
         Line::from(format!(
@@ -199,152 +186,14 @@ fn render_new_key(dialog: &NewKeyDialog, frame: &mut Frame<'_>, area: Rect, them
     frame.render_widget(footer_hints(context, theme), footer);
 }
 
-#[allow(clippy::too_many_arguments)]
-fn render_details(
-    app: &App,
-    key: &KeyRecord,
-    events: &[crate::store::AuditEvent],
-    usage: &[crate::store::DailyUse],
-    scroll: u16,
-    frame: &mut Frame<'_>,
-    area: Rect,
-    theme: &Theme,
-) {
-    let title = format!(" {} ", printable(&key.name, 50));
-    // The whole screen but the footer: no slivers of the table showing at the edges.
-    let screen = Rect {
-        height: area.height.saturating_sub(1),
-        ..area
-    };
-    let inner = open(frame, screen, screen.width, screen.height, &title, theme);
-    let [text_area, chart_label, chart_area, footer] = Layout::vertical([
-        Constraint::Min(3),
-        Constraint::Length(1),
-        Constraint::Length(4),
-        Constraint::Length(1),
-    ])
-    .areas(inner);
-    let when = |at| crate::timefmt::short_and_relative(at, app.now);
-    let status = key.status_at(app.now);
-    let field = |label: &str, value: String| {
-        Line::from(vec![
-            Span::styled(format!("{label:<12}"), theme.dim()),
-            Span::raw(value),
-        ])
-    };
-    let mut lines = vec![
-        field("Id", printable(&key.id, 40)),
-        field("Key", printable(&key.masked_key, 40)),
-        field("Environment", key.environment.label().to_owned()),
-        Line::from(vec![
-            Span::styled(format!("{:<12}", "Status"), theme.dim()),
-            Span::styled(status.label(), theme.status(status)),
-        ]),
-        field(
-            "Default",
-            if key.is_default { "yes" } else { "no" }.to_owned(),
-        ),
-        field("Created", when(Some(key.created_at))),
-        field("Rotated", when(key.rotated_at)),
-        field("Revoked", when(key.revoked_at)),
-        field("Expires", when(key.expires_at)),
-        field("Last used", when(key.last_used_at)),
-        field("Uses", group_digits(key.use_count)),
-        Line::from(""),
-        Line::styled("Audit trail", theme.title()),
-    ];
-    lines.extend(events.iter().map(|event| {
-        let detail = event
-            .detail
-            .as_deref()
-            .map(|d| format!(" ({d})"))
-            .unwrap_or_default();
-        Line::from(format!(
-            "{}  {:<8} by {}{}",
-            short(event.at),
-            event.action.as_str(),
-            printable(&event.actor, 40),
-            printable(&detail, 80)
-        ))
-    }));
-    let max_scroll = lines
-        .len()
-        .saturating_sub(text_area.height as usize)
-        .min(u16::MAX as usize) as u16;
-    app.overlay_max_scroll.set(max_scroll);
-    let scroll = scroll.min(max_scroll);
-    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), text_area);
-
-    // Two cells per day where the month fits, so it reads as a chart; one cell per day, the
-    // most recent ones kept, where it does not.
-    let cells_per_day = if chart_area.width as usize >= usage.len() * 2 {
-        2
-    } else {
-        1
-    };
-    let days_shown = (chart_area.width as usize / cells_per_day).min(usage.len());
-    let shown = &usage[usage.len() - days_shown..];
-    let total: u64 = shown.iter().map(|d| d.count).sum();
-    let peak = shown.iter().map(|d| d.count).max().unwrap_or(0);
-    let range = match (shown.first(), shown.last()) {
-        (Some(first), Some(last)) => format!(
-            "{} – {}",
-            first.date.format("%b %d"),
-            last.date.format("%b %d")
-        ),
-        _ => String::new(),
-    };
-    let label = format!(
-        "{range} · {} uses · peak {} a day",
-        group_digits(total),
-        group_digits(peak)
-    );
-    frame.render_widget(
-        Line::from(vec![
-            Span::styled(
-                format!("Uses per day, last {} days  ", shown.len()),
-                theme.title(),
-            ),
-            Span::raw(fit(&label, chart_label.width.saturating_sub(30) as usize)),
-        ]),
-        chart_label,
-    );
-    let bars: Vec<u64> = shown
-        .iter()
-        .flat_map(|d| std::iter::repeat_n(d.count, cells_per_day))
-        .collect();
-    let chart = Rect {
-        width: (bars.len() as u16).min(chart_area.width),
-        ..chart_area
-    };
-    frame.render_widget(
-        Sparkline::default().data(bars).style(theme.success()),
-        chart,
-    );
-    frame.render_widget(footer_hints(Context::Details, theme), footer);
-}
-
-/// Clears a centered box, draws its border and title, and returns its inside.
-fn open(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    width: u16,
-    height: u16,
-    title: &str,
-    theme: &Theme,
-) -> Rect {
-    let outer = centered(area, width, height);
+/// Clears the box `outer`, draws its border and title, and returns its inside.
+pub(super) fn open(frame: &mut Frame<'_>, outer: Rect, title: &str, theme: &Theme) -> Rect {
     clear_box(frame, outer);
     let block = Block::bordered()
         .border_style(theme.border(true))
         .title(Line::styled(title.to_owned(), theme.title()));
-    let inner = block.inner(outer);
     frame.render_widget(block, outer);
-    Rect {
-        x: inner.x + 1,
-        width: inner.width.saturating_sub(2),
-        ..inner
-    }
+    dialog_inside(outer)
 }
 
 fn environment_choice(selected: Environment, theme: &Theme) -> Paragraph<'static> {
@@ -374,12 +223,22 @@ fn render_error(frame: &mut Frame<'_>, area: Rect, error: Option<&str>, theme: &
     }
 }
 
-fn footer_hints(context: Context, theme: &Theme) -> Line<'static> {
-    let pairs: Vec<(&str, &str)> = key_hints(context)
+/// A dialog's bottom line: its context's footer hints.
+pub(super) fn footer_hints(context: Context, theme: &Theme) -> Line<'static> {
+    let pairs: Vec<(String, &str)> = key_hints(context)
         .filter(|h| h.footer)
-        .map(|h| (h.keys, h.text))
+        .map(|h| (h.keys.to_owned(), h.text))
         .collect();
-    hints(theme, &pairs)
+    hint_line(theme, pairs)
+}
+
+/// "Rotate "name" (id, Environment)?": a confirmation's question.
+fn question_line(verb: &str, key: &KeyRecord, theme: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::raw(format!("{verb} ")),
+        Span::styled(describe(key), theme.title()),
+        Span::raw("?"),
+    ])
 }
 
 fn describe(key: &KeyRecord) -> String {

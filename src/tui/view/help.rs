@@ -5,10 +5,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use super::clear_box;
 use super::theme::Theme;
-use super::{centered, clear_box};
-use crate::tui::app::App;
-use crate::tui::keymap::help_sections;
+use crate::tui::action::{Action, Movement};
+use crate::tui::keymap::{Context, help_sections, hint_keys};
+use crate::tui::layout;
 
 const FAQ: &[(&str, &str)] = &[
     (
@@ -36,9 +37,47 @@ const FAQ: &[(&str, &str)] = &[
     ),
 ];
 
-pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: u16, theme: &Theme) {
-    let outer = centered(area, 84, area.height.saturating_sub(2));
+pub fn render(frame: &mut Frame<'_>, area: Rect, scroll: u16, theme: &Theme) {
+    let outer = layout::help_box(area);
     clear_box(frame, outer);
+    let lines = lines(theme);
+    let scroll = scroll.min(max_scroll_of(&lines, outer));
+    let footer = format!(
+        " {} scroll · {} close ",
+        hint_keys(Context::Help, &Action::Move(Movement::Down)),
+        hint_keys(Context::Help, &Action::Cancel)
+    );
+    let block = Block::bordered()
+        .border_style(theme.border(true))
+        .title(Line::styled(" Help ", theme.title()))
+        .title_bottom(Line::from(footer).right_aligned());
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        outer,
+    );
+}
+
+/// How far the help scrolls on a screen of `area`: until its text ends.
+pub(crate) fn max_scroll(area: Rect) -> u16 {
+    max_scroll_of(&lines(&Theme::PLAIN), layout::help_box(area))
+}
+
+/// Counts the lines as the paragraph will wrap them inside `outer`'s border.
+fn max_scroll_of(lines: &[Line<'_>], outer: Rect) -> u16 {
+    let inner_width = outer.width.saturating_sub(2).max(1) as usize;
+    let wrapped: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_width))
+        .sum();
+    let visible = outer.height.saturating_sub(2) as usize;
+    wrapped.saturating_sub(visible).min(u16::MAX as usize) as u16
+}
+
+/// Every section of the key map, then the FAQ.
+fn lines(theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (title, entries) in help_sections() {
         lines.push(Line::styled(title, theme.title()));
@@ -56,25 +95,5 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, scroll: u16, theme: 
         lines.push(Line::from(*answer));
         lines.push(Line::from(""));
     }
-    // Let scrolling stop where the text ends: count the lines as the paragraph will wrap them.
-    let inner_width = outer.width.saturating_sub(2).max(1) as usize;
-    let wrapped: usize = lines
-        .iter()
-        .map(|l| l.width().max(1).div_ceil(inner_width))
-        .sum();
-    let visible = outer.height.saturating_sub(2) as usize;
-    let max_scroll = wrapped.saturating_sub(visible).min(u16::MAX as usize) as u16;
-    app.overlay_max_scroll.set(max_scroll);
-    let scroll = scroll.min(max_scroll);
-    let block = Block::bordered()
-        .border_style(theme.border(true))
-        .title(Line::styled(" Help ", theme.title()))
-        .title_bottom(Line::from(" j/k scroll · Esc/? close ").right_aligned());
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        outer,
-    );
+    lines
 }

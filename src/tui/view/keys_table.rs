@@ -14,7 +14,16 @@ use super::theme::Theme;
 use crate::environment::Status;
 use crate::text::{fit, printable};
 use crate::timefmt::relative;
+use crate::tui::action::Action;
 use crate::tui::app::{App, Focus};
+use crate::tui::key_list::first_row;
+use crate::tui::keymap::{Context, key_name};
+use crate::tui::layout;
+
+/// How the main view's key for `action` is named on screen.
+fn key(action: Action) -> String {
+    key_name(Context::Main, &action)
+}
 
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let focused = app.focus == Focus::Table && app.modal.is_none();
@@ -33,11 +42,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         .border_style(theme.border(focused))
         .title(Line::styled(format!(" {marker}API Keys "), theme.title()))
         .title(Line::from(count).right_aligned());
-    let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let [controls, table_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    let [controls, table_area] = layout::table_inside(area);
     render_controls(app, frame, controls, theme);
 
     if app.visible.is_empty() {
@@ -53,11 +60,11 @@ fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) 
         Span::styled(text, theme.chip(value.is_some()))
     };
     let chips = Line::from(vec![
-        Span::styled("e", theme.key_hint()),
+        Span::styled(key(Action::CycleEnvironmentFilter), theme.key_hint()),
         Span::raw(" "),
         chip("Environment", app.environment_filter.map(|e| e.label())),
         Span::raw("  "),
-        Span::styled("s", theme.key_hint()),
+        Span::styled(key(Action::CycleStatusFilter), theme.key_hint()),
         Span::raw(" "),
         chip("Status", app.status_filter.map(|s| s.label())),
     ]);
@@ -69,8 +76,9 @@ fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) 
     ])
     .areas(area);
 
+    let search_key = key(Action::StartSearch);
     let label = Span::styled(
-        "/ Search: ",
+        format!("{search_key} Search: "),
         if app.search_focused {
             theme.key_hint()
         } else {
@@ -83,7 +91,10 @@ fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) 
     let field = field_view(&app.search, field_width);
     let value = if app.search.value().is_empty() && !app.search_focused {
         Span::styled(
-            fit("press / to search names, keys and ids", field_width),
+            fit(
+                &format!("press {search_key} to search names, keys and ids"),
+                field_width,
+            ),
             theme.dim(),
         )
     } else {
@@ -102,28 +113,23 @@ fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) 
 
 fn render_empty(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let lines = if app.total_keys() == 0 {
+        let mut add = vec![
+            Span::raw("Press "),
+            Span::styled(key(Action::OpenAddKey), theme.key_hint()),
+            Span::raw(" to add a key for an environment or service"),
+        ];
+        match app.default_key {
+            Some(_) => add.push(Span::raw(".")),
+            None => add.extend([
+                Span::raw(", or "),
+                Span::styled(key(Action::OpenCreateDefault), theme.key_hint()),
+                Span::raw(" to create the workspace's default key."),
+            ]),
+        }
         vec![
             Line::from(""),
             Line::styled("No additional keys yet.", theme.title()),
-            Line::from(vec![
-                Span::raw("Press "),
-                Span::styled("a", theme.key_hint()),
-                Span::raw(" to add a key for an environment or service"),
-                Span::raw(if app.default_key.is_none() {
-                    ", or "
-                } else {
-                    "."
-                }),
-                Span::styled(
-                    if app.default_key.is_none() { "D" } else { "" },
-                    theme.key_hint(),
-                ),
-                Span::raw(if app.default_key.is_none() {
-                    " to create the workspace's default key."
-                } else {
-                    ""
-                }),
-            ]),
+            Line::from(add),
         ]
     } else {
         let search = app.search.value();
@@ -136,11 +142,11 @@ fn render_empty(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             Line::from(""),
             Line::styled(what, theme.title()),
             Line::from(vec![
-                Span::styled("Esc", theme.key_hint()),
+                Span::styled(key(Action::ClearSearch), theme.key_hint()),
                 Span::raw(" clears the search; "),
-                Span::styled("e", theme.key_hint()),
+                Span::styled(key(Action::CycleEnvironmentFilter), theme.key_hint()),
                 Span::raw(" / "),
-                Span::styled("s", theme.key_hint()),
+                Span::styled(key(Action::CycleStatusFilter), theme.key_hint()),
                 Span::raw(" change the environment and status filters."),
             ]),
         ]
@@ -157,8 +163,7 @@ const KEY_WIDTH: u16 = 18;
 const LAST_USED_WIDTH: u16 = 14;
 
 fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    // One row of header; the rest is for keys.
-    let rows_fit = area.height.saturating_sub(1).max(1) as usize;
+    let rows_fit = layout::rows_fit(area);
     let needs_scrollbar = app.visible.len() > rows_fit;
     let (area, scrollbar_area) = match needs_scrollbar {
         true => {
@@ -168,15 +173,9 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         }
         false => (area, None),
     };
-    app.page_rows.set(rows_fit);
-    let mut scroll = app.scroll.get();
-    if app.selected < scroll {
-        scroll = app.selected;
-    } else if app.selected >= scroll + rows_fit {
-        scroll = app.selected + 1 - rows_fit;
-    }
-    scroll = scroll.min(app.visible.len().saturating_sub(rows_fit));
-    app.scroll.set(scroll);
+    // `update` keeps the selection in the window for the size it was told; this frame may
+    // be drawn at another (before the resize event), so it is kept in view here too.
+    let scroll = first_row(app.scroll, app.selected, app.visible.len(), rows_fit);
 
     // Columns drop out as the screen narrows; below 72 cells the Environment column goes,
     // since the masked key's prefix (fhk_prod_…) already says it.

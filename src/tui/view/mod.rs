@@ -1,11 +1,12 @@
-//! Drawing: one module per visible part. Views read the [`App`] and never change it (the
-//! table records where it scrolled to, in a `Cell`, so paging follows the screen).
+//! Drawing: one module per visible part. Views read the [`App`] and never change it; where
+//! things go comes from [`crate::tui::layout`], which `App::update` uses too.
 
 mod default_panel;
+pub(crate) mod details;
 mod dialogs;
 mod footer;
 mod header;
-mod help;
+pub(crate) mod help;
 mod keys_table;
 mod text_field;
 pub mod theme;
@@ -15,40 +16,25 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::action::Action;
 use super::app::{App, Modal};
+use super::keymap::{Context, key_name};
+use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
 use theme::Theme;
 
-/// The smallest terminal the layout fits in.
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 16;
-
+/// Draws the whole screen from the App, at the frame's size (which the App's own idea of the
+/// size only follows: a frame can come before the resize event).
 pub fn render(app: &App, frame: &mut Frame<'_>, theme: &Theme) {
     let area = frame.area();
-    let too_small = area.width < MIN_WIDTH || area.height < MIN_HEIGHT;
-    // Recorded for the keymap: keys must not act on what this frame does not show.
-    app.too_small.set(too_small);
-    if too_small {
+    if layout::too_small(area) {
         return render_too_small(app, frame, area, theme);
     }
-    let [
-        header_area,
-        panel_area,
-        table_area,
-        notice_area,
-        footer_area,
-    ] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(5),
-        Constraint::Min(6),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    header::render(app, frame, header_area, theme);
-    default_panel::render(app, frame, panel_area, theme);
-    keys_table::render(app, frame, table_area, theme);
-    footer::render_notice(app, frame, notice_area, theme);
-    footer::render(app, frame, footer_area, theme);
+    let screen = layout::screen(area);
+    header::render(app, frame, screen.header, theme);
+    default_panel::render(app, frame, screen.panel, theme);
+    keys_table::render(app, frame, screen.table, theme);
+    footer::render_notice(app, frame, screen.notice, theme);
+    footer::render(app, frame, screen.footer, theme);
     if app.modal.is_some() {
         dialogs::render(app, frame, area, theme);
     }
@@ -62,6 +48,7 @@ fn render_too_small(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme)
             area.width, area.height
         )),
     ];
+    let quit = key_name(Context::TooSmall, &Action::Quit);
     // A new key that has not been copied is hidden under this notice: say so, since quitting
     // now would lose it.
     match &app.modal {
@@ -71,12 +58,14 @@ fn render_too_small(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme)
                 theme.error(),
             ));
             text.push(Line::from(if dialog.confirm_close {
-                "Press q again to quit without it; it cannot be shown again."
+                format!("Press {quit} again to quit without it; it cannot be shown again.")
             } else {
-                "Pressing q twice quits without it."
+                format!("Pressing {quit} twice quits without it.")
             }));
         }
-        _ => text.push(Line::from("Enlarge the window, or press q to quit.")),
+        _ => text.push(Line::from(format!(
+            "Enlarge the window, or press {quit} to quit."
+        ))),
     }
     // Lines as the paragraph wraps them, so a narrow terminal still shows the whole notice
     // when it can.
@@ -115,12 +104,4 @@ pub(crate) fn clear_box(frame: &mut Frame<'_>, area: Rect) {
             cell.set_symbol(" ");
         }
     }
-}
-
-/// A rectangle of at most `width`×`height` in the middle of `area`.
-pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    area.centered(
-        Constraint::Length(width.min(area.width)),
-        Constraint::Length(height.min(area.height)),
-    )
 }

@@ -1,0 +1,146 @@
+//! Add API Key: a name field and an environment choice.
+
+use tui_input::{Input, InputRequest};
+
+use super::{Effect, Outcome, choice_step};
+use crate::environment::Environment;
+use crate::text::{MAX_NAME_CHARS, capitalize, validate_name};
+use crate::tui::action::{Action, cycle};
+
+pub struct AddKey {
+    pub name: Input,
+    pub environment: Environment,
+    /// Shown under the name field as the admin types.
+    pub error: Option<String>,
+}
+
+impl Default for AddKey {
+    fn default() -> AddKey {
+        AddKey {
+            name: Input::default(),
+            environment: Environment::Production,
+            error: None,
+        }
+    }
+}
+
+impl AddKey {
+    pub fn update(&mut self, action: Action) -> Outcome {
+        if let Some(step) = choice_step(&action) {
+            self.environment = cycle(&Environment::ALL, self.environment, step);
+            return Outcome::Stay;
+        }
+        match action {
+            Action::Cancel => return Outcome::Close,
+            Action::Edit(request) => {
+                self.name.handle(request);
+                self.error = live_name_error(self.name.value());
+            }
+            Action::Paste(text) => {
+                // A pasted line usually ends in a newline: drop it rather than submit or
+                // reject the name. One character past the limit is enough to show the "too
+                // long" message; a megabyte pasted by mistake must not be inserted one char
+                // at a time.
+                let room = (MAX_NAME_CHARS + 1).saturating_sub(self.name.value().chars().count());
+                for c in text.trim_end_matches(['\r', '\n']).chars().take(room) {
+                    self.name.handle(InputRequest::InsertChar(c));
+                }
+                self.error = live_name_error(self.name.value());
+            }
+            Action::Submit => match validate_name(self.name.value(), "key") {
+                Err(invalid) => self.error = Some(sentence(&invalid.to_string())),
+                Ok(_) => {
+                    return Outcome::Run(Effect::CreateKey {
+                        name: self.name.value().to_owned(),
+                        environment: self.environment,
+                    });
+                }
+            },
+            _ => {}
+        }
+        Outcome::Stay
+    }
+}
+
+/// The validation message for a name being typed; nothing for an empty field (the admin has
+/// not started yet), the rule otherwise.
+fn live_name_error(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return None;
+    }
+    validate_name(name, "key")
+        .err()
+        .map(|e| sentence(&e.to_string()))
+}
+
+/// A validation message as a sentence: capitalised, with a full stop.
+fn sentence(message: &str) -> String {
+    capitalize(message) + "."
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(dialog: &mut AddKey, text: &str) {
+        for c in text.chars() {
+            assert_eq!(
+                dialog.update(Action::Edit(InputRequest::InsertChar(c))),
+                Outcome::Stay
+            );
+        }
+    }
+
+    #[test]
+    fn enter_asks_to_create_a_key_with_a_valid_name() {
+        let mut dialog = AddKey::default();
+        typed(&mut dialog, "Billing");
+        dialog.update(Action::ChoiceNext);
+        assert_eq!(
+            dialog.update(Action::Submit),
+            Outcome::Run(Effect::CreateKey {
+                name: "Billing".into(),
+                environment: Environment::Staging,
+            })
+        );
+    }
+
+    #[test]
+    fn an_invalid_name_is_explained_and_not_submitted() {
+        let mut dialog = AddKey::default();
+        assert_eq!(dialog.update(Action::Submit), Outcome::Stay);
+        let empty = dialog
+            .error
+            .clone()
+            .expect("an empty name is explained on Enter");
+        assert!(
+            empty.ends_with('.') && empty.starts_with(char::is_uppercase),
+            "{empty}"
+        );
+        typed(&mut dialog, "x");
+        assert_eq!(dialog.error, None, "a valid name clears it");
+        dialog.update(Action::Paste("y".repeat(1000)));
+        assert_eq!(dialog.name.value().chars().count(), MAX_NAME_CHARS + 1);
+        assert!(dialog.error.is_some(), "too long, while typing");
+        assert_eq!(dialog.update(Action::Submit), Outcome::Stay);
+    }
+
+    #[test]
+    fn a_pasted_line_loses_its_newline() {
+        let mut dialog = AddKey::default();
+        dialog.update(Action::Paste("Search\r\n".into()));
+        assert_eq!(dialog.name.value(), "Search");
+        assert_eq!(dialog.error, None);
+    }
+
+    #[test]
+    fn the_environment_choice_wraps_around_and_esc_closes() {
+        let mut dialog = AddKey::default();
+        dialog.update(Action::ChoicePrevious);
+        assert_eq!(dialog.environment, Environment::Development);
+        dialog.update(Action::ChoiceNext);
+        assert_eq!(dialog.environment, Environment::Production);
+        assert_eq!(dialog.update(Action::Copy), Outcome::Stay);
+        assert_eq!(dialog.update(Action::Cancel), Outcome::Close);
+    }
+}

@@ -1,0 +1,112 @@
+//! The dialogs and overlays. Each is a type that owns its state and takes every action sent
+//! while it is open (gitui's popups are the model); its `update` says what happens next, and
+//! any store or clipboard work it asks for is an [`Effect`] the App runs, so those calls stay
+//! in one place.
+
+mod add_key;
+mod choice;
+mod new_key;
+mod overlay;
+
+pub use add_key::AddKey;
+pub use choice::{ConfirmRevoke, ConfirmRotate, CreateDefault};
+pub use new_key::NewKeyDialog;
+pub use overlay::{Details, Help};
+
+use ratatui::layout::Rect;
+
+use super::action::Action;
+use super::keymap::Context;
+use crate::environment::Environment;
+use crate::store::{Grace, KeyRecord};
+
+/// At most one dialog or overlay is open; it takes every key first.
+pub enum Modal {
+    AddKey(AddKey),
+    CreateDefault(CreateDefault),
+    ConfirmRotate(ConfirmRotate),
+    ConfirmRevoke(ConfirmRevoke),
+    NewKey(NewKeyDialog),
+    Details(Details),
+    Help(Help),
+}
+
+/// What a dialog asks for after an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Stay,
+    Close,
+    /// Work for the App; the dialog stays open until the App closes or replaces it.
+    Run(Effect),
+}
+
+/// Work a dialog cannot do itself: it needs the store or the clipboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    CreateKey {
+        name: String,
+        environment: Environment,
+    },
+    CreateDefault(Environment),
+    Rotate {
+        key: KeyRecord,
+        grace: Grace,
+    },
+    Revoke(KeyRecord),
+    /// Copy the new key to the clipboard.
+    Copy,
+    /// Close "Your New API Key", which drops (and wipes) the secret.
+    CloseNewKey,
+}
+
+impl Modal {
+    /// Which bindings apply while this dialog is open.
+    pub fn context(&self) -> Context {
+        match self {
+            Modal::AddKey(_) => Context::AddKey,
+            Modal::CreateDefault(_) => Context::CreateDefault,
+            Modal::ConfirmRotate(_) => Context::ConfirmRotate,
+            Modal::ConfirmRevoke(_) => Context::ConfirmRevoke,
+            Modal::NewKey(dialog) if dialog.confirm_close => Context::ConfirmClose,
+            Modal::NewKey(_) => Context::NewKey,
+            Modal::Details(_) => Context::Details,
+            Modal::Help(_) => Context::Help,
+        }
+    }
+
+    /// Handles `action` in place. `screen` is the terminal's area, when known: overlays
+    /// scroll no further than their text goes at that size.
+    pub fn update(&mut self, action: Action, screen: Option<Rect>) -> Outcome {
+        match self {
+            Modal::AddKey(dialog) => dialog.update(action),
+            Modal::CreateDefault(dialog) => dialog.update(action),
+            Modal::ConfirmRotate(dialog) => dialog.update(action),
+            Modal::ConfirmRevoke(dialog) => dialog.update(action),
+            Modal::NewKey(dialog) => dialog.update(action),
+            Modal::Details(overlay) => overlay.update(action, screen),
+            Modal::Help(overlay) => overlay.update(action, screen),
+        }
+    }
+
+    /// The store refused the dialog's effect for a reason worth retrying: say why in it.
+    pub fn show_error(&mut self, message: String) {
+        let error = match self {
+            Modal::AddKey(dialog) => &mut dialog.error,
+            Modal::CreateDefault(dialog) => &mut dialog.error,
+            Modal::ConfirmRotate(dialog) => &mut dialog.error,
+            Modal::ConfirmRevoke(dialog) => &mut dialog.error,
+            // These run no effect that can fail.
+            Modal::NewKey(_) | Modal::Details(_) | Modal::Help(_) => return,
+        };
+        *error = Some(message);
+    }
+}
+
+/// The step a choice moves for `action` (next or previous option), if it is one.
+fn choice_step(action: &Action) -> Option<isize> {
+    match action {
+        Action::ChoiceNext => Some(1),
+        Action::ChoicePrevious => Some(-1),
+        _ => None,
+    }
+}

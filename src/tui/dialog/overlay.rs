@@ -1,0 +1,100 @@
+//! The overlays that only show and scroll: a key's details and the help.
+
+use ratatui::layout::Rect;
+
+use super::Outcome;
+use crate::store::{AuditEvent, DailyUse, KeyRecord};
+use crate::tui::action::{Action, Movement};
+use crate::tui::view;
+
+pub struct Details {
+    pub key: KeyRecord,
+    pub events: Vec<AuditEvent>,
+    pub usage: Vec<DailyUse>,
+    pub scroll: u16,
+}
+
+#[derive(Default)]
+pub struct Help {
+    pub scroll: u16,
+}
+
+impl Details {
+    pub fn update(&mut self, action: Action, screen: Option<Rect>) -> Outcome {
+        let max = screen.map_or(u16::MAX, |area| {
+            view::details::max_scroll(area, self.events.len())
+        });
+        scroll_or_close(&mut self.scroll, action, max)
+    }
+}
+
+impl Help {
+    pub fn update(&mut self, action: Action, screen: Option<Rect>) -> Outcome {
+        let max = screen.map_or(u16::MAX, view::help::max_scroll);
+        scroll_or_close(&mut self.scroll, action, max)
+    }
+}
+
+/// How both overlays take keys: moves scroll them (no further than `max`), cancel closes.
+fn scroll_or_close(scroll: &mut u16, action: Action, max: u16) -> Outcome {
+    match action {
+        Action::Cancel => return Outcome::Close,
+        Action::Move(movement) => *scroll = scrolled(*scroll, movement, max),
+        _ => {}
+    }
+    Outcome::Stay
+}
+
+fn scrolled(scroll: u16, movement: Movement, max: u16) -> u16 {
+    let moved = match movement {
+        Movement::Down => scroll.saturating_add(1),
+        Movement::Up => scroll.saturating_sub(1),
+        Movement::PageDown => scroll.saturating_add(10),
+        Movement::PageUp => scroll.saturating_sub(10),
+        Movement::Top => 0,
+        Movement::Bottom => max,
+    };
+    moved.min(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrolling_stays_between_the_top_and_the_end() {
+        let mut help = Help::default();
+        let cases = [
+            (Movement::Up, 0),
+            (Movement::Down, 1),
+            (Movement::PageDown, 11),
+            (Movement::PageDown, 15),
+            (Movement::PageUp, 5),
+            (Movement::Bottom, 15),
+            (Movement::Top, 0),
+        ];
+        for (movement, expected) in cases {
+            assert_eq!(
+                scroll_or_close(&mut help.scroll, Action::Move(movement), 15),
+                Outcome::Stay
+            );
+            assert_eq!(help.scroll, expected, "{movement:?}");
+        }
+        assert_eq!(help.update(Action::Cancel, None), Outcome::Close);
+    }
+
+    #[test]
+    fn before_the_size_is_known_only_the_view_limits_the_scroll() {
+        let mut help = Help::default();
+        for _ in 0..300 {
+            help.update(Action::Move(Movement::Down), None);
+        }
+        assert_eq!(help.scroll, 300);
+        help.update(Action::Move(Movement::Down), Some(Rect::new(0, 0, 120, 40)));
+        assert!(
+            help.scroll < 300,
+            "the text ends well before: {}",
+            help.scroll
+        );
+    }
+}

@@ -1,0 +1,463 @@
+//! The key list the dashboard shows: every key of the workspace held in memory, the text each
+//! is searched by, the search and the filters, which rows pass them, the selection and the
+//! first row on screen. No store, no terminal: the App fills it and the views read it.
+
+use chrono::{DateTime, Utc};
+use memchr::memmem;
+use tui_input::{Input, InputRequest};
+
+use super::action::{Movement, cycle};
+use crate::environment::{Environment, Status};
+use crate::store::{KeyRecord, normalize_search, search_text};
+
+/// The longest search kept: no key's searchable text is longer, and a huge paste must not
+/// cost a pass per character.
+pub const MAX_SEARCH_CHARS: usize = 256;
+
+/// The environment filter's values, in the order `e` cycles through them.
+const ENVIRONMENT_FILTERS: [Option<Environment>; 4] = [
+    None,
+    Some(Environment::Production),
+    Some(Environment::Staging),
+    Some(Environment::Development),
+];
+
+/// The status filter's values, in the order `s` cycles through them.
+const STATUS_FILTERS: [Option<Status>; 4] = [
+    None,
+    Some(Status::Active),
+    Some(Status::Revoked),
+    Some(Status::Expired),
+];
+
+#[derive(Default)]
+pub struct KeyList {
+    /// The workspace's active default key: shown in its own panel, never as a table row.
+    pub default_key: Option<KeyRecord>,
+    /// The table's keys: every key of the workspace but the active default, newest first.
+    pub keys: Vec<KeyRecord>,
+    /// Lower-cased searchable text of each key, parallel to `keys`.
+    haystacks: Vec<String>,
+    /// Indices into `keys` that pass the search and filters, in table order.
+    pub visible: Vec<usize>,
+    pub search: Input,
+    pub environment_filter: Option<Environment>,
+    pub status_filter: Option<Status>,
+    /// Position in `visible` of the selected row.
+    pub selected: usize,
+    /// Position in `visible` of the first row on screen. It moves only when the selection
+    /// would leave the window, so rows do not jump while the selection moves inside it.
+    pub scroll: usize,
+}
+
+impl KeyList {
+    /// The selected table row's key.
+    pub fn selected_key(&self) -> Option<&KeyRecord> {
+        self.visible.get(self.selected).map(|&i| &self.keys[i])
+    }
+
+    fn selected_id(&self) -> Option<String> {
+        self.selected_key().map(|k| k.id.clone())
+    }
+
+    /// Selects the row of key `id`, if it passes the search and filters.
+    pub fn select(&mut self, id: &str) {
+        if let Some(position) = self.visible.iter().position(|&i| self.keys[i].id == id) {
+            self.selected = position;
+        }
+    }
+
+    /// Makes `keys` (the whole workspace, newest first) the list, keeping the selection on the
+    /// same key.
+    pub fn replace(
+        &mut self,
+        default_key: Option<KeyRecord>,
+        keys: Vec<KeyRecord>,
+        now: DateTime<Utc>,
+    ) {
+        let selected_id = self.selected_id();
+        // The old rows' positions mean nothing in the new list (which may be shorter):
+        // forget them before anything reads them. The selection is kept by id.
+        self.visible.clear();
+        self.selected = 0;
+        let default_id = default_key.as_ref().map(|k| k.id.clone());
+        self.keys = keys
+            .into_iter()
+            .filter(|k| Some(&k.id) != default_id.as_ref())
+            .collect();
+        self.haystacks = self
+            .keys
+            .iter()
+            .map(|k| search_text(&k.name, &k.masked_key, &k.id))
+            .collect();
+        self.default_key = default_key;
+        self.refilter(now);
+        if let Some(id) = selected_id {
+            self.select(&id);
+        }
+    }
+
+    /// Puts `record`, as the store holds it now, in its place: the default panel when it is
+    /// the active default, the table otherwise. Returns whether it was a table row before and
+    /// whether it is one now.
+    pub fn put(&mut self, record: &KeyRecord, now: DateTime<Utc>) -> (bool, bool) {
+        let selected_id = self.selected_id();
+        if self.default_key.as_ref().is_some_and(|k| k.id == record.id) {
+            self.default_key = None;
+        }
+        let was_in_table = match self.keys.iter().position(|k| k.id == record.id) {
+            Some(at) => {
+                self.keys.remove(at);
+                self.haystacks.remove(at);
+                true
+            }
+            None => false,
+        };
+        let in_table = !(record.is_default && record.status_at(now) == Status::Active);
+        if !in_table {
+            self.default_key = Some(record.clone());
+        } else {
+            // Newest first; among keys created in the same second the store's order may
+            // differ, and the full read behind this puts that right.
+            let at = self
+                .keys
+                .partition_point(|k| k.created_at > record.created_at);
+            self.keys.insert(at, record.clone());
+            self.haystacks.insert(
+                at,
+                search_text(&record.name, &record.masked_key, &record.id),
+            );
+        }
+        self.visible.clear();
+        self.refilter(now);
+        if let Some(id) = selected_id {
+            self.select(&id);
+        }
+        (was_in_table, in_table)
+    }
+
+    /// The soonest moment after `now` a key held (or the default) expires: statuses change
+    /// then without any write to the store.
+    pub fn next_expiry(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.keys
+            .iter()
+            .chain(&self.default_key)
+            .filter(|k| k.revoked_at.is_none())
+            .filter_map(|k| k.expires_at)
+            .filter(|at| *at > now)
+            .min()
+    }
+
+    /// Recomputes which keys pass the search and filters: one pass over the in-memory keys
+    /// with a substring finder, so a keystroke never queries the store.
+    pub fn refilter(&mut self, now: DateTime<Utc>) {
+        let selected_id = self.selected_id();
+        let needle = normalize_search(self.search.value());
+        let finder = memmem::Finder::new(needle.as_bytes());
+        self.visible = self
+            .keys
+            .iter()
+            .zip(&self.haystacks)
+            .enumerate()
+            .filter(|(_, (key, haystack))| {
+                self.environment_filter.is_none_or(|e| key.environment == e)
+                    && self.status_filter.is_none_or(|s| key.status_at(now) == s)
+                    && (needle.is_empty() || finder.find(haystack.as_bytes()).is_some())
+            })
+            .map(|(i, _)| i)
+            .collect();
+        self.selected = 0;
+        if let Some(id) = selected_id {
+            self.select(&id);
+        }
+    }
+
+    /// Moves the selection; a page is `page` rows.
+    pub fn move_selection(&mut self, movement: Movement, page: usize) {
+        let last = self.visible.len().saturating_sub(1);
+        let page = page.max(1);
+        self.selected = match movement {
+            Movement::Down => (self.selected + 1).min(last),
+            Movement::Up => self.selected.saturating_sub(1),
+            Movement::PageDown => (self.selected + page).min(last),
+            Movement::PageUp => self.selected.saturating_sub(page),
+            Movement::Top => 0,
+            Movement::Bottom => last,
+        };
+    }
+
+    /// Moves the first row on screen just enough that the selection shows in a window of
+    /// `rows` rows.
+    pub fn keep_in_view(&mut self, rows: usize) {
+        self.scroll = first_row(self.scroll, self.selected, self.visible.len(), rows);
+    }
+
+    /// An edit of the search box; the rows follow when the text changed.
+    pub fn edit_search(&mut self, request: InputRequest, now: DateTime<Utc>) {
+        if self.search.handle(request).is_some_and(|c| c.value) {
+            self.refilter(now);
+        }
+    }
+
+    /// Pasted text goes into the search without its control characters, up to
+    /// [`MAX_SEARCH_CHARS`].
+    pub fn paste_search(&mut self, text: &str, now: DateTime<Utc>) {
+        let room = MAX_SEARCH_CHARS.saturating_sub(self.search.value().chars().count());
+        for c in text.chars().filter(|c| !c.is_control()).take(room) {
+            self.search.handle(InputRequest::InsertChar(c));
+        }
+        self.refilter(now);
+    }
+
+    pub fn clear_search(&mut self, now: DateTime<Utc>) {
+        self.search.reset();
+        self.refilter(now);
+    }
+
+    pub fn cycle_environment_filter(&mut self, now: DateTime<Utc>) {
+        self.environment_filter = cycle(&ENVIRONMENT_FILTERS, self.environment_filter, 1);
+        self.refilter(now);
+    }
+
+    pub fn cycle_status_filter(&mut self, now: DateTime<Utc>) {
+        self.status_filter = cycle(&STATUS_FILTERS, self.status_filter, 1);
+        self.refilter(now);
+    }
+}
+
+/// The first of `len` rows to show in a window of `rows` rows, starting from `scroll`: moved
+/// just enough to show row `selected`, and never past the point where the window would end
+/// below the last row.
+pub fn first_row(scroll: usize, selected: usize, len: usize, rows: usize) -> usize {
+    let rows = rows.max(1);
+    let scroll = if selected < scroll {
+        selected
+    } else if selected >= scroll + rows {
+        selected + 1 - rows
+    } else {
+        scroll
+    };
+    scroll.min(len.saturating_sub(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeDelta, TimeZone};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
+    }
+
+    /// A key created `age` minutes before [`now`].
+    fn key(id: &str, name: &str, environment: Environment, age: i64) -> KeyRecord {
+        KeyRecord {
+            id: id.into(),
+            name: name.into(),
+            masked_key: format!("fhk_{}_abcd…{id}", environment.code()),
+            environment,
+            is_default: false,
+            created_at: now() - TimeDelta::minutes(age),
+            rotated_at: None,
+            revoked_at: None,
+            expires_at: None,
+            last_used_at: None,
+            use_count: 0,
+        }
+    }
+
+    /// Four keys, newest first: billing (production), search (staging), a revoked worker
+    /// (development), and the default (production).
+    fn list() -> KeyList {
+        let mut revoked = key("k3", "Worker", Environment::Development, 3);
+        revoked.revoked_at = Some(now());
+        let mut default = key("k0", "Default", Environment::Production, 10);
+        default.is_default = true;
+        let keys = vec![
+            key("k1", "Billing API", Environment::Production, 1),
+            key("k2", "Search", Environment::Staging, 2),
+            revoked,
+            default.clone(),
+        ];
+        let mut list = KeyList::default();
+        list.replace(Some(default), keys, now());
+        list
+    }
+
+    fn visible_ids(list: &KeyList) -> Vec<&str> {
+        list.visible
+            .iter()
+            .map(|&i| list.keys[i].id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn the_default_key_is_held_apart_from_the_table() {
+        let list = list();
+        assert_eq!(list.default_key.as_ref().unwrap().id, "k0");
+        assert_eq!(visible_ids(&list), ["k1", "k2", "k3"]);
+        assert_eq!(list.selected_key().unwrap().id, "k1");
+    }
+
+    #[test]
+    fn search_matches_names_masked_keys_and_ids_ignoring_case() {
+        let mut list = list();
+        for (typed, expected) in [
+            ("BILL", vec!["k1"]),
+            ("fhk_stg", vec!["k2"]),
+            ("k3", vec!["k3"]),
+            ("nothing", vec![]),
+        ] {
+            list.clear_search(now());
+            list.paste_search(typed, now());
+            assert_eq!(visible_ids(&list), expected, "{typed}");
+        }
+        list.clear_search(now());
+        assert_eq!(visible_ids(&list).len(), 3);
+    }
+
+    #[test]
+    fn a_paste_drops_control_characters_and_stops_at_the_limit() {
+        let mut list = list();
+        list.paste_search("bil\u{1b}\nling", now());
+        assert_eq!(list.search.value(), "billing");
+        list.paste_search(&"x".repeat(1000), now());
+        assert_eq!(list.search.value().chars().count(), MAX_SEARCH_CHARS);
+    }
+
+    #[test]
+    fn filters_cycle_and_combine() {
+        let mut list = list();
+        list.cycle_environment_filter(now());
+        assert_eq!(list.environment_filter, Some(Environment::Production));
+        assert_eq!(visible_ids(&list), ["k1"]);
+        list.cycle_environment_filter(now());
+        list.cycle_environment_filter(now());
+        assert_eq!(list.environment_filter, Some(Environment::Development));
+        list.cycle_status_filter(now());
+        assert_eq!(list.status_filter, Some(Status::Active));
+        assert!(visible_ids(&list).is_empty());
+        list.cycle_status_filter(now());
+        assert_eq!(visible_ids(&list), ["k3"]);
+        list.cycle_environment_filter(now());
+        list.cycle_status_filter(now());
+        list.cycle_status_filter(now());
+        assert_eq!((list.environment_filter, list.status_filter), (None, None));
+        assert_eq!(visible_ids(&list).len(), 3);
+    }
+
+    #[test]
+    fn the_selection_follows_its_key_through_filtering_and_replacing() {
+        let mut list = list();
+        list.select("k2");
+        list.paste_search("s", now());
+        assert_eq!(list.selected_key().unwrap().id, "k2");
+        let mut newer = key("k4", "Newest", Environment::Staging, 0);
+        newer.name = "Newest s".into();
+        let mut keys = list.keys.clone();
+        keys.insert(0, newer);
+        list.replace(list.default_key.clone(), keys, now());
+        assert_eq!(list.selected_key().unwrap().id, "k2", "kept by id");
+        list.clear_search(now());
+        assert_eq!(list.selected_key().unwrap().id, "k2");
+    }
+
+    #[test]
+    fn selection_moves_within_the_rows() {
+        let mut list = list();
+        let cases = [
+            (Movement::Down, 1),
+            (Movement::Down, 2),
+            (Movement::Down, 2),
+            (Movement::Top, 0),
+            (Movement::Up, 0),
+            (Movement::PageDown, 2),
+            (Movement::PageUp, 0),
+            (Movement::Bottom, 2),
+        ];
+        for (movement, expected) in cases {
+            list.move_selection(movement, 2);
+            assert_eq!(list.selected, expected, "{movement:?}");
+        }
+        let mut empty = KeyList::default();
+        empty.move_selection(Movement::Bottom, 10);
+        assert_eq!(empty.selected, 0);
+        assert!(empty.selected_key().is_none());
+    }
+
+    #[test]
+    fn put_moves_a_record_between_the_panel_and_the_table() {
+        let mut list = list();
+        let mut revoked_default = list.default_key.clone().unwrap();
+        revoked_default.revoked_at = Some(now());
+        assert_eq!(list.put(&revoked_default, now()), (false, true));
+        assert!(list.default_key.is_none());
+        assert_eq!(visible_ids(&list), ["k1", "k2", "k3", "k0"], "newest first");
+
+        let mut new_default = key("k5", "New default", Environment::Staging, 0);
+        new_default.is_default = true;
+        assert_eq!(list.put(&new_default, now()), (false, false));
+        assert_eq!(list.default_key.as_ref().unwrap().id, "k5");
+
+        list.select("k2");
+        let mut revoked = list.selected_key().unwrap().clone();
+        revoked.revoked_at = Some(now());
+        assert_eq!(list.put(&revoked, now()), (true, true));
+        assert_eq!(list.selected_key().unwrap().id, "k2");
+        assert_eq!(
+            list.selected_key().unwrap().status_at(now()),
+            Status::Revoked
+        );
+        list.paste_search("search", now());
+        assert_eq!(
+            visible_ids(&list),
+            ["k2"],
+            "its search text is kept with it"
+        );
+    }
+
+    #[test]
+    fn next_expiry_is_the_soonest_future_one_of_unrevoked_keys() {
+        let mut list = list();
+        assert_eq!(list.next_expiry(now()), None);
+        let soon = now() + TimeDelta::hours(1);
+        let mut keys = list.keys.clone();
+        keys[0].expires_at = Some(now() + TimeDelta::hours(2));
+        keys[1].expires_at = Some(soon);
+        keys[2].expires_at = Some(now() + TimeDelta::minutes(1)); // revoked: never changes
+        keys.push(key("k6", "Gone", Environment::Staging, 20));
+        keys[3].expires_at = Some(now() - TimeDelta::hours(1)); // already expired
+        list.replace(list.default_key.clone(), keys, now());
+        assert_eq!(list.next_expiry(now()), Some(soon));
+    }
+
+    #[test]
+    fn the_window_moves_only_to_keep_the_selection_on_screen() {
+        // (scroll, selected, len, rows) -> first row
+        let cases = [
+            ((0, 0, 40, 10), 0),
+            ((0, 9, 40, 10), 0),
+            ((0, 10, 40, 10), 1),
+            ((5, 7, 40, 10), 5),
+            ((5, 2, 40, 10), 2),
+            ((0, 39, 40, 10), 30),
+            ((35, 39, 40, 10), 30),
+            ((30, 3, 5, 10), 0),
+            ((0, 0, 0, 0), 0),
+        ];
+        for ((scroll, selected, len, rows), expected) in cases {
+            assert_eq!(
+                first_row(scroll, selected, len, rows),
+                expected,
+                "{scroll} {selected} {len} {rows}"
+            );
+        }
+        let mut list = list();
+        list.move_selection(Movement::Bottom, 1);
+        list.keep_in_view(2);
+        assert_eq!(list.scroll, 1);
+        list.move_selection(Movement::Up, 1);
+        list.keep_in_view(2);
+        assert_eq!(list.scroll, 1, "still on screen: no jump");
+    }
+}

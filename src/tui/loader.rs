@@ -1,0 +1,275 @@
+//! Reading the key list from the store: when to read again, reading on a background thread,
+//! installing what a read returned, patching the list after the dashboard's own change, and
+//! throwing away a read that began before that change.
+
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::key_list::KeyList;
+use crate::store::{KeyQuery, KeyRecord, Store, WorkspaceKeys, WorkspaceLoader};
+
+/// The shortest time between two reloads prompted by other processes. A busy gateway calling
+/// `verify` changes the store's data version all the time, and a full reload of 100,000 keys
+/// costs about 100 ms; once a second keeps the dashboard light and, with the tick, still shows
+/// every change within the two seconds the product promises.
+pub const RELOAD_INTERVAL: TimeDelta = TimeDelta::seconds(1);
+
+/// Rows read at start-up before the whole list, so the first frame never waits for it.
+pub const FIRST_PAGE: usize = 200;
+
+/// A data version no store has: the next tick past the reload interval reads again.
+const NO_VERSION: i64 = i64::MIN;
+
+/// One read of the workspace's keys and the store's data version just before it.
+pub struct Read {
+    version: i64,
+    default_key: Option<KeyRecord>,
+    keys: Vec<KeyRecord>,
+}
+
+/// What a look at the background read found.
+pub enum Taken {
+    /// Nothing has arrived (or nothing is under way).
+    Nothing,
+    /// The read began before the dashboard changed a key: read again.
+    Outdated,
+    Keys(Read),
+    Failed(crate::Error),
+}
+
+pub struct Loader {
+    /// The store's data version the list was read at.
+    data_version: i64,
+    /// When the keys were last read from the store, by the store's (injected) clock: reloads
+    /// for other processes' changes wait [`RELOAD_INTERVAL`] after it.
+    last_reload: Option<DateTime<Utc>>,
+    /// The soonest moment a loaded key (or the default) expires: statuses change then without
+    /// any write to the store, so the tick reloads at that moment.
+    next_expiry: Option<DateTime<Utc>>,
+    /// Set when the full key list is read on a background thread (the real dashboard);
+    /// `None` reads it inline, which tests and benchmarks use to get one settled state.
+    background: Option<Background>,
+}
+
+struct Background {
+    loader: WorkspaceLoader,
+    in_flight: Option<InFlight>,
+    /// The dashboard changed a key after the read in flight began: its result may not
+    /// include the change, so it is thrown away and read again.
+    outdated: bool,
+    /// Until the first full list arrives: how many keys the table will hold.
+    first_total: Option<usize>,
+}
+
+struct InFlight {
+    /// The store's data version read just before the read began.
+    version: i64,
+    result: Receiver<crate::Result<WorkspaceKeys>>,
+}
+
+impl Loader {
+    /// Every read done inline, settled when it returns.
+    pub fn inline() -> Loader {
+        Loader {
+            data_version: 0,
+            last_reload: None,
+            next_expiry: None,
+            background: None,
+        }
+    }
+
+    /// The full list read on a background thread (see [`Loader::first_page`]).
+    pub fn in_background(store: &Store, workspace: &str) -> Loader {
+        Loader {
+            background: Some(Background {
+                loader: store.loader(workspace),
+                in_flight: None,
+                outdated: false,
+                first_total: None,
+            }),
+            ..Loader::inline()
+        }
+    }
+
+    /// Before the first background read: the default key, the newest [`FIRST_PAGE`] keys and
+    /// the total, read with indexed queries whose cost does not grow with the store, so the
+    /// first frame never waits for the whole list.
+    pub fn first_page(
+        &mut self,
+        store: &Store,
+        workspace: &str,
+        list: &mut KeyList,
+        now: DateTime<Utc>,
+    ) -> crate::Result<()> {
+        let first = KeyQuery {
+            limit: Some(FIRST_PAGE),
+            ..KeyQuery::default()
+        };
+        let version = store.data_version()?;
+        let default_key = store.default_key(workspace)?;
+        let keys = store.list_keys(workspace, &first)?;
+        let total = store.count_keys(workspace, &KeyQuery::default())? as usize
+            - usize::from(default_key.is_some());
+        let read = Read {
+            version,
+            default_key,
+            keys,
+        };
+        self.install(read, list, now);
+        if let Some(background) = &mut self.background {
+            background.first_total = Some(total);
+        }
+        Ok(())
+    }
+
+    /// A full read of the key list is under way on the background thread.
+    pub fn is_loading(&self) -> bool {
+        self.background
+            .as_ref()
+            .is_some_and(|b| b.in_flight.is_some())
+    }
+
+    /// While the first full read is under way: how many keys the table will hold.
+    pub fn loading_total(&self) -> Option<usize> {
+        self.background.as_ref().and_then(|b| b.first_total)
+    }
+
+    /// Whether a tick at `now`, with the store at data `version`, reads again: something
+    /// changed (or a key expired), and at least [`RELOAD_INTERVAL`] passed since the last
+    /// read (or the clock went back, which must not hold reads off until it catches up). A
+    /// change seen too soon stays pending: the version still differs at the next tick.
+    pub fn due(&self, version: i64, now: DateTime<Utc>) -> bool {
+        let expired = self.next_expiry.is_some_and(|at| at <= now);
+        let interval_passed = self
+            .last_reload
+            .is_none_or(|at| now < at || now - at >= RELOAD_INTERVAL);
+        (version != self.data_version || expired) && interval_passed
+    }
+
+    /// Reads the workspace's keys again: at once (returning the read), or by starting a
+    /// background read (unless one is already under way: the data version it began at tells
+    /// the next tick whether another is needed).
+    pub fn reload(
+        &mut self,
+        store: &Store,
+        workspace: &str,
+        now: DateTime<Utc>,
+    ) -> crate::Result<Option<Read>> {
+        self.last_reload = Some(now);
+        let version = store.data_version()?;
+        if let Some(background) = &mut self.background {
+            if background.in_flight.is_none() {
+                background.start(version, now);
+            }
+            return Ok(None);
+        }
+        let default_key = store.default_key(workspace)?;
+        let keys = store.list_keys(workspace, &KeyQuery::default())?;
+        Ok(Some(Read {
+            version,
+            default_key,
+            keys,
+        }))
+    }
+
+    /// Looks for the background read's result.
+    pub fn take(&mut self, store_path: &Path) -> Taken {
+        let Some(background) = &mut self.background else {
+            return Taken::Nothing;
+        };
+        let Some(in_flight) = &background.in_flight else {
+            return Taken::Nothing;
+        };
+        let result = match in_flight.result.try_recv() {
+            Ok(result) => result,
+            Err(TryRecvError::Empty) => return Taken::Nothing,
+            Err(TryRecvError::Disconnected) => Err(crate::Error::Database {
+                path: store_path.to_path_buf(),
+                message: "the background reader stopped".into(),
+            }),
+        };
+        let version = in_flight.version;
+        background.in_flight = None;
+        if std::mem::take(&mut background.outdated) {
+            return Taken::Outdated;
+        }
+        match result {
+            Ok(loaded) => {
+                background.first_total = None;
+                Taken::Keys(Read {
+                    version,
+                    default_key: loaded.default_key,
+                    keys: loaded.keys,
+                })
+            }
+            Err(err) => {
+                // Instead of leaving a partial list for good, the next tick past the reload
+                // interval tries again.
+                self.data_version = NO_VERSION;
+                Taken::Failed(err)
+            }
+        }
+    }
+
+    /// Makes `read` what `list` holds.
+    pub fn install(&mut self, read: Read, list: &mut KeyList, now: DateTime<Utc>) {
+        self.data_version = read.version;
+        list.replace(read.default_key, read.keys, now);
+        self.next_expiry = list.next_expiry(now);
+    }
+
+    /// After the dashboard itself changed `record`. Read inline, everything is read again
+    /// (returns true). In the background, the record is put in place at once (the table must
+    /// not show a revoked key as active for the seconds a million-key read takes) and a read
+    /// is due behind it (returns true) unless one is under way, whose result is then thrown
+    /// away and read again.
+    pub fn patch(&mut self, record: &KeyRecord, list: &mut KeyList, now: DateTime<Utc>) -> bool {
+        let Some(background) = &mut self.background else {
+            return true;
+        };
+        if background.in_flight.is_some() {
+            background.outdated = true;
+        }
+        let (was_in_table, in_table) = list.put(record, now);
+        // While the first full read runs, the total shown comes from a count made before it:
+        // keep it in step with the table.
+        if let Some(total) = &mut background.first_total {
+            *total = (*total + usize::from(in_table)).saturating_sub(usize::from(was_in_table));
+        }
+        !self.is_loading()
+    }
+
+    /// The store's file was replaced: every row and every read under way belongs to the old
+    /// file.
+    pub fn forget(&mut self, list: &mut KeyList, now: DateTime<Utc>) {
+        if let Some(background) = &mut self.background
+            && background.in_flight.is_some()
+        {
+            background.outdated = true;
+        }
+        let empty = Read {
+            version: NO_VERSION,
+            default_key: None,
+            keys: Vec::new(),
+        };
+        self.install(empty, list, now);
+    }
+}
+
+impl Background {
+    fn start(&mut self, version: i64, now: DateTime<Utc>) {
+        let (send, result) = mpsc::channel();
+        let loader = self.loader.clone();
+        let spawned = std::thread::Builder::new()
+            .name("hivekeys-load".into())
+            .spawn(move || {
+                // The dashboard may have quit meanwhile: nobody to tell, and nothing lost.
+                let _ = send.send(loader.load(now));
+            });
+        // Without a thread the receiver reports a disconnect, which shows as an error.
+        drop(spawned);
+        self.in_flight = Some(InFlight { version, result });
+    }
+}

@@ -1,0 +1,153 @@
+//! A key's detail view: its fields, its audit trail and a chart of its daily uses.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Sparkline};
+
+use super::dialogs::{footer_hints, open};
+use super::theme::Theme;
+use crate::store::AuditEvent;
+use crate::text::{fit, group_digits, printable};
+use crate::timefmt::short;
+use crate::tui::dialog::Details;
+use crate::tui::keymap::Context;
+use crate::tui::layout;
+
+/// Lines of fields above the audit trail's events (see [`text`]).
+const FIELD_LINES: usize = 13;
+
+pub fn render(
+    details: &Details,
+    now: chrono::DateTime<chrono::Utc>,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+) {
+    let title = format!(" {} ", printable(&details.key.name, 50));
+    open(frame, layout::details_box(area), &title, theme);
+    let parts = layout::details(area);
+    let lines = text(details, now, theme);
+    let scroll = details.scroll.min(max_scroll(area, details.events.len()));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), parts.text);
+    render_chart(details, frame, parts.chart_label, parts.chart, theme);
+    frame.render_widget(footer_hints(Context::Details, theme), parts.footer);
+}
+
+/// How far the text scrolls on a screen of `area`: until the audit trail's last event.
+pub(crate) fn max_scroll(area: Rect, events: usize) -> u16 {
+    (FIELD_LINES + events)
+        .saturating_sub(layout::details(area).text.height as usize)
+        .min(u16::MAX as usize) as u16
+}
+
+fn text(
+    details: &Details,
+    now: chrono::DateTime<chrono::Utc>,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let key = &details.key;
+    let when = |at| crate::timefmt::short_and_relative(at, now);
+    let status = key.status_at(now);
+    let field = |label: &str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{label:<12}"), theme.dim()),
+            Span::raw(value),
+        ])
+    };
+    let mut lines = vec![
+        field("Id", printable(&key.id, 40)),
+        field("Key", printable(&key.masked_key, 40)),
+        field("Environment", key.environment.label().to_owned()),
+        Line::from(vec![
+            Span::styled(format!("{:<12}", "Status"), theme.dim()),
+            Span::styled(status.label(), theme.status(status)),
+        ]),
+        field(
+            "Default",
+            if key.is_default { "yes" } else { "no" }.to_owned(),
+        ),
+        field("Created", when(Some(key.created_at))),
+        field("Rotated", when(key.rotated_at)),
+        field("Revoked", when(key.revoked_at)),
+        field("Expires", when(key.expires_at)),
+        field("Last used", when(key.last_used_at)),
+        field("Uses", group_digits(key.use_count)),
+        Line::from(""),
+        Line::styled("Audit trail", theme.title()),
+    ];
+    debug_assert_eq!(lines.len(), FIELD_LINES, "max_scroll counts these");
+    lines.extend(details.events.iter().map(event_line));
+    lines
+}
+
+fn event_line(event: &AuditEvent) -> Line<'static> {
+    let detail = event
+        .detail
+        .as_deref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
+    Line::from(format!(
+        "{}  {:<8} by {}{}",
+        short(event.at),
+        event.action.as_str(),
+        printable(&event.actor, 40),
+        printable(&detail, 80)
+    ))
+}
+
+fn render_chart(
+    details: &Details,
+    frame: &mut Frame<'_>,
+    chart_label: Rect,
+    chart_area: Rect,
+    theme: &Theme,
+) {
+    let usage = &details.usage;
+    // Two cells per day where the month fits, so it reads as a chart; one cell per day, the
+    // most recent ones kept, where it does not.
+    let cells_per_day = if chart_area.width as usize >= usage.len() * 2 {
+        2
+    } else {
+        1
+    };
+    let days_shown = (chart_area.width as usize / cells_per_day).min(usage.len());
+    let shown = &usage[usage.len() - days_shown..];
+    let total: u64 = shown.iter().map(|d| d.count).sum();
+    let peak = shown.iter().map(|d| d.count).max().unwrap_or(0);
+    let range = match (shown.first(), shown.last()) {
+        (Some(first), Some(last)) => format!(
+            "{} – {}",
+            first.date.format("%b %d"),
+            last.date.format("%b %d")
+        ),
+        _ => String::new(),
+    };
+    let label = format!(
+        "{range} · {} uses · peak {} a day",
+        group_digits(total),
+        group_digits(peak)
+    );
+    frame.render_widget(
+        Line::from(vec![
+            Span::styled(
+                format!("Uses per day, last {} days  ", shown.len()),
+                theme.title(),
+            ),
+            Span::raw(fit(&label, chart_label.width.saturating_sub(30) as usize)),
+        ]),
+        chart_label,
+    );
+    let bars: Vec<u64> = shown
+        .iter()
+        .flat_map(|d| std::iter::repeat_n(d.count, cells_per_day))
+        .collect();
+    let chart = Rect {
+        width: (bars.len() as u16).min(chart_area.width),
+        ..chart_area
+    };
+    frame.render_widget(
+        Sparkline::default().data(bars).style(theme.success()),
+        chart,
+    );
+}
