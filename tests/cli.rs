@@ -11,11 +11,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Run, Sandbox, run};
+use common::{BASE62, Run, Sandbox, checksum, contains_full_key, is_full_key, run};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-
-const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 const LIST_FIELDS: [&str; 9] = [
     "id",
@@ -133,41 +131,6 @@ impl Fixture {
 // ---------------------------------------------------------------------------------------------
 // Helpers about keys and times
 // ---------------------------------------------------------------------------------------------
-
-/// `^fhk_(prod|stg|dev)_[0-9A-Za-z]{38}$`
-fn is_full_key(text: &str) -> bool {
-    let Some(rest) = text.strip_prefix("fhk_") else {
-        return false;
-    };
-    ["prod_", "stg_", "dev_"].iter().any(|code| {
-        rest.strip_prefix(code)
-            .is_some_and(|body| body.len() == 38 && body.bytes().all(|b| b.is_ascii_alphanumeric()))
-    })
-}
-
-/// Whether `text` contains anything matching `fhk_(prod|stg|dev)_[0-9A-Za-z]{38}`.
-fn contains_full_key(text: &str) -> bool {
-    text.match_indices("fhk_").any(|(at, _)| {
-        let rest = &text[at + 4..];
-        ["prod_", "stg_", "dev_"].iter().any(|code| {
-            rest.strip_prefix(code).is_some_and(|body| {
-                body.len() >= 38 && body.as_bytes()[..38].iter().all(u8::is_ascii_alphanumeric)
-            })
-        })
-    })
-}
-
-/// PRODUCT.md's checksum: CRC32 (IEEE) of everything before it, six base62 digits, most
-/// significant first, zero-padded.
-fn checksum(signed: &str) -> String {
-    let mut value = crc32fast::hash(signed.as_bytes());
-    let mut digits = [b'0'; 6];
-    for digit in digits.iter_mut().rev() {
-        *digit = BASE62[(value % 62) as usize];
-        value /= 62;
-    }
-    String::from_utf8(digits.to_vec()).expect("ascii")
-}
 
 /// `key` with the character at byte `at` replaced by another base62 character.
 fn with_char_changed(key: &str, at: usize) -> String {

@@ -358,6 +358,43 @@ pub fn masked(key: &str) -> String {
     format!("{}…{}", &key[..prefix + 4], &key[key.len() - 4..])
 }
 
+pub const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// `^fhk_(prod|stg|dev)_[0-9A-Za-z]{38}$`
+pub fn is_full_key(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("fhk_") else {
+        return false;
+    };
+    ["prod_", "stg_", "dev_"].iter().any(|code| {
+        rest.strip_prefix(code)
+            .is_some_and(|body| body.len() == 38 && body.bytes().all(|b| b.is_ascii_alphanumeric()))
+    })
+}
+
+/// Whether `text` contains anything matching `fhk_(prod|stg|dev)_[0-9A-Za-z]{38}`.
+pub fn contains_full_key(text: &str) -> bool {
+    text.match_indices("fhk_").any(|(at, _)| {
+        let rest = &text[at + 4..];
+        ["prod_", "stg_", "dev_"].iter().any(|code| {
+            rest.strip_prefix(code).is_some_and(|body| {
+                body.len() >= 38 && body.as_bytes()[..38].iter().all(u8::is_ascii_alphanumeric)
+            })
+        })
+    })
+}
+
+/// PRODUCT.md's checksum: CRC32 (IEEE) of everything before it, six base62 digits, most
+/// significant first, zero-padded.
+pub fn checksum(signed: &str) -> String {
+    let mut value = crc32fast::hash(signed.as_bytes());
+    let mut digits = [b'0'; 6];
+    for digit in digits.iter_mut().rev() {
+        *digit = BASE62[(value % 62) as usize];
+        value /= 62;
+    }
+    String::from_utf8(digits.to_vec()).expect("ascii")
+}
+
 /// `path` with `suffix` appended (SQLite's sidecar files: `-wal`, `-shm`, `-journal`).
 pub fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
