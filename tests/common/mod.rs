@@ -282,10 +282,10 @@ impl Sandbox {
         output(self.command(args), stdin)
     }
 
-    /// Runs `args`, which must succeed; returns stdout.
+    /// Runs `args`, `stdin` fed to it; it must succeed. Returns stdout.
     #[track_caller]
-    pub fn stdout_of(&self, args: &[&str]) -> String {
-        let out = self.output(args, None);
+    pub fn stdout_of(&self, args: &[&str], stdin: Option<&[u8]>) -> String {
+        let out = self.output(args, stdin);
         assert!(
             out.status.success(),
             "hivekeys {args:?} failed: {}\nstdout: {}\nstderr: {}",
@@ -299,7 +299,7 @@ impl Sandbox {
     /// `hivekeys create`: the full key it prints.
     #[track_caller]
     pub fn create_key(&self, name: &str, env: &str) -> String {
-        self.stdout_of(&["create", "--name", name, "--env", env])
+        self.stdout_of(&["create", "--name", name, "--env", env], None)
             .trim_end()
             .to_owned()
     }
@@ -307,7 +307,7 @@ impl Sandbox {
     /// `list --json`, parsed.
     #[track_caller]
     pub fn list_json(&self) -> Vec<Value> {
-        json_array(&self.stdout_of(&["list", "--json"]))
+        json_array(&self.stdout_of(&["list", "--json"], None))
     }
 
     /// `verify`, the key on stdin: its JSON verdict.
@@ -321,7 +321,7 @@ impl Sandbox {
     /// `show <key> --json`, parsed.
     #[track_caller]
     pub fn show_json(&self, key: &str) -> Value {
-        let stdout = self.stdout_of(&["show", key, "--json"]);
+        let stdout = self.stdout_of(&["show", key, "--json"], None);
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
     }
 }
