@@ -420,7 +420,8 @@ fn moving_in_an_empty_table_is_harmless() {
         assert_eq!(fx.app.selected, 0);
         assert!(fx.app.focused_key().is_none());
     }
-    fx.screen(120, 40);
+    let screen = fx.screen(120, 40);
+    assert!(screen.contains("No additional keys yet."), "{screen}");
 }
 
 #[test]
@@ -669,7 +670,19 @@ fn narrowing_the_search_keeps_the_selection_valid() {
     fx.press(KeyCode::Backspace);
     fx.press(KeyCode::Backspace);
     assert!(fx.app.selected < fx.app.visible.len());
-    fx.screen(120, 40);
+    let focused = fx
+        .app
+        .focused_key()
+        .expect("a focused key")
+        .masked_key
+        .clone();
+    let screen = fx.screen(120, 40);
+    assert!(
+        screen
+            .lines()
+            .any(|row| row.contains(&focused) && row.contains('▶')),
+        "the focused key is not the row marked selected:\n{screen}"
+    );
 }
 
 #[test]
@@ -1867,7 +1880,19 @@ fn a_reload_survives_keys_vanishing_from_under_a_filtered_view() {
     }
     fx.char('G');
     fx.char('k');
-    fx.screen(120, 40);
+    let focused = fx
+        .app
+        .focused_key()
+        .expect("a focused key")
+        .masked_key
+        .clone();
+    let screen = fx.screen(120, 40);
+    assert!(
+        screen
+            .lines()
+            .any(|row| row.contains(&focused) && row.contains('▶')),
+        "the focused key is not the row marked selected:\n{screen}"
+    );
     fx.press(KeyCode::Enter);
     assert_eq!(fx.app.context(), Context::Details);
 }
