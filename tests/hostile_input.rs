@@ -384,8 +384,24 @@ proptest! {
         app.update(Action::Paste(pasted.to_owned()));
         let screen = render(&app);
         assert_terminal_safe("the search screen", screen.as_bytes());
-        // The rows shown are those that match, whatever was typed.
-        prop_assert!(app.visible.len() <= app.keys.len());
+        // The rows shown are those that match, whatever was typed: the search ignores control
+        // characters and case, over the name, the masked key and the id.
+        let needle = app
+            .search
+            .value()
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect::<String>()
+            .to_lowercase();
+        let matching: Vec<usize> = (0..app.keys.len())
+            .filter(|&i| {
+                let key = &app.keys[i];
+                [&key.name, &key.masked_key, &key.id]
+                    .iter()
+                    .any(|field| field.to_lowercase().contains(&needle))
+            })
+            .collect();
+        prop_assert_eq!(&app.visible, &matching, "searching {:?}", needle);
     }
 
     #[test]
