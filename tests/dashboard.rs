@@ -670,6 +670,12 @@ fn narrowing_the_search_keeps_the_selection_valid() {
     fx.press(KeyCode::Backspace);
     fx.press(KeyCode::Backspace);
     assert!(fx.app.selected < fx.app.visible.len());
+    assert_focused_row_marked(&fx);
+}
+
+/// On screen, the focused key is the row marked selected.
+#[track_caller]
+fn assert_focused_row_marked(fx: &Fixture) {
     let focused = fx
         .app
         .focused_key()
@@ -1880,19 +1886,7 @@ fn a_reload_survives_keys_vanishing_from_under_a_filtered_view() {
     }
     fx.char('G');
     fx.char('k');
-    let focused = fx
-        .app
-        .focused_key()
-        .expect("a focused key")
-        .masked_key
-        .clone();
-    let screen = fx.screen(120, 40);
-    assert!(
-        screen
-            .lines()
-            .any(|row| row.contains(&focused) && row.contains('▶')),
-        "the focused key is not the row marked selected:\n{screen}"
-    );
+    assert_focused_row_marked(&fx);
     fx.press(KeyCode::Enter);
     assert_eq!(fx.app.context(), Context::Details);
 }
