@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
 
-use common::{checksum, hivekeys_on, is_full_key, output_text};
+use common::{Sandbox, checksum, hivekeys_on, is_full_key, output_text};
 use hivekeys::clock::ManualClock;
 use hivekeys::entropy::SeededEntropy;
 use hivekeys::key::{Secret, check_format};
@@ -180,16 +180,9 @@ fn values_echoed_in_usage_errors_are_escaped() {
 
 /// A fresh store holding one key, "real"; returns its directory, path and full key.
 fn store_with_a_key() -> (tempfile::TempDir, std::path::PathBuf, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("store.db");
-    let created = run(
-        &db,
-        &["create", "--name", "real", "--env", "prod"].map(OsString::from),
-        b"",
-    );
-    assert!(created.status.success());
-    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
-    (dir, db, key)
+    let sandbox = Sandbox::new();
+    let key = sandbox.create_key("real", "prod");
+    (sandbox.dir, sandbox.db, key)
 }
 
 #[test]
