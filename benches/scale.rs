@@ -37,6 +37,8 @@ use hivekeys::tui::clipboard::Osc52Only;
 use hivekeys::tui::view::{render, theme::Theme};
 use hivekeys::{Environment, KeyQuery, NewKey, Status, Store};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use rusqlite::OptionalExtension;
@@ -194,13 +196,14 @@ fn measure_verify(db: &Path) -> Value {
 
     // Unknown keys that share a real key's visible prefix (`fhk_prod_` and the first four
     // secret characters), with a valid checksum: they must cost what any unknown key costs.
-    let mut rng = Lcg(99);
+    // Seeded: the same look-alike keys on every run.
+    let mut rng = StdRng::seed_from_u64(99);
     let lookalikes: Vec<String> = valid
         .iter()
         .map(|real| {
             let mut key = real[..13].to_owned();
             while key.len() < 41 {
-                key.push(BASE62[rng.next(62)] as char);
+                key.push(BASE62[rng.random_range(0..BASE62.len())] as char);
             }
             let checksum = hivekeys::key::checksum_digits(key.as_bytes());
             key.push_str(std::str::from_utf8(&checksum).unwrap());
@@ -728,19 +731,6 @@ fn print_table(results: &[Value]) {
         "bookkeeping check (uses, per-day counts, last used): {}",
         checks.join(", ")
     );
-}
-
-/// A tiny deterministic generator: the same look-alike keys on every run.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, below: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) % below as u64) as usize
-    }
 }
 
 fn sizes() -> Vec<u64> {

@@ -3,20 +3,17 @@
 //! line" contract, which scripts rely on to the letter: what goes to stdout, what goes to
 //! stderr, the exit status, and that a failed command changes nothing.
 
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::fs;
+use std::ops::Deref;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+use common::{BASE62, Run, Sandbox, checksum, contains_full_key, is_full_key, run};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use tempfile::TempDir;
-
-const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
-
-const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 const LIST_FIELDS: [&str; 9] = [
     "id",
@@ -34,155 +31,25 @@ const LIST_FIELDS: [&str; 9] = [
 // Running the binary
 // ---------------------------------------------------------------------------------------------
 
-/// What one run of the binary produced.
-#[derive(Debug)]
-struct Run {
-    /// The arguments, for failure messages.
-    what: String,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+/// One store, `store/hivekeys.db` (its directory not made yet), in its own sandbox.
+struct Fixture(Sandbox);
 
-impl Run {
-    #[track_caller]
-    fn success(self) -> Run {
-        assert_eq!(self.code, 0, "{} failed: {self:#?}", self.what);
-        self
-    }
+impl Deref for Fixture {
+    type Target = Sandbox;
 
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
+    fn deref(&self) -> &Sandbox {
+        &self.0
     }
-
-    /// The single line stdout holds (and asserts it holds exactly one).
-    #[track_caller]
-    fn only_line(&self) -> &str {
-        assert!(
-            self.stdout.ends_with('\n'),
-            "stdout must end in a newline: {self:#?}"
-        );
-        let lines: Vec<&str> = self.stdout.lines().collect();
-        assert_eq!(lines.len(), 1, "stdout must be exactly one line: {self:#?}");
-        lines[0]
-    }
-
-    /// A failed command: non-zero exit, nothing on stdout, one non-empty line on stderr.
-    #[track_caller]
-    fn one_line_error(&self, code: i32) -> &Run {
-        assert_eq!(self.code, code, "exit status: {self:#?}");
-        assert_eq!(
-            self.stdout, "",
-            "a failed command prints nothing on stdout: {self:#?}"
-        );
-        let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "stderr must be exactly one line: {self:#?}");
-        assert!(
-            !lines[0].trim().is_empty(),
-            "stderr line is empty: {self:#?}"
-        );
-        assert!(
-            self.stderr.ends_with('\n'),
-            "stderr must end in a newline: {self:#?}"
-        );
-        self
-    }
-
-    /// A usage error reported by clap: exit 2 and a message naming the bad value (clap adds
-    /// its own "For more information" lines).
-    #[track_caller]
-    fn clap_error(&self, bad_value: &str) {
-        assert_eq!(self.code, 2, "exit status: {self:#?}");
-        assert_eq!(self.stdout, "", "{self:#?}");
-        assert!(
-            self.stderr.contains(bad_value),
-            "stderr must name {bad_value:?}: {self:#?}"
-        );
-    }
-}
-
-/// The binary with a clean environment: no inherited `HIVEKEYS_*` variable, and a data
-/// directory that cannot be the real user's, so a test that forgot `--db` cannot touch it.
-fn base_command(home: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("HIVEKEYS_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.env("XDG_DATA_HOME", home.join("xdg-data"))
-        .env("HOME", home.join("home"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// Runs `cmd`, feeding `input` on stdin from a thread (so a large input cannot deadlock on a
-/// full pipe; the child may stop reading early, so the writer's EPIPE is ignored).
-fn run(mut cmd: Command, input: Option<Vec<u8>>) -> Run {
-    let what = format!(
-        "hivekeys {}",
-        cmd.get_args()
-            .map(|a| format!("{:?}", a.to_string_lossy()))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    if input.is_some() {
-        cmd.stdin(Stdio::piped());
-    }
-    let mut child = cmd.spawn().expect("cannot start hivekeys");
-    let writer = input.map(|bytes| {
-        let mut stdin = child.stdin.take().expect("piped stdin");
-        std::thread::spawn(move || {
-            let _ = stdin.write_all(&bytes);
-        })
-    });
-    let output = child.wait_with_output().expect("cannot wait for hivekeys");
-    if let Some(writer) = writer {
-        writer.join().expect("stdin writer thread");
-    }
-    let stdout = String::from_utf8(output.stdout).expect("stdout is not UTF-8");
-    let stderr = String::from_utf8(output.stderr).expect("stderr is not UTF-8");
-    let code = output.status.code().unwrap_or_else(|| {
-        panic!(
-            "{what} was killed by a signal ({:?}); stderr: {stderr}",
-            output.status
-        )
-    });
-    let run = Run {
-        what,
-        code,
-        stdout,
-        stderr,
-    };
-    assert!(
-        !run.stdout.contains("panicked") && !run.stderr.contains("panicked"),
-        "hivekeys panicked: {run:#?}"
-    );
-    run
-}
-
-/// One store in its own temporary directory.
-struct Fixture {
-    dir: TempDir,
-    db: PathBuf,
 }
 
 impl Fixture {
     fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("store").join("hivekeys.db");
-        Fixture { dir, db }
+        Fixture(Sandbox::with_store_at("store/hivekeys.db"))
     }
 
     /// The binary with `--db` pointing at this store, then `args`.
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = base_command(self.dir.path());
-        cmd.arg("--db").arg(&self.db).args(args);
-        cmd
+        self.command(args)
     }
 
     fn run(&self, args: &[&str]) -> Run {
@@ -206,8 +73,9 @@ impl Fixture {
         let run = self.run_ok(args);
         let key = run.only_line().to_owned();
         assert!(is_full_key(&key), "not a full key: {run:#?}");
+        // What it did, and the one chance to copy the key.
         assert!(
-            !run.stderr.trim().is_empty(),
+            run.stderr.starts_with("Created key_") && run.stderr.contains("Copy the key now"),
             "create says what it did on stderr: {run:#?}"
         );
         assert!(
@@ -265,41 +133,6 @@ impl Fixture {
 // Helpers about keys and times
 // ---------------------------------------------------------------------------------------------
 
-/// `^fhk_(prod|stg|dev)_[0-9A-Za-z]{38}$`
-fn is_full_key(text: &str) -> bool {
-    let Some(rest) = text.strip_prefix("fhk_") else {
-        return false;
-    };
-    ["prod_", "stg_", "dev_"].iter().any(|code| {
-        rest.strip_prefix(code)
-            .is_some_and(|body| body.len() == 38 && body.bytes().all(|b| b.is_ascii_alphanumeric()))
-    })
-}
-
-/// Whether `text` contains anything matching `fhk_(prod|stg|dev)_[0-9A-Za-z]{38}`.
-fn contains_full_key(text: &str) -> bool {
-    text.match_indices("fhk_").any(|(at, _)| {
-        let rest = &text[at + 4..];
-        ["prod_", "stg_", "dev_"].iter().any(|code| {
-            rest.strip_prefix(code).is_some_and(|body| {
-                body.len() >= 38 && body.as_bytes()[..38].iter().all(u8::is_ascii_alphanumeric)
-            })
-        })
-    })
-}
-
-/// PRODUCT.md's checksum: CRC32 (IEEE) of everything before it, six base62 digits, most
-/// significant first, zero-padded.
-fn checksum(signed: &str) -> String {
-    let mut value = crc32fast::hash(signed.as_bytes());
-    let mut digits = [b'0'; 6];
-    for digit in digits.iter_mut().rev() {
-        *digit = BASE62[(value % 62) as usize];
-        value /= 62;
-    }
-    String::from_utf8(digits.to_vec()).expect("ascii")
-}
-
 /// `key` with the character at byte `at` replaced by another base62 character.
 fn with_char_changed(key: &str, at: usize) -> String {
     let old = key.as_bytes()[at];
@@ -315,12 +148,6 @@ fn forged(key: &str) -> String {
     let changed = with_char_changed(key, key.len() - 10);
     let signed = &changed[..changed.len() - 6];
     format!("{signed}{}", checksum(signed))
-}
-
-/// The masked form PRODUCT.md specifies: prefix, first 4 secret characters, `…`, last 4.
-fn expected_mask(key: &str) -> String {
-    let body_start = key[4..].find('_').expect("env separator") + 5;
-    format!("{}…{}", &key[..body_start + 4], &key[key.len() - 4..])
 }
 
 #[track_caller]
@@ -477,8 +304,8 @@ fn list_json_has_the_documented_shape() {
     for (full, environment) in &created {
         let key = keys
             .iter()
-            .find(|k| k["masked_key"] == expected_mask(full).as_str())
-            .unwrap_or_else(|| panic!("no key masked as {}: {keys:?}", expected_mask(full)));
+            .find(|k| k["masked_key"] == common::masked(full).as_str())
+            .unwrap_or_else(|| panic!("no key masked as {}: {keys:?}", common::masked(full)));
         assert_eq!(key["environment"], *environment);
         // The public id is never derived from the secret.
         let id = key["id"].as_str().expect("id");
@@ -541,7 +368,7 @@ fn list_filters_by_environment_status_and_search() {
         [checkout_id.as_str()]
     );
     // …of the masked key…
-    let masked = expected_mask(&checkout);
+    let masked = common::masked(&checkout);
     let middle = &masked[4..masked.find('…').expect("ellipsis")]; // e.g. "prod_7Gq1"
     assert!(ids(&f.list(&["--search", middle])).contains(&checkout_id.as_str()));
     assert!(ids(&f.list(&["--search", &middle.to_uppercase()])).contains(&checkout_id.as_str()));
@@ -710,17 +537,19 @@ fn verify_rejects_malformed_input() {
     );
 }
 
+/// Ten megabytes on stdin are refused without being read: verify stops at its input limit,
+/// so the rest of the input is never read (the writer meets a closed pipe). How long a large
+/// input takes is a figure for the benchmark, not an assertion.
 #[test]
-fn verify_rejects_ten_megabytes_quickly() {
+fn verify_rejects_ten_megabytes_without_reading_them() {
     let f = Fixture::new();
     let key = f.create("Gateway", "prod");
     let mut input = key.into_bytes();
     input.resize(10 * 1024 * 1024, b'A');
-    let started = Instant::now();
-    let run = f.verify(input);
-    let took = started.elapsed();
+    let (run, written) = common::run_checked(f.cmd(&["verify"]), Some(input));
     assert_invalid(&run, "MALFORMED");
-    assert!(took < Duration::from_secs(5), "10 MB took {took:?}");
+    let unread = written.expect_err("verify read all 10 MB of its input");
+    assert_eq!(unread.kind(), std::io::ErrorKind::BrokenPipe, "{unread}");
 }
 
 #[test]
@@ -809,7 +638,7 @@ fn rotate_gives_the_same_key_a_new_secret() {
     assert_eq!(after["name"], "Payments backend");
     assert_eq!(after["environment"], "staging");
     assert_eq!(after["status"], "active");
-    assert_eq!(after["masked_key"], expected_mask(&new).as_str());
+    assert_eq!(after["masked_key"], common::masked(&new).as_str());
     assert_ne!(after["masked_key"], before["masked_key"]);
     assert_rfc3339_utc(&after["rotated_at"]);
     assert_eq!(f.list(&[]).len(), 1, "rotation must not add a key");
@@ -1226,7 +1055,7 @@ fn db_that_is_a_directory_or_not_a_store() {
         &["list"][..],
         &["create", "--name", "x", "--env", "dev"][..],
     ] {
-        let mut cmd = base_command(f.dir.path());
+        let mut cmd = f.bare_command();
         cmd.arg("--db").arg(&dir).args(args);
         run(cmd, None).one_line_error(1);
         assert!(
@@ -1248,7 +1077,7 @@ fn db_that_is_a_directory_or_not_a_store() {
         &["create", "--name", "x", "--env", "dev"][..],
         &["demo", "--keys", "3"][..],
     ] {
-        let mut cmd = base_command(f.dir.path());
+        let mut cmd = f.bare_command();
         cmd.arg("--db").arg(&text).args(args);
         run(cmd, None).one_line_error(1);
         assert_eq!(
@@ -1265,7 +1094,7 @@ fn db_that_is_a_directory_or_not_a_store() {
     // verify with a well-formed key opens the store, and must fail just as cleanly.
     let other = Fixture::new();
     let key = other.create("Key", "prod");
-    let mut cmd = base_command(f.dir.path());
+    let mut cmd = f.bare_command();
     cmd.arg("--db").arg(&text).arg("verify");
     let verdict = run(cmd, Some(format!("{key}\n").into_bytes()));
     assert_eq!(verdict.code, 1, "{verdict:#?}");
@@ -1284,7 +1113,7 @@ fn db_that_is_a_directory_or_not_a_store() {
         &["list"][..],
         &["create", "--name", "x", "--env", "dev"][..],
     ] {
-        let mut cmd = base_command(f.dir.path());
+        let mut cmd = f.bare_command();
         cmd.arg("--db").arg(&foreign).args(args);
         run(cmd, None).one_line_error(1);
         assert_eq!(fs::read(&foreign).expect("read"), foreign_bytes);
@@ -1337,18 +1166,17 @@ fn database_locked_by_another_writer() {
 
     let mut cmd = f.cmd(&["create", "--name", "Blocked", "--env", "dev"]);
     cmd.env("HIVEKEYS_BUSY_TIMEOUT_MS", "200");
-    let started = Instant::now();
     let blocked = run(cmd, None);
-    let took = started.elapsed();
     blocked.one_line_error(1);
     let message = blocked.stderr.to_lowercase();
     assert!(
         message.contains("busy") || message.contains("locked"),
         "{blocked:#?}"
     );
+    // The message names the wait it gave up after: the variable was read, not the default.
     assert!(
-        took < Duration::from_secs(4),
-        "HIVEKEYS_BUSY_TIMEOUT_MS ignored: {took:?}"
+        message.contains("more than 200 ms"),
+        "HIVEKEYS_BUSY_TIMEOUT_MS ignored: {blocked:#?}"
     );
 
     // Verification only reads: a valid key stays valid while a writer holds the lock (its
@@ -1445,7 +1273,7 @@ fn wide_and_emoji_names_round_trip() {
 fn store_file_and_directory_are_owner_only() {
     let f = Fixture::new();
     let db = f.dir.path().join("new").join("nested").join("keys.db");
-    let mut cmd = base_command(f.dir.path());
+    let mut cmd = f.bare_command();
     cmd.arg("--db")
         .arg(&db)
         .args(["create", "--name", "x", "--env", "dev"]);
@@ -1477,7 +1305,7 @@ fn a_store_in_an_existing_shared_directory_is_still_private_and_a_readable_one_i
     fs::set_permissions(&shared, fs::Permissions::from_mode(0o755)).expect("chmod");
     let db = shared.join("keys.db");
     let create = |name: &str| {
-        let mut cmd = base_command(f.dir.path());
+        let mut cmd = f.bare_command();
         cmd.arg("--db")
             .arg(&db)
             .args(["create", "--name", name, "--env", "dev"]);
@@ -1512,7 +1340,7 @@ fn store_and_workspace_from_the_environment() {
     let f = Fixture::new();
     let db = f.dir.path().join("from-env").join("env.db");
     let with_env = |args: &[&str], workspace: Option<&str>| {
-        let mut cmd = base_command(f.dir.path());
+        let mut cmd = f.bare_command();
         cmd.env("HIVEKEYS_DB", &db).args(args);
         if let Some(ws) = workspace {
             cmd.env("HIVEKEYS_WORKSPACE", ws);
@@ -1638,7 +1466,7 @@ fn a_db_that_is_a_device_or_a_pipe_is_refused_and_nothing_is_created() {
             &["demo", "--keys", "1"][..],
             &["verify"][..],
         ] {
-            let mut cmd = base_command(f.dir.path());
+            let mut cmd = f.bare_command();
             cmd.arg("--db").arg(db).args(args);
             let input = args.contains(&"verify").then(|| {
                 let signed = format!("fhk_dev_{}", "a".repeat(32));
@@ -1746,7 +1574,7 @@ fn a_store_writable_by_others_is_called_writable() {
 fn usage_errors_do_not_show_options_given_through_the_environment_as_required() {
     let f = Fixture::new();
     for args in [&["rotate"][..], &["show"][..], &["revoke", "--yes"][..]] {
-        let mut cmd = base_command(f.dir.path());
+        let mut cmd = f.bare_command();
         cmd.env("HIVEKEYS_DB", &f.db)
             .env("HIVEKEYS_WORKSPACE", "team")
             .args(args);
@@ -1764,7 +1592,7 @@ fn usage_errors_do_not_show_options_given_through_the_environment_as_required() 
         assert!(usage.contains("<KEY>"), "{usage}");
     }
     // Help still names the variables and their values.
-    let mut cmd = base_command(f.dir.path());
+    let mut cmd = f.bare_command();
     cmd.env("HIVEKEYS_DB", &f.db).arg("--help");
     let help = run(cmd, None).success();
     assert!(help.stdout.contains("[env: HIVEKEYS_DB="), "{help:#?}");

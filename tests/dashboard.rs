@@ -9,13 +9,15 @@
 //! and every relative time are the same on every run. State only ever changes through
 //! `App::update`; fields are read, never written.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use common::{store_options, styled_buffer};
 use hivekeys::clock::ManualClock;
-use hivekeys::entropy::SeededEntropy;
 use hivekeys::store::{Grace, InvalidReason, Verification};
 use hivekeys::tui::action::{Action, Movement};
 use hivekeys::tui::app::{App, Focus, Modal, NewKeyDialog, RELOAD_INTERVAL};
@@ -23,7 +25,7 @@ use hivekeys::tui::clipboard::{CopyReport, Osc52Only};
 use hivekeys::tui::dialog::{AddKey, ConfirmRevoke, ConfirmRotate, CreateDefault, Details, Help};
 use hivekeys::tui::keymap::{self, Context};
 use hivekeys::tui::view::{self, theme::Theme};
-use hivekeys::{Environment, KeyQuery, KeyRecord, NewKey, Status, Store, StoreOptions};
+use hivekeys::{Environment, KeyQuery, KeyRecord, NewKey, Status, Store};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{
@@ -41,16 +43,6 @@ const WS: &str = "default";
 /// 2026-11-26 12:00:00 UTC: the time every fixture starts at and stays at unless moved.
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
-}
-
-fn options(clock: &Arc<ManualClock>, seed: u64) -> StoreOptions {
-    StoreOptions {
-        clock: clock.clone(),
-        entropy: Box::new(SeededEntropy::new(seed)),
-        actor: "alice".into(),
-        busy_timeout: Duration::from_secs(5),
-        ..StoreOptions::default()
-    }
 }
 
 /// An app over a store in a fresh temporary directory. Fields drop in order: the app (and its
@@ -79,7 +71,7 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hivekeys.db");
         let clock = Arc::new(ManualClock::new(t0()));
-        let mut store = Store::open_with(&path, options(&clock, 42)).unwrap();
+        let mut store = Store::open_with(&path, store_options(&clock, 42)).unwrap();
         prepare(&mut store);
         let app = App::new(store, WS, Box::new(Osc52Only::default()));
         Fixture {
@@ -93,7 +85,7 @@ impl Fixture {
     /// A second connection to the same file, as another admin's process would have: same
     /// clock, different entropy.
     fn other_process(&self) -> Store {
-        Store::open_with(&self.path, options(&self.clock, 4242)).unwrap()
+        Store::open_with(&self.path, store_options(&self.clock, 4242)).unwrap()
     }
 
     /// Feeds `event` through the real keymap and update; returns the action it became.
@@ -430,7 +422,8 @@ fn moving_in_an_empty_table_is_harmless() {
         assert_eq!(fx.app.selected, 0);
         assert!(fx.app.focused_key().is_none());
     }
-    fx.screen(120, 40);
+    let screen = fx.screen(120, 40);
+    assert!(screen.contains("No additional keys yet."), "{screen}");
 }
 
 #[test]
@@ -679,7 +672,25 @@ fn narrowing_the_search_keeps_the_selection_valid() {
     fx.press(KeyCode::Backspace);
     fx.press(KeyCode::Backspace);
     assert!(fx.app.selected < fx.app.visible.len());
-    fx.screen(120, 40);
+    assert_focused_row_marked(&fx);
+}
+
+/// On screen, the focused key is the row marked selected.
+#[track_caller]
+fn assert_focused_row_marked(fx: &Fixture) {
+    let focused = fx
+        .app
+        .focused_key()
+        .expect("a focused key")
+        .masked_key
+        .clone();
+    let screen = fx.screen(120, 40);
+    assert!(
+        screen
+            .lines()
+            .any(|row| row.contains(&focused) && row.contains('▶')),
+        "the focused key is not the row marked selected:\n{screen}"
+    );
 }
 
 #[test]
@@ -1882,7 +1893,7 @@ fn a_reload_survives_keys_vanishing_from_under_a_filtered_view() {
     }
     fx.char('G');
     fx.char('k');
-    fx.screen(120, 40);
+    assert_focused_row_marked(&fx);
     fx.press(KeyCode::Enter);
     assert_eq!(fx.app.context(), Context::Details);
 }
@@ -2318,10 +2329,25 @@ fn too_small_applies_to_each_dimension_alone() {
 
 #[test]
 fn every_dialog_renders_at_the_smallest_size_without_panicking() {
+    let sizes = [(60, 16), (61, 17), (80, 24), (200, 60)];
+    let main = app_in(Context::Main);
     for context in Context::ALL {
         let fx = app_in(context);
-        for (w, h) in [(60, 16), (61, 17), (80, 24), (200, 60)] {
-            render(&fx.app, w, h);
+        for (w, h) in sizes {
+            let screen = render(&fx.app, w, h);
+            // The main screen is the reference, and the notice only exists below 60x16.
+            if matches!(context, Context::Main | Context::TooSmall) {
+                continue;
+            }
+            assert!(
+                !screen.contains("Terminal too small"),
+                "{context:?} at {w}x{h}:\n{screen}"
+            );
+            assert_ne!(
+                screen,
+                render(&main.app, w, h),
+                "{context:?} at {w}x{h} is drawn as the bare main screen"
+            );
         }
     }
 }
@@ -2511,7 +2537,7 @@ fn background_fixture(keys: u64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hivekeys.db");
     let clock = Arc::new(ManualClock::new(t0()));
-    let mut store = Store::open_with(&path, options(&clock, 42)).unwrap();
+    let mut store = Store::open_with(&path, store_options(&clock, 42)).unwrap();
     store.fill_demo(WS, keys, 7).unwrap();
     let app = App::new_in_background(store, WS, Box::new(Osc52Only::default()));
     Fixture {
@@ -2677,7 +2703,7 @@ fn a_background_read_that_fails_is_tried_again() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hivekeys.db");
     let clock = Arc::new(ManualClock::new(t0()));
-    let mut store = Store::open_with(&path, options(&clock, 42)).unwrap();
+    let mut store = Store::open_with(&path, store_options(&clock, 42)).unwrap();
     store.fill_demo(WS, 300, 7).unwrap();
     // The reader opens the store by its path: with the files moved away, it cannot.
     let moved = dir.path().join("elsewhere");
@@ -2708,4 +2734,82 @@ fn a_background_read_that_fails_is_tried_again() {
     fx.wait_loaded();
     assert_eq!(fx.app.loading_total(), None);
     assert_eq!(fx.app.keys.len(), fx.store_count() as usize - 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Styled snapshots: the same screens with their colours and emphasis
+// ---------------------------------------------------------------------------------------------
+
+/// The screen with its styles, as `common::styled_buffer` writes them, rendered twice from
+/// the same state like `stable_screen`.
+fn styled_screen(app: &App, width: u16, height: u16, theme: &Theme) -> String {
+    let draw = || {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal
+            .draw(|frame| view::render(app, frame, theme))
+            .unwrap();
+        styled_buffer(terminal.backend().buffer())
+    };
+    let first = draw();
+    assert_eq!(first, draw(), "rendering the same state twice differs");
+    first
+}
+
+const COLOUR: Theme = Theme { color: true };
+
+#[test]
+fn styled_snapshot_main_screen() {
+    // The selection a few rows down, over active, revoked (dimmed red) and expired (dimmed
+    // yellow) rows.
+    let fx = demo_after(&[Action::Move(Movement::Down), Action::Move(Movement::Down)]);
+    let screen = styled_screen(&fx.app, 120, 40, &COLOUR);
+    for style in ["bold,reversed", "fg:Red,dim", "fg:Yellow,dim", "fg:Green"] {
+        assert!(screen.contains(style), "no {style} run:\n{screen}");
+    }
+    insta::assert_snapshot!("styled_main", screen);
+}
+
+#[test]
+fn styled_snapshot_main_screen_without_colour() {
+    // NO_COLOR: the selection and the dimmed rows still show, by emphasis alone.
+    let fx = demo_after(&[Action::Move(Movement::Down), Action::Move(Movement::Down)]);
+    let screen = styled_screen(&fx.app, 120, 40, &Theme::PLAIN);
+    assert!(
+        !screen.contains("fg:"),
+        "a colour without colour:\n{screen}"
+    );
+    for style in ["bold,reversed", "dim"] {
+        assert!(screen.contains(style), "no {style} run:\n{screen}");
+    }
+    insta::assert_snapshot!("styled_main_no_color", screen);
+}
+
+#[test]
+fn styled_snapshot_confirm_revoke() {
+    let mut fx = Fixture::demo();
+    fx.select_active();
+    fx.update(Action::OpenRevoke);
+    assert_eq!(fx.app.context(), Context::ConfirmRevoke);
+    insta::assert_snapshot!(
+        "styled_confirm_revoke",
+        styled_screen(&fx.app, 120, 40, &COLOUR)
+    );
+}
+
+#[test]
+fn styled_snapshot_new_key() {
+    let mut fx = Fixture::empty();
+    fx.update(Action::OpenCreateDefault);
+    fx.update(Action::Submit);
+    assert_eq!(fx.app.context(), Context::NewKey);
+    insta::assert_snapshot!("styled_new_key", styled_screen(&fx.app, 120, 40, &COLOUR));
+}
+
+#[test]
+fn styled_snapshot_details() {
+    let mut fx = Fixture::demo();
+    fx.select_where(|k| k.use_count > 0 && k.rotated_at.is_some());
+    fx.update(Action::OpenDetails);
+    assert_eq!(fx.app.context(), Context::Details);
+    insta::assert_snapshot!("styled_details", styled_screen(&fx.app, 120, 40, &COLOUR));
 }

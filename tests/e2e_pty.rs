@@ -8,12 +8,11 @@
 //! Nothing here sleeps for a fixed time to be correct: every step waits, with a deadline, for
 //! what it expects to see, and a timeout shows the screen as it was.
 
-use std::ffi::OsString;
+mod common;
+
 use std::fs;
 use std::io::{Read, Write};
-use std::num::NonZeroU16;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
@@ -21,11 +20,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use common::{BIN, Sandbox, clean_env, entry, masked, nonzero};
 use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native_pty_system};
 use serde_json::Value;
-use tempfile::TempDir;
-
-const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
 
 /// How long any one expected change on screen may take before the test fails.
 const WAIT: Duration = Duration::from_secs(10);
@@ -56,100 +53,18 @@ fn soon() -> Instant {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A sandbox: a temporary home, data directory and store
+// The command line on the sandbox's store
 // ---------------------------------------------------------------------------------------------
 
-struct Sandbox {
-    dir: TempDir,
-    db: PathBuf,
-}
-
 impl Sandbox {
-    fn new() -> Sandbox {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let db = dir.path().join("store.db");
-        Sandbox { dir, db }
-    }
-
-    /// Variables to drop from the inherited environment: the app's own settings (the test
-    /// decides them), and any display, so that a copy can never reach the desktop's real
-    /// clipboard and the dialog's message is the same everywhere.
-    fn removed_vars() -> Vec<OsString> {
-        std::env::vars_os()
-            .map(|(name, _)| name)
-            .filter(|name| name.to_string_lossy().starts_with("HIVEKEYS_"))
-            .chain(
-                ["DISPLAY", "WAYLAND_DISPLAY", "COLUMNS", "LINES"]
-                    .into_iter()
-                    .map(OsString::from),
-            )
-            .collect()
-    }
-
-    fn set_vars(&self) -> Vec<(&'static str, OsString)> {
-        let home = self.dir.path();
-        vec![
-            ("TERM", "xterm-256color".into()),
-            ("HOME", home.into()),
-            ("XDG_DATA_HOME", home.join("data").into()),
-            ("XDG_CONFIG_HOME", home.join("config").into()),
-        ]
-    }
-
     /// Runs a CLI command against the sandbox's store, `stdin` fed to it (or nothing).
     fn cli(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut command = Command::new(BIN);
-        command
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .current_dir(self.dir.path())
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for name in Self::removed_vars() {
-            command.env_remove(name);
-        }
-        for (name, value) in self.set_vars() {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("run hivekeys");
-        if let Some(input) = stdin {
-            let mut pipe = child.stdin.take().expect("stdin pipe");
-            pipe.write_all(input.as_bytes()).expect("write stdin");
-        }
-        child.wait_with_output().expect("hivekeys output")
+        self.output(args, stdin.map(str::as_bytes))
     }
 
     #[track_caller]
     fn cli_ok(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let output = self.cli(args, stdin);
-        assert!(
-            output.status.success(),
-            "hivekeys {args:?} failed: {}\nstdout: {}\nstderr: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).expect("UTF-8 stdout")
-    }
-
-    /// `hivekeys create`: the full key it prints.
-    fn create_key(&self, name: &str, env: &str) -> String {
-        let stdout = self.cli_ok(&["create", "--name", name, "--env", env], None);
-        stdout.trim_end().to_owned()
-    }
-
-    fn list_json(&self) -> Vec<Value> {
-        let stdout = self.cli_ok(&["list", "--json"], None);
-        match serde_json::from_str(&stdout) {
-            Ok(Value::Array(keys)) => keys,
-            other => panic!("`list --json` is not an array: {other:?}\n{stdout}"),
-        }
+        self.stdout_of(args, stdin.map(str::as_bytes))
     }
 }
 
@@ -177,10 +92,6 @@ fn size(rows: u16, cols: u16) -> PtySize {
         pixel_width: 0,
         pixel_height: 0,
     }
-}
-
-fn nonzero(n: u16) -> NonZeroU16 {
-    NonZeroU16::new(n).expect("a terminal size is never zero")
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -233,13 +144,15 @@ impl Dashboard {
         };
         command.arg("--db");
         command.arg(&sandbox.db);
-        command.cwd(sandbox.dir.path());
-        for name in Sandbox::removed_vars() {
+        command.cwd(sandbox.path());
+        let clean = clean_env(sandbox.path());
+        for name in &clean.removed {
             command.env_remove(name);
         }
-        for (name, value) in sandbox.set_vars() {
+        for (name, value) in &clean.set {
             command.env(name, value);
         }
+        command.env("TERM", "xterm-256color");
         for (name, value) in env {
             command.env(name, value);
         }
@@ -547,12 +460,6 @@ fn key_on_screen(screen: &str, prefix: &str) -> String {
     found[0].to_owned()
 }
 
-/// PRODUCT.md's masked form: prefix, first 4 secret characters, `…`, last 4 characters.
-fn masked(key: &str) -> String {
-    let prefix = key.match_indices('_').nth(1).expect("fhk_<env>_").0 + 1;
-    format!("{}…{}", &key[..prefix + 4], &key[key.len() - 4..])
-}
-
 /// The table row (inside the table's border) that shows the key masked as `masked`.
 fn table_row<'a>(screen: &'a str, masked: &str) -> Option<&'a str> {
     screen
@@ -573,13 +480,6 @@ fn framed(screen: &str) -> String {
 fn escaped_tail(log: &[u8], n: usize) -> String {
     let tail = &log[log.len().saturating_sub(n)..];
     tail.escape_ascii().to_string()
-}
-
-#[track_caller]
-fn key_entry<'a>(keys: &'a [Value], field: &str, value: &str) -> &'a Value {
-    keys.iter()
-        .find(|k| k[field] == value)
-        .unwrap_or_else(|| panic!("no key with {field} = {value:?} in {keys:#?}"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -707,7 +607,7 @@ fn create_copy_add_revoke_and_quit() {
 
     // The store agrees, and the screens named that key.
     let keys = sandbox.list_json();
-    let worker = key_entry(&keys, "name", "e2e worker");
+    let worker = entry(&keys, "name", "e2e worker");
     assert_eq!(worker["status"], "revoked", "{worker}");
     assert_eq!(worker["environment"], "staging", "{worker}");
     assert_eq!(worker["masked_key"], worker_masked.as_str(), "{worker}");

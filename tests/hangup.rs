@@ -7,6 +7,8 @@
 //! when it goes away. The child gets the pty as its controlling terminal through util-linux's
 //! `setsid --ctty`, so the kernel sends SIGHUP on the hang-up as it would for a real session.
 
+mod common;
+
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -16,12 +18,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use common::{BIN, clean_env, nonzero, sidecar};
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
 use rustix::termios::{Winsize, tcsetwinsize};
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
 const ROWS: u16 = 40;
 const COLS: u16 = 120;
 /// How long the dashboard may take to show its first screen (a loaded CI machine).
@@ -70,6 +72,7 @@ impl Session {
 
         let (program, args) = via.split_first().expect("a command line");
         let mut command = Command::new(program);
+        clean_env(dir.path()).apply(&mut command);
         command
             .args(args)
             .arg(BIN)
@@ -77,11 +80,6 @@ impl Session {
             .arg(&db)
             .current_dir(dir.path())
             .env("TERM", "xterm-256color")
-            .env_remove("DISPLAY")
-            .env_remove("WAYLAND_DISPLAY")
-            .env_remove("HIVEKEYS_DB")
-            .env_remove("HIVEKEYS_WORKSPACE")
-            .env("XDG_DATA_HOME", dir.path())
             .stdin(Stdio::from(slave.try_clone().expect("dup")))
             .stdout(Stdio::from(slave.try_clone().expect("dup")))
             .stderr(Stdio::from(slave));
@@ -223,7 +221,7 @@ fn process_state(pid: u32) -> (char, u64) {
 /// closes after a complete checkpoint; a process that died with the store open leaves it.
 #[track_caller]
 fn assert_closed_cleanly(db: &Path) {
-    let wal = db.with_file_name("store.db-wal");
+    let wal = sidecar(db, "-wal");
     assert!(
         !wal.exists(),
         "the store was not closed cleanly: {} is still there",
@@ -349,8 +347,4 @@ fn wait_until_sleeping(pid: u32) {
         );
         thread::sleep(Duration::from_millis(5));
     }
-}
-
-fn nonzero(n: u16) -> std::num::NonZeroU16 {
-    std::num::NonZeroU16::new(n).expect("a size above zero")
 }

@@ -4,103 +4,36 @@
 //! leaves the old secret working. Concurrent rotations never print a key another rotation
 //! already killed.
 
+mod common;
+
 use std::fs::OpenOptions;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::thread;
 
+use common::{BIN, Sandbox, clean_env, text};
 use serde_json::Value;
-use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
+/// A store in its own sandbox.
+type Store = Sandbox;
 
-struct Store {
-    _dir: TempDir,
-    db: PathBuf,
-}
-
-impl Store {
-    fn new() -> Store {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("hivekeys.db");
-        Store { _dir: dir, db }
-    }
-
-    /// The binary on this store, with stdin closed and stderr captured.
-    fn command(&self, args: &[&str]) -> Command {
-        command(&self.db, args)
-    }
-
+impl Sandbox {
     fn run(&self, args: &[&str]) -> Output {
-        self.command(args)
-            .stdout(Stdio::piped())
-            .output()
-            .expect("run hivekeys")
+        self.output(args, None)
     }
 
     fn create(&self, name: &str) -> String {
-        let out = self.run(&["create", "--name", name, "--env", "prod"]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stdout).trim().to_owned()
+        self.create_key(name, "prod")
     }
 
-    fn list(&self) -> Vec<Value> {
-        let out = self.run(&["list", "--json"]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        serde_json::from_slice::<Value>(&out.stdout)
-            .expect("JSON")
-            .as_array()
-            .expect("an array")
-            .clone()
-    }
-
-    fn verify(&self, key: &str) -> Value {
-        let mut child = self
-            .command(&["verify"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("run verify");
-        {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().expect("stdin");
-            stdin.write_all(key.as_bytes()).expect("write the key");
-        }
-        let out = child.wait_with_output().expect("verify");
-        serde_json::from_slice(&out.stdout).expect("verify's JSON")
-    }
-
+    /// The actions of the key's audit trail, oldest first.
     fn actions(&self, key: &str) -> Vec<String> {
-        let out = self.run(&["show", key, "--json"]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        let detail: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        detail["events"]
+        self.show_json(key)["events"]
             .as_array()
             .expect("events")
             .iter()
             .map(|event| event["action"].as_str().expect("action").to_owned())
             .collect()
     }
-}
-
-fn command(db: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("HIVEKEYS_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped());
-    command
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Runs a command on a store with its stdout somewhere a key can vanish into.
@@ -130,6 +63,7 @@ fn sinks() -> Vec<(&'static str, RunInto)> {
             "a closed stdout",
             Box::new(|store, args| {
                 let mut command = Command::new("sh");
+                clean_env(store.path()).apply(&mut command);
                 command
                     .args(["-c", "exec \"$0\" \"$@\" >&-", BIN, "--db"])
                     .arg(&store.db)
@@ -166,7 +100,7 @@ fn a_key_that_cannot_be_printed_is_not_created() {
         };
         assert_refused(&out, what, words);
         assert_eq!(
-            store.list(),
+            store.list_json(),
             Vec::<Value>::new(),
             "{what}: a key was stored"
         );
@@ -184,16 +118,16 @@ fn a_rotation_that_cannot_be_printed_keeps_the_old_secret() {
     for (what, run) in sinks() {
         let store = Store::new();
         let key = store.create("kept");
-        let before = store.list();
+        let before = store.list_json();
         let out = run(&store, &["rotate", "kept", "--yes"]);
         let words = match what {
             "a closed stdout" | "/dev/null" => "nothing was changed",
             _ => "its current secret keeps working",
         };
         assert_refused(&out, what, words);
-        assert_eq!(store.list(), before, "{what}: the key changed");
+        assert_eq!(store.list_json(), before, "{what}: the key changed");
         assert_eq!(
-            store.verify(&key)["valid"],
+            store.verify_json(&key)["valid"],
             true,
             "{what}: the old secret died"
         );
@@ -235,8 +169,8 @@ fn concurrent_rotations_each_print_a_live_key_or_refuse() {
     assert_eq!(rotations, printed.len(), "one rotation per printed key");
     let live: Vec<&String> = printed
         .iter()
-        .filter(|key| store.verify(key)["valid"] == true)
+        .filter(|key| store.verify_json(key)["valid"] == true)
         .collect();
     assert_eq!(live.len(), 1, "exactly the newest printed key works");
-    assert_eq!(store.verify(&original)["valid"], false);
+    assert_eq!(store.verify_json(&original)["valid"], false);
 }
