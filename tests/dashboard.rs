@@ -672,12 +672,12 @@ fn narrowing_the_search_keeps_the_selection_valid() {
     fx.press(KeyCode::Backspace);
     fx.press(KeyCode::Backspace);
     assert!(fx.app.selected < fx.app.visible.len());
-    assert_focused_row_marked(&fx);
+    assert_focused_row_marked(&mut fx);
 }
 
 /// On screen, the focused key is the row marked selected.
 #[track_caller]
-fn assert_focused_row_marked(fx: &Fixture) {
+fn assert_focused_row_marked(fx: &mut Fixture) {
     let focused = fx
         .app
         .focused_key()
@@ -1893,7 +1893,7 @@ fn a_reload_survives_keys_vanishing_from_under_a_filtered_view() {
     }
     fx.char('G');
     fx.char('k');
-    assert_focused_row_marked(&fx);
+    assert_focused_row_marked(&mut fx);
     fx.press(KeyCode::Enter);
     assert_eq!(fx.app.context(), Context::Details);
 }
