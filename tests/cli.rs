@@ -890,7 +890,9 @@ fn show_has_details_audit_trail_and_daily_use() {
 #[test]
 fn demo_fills_a_workspace_without_printing_secrets() {
     let f = Fixture::new();
-    let run = f.run_ok(&["demo"]);
+    // A fixed seed: with a random one, about one run in 150 has no revoked key among 40 and
+    // the test below would fail for nothing.
+    let run = f.run_ok(&["demo", "--seed", "3"]);
     assert!(
         !contains_full_key(&run.stdout) && !contains_full_key(&run.stderr),
         "{run:#?}"

@@ -165,6 +165,25 @@ mod tests {
         let report = SystemClipboard::new(&mut terminal).copy("abc");
         assert!(report.osc52);
         assert_eq!(terminal, b"\x1b]52;c;YWJj\x07");
-        assert!(!report.message().is_empty());
+        // Honest about what happened: OSC 52 always, the system clipboard only with a display.
+        let says_osc52 = report.message().contains("OSC 52");
+        assert!(says_osc52, "{}", report.message());
+        assert_eq!(
+            report.message().starts_with("Copied to the system"),
+            report.system
+        );
+    }
+
+    #[test]
+    fn each_outcome_says_what_happened() {
+        let report = |system, osc52| CopyReport { system, osc52 };
+        assert!(report(true, true).message().contains("system clipboard"));
+        assert!(
+            report(false, true)
+                .message()
+                .contains("no system clipboard")
+        );
+        assert!(report(false, false).message().starts_with("Could not copy"));
+        assert!(!report(true, false).message().contains("OSC 52"));
     }
 }
