@@ -158,6 +158,9 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("A daily limit is a whole number of uses from 1 to 1,000,000,000, or none.")]
+    InvalidDailyLimit,
+
     #[error(
         "Key {id} was rotated meanwhile by someone else; nothing was changed. Look at it again (`hivekeys show {id}`) before rotating it."
     )]

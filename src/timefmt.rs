@@ -47,10 +47,59 @@ pub fn relative(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// Seconds from `now` to the next 00:00 UTC, when daily limits start again (1 to 86,400).
+pub fn seconds_to_reset(now: DateTime<Utc>) -> u64 {
+    86_400 - now.timestamp().rem_euclid(86_400) as u64
+}
+
+/// The next 00:00 UTC after `now`.
+pub fn next_reset(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::TimeDelta::seconds(seconds_to_reset(now) as i64)
+}
+
+/// A key's standing against its daily limit, as the details show it: "Today 1,234 of 5,000 ·
+/// resets in 5 h", or "None · 1,234 uses today".
+pub fn allowance(daily_limit: Option<u64>, used_today: u64, now: DateTime<Utc>) -> String {
+    let used = crate::text::group_digits(used_today);
+    let Some(limit) = daily_limit else {
+        let plural = if used_today == 1 { "" } else { "s" };
+        return format!("None · {used} use{plural} today");
+    };
+    let seconds = seconds_to_reset(now);
+    let reset = match seconds {
+        0..3_600 => format!("{} min", seconds.div_ceil(60)),
+        _ => format!("{} h", seconds / 3_600),
+    };
+    format!(
+        "Today {used} of {} · resets in {reset}",
+        crate::text::group_digits(limit)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeDelta;
+
+    #[test]
+    fn limits_reset_at_midnight_utc() {
+        let midnight = DateTime::from_timestamp(1_800_057_600, 0).unwrap(); // 00:00 UTC
+        assert_eq!(midnight.timestamp() % 86_400, 0);
+        assert_eq!(seconds_to_reset(midnight), 86_400);
+        let late = midnight - TimeDelta::seconds(1);
+        assert_eq!(seconds_to_reset(late), 1);
+        assert_eq!(next_reset(late), midnight);
+        let five_h = midnight - TimeDelta::hours(5) - TimeDelta::minutes(20);
+        assert_eq!(
+            allowance(Some(5_000), 1_234, five_h),
+            "Today 1,234 of 5,000 · resets in 5 h"
+        );
+        assert_eq!(
+            allowance(Some(10), 10, late),
+            "Today 10 of 10 · resets in 1 min"
+        );
+        assert_eq!(allowance(None, 1, late), "None · 1 use today");
+    }
 
     #[test]
     fn relative_times_read_naturally() {

@@ -15,7 +15,8 @@ use common::{BASE62, Run, Sandbox, checksum, contains_full_key, is_full_key, run
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-const LIST_FIELDS: [&str; 9] = [
+/// PRODUCT.md's fields of `list --json`, Part 1's and Part 2's.
+const LIST_FIELDS: [&str; 12] = [
     "id",
     "name",
     "environment",
@@ -25,6 +26,9 @@ const LIST_FIELDS: [&str; 9] = [
     "created_at",
     "last_used_at",
     "use_count",
+    "expires_at",
+    "daily_limit",
+    "uses_today",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1598,4 +1602,72 @@ fn usage_errors_do_not_show_options_given_through_the_environment_as_required() 
     cmd.env("HIVEKEYS_DB", &f.db).arg("--help");
     let help = run(cmd, None).success();
     assert!(help.stdout.contains("[env: HIVEKEYS_DB="), "{help:#?}");
+}
+
+/// Daily limits from the command line: `create --daily-limit`, `limit KEY N|none`, the
+/// `RATE_LIMITED` verdict (not counted as a use), the JSON fields and the audit event.
+#[test]
+fn daily_limits_from_the_command_line() {
+    let f = Fixture::new();
+    let key = f.create_with(&[
+        "create",
+        "--name",
+        "metered",
+        "--env",
+        "prod",
+        "--daily-limit",
+        "2",
+    ]);
+    let listed = f.list(&[]);
+    assert_eq!(listed[0]["daily_limit"], 2);
+    assert_eq!(listed[0]["uses_today"], 0);
+    assert!(listed[0]["expires_at"].is_null());
+
+    for _ in 0..2 {
+        let run = f.verify(key.as_str());
+        assert_eq!(run.code, 0, "{run:#?}");
+    }
+    let limited = f.verify(key.as_str());
+    assert_eq!(limited.code, 1);
+    assert_eq!(
+        limited.stdout.trim(),
+        r#"{"valid":false,"code":"RATE_LIMITED"}"#
+    );
+    let listed = f.list(&[]);
+    assert_eq!(listed[0]["uses_today"], 2, "the refused one is not counted");
+    assert_eq!(listed[0]["use_count"], 2);
+
+    let raised = f.run_ok(&["limit", "metered", "3"]);
+    assert!(raised.stdout.contains("3 times a day"), "{raised:#?}");
+    assert_eq!(f.verify(key.as_str()).code, 0);
+    assert_eq!(f.verify(key.as_str()).code, 1);
+    let cleared = f.run_ok(&["limit", "metered", "none"]);
+    assert!(cleared.stdout.contains("no daily limit"), "{cleared:#?}");
+    assert_eq!(f.verify(key.as_str()).code, 0);
+
+    let shown = f.run_ok(&["show", "metered", "--json"]).json();
+    assert!(shown["daily_limit"].is_null());
+    assert_eq!(shown["uses_today"], 4);
+    let changes: Vec<&str> = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "limit_changed")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(changes, ["3 uses a day", "no limit"]);
+
+    for bad in ["0", "-1", "1000000001", "lots"] {
+        f.run(&["limit", "metered", bad]).clap_error(bad);
+    }
+    let run = f.run(&[
+        "create",
+        "--name",
+        "x",
+        "--env",
+        "prod",
+        "--daily-limit",
+        "0",
+    ]);
+    assert_eq!(run.code, 2, "{run:#?}");
 }

@@ -563,3 +563,80 @@ fn idle_connections_and_a_slow_client_do_not_hold_up_others() {
     drop(idle);
     drop(dripping);
 }
+
+/// A key with a daily limit: each 200 says what is left (`RateLimit`, `RateLimit-Policy`), and
+/// past the limit forward auth answers 429 with `Retry-After` until 00:00 UTC, while the JSON
+/// endpoint says `RATE_LIMITED`; refusals are not counted as uses.
+#[test]
+fn a_daily_limit_is_answered_429_with_the_rate_limit_fields() {
+    let mut key = String::new();
+    let service = Service::start(&[], |db| {
+        key = cli(
+            db,
+            &[
+                "create",
+                "--name",
+                "metered",
+                "--env",
+                "prod",
+                "--daily-limit",
+                "3",
+            ],
+        );
+    });
+    let seconds_left = |value: &str| -> u64 {
+        value
+            .rsplit_once(";t=")
+            .and_then(|(_, t)| t.parse().ok())
+            .unwrap_or_else(|| panic!("no t= in {value}"))
+    };
+    for remaining in [2, 1] {
+        let ok = service.auth(&key);
+        assert_eq!(ok.status, 200, "{ok:?}");
+        assert_eq!(
+            ok.header("ratelimit-policy"),
+            Some(r#""daily";q=3;w=86400"#)
+        );
+        let state = ok.header("ratelimit").expect("RateLimit");
+        assert!(
+            state.starts_with(&format!(r#""daily";r={remaining};t="#)),
+            "{state}"
+        );
+        assert!((1..=86_400).contains(&seconds_left(state)));
+    }
+    let body = serde_json::json!({ "key": key }).to_string();
+    let last = service
+        .request("POST", "/v1/keys/verify", &[], &body)
+        .json();
+    assert_eq!(last["valid"], true);
+    assert_eq!(last["daily_limit"], 3);
+    assert_eq!(last["remaining"], 0);
+    let reset = last["reset"].as_str().expect("reset");
+    assert!(reset.ends_with("T00:00:00Z"), "{reset}");
+
+    let limited = service.auth(&key);
+    assert_eq!(limited.status, 429, "{limited:?}");
+    assert_eq!(limited.body, r#"{"error":"Daily request limit reached."}"#);
+    let retry: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&retry));
+    assert_eq!(
+        limited.header("ratelimit-policy"),
+        Some(r#""daily";q=3;w=86400"#)
+    );
+    let state = limited.header("ratelimit").unwrap();
+    assert!(state.starts_with(r#""daily";r=0;t="#), "{state}");
+    assert!(seconds_left(state).abs_diff(retry) <= 1);
+    assert!(limited.header("x-hivekeys-key-id").is_none());
+    let refused = service.request("POST", "/v1/keys/verify", &[], &body);
+    assert_eq!(refused.body, r#"{"valid":false,"code":"RATE_LIMITED"}"#);
+
+    let metrics = service.get("/metrics", &[]).body;
+    assert!(
+        metrics.contains("hivekeys_requests_total{status=\"429\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("hivekeys_verifications_total{code=\"RATE_LIMITED\"} 2"),
+        "{metrics}"
+    );
+}

@@ -212,6 +212,7 @@ fn create_key_records_every_field_and_the_key_verifies() {
             name: "Billing worker".into(),
             environment: Environment::Production,
             workspace: WS.into(),
+            allowance: None,
         }
     );
 
@@ -2176,6 +2177,7 @@ fn variant(err: &Error) -> &'static str {
         Error::AmbiguousKey { .. } => "AmbiguousKey",
         Error::DefaultKeyExists { .. } => "DefaultKeyExists",
         Error::ExpiryInPast => "ExpiryInPast",
+        Error::InvalidDailyLimit => "InvalidDailyLimit",
         Error::KeyRevoked { .. } => "KeyRevoked",
         Error::KeyExpired { .. } => "KeyExpired",
         Error::Busy { .. } => "Busy",
@@ -2204,7 +2206,7 @@ fn variant(err: &Error) -> &'static str {
 }
 
 /// Every name `variant` can return, in its order.
-const VARIANTS: [&str; 30] = [
+const VARIANTS: [&str; 31] = [
     "InvalidName(Empty)",
     "InvalidName(TooLong)",
     "InvalidName(ControlCharacter)",
@@ -2213,6 +2215,7 @@ const VARIANTS: [&str; 30] = [
     "AmbiguousKey",
     "DefaultKeyExists",
     "ExpiryInPast",
+    "InvalidDailyLimit",
     "KeyRevoked",
     "KeyExpired",
     "Busy",
@@ -2269,6 +2272,7 @@ fn every_error_message_is_one_sentence() {
             id: "key_0a1b2c3d".into(),
         },
         Error::ExpiryInPast,
+        Error::InvalidDailyLimit,
         Error::KeyRevoked {
             id: "key_0a1b2c3d".into(),
         },
@@ -2452,6 +2456,123 @@ fn another_connections_revocations_and_rotations_reach_a_busy_verifier_within_th
         at(1.0)
     );
     assert!(at(1.0) < Duration::from_millis(100), "max {:?}", at(1.0));
+}
+
+/// A daily limit refuses the uses past it (not counting them) and starts again at 00:00 UTC;
+/// counts written and counts still buffered both count, never twice.
+#[test]
+fn a_daily_limit_refuses_past_it_and_resets_at_midnight_utc() {
+    let mut f = fixture();
+    let midnight = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+    f.clock.set(midnight - TimeDelta::seconds(10));
+    let issued = f
+        .store
+        .create_key(
+            WS,
+            NewKey {
+                daily_limit: Some(3),
+                ..NewKey::new("Metered", Environment::Production)
+            },
+        )
+        .unwrap();
+    let key = full(&issued);
+    let remaining = |store: &mut Store| verified(store, &key).allowance.map(|a| a.remaining);
+    assert_eq!(remaining(&mut f.store), Some(2));
+    f.store.flush_usage().unwrap(); // one written…
+    assert_eq!(remaining(&mut f.store), Some(1)); // …one buffered
+    assert_eq!(remaining(&mut f.store), Some(0));
+    for _ in 0..3 {
+        assert_eq!(
+            rejected(&mut f.store, &key),
+            InvalidReason::RateLimited { daily_limit: 3 }
+        );
+    }
+    f.store.flush_usage().unwrap();
+    assert_eq!(
+        rejected(&mut f.store, &key),
+        InvalidReason::RateLimited { daily_limit: 3 }
+    );
+    assert_eq!(
+        f.get(&issued.record.id).use_count,
+        3,
+        "refusals are not uses"
+    );
+
+    f.clock.set(midnight);
+    assert_eq!(remaining(&mut f.store), Some(2), "a new UTC day");
+
+    // Raised, lowered, removed: each change counts at once and is audited.
+    f.store
+        .set_daily_limit(WS, &issued.record.id, Some(1))
+        .unwrap();
+    assert_eq!(
+        rejected(&mut f.store, &key),
+        InvalidReason::RateLimited { daily_limit: 1 }
+    );
+    let record = f
+        .store
+        .set_daily_limit(WS, &issued.record.id, None)
+        .unwrap();
+    assert_eq!(record.daily_limit, None);
+    assert_eq!(verified(&mut f.store, &key).allowance, None);
+    let actions: Vec<_> = f
+        .store
+        .audit_trail(WS, &issued.record.id)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.detail))
+        .collect();
+    assert_eq!(
+        actions[1..],
+        [
+            (AuditAction::LimitChanged, Some("1 uses a day".to_owned())),
+            (AuditAction::LimitChanged, Some("no limit".to_owned())),
+        ]
+    );
+    for bad in [Some(0), Some(1_000_000_001)] {
+        let err = f
+            .store
+            .set_daily_limit(WS, &issued.record.id, bad)
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidDailyLimit), "{err}");
+    }
+}
+
+/// Two processes verifying one limited key overshoot it by at most what the other has not
+/// written yet (its bookkeeping interval's worth), and not at all once it has.
+#[test]
+fn processes_sharing_a_limit_overshoot_by_at_most_the_unwritten_uses() {
+    let mut f = fixture();
+    let issued = f
+        .store
+        .create_key(
+            WS,
+            NewKey {
+                daily_limit: Some(5),
+                ..NewKey::new("Shared limit", Environment::Production)
+            },
+        )
+        .unwrap();
+    let key = full(&issued);
+    let mut other = open(&f.path, &f.clock, 12);
+    for _ in 0..3 {
+        verified(&mut other, &key);
+    }
+    // `other`'s three uses are still in its memory: this store cannot see them.
+    let mut allowed = 0;
+    while matches!(f.store.verify(&key).unwrap(), Verification::Valid(_)) {
+        allowed += 1;
+    }
+    assert_eq!(allowed, 5, "overshoot of 3: exactly other's unwritten uses");
+    // Once written, they count everywhere.
+    other.flush_usage().unwrap();
+    f.store.flush_usage().unwrap();
+    std::thread::sleep(CHECK_EVERY);
+    assert!(matches!(
+        rejected(&mut other, &key),
+        InvalidReason::RateLimited { .. }
+    ));
+    assert_eq!(f.get(&issued.record.id).use_count, 8);
 }
 
 #[test]

@@ -73,6 +73,17 @@ pub enum Command {
         /// Let the key expire after this long (e.g. 90m, 12h, 30d)
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         expires_in: Option<TimeDelta>,
+        /// Allow at most N uses per UTC day (1 to 1,000,000,000)
+        #[arg(long, value_name = "N", value_parser = parse_daily_limit)]
+        daily_limit: Option<u64>,
+    },
+    /// Set a key's daily limit (uses per UTC day), or remove it with `none`
+    Limit {
+        /// The key's id, or a name only one key has
+        key: String,
+        /// 1 to 1,000,000,000 uses a day, or `none`
+        #[arg(value_name = "N|none", value_parser = parse_limit)]
+        limit: Limit,
     },
     /// Give a key a new secret and print it
     Rotate {
@@ -136,6 +147,31 @@ fn parse_status(input: &str) -> Result<Status, String> {
     input
         .parse()
         .map_err(|e: crate::environment::UnknownStatus| e.to_string())
+}
+
+/// A daily limit given on the command line: a number of uses, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(pub Option<u64>);
+
+fn parse_limit(input: &str) -> Result<Limit, String> {
+    match input.trim() {
+        "none" => Ok(Limit(None)),
+        _ => parse_daily_limit(input).map(|n| Limit(Some(n))),
+    }
+}
+
+fn parse_daily_limit(input: &str) -> Result<u64, String> {
+    input
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (1..=crate::store::MAX_DAILY_LIMIT).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "\"{}\" is not a daily limit: use a whole number from 1 to 1000000000 (or none)",
+                crate::text::echo(input, 40)
+            )
+        })
 }
 
 fn parse_grace(input: &str) -> Result<Grace, String> {

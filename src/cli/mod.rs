@@ -45,7 +45,10 @@ impl From<Error> for Failure {
     fn from(err: Error) -> Failure {
         // Bad values given on the command line are usage errors, like clap's own.
         let status = match err {
-            Error::InvalidName(_) | Error::ExpiryInPast | Error::BadEnvironmentVariable { .. } => 2,
+            Error::InvalidName(_)
+            | Error::ExpiryInPast
+            | Error::InvalidDailyLimit
+            | Error::BadEnvironmentVariable { .. } => 2,
             _ => 1,
         };
         Failure {
@@ -138,7 +141,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             let keys = store.list_keys(workspace, &query)?;
             let now = store.now();
             if *json {
-                output::write_json(&mut out, &output::key_list_json(&keys, now))?;
+                let uses_today = store.uses_today(workspace, &keys)?;
+                output::write_json(&mut out, &output::key_list_json(&keys, &uses_today, now))?;
             } else {
                 let total = store.count_keys(workspace, &KeyQuery::default())?;
                 output::write_key_table(&mut out, &keys, total, workspace, now)?;
@@ -149,6 +153,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             env,
             default,
             expires_in,
+            daily_limit,
         } => {
             let new = match (name, env, default) {
                 (Some(name), Some(env), is_default) => NewKey {
@@ -174,6 +179,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             };
             let new = NewKey {
                 expires_at: expires_in.map(|d| store.now() + d),
+                daily_limit: *daily_limit,
                 ..new
             };
             let issued =
@@ -184,6 +190,23 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 echo(&issued.record.name, 64),
                 issued.record.environment
             ));
+        }
+        Command::Limit { key, limit } => {
+            let record = store.resolve_key(workspace, key)?;
+            let changed = store.set_daily_limit(workspace, &record.id, limit.0)?;
+            let what = match changed.daily_limit {
+                Some(n) => format!(
+                    "may now be used {} times a day (UTC)",
+                    crate::text::group_digits(n)
+                ),
+                None => "has no daily limit now".to_owned(),
+            };
+            writeln!(
+                out,
+                "Key {} \"{}\" {what}.",
+                changed.id,
+                echo(&changed.name, 64)
+            )?;
         }
         Command::Rotate { key, grace, yes } => {
             let record = store.resolve_key(workspace, key)?;

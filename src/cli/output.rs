@@ -22,10 +22,13 @@ pub struct KeyJson<'a> {
     created_at: String,
     last_used_at: Option<String>,
     use_count: u64,
+    expires_at: Option<String>,
+    daily_limit: Option<u64>,
+    uses_today: u64,
 }
 
 impl<'a> KeyJson<'a> {
-    fn new(key: &'a KeyRecord, now: DateTime<Utc>) -> KeyJson<'a> {
+    fn new(key: &'a KeyRecord, uses_today: u64, now: DateTime<Utc>) -> KeyJson<'a> {
         KeyJson {
             id: &key.id,
             name: &key.name,
@@ -36,12 +39,23 @@ impl<'a> KeyJson<'a> {
             created_at: rfc3339(key.created_at),
             last_used_at: key.last_used_at.map(rfc3339),
             use_count: key.use_count,
+            expires_at: key.expires_at.map(rfc3339),
+            daily_limit: key.daily_limit,
+            uses_today,
         }
     }
 }
 
-pub fn key_list_json(keys: &[KeyRecord], now: DateTime<Utc>) -> Vec<KeyJson<'_>> {
-    keys.iter().map(|key| KeyJson::new(key, now)).collect()
+/// `keys` with `uses_today[i]` the uses of `keys[i]` today.
+pub fn key_list_json<'a>(
+    keys: &'a [KeyRecord],
+    uses_today: &[u64],
+    now: DateTime<Utc>,
+) -> Vec<KeyJson<'a>> {
+    keys.iter()
+        .zip(uses_today)
+        .map(|(key, &uses)| KeyJson::new(key, uses, now))
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -50,7 +64,6 @@ pub struct KeyDetailJson<'a> {
     key: KeyJson<'a>,
     rotated_at: Option<String>,
     revoked_at: Option<String>,
-    expires_at: Option<String>,
     events: Vec<EventJson<'a>>,
     /// The last 30 days, oldest first, days without use included.
     daily_uses: Vec<DailyUseJson>,
@@ -77,11 +90,12 @@ pub fn key_detail_json<'a>(
     usage: &[DailyUse],
     now: DateTime<Utc>,
 ) -> KeyDetailJson<'a> {
+    // The usage series ends today.
+    let uses_today = usage.last().map_or(0, |day| day.count);
     KeyDetailJson {
-        key: KeyJson::new(key, now),
+        key: KeyJson::new(key, uses_today, now),
         rotated_at: key.rotated_at.map(rfc3339),
         revoked_at: key.revoked_at.map(rfc3339),
-        expires_at: key.expires_at.map(rfc3339),
         events: events
             .iter()
             .map(|e| EventJson {
@@ -247,6 +261,10 @@ pub fn write_key_detail(
         ("expires", when(key.expires_at)),
         ("last used", when(key.last_used_at)),
         ("uses", group_digits(key.use_count)),
+        (
+            "daily limit",
+            crate::timefmt::allowance(key.daily_limit, usage.last().map_or(0, |d| d.count), now),
+        ),
     ];
     for (label, value) in rows {
         writeln!(out, "  {label:<12} {value}")?;

@@ -8,7 +8,10 @@ use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 use serde_json::json;
 
+use chrono::{DateTime, Utc};
+
 use crate::store::{InvalidReason, Verification, VerifiedKey};
+use crate::timefmt::{next_reset, rfc3339, seconds_to_reset};
 
 pub type Body = Full<Bytes>;
 
@@ -20,6 +23,8 @@ pub const MAX_HEAD: usize = 16 * 1024;
 pub const KEY_ID: HeaderName = HeaderName::from_static("x-hivekeys-key-id");
 pub const ENVIRONMENT: HeaderName = HeaderName::from_static("x-hivekeys-environment");
 pub const WORKSPACE: HeaderName = HeaderName::from_static("x-hivekeys-workspace");
+pub const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
+pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
 /// Which route a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,9 +104,10 @@ pub fn method_not_allowed(allowed: &'static str) -> Response<Body> {
     response
 }
 
-/// The forward-auth answer for a verdict: 200 with the key's facts in headers the gateway
-/// passes on, or 401.
-pub fn auth_answer(verdict: &Verification) -> Response<Body> {
+/// The forward-auth answer for a verdict at `now`: 200 with the key's facts in headers the
+/// gateway passes on (and where it stands against its daily limit), 429 past the limit, or
+/// 401.
+pub fn auth_answer(verdict: &Verification, now: DateTime<Utc>) -> Response<Body> {
     match verdict {
         Verification::Valid(key) => {
             let mut response = Response::new(Body::default());
@@ -109,9 +115,38 @@ pub fn auth_answer(verdict: &Verification) -> Response<Body> {
             for (name, value) in identity_headers(key) {
                 headers.insert(name, value);
             }
+            if let Some(allowance) = key.allowance {
+                rate_limit_headers(headers, allowance.daily_limit, allowance.remaining, now);
+            }
+            response
+        }
+        Verification::Invalid(InvalidReason::RateLimited { daily_limit }) => {
+            let mut response = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Daily request limit reached.",
+            );
+            let headers = response.headers_mut();
+            rate_limit_headers(headers, *daily_limit, 0, now);
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(seconds_to_reset(now)),
+            );
             response
         }
         Verification::Invalid(_) => invalid_access(),
+    }
+}
+
+/// The IETF draft's fields: the policy (`q` uses a `w`-second window) and where the caller
+/// stands (`r` left, `t` seconds until the window starts again, at 00:00 UTC).
+fn rate_limit_headers(headers: &mut HeaderMap, limit: u64, remaining: u64, now: DateTime<Utc>) {
+    let policy = format!("\"daily\";q={limit};w=86400");
+    let state = format!("\"daily\";r={remaining};t={}", seconds_to_reset(now));
+    for (name, value) in [(RATE_LIMIT_POLICY, policy), (RATE_LIMIT, state)] {
+        headers.insert(
+            name,
+            HeaderValue::from_str(&value).expect("digits and quotes are a valid value"),
+        );
     }
 }
 
@@ -152,6 +187,7 @@ struct ValidAnswer<'a> {
     workspace: &'a str,
     daily_limit: Option<u64>,
     remaining: Option<u64>,
+    /// When the daily count starts again (RFC 3339, 00:00 UTC); `null` without a limit.
     reset: Option<String>,
 }
 
@@ -161,8 +197,8 @@ struct InvalidAnswer {
     code: &'static str,
 }
 
-/// The JSON endpoint's answer: the verdict with its code, always 200.
-pub fn verify_answer(verdict: &Verification) -> Response<Body> {
+/// The JSON endpoint's answer at `now`: the verdict with its code, always 200.
+pub fn verify_answer(verdict: &Verification, now: DateTime<Utc>) -> Response<Body> {
     match verdict {
         Verification::Valid(key) => json(
             StatusCode::OK,
@@ -173,9 +209,9 @@ pub fn verify_answer(verdict: &Verification) -> Response<Body> {
                 name: &key.name,
                 environment: key.environment.as_str(),
                 workspace: &key.workspace,
-                daily_limit: None,
-                remaining: None,
-                reset: None,
+                daily_limit: key.allowance.map(|a| a.daily_limit),
+                remaining: key.allowance.map(|a| a.remaining),
+                reset: key.allowance.map(|_| rfc3339(next_reset(now))),
             },
         ),
         Verification::Invalid(reason) => json(

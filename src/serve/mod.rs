@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -213,10 +214,10 @@ impl Service {
             Route::Auth => {
                 let verdict = match http::bearer_key(request.headers()) {
                     Some(key) => self.verify(key),
-                    None => Ok(http::malformed()),
+                    None => Ok((http::malformed(), self.now())),
                 };
                 match verdict {
-                    Ok(verdict) => http::auth_answer(&verdict),
+                    Ok((verdict, now)) => http::auth_answer(&verdict, now),
                     Err(()) => http::unavailable(),
                 }
             }
@@ -231,7 +232,7 @@ impl Service {
                     Err(refused) => return refused.response(),
                 };
                 match self.verify(&key) {
-                    Ok(verdict) => http::verify_answer(&verdict),
+                    Ok((verdict, now)) => http::verify_answer(&verdict, now),
                     Err(()) => http::unavailable(),
                 }
             }
@@ -253,21 +254,24 @@ impl Service {
         }
     }
 
-    /// The library's verdict on `key`, or `Err` when the store cannot answer (fail closed).
-    fn verify(&self, key: &str) -> Result<Verification, ()> {
+    /// The library's verdict on `key` and the store's time it was given at, or `Err` when the
+    /// store cannot answer (fail closed).
+    fn verify(&self, key: &str) -> Result<(Verification, DateTime<Utc>), ()> {
         let started = Instant::now();
         let verdict = {
             let mut opened = self.lock();
+            let now = opened.store.now();
             opened
                 .follow_file(false)
                 .and_then(|()| opened.store.verify_in(self.workspace.as_deref(), key))
+                .map(|verdict| (verdict, now))
         };
         match verdict {
-            Ok(verdict) => {
+            Ok((verdict, now)) => {
                 self.metrics
                     .verified(http::code(&verdict), started.elapsed().as_secs_f64());
                 self.now_healthy(None);
-                Ok(verdict)
+                Ok((verdict, now))
             }
             Err(err) => {
                 self.now_healthy(Some(&err));
@@ -294,6 +298,10 @@ impl Service {
                 false
             }
         }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.lock().store.now()
     }
 
     fn now_healthy(&self, failure: Option<&crate::Error>) {

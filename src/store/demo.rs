@@ -128,6 +128,7 @@ impl Store {
                     is_default,
                     created_at: plan.created_at,
                     expires_at: plan.expires_at,
+                    daily_limit: None,
                 };
                 let (key_id, public_id, secret) = insert_key(tx, cx.entropy, cx.actor, &row)?;
                 drop(secret);

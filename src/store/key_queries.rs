@@ -15,7 +15,7 @@ use crate::text::validate_name;
 /// The columns [`key_from_row`] reads, in order.
 pub(super) const KEY_COLUMNS: &str = "k.public_id, k.name, k.environment, k.is_default, \
      k.masked_key, k.created_at, k.rotated_at, k.revoked_at, k.expires_at, k.last_used_at, \
-     k.use_count";
+     k.use_count, k.daily_limit";
 
 pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
@@ -30,6 +30,7 @@ pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         expires_at: row.get::<_, Option<i64>>(8)?.map(timestamp).transpose()?,
         last_used_at: row.get::<_, Option<i64>>(9)?.map(timestamp).transpose()?,
         use_count: row.get::<_, i64>(10)?.max(0) as u64,
+        daily_limit: row.get::<_, Option<i64>>(11)?.map(|n| n.max(0) as u64),
     })
 }
 

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::Store;
 use super::failure::Failure;
 use super::key_queries::{fetch_key, not_found, search_text};
-use super::records::{AuditAction, Grace, IssuedKey, KeyRecord, NewKey};
+use super::records::{AuditAction, Grace, IssuedKey, KeyRecord, MAX_DAILY_LIMIT, NewKey};
 use crate::entropy::Entropy;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
@@ -21,6 +21,7 @@ pub(super) struct KeyRow<'a> {
     pub is_default: bool,
     pub created_at: i64,
     pub expires_at: Option<i64>,
+    pub daily_limit: Option<u64>,
 }
 
 /// Inserts a key with a fresh secret and its `created` audit event. Returns the row id,
@@ -36,7 +37,8 @@ pub(super) fn insert_key(
     let masked = secret.masked();
     tx.prepare_cached(
         "INSERT INTO keys (public_id, workspace_id, name, environment, is_default, masked_key, \
-         search_text, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         search_text, created_at, expires_at, daily_limit) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         public_id,
@@ -48,6 +50,7 @@ pub(super) fn insert_key(
         search_text(row.name, &masked, &public_id),
         row.created_at,
         row.expires_at,
+        row.daily_limit.map(|n| n as i64),
     ])?;
     let key_id = tx.last_insert_rowid();
     insert_secret(tx, key_id, &secret, row.created_at)?;
@@ -212,6 +215,7 @@ impl Store {
         if expires_at.is_some_and(|at| at <= self.now_secs()) {
             return Err(Error::ExpiryInPast);
         }
+        check_daily_limit(new.daily_limit)?;
         self.write(|tx, cx| {
             let workspace_id = workspace_for_write(tx, &workspace, cx.now)?;
             let existing_default = match new.is_default {
@@ -232,6 +236,7 @@ impl Store {
                 is_default: new.is_default,
                 created_at: cx.now,
                 expires_at,
+                daily_limit: new.daily_limit,
             };
             let (_, public_id, secret) = insert_key(tx, cx.entropy, cx.actor, &row)?;
             let record = written_key(tx, &workspace, &public_id)?;
@@ -308,6 +313,47 @@ impl Store {
             written_key(tx, &workspace, id)
         })
     }
+
+    /// Sets (`Some`) or clears (`None`) key `id`'s daily limit, audited as `limit_changed`
+    /// when it changes. A revoked key keeps the limit it had.
+    pub fn set_daily_limit(
+        &mut self,
+        workspace: &str,
+        id: &str,
+        limit: Option<u64>,
+    ) -> Result<KeyRecord> {
+        let workspace = validate_name(workspace, "workspace")?;
+        check_daily_limit(limit)?;
+        self.write(|tx, cx| {
+            let key = unrevoked_key(tx, &workspace, id)?;
+            if key.daily_limit == limit {
+                return written_key(tx, &workspace, id);
+            }
+            tx.prepare_cached("UPDATE keys SET daily_limit = ?1 WHERE id = ?2")?
+                .execute(params![limit.map(|n| n as i64), key.row_id])?;
+            let detail = match limit {
+                Some(n) => format!("{n} uses a day"),
+                None => "no limit".to_owned(),
+            };
+            record_event(
+                tx,
+                key.row_id,
+                cx.now,
+                AuditAction::LimitChanged,
+                cx.actor,
+                Some(&detail),
+            )?;
+            written_key(tx, &workspace, id)
+        })
+    }
+}
+
+/// A daily limit is 1 to [`MAX_DAILY_LIMIT`] uses, or none.
+fn check_daily_limit(limit: Option<u64>) -> Result<()> {
+    match limit {
+        Some(n) if !(1..=MAX_DAILY_LIMIT).contains(&n) => Err(Error::InvalidDailyLimit),
+        _ => Ok(()),
+    }
 }
 
 /// The parts of a key that a rotation or revocation decides on, read inside the write
@@ -319,6 +365,7 @@ struct KeyState {
     revoked_at: Option<i64>,
     expires_at: Option<i64>,
     masked_key: String,
+    daily_limit: Option<u64>,
 }
 
 fn key_state(
@@ -327,8 +374,9 @@ fn key_state(
     id: &str,
 ) -> rusqlite::Result<Option<KeyState>> {
     tx.prepare_cached(
-        "SELECT k.id, k.name, k.environment, k.revoked_at, k.expires_at, k.masked_key FROM keys k \
-         JOIN workspaces w ON w.id = k.workspace_id WHERE w.name = ?1 AND k.public_id = ?2",
+        "SELECT k.id, k.name, k.environment, k.revoked_at, k.expires_at, k.masked_key, \
+         k.daily_limit FROM keys k JOIN workspaces w ON w.id = k.workspace_id \
+         WHERE w.name = ?1 AND k.public_id = ?2",
     )?
     .query_row([workspace, id], |row| {
         Ok(KeyState {
@@ -338,6 +386,7 @@ fn key_state(
             revoked_at: row.get(3)?,
             expires_at: row.get(4)?,
             masked_key: row.get(5)?,
+            daily_limit: row.get::<_, Option<i64>>(6)?.map(|n| n.max(0) as u64),
         })
     })
     .optional()

@@ -34,11 +34,13 @@ pub use key_queries::{normalize_search, search_text};
 pub use loader::{WorkspaceKeys, WorkspaceLoader};
 pub use records::{
     AuditAction, AuditEvent, DEFAULT_KEY_NAME, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord,
-    NewKey, UnknownGrace,
+    MAX_DAILY_LIMIT, NewKey, UnknownGrace,
 };
 pub use schema::LATEST_VERSION;
 pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT};
-pub use verification::{CHECK_EVERY, InvalidReason, READER_PRAGMAS, Verification, VerifiedKey};
+pub use verification::{
+    Allowance, CHECK_EVERY, InvalidReason, READER_PRAGMAS, Verification, VerifiedKey,
+};
 
 /// How long a writer waits for another process's lock before giving up.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);

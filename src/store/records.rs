@@ -20,6 +20,8 @@ pub struct KeyRecord {
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub use_count: u64,
+    /// Uses allowed per UTC day; `None` for no limit.
+    pub daily_limit: Option<u64>,
 }
 
 impl KeyRecord {
@@ -41,7 +43,12 @@ pub struct NewKey {
     pub environment: Environment,
     pub is_default: bool,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Uses allowed per UTC day (1 to [`MAX_DAILY_LIMIT`]); `None` for no limit.
+    pub daily_limit: Option<u64>,
 }
+
+/// The largest daily limit a key may have.
+pub const MAX_DAILY_LIMIT: u64 = 1_000_000_000;
 
 impl NewKey {
     pub fn new(name: impl Into<String>, environment: Environment) -> NewKey {
@@ -50,6 +57,7 @@ impl NewKey {
             environment,
             is_default: false,
             expires_at: None,
+            daily_limit: None,
         }
     }
 
@@ -81,6 +89,7 @@ pub enum AuditAction {
     Created,
     Rotated,
     Revoked,
+    LimitChanged,
 }
 
 impl AuditAction {
@@ -89,6 +98,7 @@ impl AuditAction {
             AuditAction::Created => "created",
             AuditAction::Rotated => "rotated",
             AuditAction::Revoked => "revoked",
+            AuditAction::LimitChanged => "limit_changed",
         }
     }
 }
@@ -108,6 +118,7 @@ impl FromSql for AuditAction {
             AuditAction::Created,
             AuditAction::Rotated,
             AuditAction::Revoked,
+            AuditAction::LimitChanged,
         ]
         .into_iter()
         .find(|action| action.as_str() == text)

@@ -88,6 +88,30 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER workspace_renamed AFTER UPDATE OF name ON workspaces
         BEGIN UPDATE key_changes SET version = version + 1; END;
     "#,
+    // 3: daily limits, and audit actions beyond the first three. SQLite cannot change a
+    // CHECK constraint in place, so the audit table is copied into one with the wider list.
+    r#"
+    ALTER TABLE keys ADD COLUMN daily_limit INTEGER
+        CHECK (daily_limit IS NULL OR daily_limit BETWEEN 1 AND 1000000000);
+    DROP TRIGGER key_changed;
+    CREATE TRIGGER key_changed AFTER UPDATE OF public_id, workspace_id, name, environment,
+        is_default, masked_key, revoked_at, expires_at, daily_limit ON keys
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    CREATE TABLE audit_events_3 (
+        id     INTEGER PRIMARY KEY,
+        key_id INTEGER NOT NULL REFERENCES keys(id),
+        at     INTEGER NOT NULL,
+        action TEXT NOT NULL CHECK (action IN
+            ('created', 'rotated', 'revoked', 'limit_changed', 'renamed')),
+        actor  TEXT NOT NULL,
+        detail TEXT
+    );
+    INSERT INTO audit_events_3 (id, key_id, at, action, actor, detail)
+        SELECT id, key_id, at, action, actor, detail FROM audit_events;
+    DROP TABLE audit_events;
+    ALTER TABLE audit_events_3 RENAME TO audit_events;
+    CREATE INDEX audit_by_key ON audit_events (key_id, id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -15,11 +15,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::Store;
 use super::failure::AtSite;
-use super::records::DailyUse;
+use super::records::{DailyUse, KeyRecord};
 use crate::error::Result;
 
 /// Write the batch once it holds this many verifications…
@@ -28,7 +28,7 @@ pub const FLUSH_AT_COUNT: usize = 16_384;
 pub const FLUSH_AFTER: Duration = Duration::from_secs(1);
 
 /// Verifications not yet written: per key, the latest use and the uses per day.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct UsageBuffer {
     per_key: HashMap<i64, PendingUse>,
     verifications: usize,
@@ -38,7 +38,7 @@ struct UsageBuffer {
     retry_at: Option<Instant>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct PendingUse {
     last_used: i64,
     /// (day, count); almost always one entry, two around midnight.
@@ -70,6 +70,18 @@ impl UsageBuffer {
             at = at.max(retry_at);
         }
         Some(at.saturating_duration_since(now))
+    }
+
+    /// Uses of key `key_id` on `day` in this batch.
+    fn count(&self, key_id: i64, day: i64) -> u64 {
+        self.per_key.get(&key_id).map_or(0, |pending| {
+            pending
+                .days
+                .iter()
+                .filter(|(d, _)| *d == day)
+                .map(|(_, count)| count)
+                .sum()
+        })
     }
 
     /// Puts back a batch whose write failed, merged with anything recorded since.
@@ -135,6 +147,9 @@ struct Shared {
 #[derive(Default)]
 struct FlushState {
     buffer: UsageBuffer,
+    /// The batch being written: taken from `buffer`, not yet committed. Daily limits count
+    /// it, or its uses would be in neither place for the length of the write.
+    in_flight: Option<Arc<UsageBuffer>>,
     stop: bool,
 }
 
@@ -147,6 +162,32 @@ impl Shared {
 
     fn writing(&self) -> MutexGuard<'_, ()> {
         self.writing.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the buffer for a write, keeping it visible as in flight; `None` when empty.
+    fn take_batch(&self) -> Option<Arc<UsageBuffer>> {
+        let mut state = self.state();
+        let batch = Arc::new(std::mem::take(&mut state.buffer));
+        if batch.verifications == 0 {
+            return None;
+        }
+        state.in_flight = Some(Arc::clone(&batch));
+        Some(batch)
+    }
+
+    /// Ends a write of `batch`: written, it is no longer in flight; failed, it goes back into
+    /// the buffer (to be retried after `retry_after`, if given).
+    fn settle(&self, batch: Arc<UsageBuffer>, written: bool, retry_after: Option<Duration>) {
+        let mut state = self.state();
+        state.in_flight = None;
+        if written {
+            return;
+        }
+        // No other holder is left once `in_flight` is cleared: this takes it without a copy.
+        state.buffer.restore(Arc::unwrap_or_clone(batch));
+        if let Some(after) = retry_after {
+            state.buffer.retry_at = Some(Instant::now() + after);
+        }
     }
 }
 
@@ -162,6 +203,13 @@ impl Usage {
             flusher: None,
             interval,
         }
+    }
+
+    /// Uses of key `key_id` on `day` recorded here and not yet committed.
+    pub(super) fn pending(&self, key_id: i64, day: i64) -> u64 {
+        let state = self.shared.state();
+        let in_flight = state.in_flight.as_ref().map_or(0, |b| b.count(key_id, day));
+        state.buffer.count(key_id, day) + in_flight
     }
 
     pub(super) fn record(&mut self, key_id: i64, at: i64) {
@@ -248,10 +296,9 @@ fn run_flusher(shared: &Shared, path: &Path, busy_timeout: Duration, interval: D
             continue;
         }
         let _writing = shared.writing();
-        let batch = std::mem::take(&mut shared.state().buffer);
-        if batch.verifications == 0 {
+        let Some(batch) = shared.take_batch() else {
             continue; // `flush_usage` wrote it meanwhile
-        }
+        };
         if conn.is_none() {
             conn = open_writer(path, busy_timeout).ok();
         }
@@ -259,11 +306,7 @@ fn run_flusher(shared: &Shared, path: &Path, busy_timeout: Duration, interval: D
             Some(conn) => write_batch(conn, &batch),
             None => Err(rusqlite::Error::InvalidQuery),
         };
-        if written.is_err() {
-            let mut state = shared.state();
-            state.buffer.restore(batch);
-            state.buffer.retry_at = Some(Instant::now() + interval);
-        }
+        shared.settle(batch, written.is_ok(), Some(interval));
     }
 }
 
@@ -290,18 +333,40 @@ impl Store {
     pub fn flush_usage(&mut self) -> Result<usize> {
         let shared = Arc::clone(&self.usage.shared);
         let _writing = shared.writing();
-        let batch = std::mem::take(&mut shared.state().buffer);
-        if batch.verifications == 0 {
+        let Some(batch) = shared.take_batch() else {
             return Ok(0);
-        }
+        };
         let written = self.write(|tx, _| {
             batch.write(tx)?;
             Ok(batch.verifications)
         });
-        if written.is_err() {
-            shared.state().buffer.restore(batch);
-        }
+        shared.settle(batch, written.is_ok(), None);
         written
+    }
+
+    /// The uses today (UTC) of each of `keys`, as far as the store has them: what this
+    /// process still buffers is not included.
+    pub fn uses_today(&self, workspace: &str, keys: &[KeyRecord]) -> Result<Vec<u64>> {
+        let today = self.now_secs().div_euclid(86_400);
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT u.count FROM key_usage u JOIN keys k ON k.id = u.key_id \
+                 JOIN workspaces w ON w.id = k.workspace_id \
+                 WHERE w.name = ?1 AND k.public_id = ?2 AND u.day = ?3",
+            )
+            .at(self.site())?;
+        keys.iter()
+            .map(|key| {
+                statement
+                    .query_row(params![workspace, key.id, today], |row| {
+                        row.get::<_, i64>(0)
+                    })
+                    .optional()
+                    .map(|count| count.unwrap_or(0).max(0) as u64)
+                    .at(self.site())
+            })
+            .collect()
     }
 
     /// Uses per day of key `id` over the `days` days ending today (UTC), oldest first,

@@ -41,6 +41,15 @@ pub struct VerifiedKey {
     pub name: String,
     pub environment: Environment,
     pub workspace: String,
+    /// The key's daily limit and the uses left today after this one; `None` without a limit.
+    pub allowance: Option<Allowance>,
+}
+
+/// Where a limited key stands today (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowance {
+    pub daily_limit: u64,
+    pub remaining: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +60,10 @@ pub enum InvalidReason {
     Revoked,
     /// The key is past its expiry, or this secret was rotated out and its grace has ended.
     Expired,
+    /// A valid key whose uses today have reached its daily limit. Not counted as a use.
+    RateLimited {
+        daily_limit: u64,
+    },
 }
 
 impl InvalidReason {
@@ -60,6 +73,7 @@ impl InvalidReason {
             InvalidReason::NotFound => "NOT_FOUND",
             InvalidReason::Revoked => "REVOKED",
             InvalidReason::Expired => "EXPIRED",
+            InvalidReason::RateLimited { .. } => "RATE_LIMITED",
         }
     }
 }
@@ -69,7 +83,10 @@ const SECRET_SQL: &str = "SELECT key_id, expires_at FROM secrets WHERE hash = ?1
 
 /// What a verification says about a key, read once per snapshot.
 const KEY_SQL: &str = "SELECT k.public_id, k.name, k.environment, k.revoked_at, k.expires_at, \
-     w.name FROM keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.id = ?1";
+     w.name, k.daily_limit FROM keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.id = ?1";
+
+/// Uses of a key on one day that are in the store.
+const USES_SQL: &str = "SELECT count FROM key_usage WHERE key_id = ?1 AND day = ?2";
 
 /// A key as verification sees it; `None` for a row it cannot use.
 type KnownKey = Option<std::sync::Arc<KeyFacts>>;
@@ -126,6 +143,7 @@ pub(super) struct KeyFacts {
     workspace: String,
     revoked_at: Option<i64>,
     expires_at: Option<i64>,
+    daily_limit: Option<u64>,
 }
 
 /// Settings of the verifier's connection, public so a benchmark's floor can use the same: 64
@@ -236,6 +254,18 @@ impl Verifier {
         Ok(Some((key_id, secret_expires_at, facts)))
     }
 
+    /// Uses of key `key_id` on `day` that are in the store now: read outside any held
+    /// transaction, so it includes what was written a moment ago (by this process too).
+    fn stored_uses(&mut self, key_id: i64, day: i64) -> rusqlite::Result<u64> {
+        self.end_read()?;
+        let count: Option<i64> = self
+            .conn
+            .prepare_cached(USES_SQL)?
+            .query_row([key_id, day], |row| row.get(0))
+            .optional()?;
+        Ok(count.unwrap_or(0).max(0) as u64)
+    }
+
     fn begin_read(&mut self) -> rusqlite::Result<()> {
         if !self.reading {
             self.conn.execute_batch("BEGIN")?;
@@ -340,46 +370,59 @@ impl Store {
         if past(facts.expires_at) || past(secret_expires_at) {
             return Ok(Verification::Invalid(InvalidReason::Expired));
         }
+        // A limited key costs one more read: the uses today in the store (by every process)
+        // plus those this process has counted and not yet written. Processes sharing a store
+        // see each other's uses once written, so together they may overshoot by what they
+        // verify in one bookkeeping interval.
+        let allowance = match facts.daily_limit {
+            None => None,
+            Some(daily_limit) => {
+                let day = now.div_euclid(86_400);
+                let verifier = self.verifier.as_ref().expect("opened above");
+                let stored = lock(verifier).stored_uses(key_id, day).at(self.site())?;
+                let used = stored + self.usage.pending(key_id, day);
+                if used >= daily_limit {
+                    return Ok(Verification::Invalid(InvalidReason::RateLimited {
+                        daily_limit,
+                    }));
+                }
+                Some(Allowance {
+                    daily_limit,
+                    remaining: daily_limit - used - 1,
+                })
+            }
+        };
         self.usage.record(key_id, now);
         Ok(Verification::Valid(VerifiedKey {
             id: facts.public_id.clone(),
             name: facts.name.clone(),
             environment: facts.environment,
             workspace: facts.workspace.clone(),
+            allowance,
         }))
     }
 }
 
 fn key_facts(statement: &mut rusqlite::Statement<'_>, key_id: i64) -> rusqlite::Result<KnownKey> {
-    let row = statement
+    let facts = statement
         .query_row([key_id], |row| {
             // A key whose environment this build does not know (a damaged store) proves
             // nothing: it reads as no key at all, not as a failure of every verification.
             let environment = match row.get::<_, Environment>(2) {
-                Ok(environment) => Some(environment),
-                Err(rusqlite::Error::FromSqlConversionFailure(..)) => None,
+                Ok(environment) => environment,
+                Err(rusqlite::Error::FromSqlConversionFailure(..)) => return Ok(None),
                 Err(err) => return Err(err),
             };
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
+            Ok(Some(KeyFacts {
+                public_id: row.get(0)?,
+                name: row.get(1)?,
                 environment,
-                row.get::<_, Option<i64>>(3)?,
-                row.get::<_, Option<i64>>(4)?,
-                row.get::<_, String>(5)?,
-            ))
+                revoked_at: row.get(3)?,
+                expires_at: row.get(4)?,
+                workspace: row.get(5)?,
+                daily_limit: row.get::<_, Option<i64>>(6)?.map(|n| n.max(0) as u64),
+            }))
         })
         .optional()?;
-    Ok(row.and_then(
-        |(public_id, name, environment, revoked_at, expires_at, workspace)| {
-            Some(std::sync::Arc::new(KeyFacts {
-                public_id,
-                name,
-                environment: environment?,
-                workspace,
-                revoked_at,
-                expires_at,
-            }))
-        },
-    ))
+    Ok(facts.flatten().map(std::sync::Arc::new))
 }

@@ -116,6 +116,7 @@ mod tests {
             expires_at: None,
             last_used_at: None,
             use_count: 0,
+            daily_limit: None,
         }
     }
 
