@@ -640,3 +640,202 @@ fn a_daily_limit_is_answered_429_with_the_rate_limit_fields() {
         "{metrics}"
     );
 }
+
+/// Hammers `/v1/auth` with `key` from `clients` keep-alive connections until `stop` is set or
+/// the service goes away; returns when each 200 was received.
+fn hammer(
+    address: SocketAddr,
+    key: &str,
+    clients: usize,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Vec<Instant> {
+    use std::sync::atomic::Ordering;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..clients)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut answered = Vec::new();
+                    let Ok(stream) = TcpStream::connect(address) else {
+                        return answered;
+                    };
+                    stream.set_read_timeout(Some(WAIT)).unwrap();
+                    let mut writer = stream.try_clone().unwrap();
+                    let mut reader = BufReader::new(stream);
+                    let request = format!(
+                        "GET /v1/auth HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\n\r\n"
+                    );
+                    while !stop.load(Ordering::Relaxed) {
+                        if writer.write_all(request.as_bytes()).is_err() {
+                            break;
+                        }
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            break;
+                        }
+                        let ok = line.starts_with("HTTP/1.1 200");
+                        let mut closing = false;
+                        loop {
+                            line.clear();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                closing = true;
+                                break;
+                            }
+                            if line.eq_ignore_ascii_case("connection: close\r\n") {
+                                closing = true;
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                        }
+                        if ok {
+                            answered.push(Instant::now());
+                        }
+                        if closing {
+                            break;
+                        }
+                    }
+                    answered
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap())
+            .collect()
+    })
+}
+
+fn use_count(db: &Path) -> u64 {
+    let list: Value = serde_json::from_str(&cli(db, &["list", "--json"])).unwrap();
+    list[0]["use_count"].as_u64().unwrap()
+}
+
+/// SIGTERM while eight clients keep sending: requests in flight finish, the service exits 0,
+/// and the use counts equal exactly the 200s the clients received.
+#[test]
+fn sigterm_under_load_counts_exactly_the_200s_answered() {
+    let mut key = String::new();
+    let mut service = Service::start(&[], |db| {
+        key = cli(db, &["create", "--name", "loaded", "--env", "prod"]);
+    });
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let address = service.address;
+    let answered = std::thread::scope(|scope| {
+        let clients = scope.spawn(|| hammer(address, &key, 8, &stop));
+        std::thread::sleep(Duration::from_millis(700));
+        let status = service.stop();
+        assert!(status.success(), "exit status {status:?}");
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        clients.join().unwrap()
+    });
+    assert!(answered.len() > 100, "only {} answered", answered.len());
+    assert_eq!(use_count(&service.db), answered.len() as u64);
+}
+
+/// `kill -9` while eight clients keep sending: the uses answered more than the bookkeeping
+/// interval (1 s, plus a write's time) before the kill are all in the store, and nothing is
+/// counted that was not answered.
+#[test]
+fn kill_9_under_load_loses_at_most_the_bookkeeping_interval() {
+    let mut key = String::new();
+    let mut service = Service::start(&[], |db| {
+        key = cli(db, &["create", "--name", "killed", "--env", "prod"]);
+    });
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let address = service.address;
+    let (answered, killed_at) = std::thread::scope(|scope| {
+        let clients = scope.spawn(|| hammer(address, &key, 8, &stop));
+        std::thread::sleep(Duration::from_millis(2500));
+        let killed_at = Instant::now();
+        service.child.kill().unwrap(); // SIGKILL
+        service.child.wait().unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        (clients.join().unwrap(), killed_at)
+    });
+    let counted = use_count(&service.db);
+    let settled = answered
+        .iter()
+        .filter(|at| killed_at.duration_since(**at) > Duration::from_millis(1500))
+        .count() as u64;
+    eprintln!(
+        "kill -9 after {} answers: {counted} counted, {settled} answered 1.5 s before the kill",
+        answered.len()
+    );
+    assert!(settled > 0, "nothing answered early enough to check");
+    assert!(counted >= settled, "{counted} counted < {settled} settled");
+    assert!(
+        counted <= answered.len() as u64,
+        "counted more than answered"
+    );
+}
+
+/// A revoke by `hivekeys revoke` in another process: the next `/v1/auth` later than the bound
+/// gets 401. Measured over 200 revocations, from the CLI's exit to the first 401 (PRODUCT.md:
+/// 100 ms); the figures are printed (`--nocapture`).
+#[test]
+fn a_revoke_by_another_process_reaches_serve_within_the_bound() {
+    let mut keys = Vec::new();
+    let service = Service::start(&[], |db| {
+        for i in 0..200 {
+            keys.push(cli(
+                db,
+                &["create", "--name", &format!("r{i}"), "--env", "prod"],
+            ));
+        }
+    });
+    let list: Value = serde_json::from_str(&cli(&service.db, &["list", "--json"])).unwrap();
+    let id_of = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let mut stream = service.connect();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut status_of = |key: &str| -> u16 {
+        let request =
+            format!("GET /v1/auth HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\n\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let status = line.split(' ').nth(1).unwrap().parse().unwrap();
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length: ") {
+                length = value.trim().parse().unwrap();
+            }
+            if header == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        status
+    };
+    let mut delays = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        assert_eq!(status_of(key), 200);
+        cli(&service.db, &["revoke", &id_of(&format!("r{i}")), "--yes"]);
+        let revoked = Instant::now();
+        while status_of(key) == 200 {
+            assert!(revoked.elapsed() < WAIT, "never refused");
+        }
+        delays.push(revoked.elapsed());
+    }
+    delays.sort();
+    let at = |q: f64| delays[((delays.len() - 1) as f64 * q) as usize];
+    eprintln!(
+        "revoke → 401 over HTTP, {} revocations: p50 {:?}, p99 {:?}, max {:?}",
+        delays.len(),
+        at(0.5),
+        at(0.99),
+        at(1.0)
+    );
+    assert!(at(1.0) < Duration::from_millis(100), "max {:?}", at(1.0));
+}
