@@ -2575,6 +2575,34 @@ fn processes_sharing_a_limit_overshoot_by_at_most_the_unwritten_uses() {
     assert_eq!(f.get(&issued.record.id).use_count, 8);
 }
 
+/// What a screen needs when only use counts changed: the bookkeeping of a few keys, without
+/// the key list changing version.
+#[test]
+fn usage_of_a_few_keys_follows_bookkeeping_without_a_key_change() {
+    let mut f = fixture();
+    let a = f.create("Used", Environment::Production);
+    let b = f.create("Unused", Environment::Production);
+    let version = f.store.keys_version().unwrap();
+    f.clock.advance(minutes(3));
+    verified(&mut f.store, &full(&a));
+    verified(&mut f.store, &full(&a));
+    f.store.flush_usage().unwrap();
+    assert_eq!(
+        f.store.keys_version().unwrap(),
+        version,
+        "bookkeeping is no key change"
+    );
+    let usage = f
+        .store
+        .usage_of(WS, &[&a.record.id, &b.record.id, "key_00000000"])
+        .unwrap();
+    assert_eq!(usage[0], Some((Some(t0() + minutes(3)), 2)));
+    assert_eq!(usage[1], Some((None, 0)));
+    assert_eq!(usage[2], None);
+    f.store.revoke_key(WS, &b.record.id).unwrap();
+    assert_ne!(f.store.keys_version().unwrap(), version, "a revocation is");
+}
+
 #[test]
 fn buffered_usage_is_written_by_the_background_timer() {
     let dir = tempfile::tempdir().unwrap();

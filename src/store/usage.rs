@@ -344,6 +344,40 @@ impl Store {
         written
     }
 
+    /// The bookkeeping of each of the keys with public ids `ids` (last used, total uses), as
+    /// the store has it now; `None` for an id not in the workspace. What a screen showing a
+    /// few keys needs when only use counts changed: a handful of indexed reads instead of
+    /// the whole list.
+    pub fn usage_of(
+        &self,
+        workspace: &str,
+        ids: &[&str],
+    ) -> Result<Vec<Option<(Option<DateTime<Utc>>, u64)>>> {
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT k.last_used_at, k.use_count FROM keys k \
+                 JOIN workspaces w ON w.id = k.workspace_id \
+                 WHERE w.name = ?1 AND k.public_id = ?2",
+            )
+            .at(self.site())?;
+        ids.iter()
+            .map(|id| {
+                statement
+                    .query_row(params![workspace, id], |row| {
+                        let last_used: Option<i64> = row.get(0)?;
+                        let count: i64 = row.get(1)?;
+                        Ok((
+                            last_used.and_then(|at| DateTime::from_timestamp(at, 0)),
+                            count.max(0) as u64,
+                        ))
+                    })
+                    .optional()
+                    .at(self.site())
+            })
+            .collect()
+    }
+
     /// The uses today (UTC) of each of `keys`, as far as the store has them: what this
     /// process still buffers is not included.
     pub fn uses_today(&self, workspace: &str, keys: &[KeyRecord]) -> Result<Vec<u64>> {
