@@ -2596,6 +2596,10 @@ fn usage_of_a_few_keys_follows_bookkeeping_without_a_key_change() {
         .store
         .usage_of(WS, &[&a.record.id, &b.record.id, "key_00000000"])
         .unwrap();
+    let usage: Vec<_> = usage
+        .into_iter()
+        .map(|u| u.map(|u| (u.last_used_at, u.use_count)))
+        .collect();
     assert_eq!(usage[0], Some((Some(t0() + minutes(3)), 2)));
     assert_eq!(usage[1], Some((None, 0)));
     assert_eq!(usage[2], None);

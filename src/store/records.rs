@@ -140,6 +140,13 @@ pub struct AuditEvent {
     pub detail: Option<String>,
 }
 
+/// A key's bookkeeping alone: what changes with every verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyUsage {
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub use_count: u64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DailyUse {
     pub date: NaiveDate,

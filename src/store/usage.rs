@@ -19,7 +19,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 
 use super::Store;
 use super::failure::AtSite;
-use super::records::{DailyUse, KeyRecord};
+use super::records::{DailyUse, KeyRecord, KeyUsage};
 use crate::error::Result;
 
 /// Write the batch once it holds this many verifications…
@@ -348,11 +348,7 @@ impl Store {
     /// the store has it now; `None` for an id not in the workspace. What a screen showing a
     /// few keys needs when only use counts changed: a handful of indexed reads instead of
     /// the whole list.
-    pub fn usage_of(
-        &self,
-        workspace: &str,
-        ids: &[&str],
-    ) -> Result<Vec<Option<(Option<DateTime<Utc>>, u64)>>> {
+    pub fn usage_of(&self, workspace: &str, ids: &[&str]) -> Result<Vec<Option<KeyUsage>>> {
         let mut statement = self
             .conn
             .prepare_cached(
@@ -367,10 +363,10 @@ impl Store {
                     .query_row(params![workspace, id], |row| {
                         let last_used: Option<i64> = row.get(0)?;
                         let count: i64 = row.get(1)?;
-                        Ok((
-                            last_used.and_then(|at| DateTime::from_timestamp(at, 0)),
-                            count.max(0) as u64,
-                        ))
+                        Ok(KeyUsage {
+                            last_used_at: last_used.and_then(|at| DateTime::from_timestamp(at, 0)),
+                            use_count: count.max(0) as u64,
+                        })
                     })
                     .optional()
                     .at(self.site())
