@@ -2171,6 +2171,7 @@ fn variant(err: &Error) -> &'static str {
         Error::InvalidName(NameError::Empty(_)) => "InvalidName(Empty)",
         Error::InvalidName(NameError::TooLong { .. }) => "InvalidName(TooLong)",
         Error::InvalidName(NameError::ControlCharacter(_)) => "InvalidName(ControlCharacter)",
+        Error::InvalidName(NameError::Invisible(_)) => "InvalidName(Invisible)",
         Error::InvalidName(NameError::ContainsKey { .. }) => "InvalidName(ContainsKey)",
         Error::KeyNotFound { .. } => "KeyNotFound",
         Error::AmbiguousKey { .. } => "AmbiguousKey",
@@ -2204,10 +2205,11 @@ fn variant(err: &Error) -> &'static str {
 }
 
 /// Every name `variant` can return, in its order.
-const VARIANTS: [&str; 30] = [
+const VARIANTS: [&str; 31] = [
     "InvalidName(Empty)",
     "InvalidName(TooLong)",
     "InvalidName(ControlCharacter)",
+    "InvalidName(Invisible)",
     "InvalidName(ContainsKey)",
     "KeyNotFound",
     "AmbiguousKey",
@@ -2247,6 +2249,7 @@ fn every_error_message_is_one_sentence() {
             chars: 65,
         }),
         Error::InvalidName(NameError::ControlCharacter("key")),
+        Error::InvalidName(NameError::Invisible("key")),
         Error::InvalidName(NameError::ContainsKey {
             what: "key",
             masked: "fhk_prod_0000…OYDm".into(),
