@@ -315,7 +315,8 @@ mod tests {
         fn accepted_names_are_trimmed_short_and_clean(input in ".{0,80}") {
             if let Ok(name) = validate_name(&input, "key") {
                 prop_assert_eq!(name.trim(), name.as_str());
-                prop_assert!(!name.is_empty() && name.chars().count() <= MAX_NAME_CHARS);
+                prop_assert!(!name.is_empty() && name.graphemes(true).count() <= MAX_NAME_CHARS);
+                prop_assert!(!name.chars().all(is_invisible));
                 prop_assert!(!name.chars().any(is_forbidden_in_name));
             }
         }
