@@ -189,7 +189,7 @@ pub fn mask(full_key: &str) -> String {
 /// The length of the well-formed key (shape and checksum) that `text` starts with, if it
 /// starts with one. Whatever follows the key does not matter: a key pasted into a word or a
 /// path is still a key.
-fn key_len_at(text: &str) -> Option<usize> {
+pub(crate) fn key_len_at(text: &str) -> Option<usize> {
     let rest = text.strip_prefix(KEY_PREFIX)?;
     let code_len = rest.find('_')?;
     Environment::from_code(&rest[..code_len])?;

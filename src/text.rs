@@ -1,7 +1,12 @@
 //! Rules for the names people give keys and workspaces, and safe echoing of untrusted text
 //! into a terminal.
 
-/// Longest key or workspace name, in characters, after trimming.
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
+
+/// Longest key or workspace name after trimming, in user-perceived characters (grapheme
+/// clusters): "é" counts once whether it was typed as one code point or as `e` and a combining
+/// accent, and "👨‍👩‍👧" once although it is five.
 pub const MAX_NAME_CHARS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -12,6 +17,10 @@ pub enum NameError {
     TooLong { what: &'static str, chars: usize },
     #[error("the {0} name contains a control character (such as a newline, tab or escape)")]
     ControlCharacter(&'static str),
+    /// Only invisible characters (zero-width spaces, soft hyphens, joiners, byte-order marks):
+    /// the name would show as a blank row that no one could tell from another.
+    #[error("the {0} name has no visible character")]
+    Invisible(&'static str),
     /// Names are shown in lists, logs and JSON and stored in plain text: a key must never be
     /// one. Only its masked form is kept here, for the message.
     #[error(
@@ -28,6 +37,36 @@ pub fn is_forbidden_in_name(c: char) -> bool {
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Characters that draw nothing: white space and Unicode's default-ignorable code points
+/// (zero-width space and joiners, soft hyphen, word joiner, byte-order mark, variation
+/// selectors, fillers, tags). A name needs at least one character that is not one of these.
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
 /// Trims and checks a name; `what` is "key" or "workspace" for the message.
 pub fn validate_name(raw: &str, what: &'static str) -> Result<String, NameError> {
     let trimmed = raw.trim();
@@ -37,33 +76,51 @@ pub fn validate_name(raw: &str, what: &'static str) -> Result<String, NameError>
     if trimmed.chars().any(is_forbidden_in_name) {
         return Err(NameError::ControlCharacter(what));
     }
+    if trimmed.chars().all(is_invisible) {
+        return Err(NameError::Invisible(what));
+    }
     // Before the length: a name that is a key must say so, not that it is too long.
     if let Some(masked) = crate::key::find_key(trimmed) {
         return Err(NameError::ContainsKey { what, masked });
     }
-    let chars = trimmed.chars().count();
+    let chars = trimmed.graphemes(true).count();
     if chars > MAX_NAME_CHARS {
         return Err(NameError::TooLong { what, chars });
     }
     Ok(trimmed.to_owned())
 }
 
-/// `input` made safe to print: forbidden characters become `\u{…}` escapes and anything past
-/// `max_chars` becomes `…`. Used whenever untrusted text is echoed to a terminal.
+/// `input` made safe to print: forbidden characters become `\u{…}` escapes, regional
+/// indicators become their letters (see [`displayable_char`]), and anything past `max_chars`
+/// user-perceived characters becomes `…`. Used whenever untrusted text is echoed to a terminal.
 pub fn printable(input: &str, max_chars: usize) -> String {
     let mut out = String::new();
-    for (i, c) in input.chars().enumerate() {
+    for (i, grapheme) in input.graphemes(true).enumerate() {
         if i == max_chars {
             out.push('…');
             break;
         }
-        if is_forbidden_in_name(c) {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
+        for c in grapheme.chars() {
+            if is_forbidden_in_name(c) {
+                out.push_str(&c.escape_unicode().to_string());
+            } else {
+                out.push(displayable_char(c));
+            }
         }
     }
     out
+}
+
+/// `c` as the dashboard draws it. A regional indicator (two make a flag: 🇯🇵) becomes its
+/// letter (`JP`): terminals disagree about how many cells a flag takes (one per indicator, two
+/// for the pair, two per indicator), and a terminal that draws it wider than ratatui measured
+/// leaves stray cells behind when the text moves. Letters measure the same everywhere.
+pub fn displayable_char(c: char) -> char {
+    const REGIONAL_A: u32 = 0x1F1E6;
+    match c {
+        '\u{1F1E6}'..='\u{1F1FF}' => char::from(b'A' + (c as u32 - REGIONAL_A) as u8),
+        c => c,
+    }
 }
 
 /// Untrusted input repeated in a message: every key in it masked (before anything is cut, so
@@ -73,21 +130,22 @@ pub fn echo(input: &str, max_chars: usize) -> String {
     printable(&crate::key::redact_keys(input), max_chars)
 }
 
-/// `text` cut to at most `width` terminal cells, ending in `…` when cut. Counts display
-/// width, so wide characters and emoji take their two cells.
+/// `text` cut to at most `width` terminal cells, ending in `…` when cut. Cuts between
+/// user-perceived characters and measures each as ratatui does (the width of the whole
+/// cluster), so wide characters and emoji take their two cells and an emoji with a variation
+/// selector ("❤️") is never split from it or counted narrower than it is drawn.
 pub fn fit(text: &str, width: usize) -> String {
-    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
     if text.width() <= width {
         return text.to_owned();
     }
     let mut out = String::new();
     let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
+    for grapheme in text.graphemes(true) {
+        let w = grapheme.width();
         if used + w + 1 > width {
             break;
         }
-        out.push(c);
+        out.push_str(grapheme);
         used += w;
     }
     if width > 0 {
@@ -98,7 +156,6 @@ pub fn fit(text: &str, width: usize) -> String {
 
 /// `text` followed by spaces up to `width` cells (`{:<w}` counts characters, not cells).
 pub fn pad(text: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthStr;
     format!("{text}{}", " ".repeat(width.saturating_sub(text.width())))
 }
 
@@ -224,7 +281,6 @@ mod tests {
 
     #[test]
     fn text_is_fitted_by_display_width() {
-        use unicode_width::UnicodeWidthStr;
         assert_eq!(fit("short", 10), "short");
         let cut = fit(&"東".repeat(40), 32);
         assert!(cut.width() <= 32, "{}", cut.width());
@@ -259,7 +315,8 @@ mod tests {
         fn accepted_names_are_trimmed_short_and_clean(input in ".{0,80}") {
             if let Ok(name) = validate_name(&input, "key") {
                 prop_assert_eq!(name.trim(), name.as_str());
-                prop_assert!(!name.is_empty() && name.chars().count() <= MAX_NAME_CHARS);
+                prop_assert!(!name.is_empty() && name.graphemes(true).count() <= MAX_NAME_CHARS);
+                prop_assert!(!name.chars().all(is_invisible));
                 prop_assert!(!name.chars().any(is_forbidden_in_name));
             }
         }

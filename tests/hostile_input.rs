@@ -422,7 +422,9 @@ proptest! {
     fn names_are_valid_or_refused_in_one_line(input in "\\PC{0,80}|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}]{1,4}") {
         match validate_name(&input, "key") {
             Ok(name) => {
-                prop_assert!(!name.is_empty() && name.chars().count() <= 64);
+                // 64 user-perceived characters (graphemes), however many code points.
+                let graphemes = unicode_segmentation::UnicodeSegmentation::graphemes(name.as_str(), true).count();
+                prop_assert!(!name.is_empty() && graphemes <= 64);
                 prop_assert!(!name.chars().any(char::is_control));
             }
             Err(err) => {

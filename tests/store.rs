@@ -2172,6 +2172,7 @@ fn variant(err: &Error) -> &'static str {
         Error::InvalidName(NameError::Empty(_)) => "InvalidName(Empty)",
         Error::InvalidName(NameError::TooLong { .. }) => "InvalidName(TooLong)",
         Error::InvalidName(NameError::ControlCharacter(_)) => "InvalidName(ControlCharacter)",
+        Error::InvalidName(NameError::Invisible(_)) => "InvalidName(Invisible)",
         Error::InvalidName(NameError::ContainsKey { .. }) => "InvalidName(ContainsKey)",
         Error::KeyNotFound { .. } => "KeyNotFound",
         Error::AmbiguousKey { .. } => "AmbiguousKey",
@@ -2206,10 +2207,11 @@ fn variant(err: &Error) -> &'static str {
 }
 
 /// Every name `variant` can return, in its order.
-const VARIANTS: [&str; 31] = [
+const VARIANTS: [&str; 32] = [
     "InvalidName(Empty)",
     "InvalidName(TooLong)",
     "InvalidName(ControlCharacter)",
+    "InvalidName(Invisible)",
     "InvalidName(ContainsKey)",
     "KeyNotFound",
     "AmbiguousKey",
@@ -2250,6 +2252,7 @@ fn every_error_message_is_one_sentence() {
             chars: 65,
         }),
         Error::InvalidName(NameError::ControlCharacter("key")),
+        Error::InvalidName(NameError::Invisible("key")),
         Error::InvalidName(NameError::ContainsKey {
             what: "key",
             masked: "fhk_prod_0000…OYDm".into(),

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, ToSql};
+use unicode_normalization::UnicodeNormalization;
 
 use super::Store;
 use super::failure::AtSite;
@@ -38,15 +39,28 @@ pub(super) fn timestamp(secs: i64) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::from_timestamp(secs, 0).ok_or(rusqlite::Error::IntegralValueOutOfRange(0, secs))
 }
 
-/// The lower-cased text that search matches against. The unit separator keeps a query from
-/// matching across the end of one field and the start of the next.
+/// The text that search matches against, folded as [`fold_for_search`] folds a query. The
+/// unit separator keeps a query from matching across the end of one field and the start of
+/// the next.
 pub fn search_text(name: &str, masked_key: &str, public_id: &str) -> String {
     format!(
         "{}\u{1f}{}\u{1f}{}",
-        name.to_lowercase(),
-        masked_key.to_lowercase(),
-        public_id
+        fold_for_search(name),
+        fold_for_search(masked_key),
+        fold_for_search(public_id)
     )
+}
+
+/// Text in the one form search compares: compatibility-composed (NFKC), lower-cased, then
+/// composed again (lower-casing can leave a decomposed sequence). "Café" typed with a
+/// composed "é" then finds "Café" stored as `e` and a combining accent, and a full-width
+/// "ＡＰＩ" finds "api".
+pub fn fold_for_search(text: &str) -> String {
+    text.nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfc()
+        .collect()
 }
 
 /// SQL that is true for keys with `status` at time `?now` (bound by the caller).
@@ -137,6 +151,28 @@ impl Store {
             .prepare_cached(&sql)
             .and_then(|mut st| st.query_row(&*named(&values), |row| row.get::<_, i64>(0)))
             .map(|n| n as u64)
+            .at(self.site())
+    }
+
+    /// The key of `workspace` that a full key `full_key` belongs to: its current secret, or
+    /// an older one a rotation left in place (in its grace period, or past it while the store
+    /// still holds its digest). Looked up by SHA-256, as verification does; `None` for text
+    /// that is not a well-formed key (shape and checksum) or a key this workspace never
+    /// issued. Nothing is recorded: this answers "which key is this?", it is not a use.
+    pub fn find_by_secret(&self, workspace: &str, full_key: &str) -> Result<Option<KeyRecord>> {
+        if crate::key::check_format(full_key).is_err() {
+            return Ok(None);
+        }
+        let hash = crate::key::KeyHash::of(full_key);
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM secrets s JOIN keys k ON k.id = s.key_id \
+                 JOIN workspaces w ON w.id = k.workspace_id WHERE s.hash = ?1 AND w.name = ?2"
+            ))
+            .and_then(|mut st| {
+                st.query_row(rusqlite::params![&hash.0[..], workspace], key_from_row)
+                    .optional()
+            })
             .at(self.site())
     }
 
@@ -270,12 +306,14 @@ fn named(values: &[(String, Value)]) -> Vec<(&str, &dyn ToSql)> {
         .collect()
 }
 
-/// Search text as it is matched: lower-cased, without control characters (which no stored
-/// field contains, and which would otherwise match the field separator).
+/// Search text as it is matched: folded as the stored text is ([`fold_for_search`]),
+/// without control characters (which no stored field contains, and which would otherwise
+/// match the field separator).
 pub fn normalize_search(input: &str) -> String {
-    input
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect::<String>()
-        .to_lowercase()
+    fold_for_search(
+        &input
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect::<String>(),
+    )
 }

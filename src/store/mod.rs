@@ -30,7 +30,7 @@ use crate::entropy::{Entropy, OsEntropy};
 use crate::error::{Error, Result};
 
 pub use demo::{DemoSummary, random_seed};
-pub use key_queries::{normalize_search, search_text};
+pub use key_queries::{fold_for_search, normalize_search, search_text};
 pub use loader::{WorkspaceKeys, WorkspaceLoader};
 pub use records::{
     AuditAction, AuditEvent, DEFAULT_KEY_NAME, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord,

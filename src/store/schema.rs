@@ -112,13 +112,43 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE audit_events_3 RENAME TO audit_events;
     CREATE INDEX audit_by_key ON audit_events (key_id, id);
     "#,
+    // 4: search_text folded to one Unicode form (NFKC, lower case), so that a name stored
+    // decomposed is found by a query typed composed. The rewrite needs Rust, not SQL: see
+    // `refold_search_text`, which `migrate` runs when it passes this version.
+    "-- search_text rewritten by refold_search_text",
 ];
+
+/// The migration after which every key's `search_text` is folded by
+/// [`super::key_queries::fold_for_search`].
+const FOLDED_SEARCH_TEXT: i64 = 4;
 
 /// The schema version this build writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
 
 fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// Writes every key's `search_text` again, folded as this build folds it. No trigger watches
+/// the column, so the keys' change counter does not move: nothing a verifier reads changes.
+fn refold_search_text(conn: &Connection) -> rusqlite::Result<()> {
+    let mut read = conn.prepare("SELECT id, name, masked_key, public_id FROM keys")?;
+    let mut write = conn.prepare("UPDATE keys SET search_text = ?1 WHERE id = ?2")?;
+    let rows = read
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (id, name, masked_key, public_id) in rows {
+        let folded = super::key_queries::search_text(&name, &masked_key, &public_id);
+        write.execute(rusqlite::params![folded, id])?;
+    }
+    Ok(())
 }
 
 /// Brings the schema up to [`LATEST_VERSION`] in one transaction. Returns the version found
@@ -132,6 +162,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<(), i64>
     }
     for migration in &MIGRATIONS[found as usize..] {
         tx.execute_batch(migration)?;
+    }
+    if found < FOLDED_SEARCH_TEXT {
+        refold_search_text(&tx)?;
     }
     tx.pragma_update(None, "user_version", LATEST_VERSION)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;

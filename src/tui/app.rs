@@ -231,8 +231,14 @@ impl App {
                 self.search_focused = false;
                 self.list.clear_search(now);
             }
-            Action::Edit(request) => self.list.edit_search(request, now),
-            Action::Paste(text) => self.list.paste_search(&text, now),
+            Action::Edit(request) => {
+                self.list.edit_search(request, now);
+                self.search_changed();
+            }
+            Action::Paste(text) => {
+                self.list.paste_search(&text, now);
+                self.search_changed();
+            }
             Action::CycleEnvironmentFilter => self.list.cycle_environment_filter(now),
             Action::CycleStatusFilter => self.list.cycle_status_filter(now),
             Action::OpenAddKey => self.modal = Some(Modal::AddKey(AddKey::default())),
@@ -256,6 +262,33 @@ impl App {
             Action::OpenHelp => self.modal = Some(Modal::Help(Help::default())),
             _ => {}
         }
+    }
+
+    /// After the search text changed. A full key in it is taken out at once (the box shows
+    /// its masked form) and looked up by digest, since admins paste keys to ask "which one is
+    /// this?". When what the search finds is the default key alone, its panel takes focus,
+    /// since the key has no row in the table.
+    fn search_changed(&mut self) {
+        if let Some(secret) = self.list.take_full_key() {
+            match self.store.find_by_secret(&self.workspace, secret.expose()) {
+                Ok(found) => {
+                    self.list.found_secret(found.as_ref(), self.now);
+                    match &found {
+                        Some(key) => self.say(identified(key, &secret.masked(), self.now)),
+                        None => self.say_error(format!(
+                            "No key of workspace {} has the secret {}.",
+                            self.workspace,
+                            secret.masked()
+                        )),
+                    }
+                }
+                Err(err) => self.say_error(err.to_string()),
+            }
+        }
+        self.focus = match self.list.default_matches && self.list.visible.is_empty() {
+            true => Focus::DefaultPanel,
+            false => Focus::Table,
+        };
     }
 
     /// Opens the dialog `open` makes for the focused key, when its status `allows` it;
@@ -478,6 +511,26 @@ impl App {
             is_error: true,
         });
     }
+}
+
+/// What a pasted full key turned out to be, for the notice: never the key itself, only its
+/// masked form and the key it belongs to.
+fn identified(key: &KeyRecord, masked: &str, now: DateTime<Utc>) -> String {
+    let which = match key.masked_key == masked {
+        true => format!("{masked} is"),
+        false => format!("{masked} is an earlier secret (before a rotation) of"),
+    };
+    let place = match key.is_default && key.status_at(now) == Status::Active {
+        true => ": the workspace's default key, in the Default API Key panel",
+        false => "",
+    };
+    format!(
+        "{which} {} \"{}\" ({}, {}){place}.",
+        key.id,
+        key.name,
+        key.environment.label(),
+        key.status_at(now)
+    )
 }
 
 /// Errors that mean the key is no longer what the dialog showed (revoked, expired or gone by

@@ -48,7 +48,26 @@ pub struct KeyList {
     /// Position in `visible` of the first row on screen. It moves only when the selection
     /// would leave the window, so rows do not jump while the selection moves inside it.
     pub scroll: usize,
+    /// A full key pasted into the search, recognised: the box shows its masked form instead,
+    /// and the rows are the key it belongs to (found by digest) rather than what the masked
+    /// text happens to match. Forgotten as soon as the box holds anything else.
+    secret_match: Option<SecretMatch>,
+    /// The search matches the workspace's default key, which has its own panel rather than a
+    /// row: the views say so there.
+    pub default_matches: bool,
 }
+
+/// A full key recognised in the search box.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SecretMatch {
+    /// What the box holds in its place: the key's masked form.
+    shown: String,
+    /// The id of the key whose secret it is; `None` when no key of the workspace has it.
+    id: Option<String>,
+}
+
+/// Where the selection was before the rows changed: its key, and where that key sorts.
+type Anchor = Option<(String, DateTime<Utc>)>;
 
 impl KeyList {
     /// The selected table row's key.
@@ -56,8 +75,27 @@ impl KeyList {
         self.visible.get(self.selected).map(|&i| &self.keys[i])
     }
 
-    fn selected_id(&self) -> Option<String> {
-        self.selected_key().map(|k| k.id.clone())
+    fn anchor(&self) -> Anchor {
+        self.selected_key().map(|k| (k.id.clone(), k.created_at))
+    }
+
+    /// Puts the selection back on the key it was on; when that key has left the rows (revoked
+    /// elsewhere under "Status: Active", say), on the row that took its place, the next one
+    /// (or the last row, when it was last), so the admin does not lose their place.
+    fn reselect(&mut self, anchor: Anchor) {
+        self.selected = 0;
+        let Some((id, created_at)) = anchor else {
+            return;
+        };
+        if let Some(position) = self.visible.iter().position(|&i| self.keys[i].id == id) {
+            self.selected = position;
+            return;
+        }
+        // Rows are newest first: the next row is the first one created no later than it.
+        let next = self
+            .visible
+            .partition_point(|&i| self.keys[i].created_at > created_at);
+        self.selected = next.min(self.visible.len().saturating_sub(1));
     }
 
     /// Selects the row of key `id`, if it passes the search and filters.
@@ -75,7 +113,7 @@ impl KeyList {
         keys: Vec<KeyRecord>,
         now: DateTime<Utc>,
     ) {
-        let selected_id = self.selected_id();
+        let anchor = self.anchor();
         // The old rows' positions mean nothing in the new list (which may be shorter):
         // forget them before anything reads them. The selection is kept by id.
         self.visible.clear();
@@ -91,17 +129,15 @@ impl KeyList {
             .map(|k| search_text(&k.name, &k.masked_key, &k.id))
             .collect();
         self.default_key = default_key;
-        self.refilter(now);
-        if let Some(id) = selected_id {
-            self.select(&id);
-        }
+        self.filter_rows(now);
+        self.reselect(anchor);
     }
 
     /// Puts `record`, as the store holds it now, in its place: the default panel when it is
     /// the active default, the table otherwise. Returns whether it was a table row before and
     /// whether it is one now.
     pub fn put(&mut self, record: &KeyRecord, now: DateTime<Utc>) -> (bool, bool) {
-        let selected_id = self.selected_id();
+        let anchor = self.anchor();
         if self.default_key.as_ref().is_some_and(|k| k.id == record.id) {
             self.default_key = None;
         }
@@ -129,10 +165,8 @@ impl KeyList {
             );
         }
         self.visible.clear();
-        self.refilter(now);
-        if let Some(id) = selected_id {
-            self.select(&id);
-        }
+        self.filter_rows(now);
+        self.reselect(anchor);
         (was_in_table, in_table)
     }
 
@@ -148,12 +182,30 @@ impl KeyList {
             .min()
     }
 
-    /// Recomputes which keys pass the search and filters: one pass over the in-memory keys
-    /// with a substring finder, so a keystroke never queries the store.
+    /// Recomputes which keys pass the search and filters, keeping the selection in place.
     pub fn refilter(&mut self, now: DateTime<Utc>) {
-        let selected_id = self.selected_id();
+        let anchor = self.anchor();
+        self.filter_rows(now);
+        self.reselect(anchor);
+    }
+
+    /// One pass over the in-memory keys with a substring finder, so a keystroke never queries
+    /// the store. A recognised full key picks its own key instead.
+    fn filter_rows(&mut self, now: DateTime<Utc>) {
+        if self
+            .secret_match
+            .as_ref()
+            .is_some_and(|m| m.shown != self.search.value())
+        {
+            self.secret_match = None;
+        }
+        let pinned = self.secret_match.as_ref().map(|m| m.id.as_deref());
         let needle = normalize_search(self.search.value());
         let finder = memmem::Finder::new(needle.as_bytes());
+        let matches = |key: &KeyRecord, haystack: &str| match pinned {
+            Some(id) => id == Some(key.id.as_str()),
+            None => needle.is_empty() || finder.find(haystack.as_bytes()).is_some(),
+        };
         self.visible = self
             .keys
             .iter()
@@ -162,14 +214,46 @@ impl KeyList {
             .filter(|(_, (key, haystack))| {
                 self.environment_filter.is_none_or(|e| key.environment == e)
                     && self.status_filter.is_none_or(|s| key.status_at(now) == s)
-                    && (needle.is_empty() || finder.find(haystack.as_bytes()).is_some())
+                    && matches(key, haystack)
             })
             .map(|(i, _)| i)
             .collect();
-        self.selected = 0;
-        if let Some(id) = selected_id {
-            self.select(&id);
-        }
+        let searching = pinned.is_some() || !needle.is_empty();
+        self.default_matches = searching
+            && self
+                .default_key
+                .as_ref()
+                .is_some_and(|key| matches(key, &search_text(&key.name, &key.masked_key, &key.id)));
+    }
+
+    /// Replaces every full key in the search box by its masked form, so the key is never
+    /// shown (nor kept in the box) while it is looked up. Returns the first such key for
+    /// the caller to look up in the store ([`KeyList::found_secret`]), or `None` when the box
+    /// holds no full key. The box's old text is wiped from memory.
+    pub fn take_full_key(&mut self) -> Option<crate::key::Secret> {
+        let value = self.search.value();
+        let (start, len) = value
+            .match_indices(crate::key::KEY_PREFIX)
+            .find_map(|(start, _)| {
+                crate::key::key_len_at(&value[start..]).map(|len| (start, len))
+            })?;
+        let secret = crate::key::Secret::parse(&value[start..start + len]).ok()?;
+        let masked = crate::key::redact_keys(value).into_owned();
+        let mut old = std::mem::take(&mut self.search).value_and_reset();
+        zeroize::Zeroize::zeroize(&mut old);
+        self.search = Input::new(masked);
+        Some(secret)
+    }
+
+    /// The store's answer for the full key [`KeyList::take_full_key`] took: the key it belongs
+    /// to, if any. The rows become that key alone (or none), and the selection goes to it.
+    pub fn found_secret(&mut self, key: Option<&KeyRecord>, now: DateTime<Utc>) {
+        self.secret_match = Some(SecretMatch {
+            shown: self.search.value().to_owned(),
+            id: key.map(|k| k.id.clone()),
+        });
+        self.filter_rows(now);
+        self.reselect(key.map(|k| (k.id.clone(), k.created_at)));
     }
 
     /// Moves the selection; a page is `page` rows.

@@ -227,6 +227,10 @@ pub const BINDINGS: &[Binding] = &[
     // Overlays.
     bind(OVERLAYS, &[Key::char('j'), DOWN], A::Move(M::Down), hint("j/k", "scroll")),
     bind(OVERLAYS, &[Key::char('k'), UP], A::Move(M::Up), None),
+    bind(OVERLAYS, &[Key::plain(KeyCode::PageDown)], A::Move(M::PageDown), help("PgDn/PgUp", "page down / up")),
+    bind(OVERLAYS, &[Key::plain(KeyCode::PageUp)], A::Move(M::PageUp), None),
+    bind(OVERLAYS, &[Key::char('g'), Key::plain(KeyCode::Home)], A::Move(M::Top), help("g/G", "top / end")),
+    bind(OVERLAYS, &[Key::char('G'), Key::plain(KeyCode::End)], A::Move(M::Bottom), None),
     bind(&[C::Details], &[ESC, ENTER, Key::char('q')], A::Cancel, hint("Esc", "back")),
     bind(&[C::Help], &[ESC, Key::char('?'), Key::char('q')], A::Cancel, hint("Esc/?", "close help")),
     // The "terminal too small" notice, which says "press q to quit".

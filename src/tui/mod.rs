@@ -61,6 +61,13 @@ pub fn run(store: Store, workspace: &str) -> io::Result<Ending> {
             "the dashboard needs a terminal; use a command such as `hivekeys list` instead (see `hivekeys --help`)",
         ));
     }
+    // A dumb terminal has no cursor addressing, alternate screen or colours: the dashboard
+    // would draw garbage over the scrollback. Nothing has been sent to it yet.
+    if std::env::var_os("TERM").is_some_and(|term| term == "dumb") {
+        return Err(io::Error::other(
+            "this terminal (TERM=dumb) cannot show the dashboard; use the command line instead, such as `hivekeys list` (see `hivekeys --help`)",
+        ));
+    }
     let theme = Theme::from_env();
     let mut guard = terminal::TerminalGuard::enter()?;
     let inputs = Inputs::start()?;

@@ -24,33 +24,39 @@ impl Details {
         let max = screen.map_or(u16::MAX, |area| {
             view::details::max_scroll(area, self.events.len())
         });
-        scroll_or_close(&mut self.scroll, action, max)
+        let page = screen.map_or(DEFAULT_PAGE, view::details::page_lines);
+        scroll_or_close(&mut self.scroll, action, max, page)
     }
 }
 
 impl Help {
     pub fn update(&mut self, action: Action, screen: Option<Rect>) -> Outcome {
         let max = screen.map_or(u16::MAX, view::help::max_scroll);
-        scroll_or_close(&mut self.scroll, action, max)
+        let page = screen.map_or(DEFAULT_PAGE, view::help::page_lines);
+        scroll_or_close(&mut self.scroll, action, max, page)
     }
 }
 
-/// How both overlays take keys: moves scroll them (no further than `max`), cancel closes.
-fn scroll_or_close(scroll: &mut u16, action: Action, max: u16) -> Outcome {
+/// Lines a page holds before the screen's size is known.
+const DEFAULT_PAGE: u16 = 10;
+
+/// How both overlays take keys: moves scroll them (no further than `max`; a page is `page`
+/// lines, what shows at once, as a page in the table is the rows on screen), cancel closes.
+fn scroll_or_close(scroll: &mut u16, action: Action, max: u16, page: u16) -> Outcome {
     match action {
         Action::Cancel => return Outcome::Close,
-        Action::Move(movement) => *scroll = scrolled(*scroll, movement, max),
+        Action::Move(movement) => *scroll = scrolled(*scroll, movement, max, page.max(1)),
         _ => {}
     }
     Outcome::Stay
 }
 
-fn scrolled(scroll: u16, movement: Movement, max: u16) -> u16 {
+fn scrolled(scroll: u16, movement: Movement, max: u16, page: u16) -> u16 {
     let moved = match movement {
         Movement::Down => scroll.saturating_add(1),
         Movement::Up => scroll.saturating_sub(1),
-        Movement::PageDown => scroll.saturating_add(10),
-        Movement::PageUp => scroll.saturating_sub(10),
+        Movement::PageDown => scroll.saturating_add(page),
+        Movement::PageUp => scroll.saturating_sub(page),
         Movement::Top => 0,
         Movement::Bottom => max,
     };
@@ -75,7 +81,7 @@ mod tests {
         ];
         for (movement, expected) in cases {
             assert_eq!(
-                scroll_or_close(&mut help.scroll, Action::Move(movement), 15),
+                scroll_or_close(&mut help.scroll, Action::Move(movement), 15, 10),
                 Outcome::Stay
             );
             assert_eq!(help.scroll, expected, "{movement:?}");

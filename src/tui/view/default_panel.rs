@@ -16,10 +16,15 @@ use crate::tui::keymap::{Context, key_name};
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let focused = app.focus == Focus::DefaultPanel && app.modal.is_none();
     let marker = if focused { "▶ " } else { "" };
+    // The default key has no row in the table: when the search finds it, this says so.
+    let matched = match app.default_matches {
+        true => "· matches the search ",
+        false => "",
+    };
     let block = Block::bordered()
         .border_style(theme.border(focused))
         .title(Line::styled(
-            format!(" {marker}Default API Key "),
+            format!(" {marker}Default API Key {matched}"),
             theme.title(),
         ));
     let lines = match &app.default_key {

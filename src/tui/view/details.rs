@@ -24,7 +24,7 @@ pub fn render(
     area: Rect,
     theme: &Theme,
 ) {
-    let title = format!(" {} ", printable(&details.key.name, 50));
+    let title = format!(" {} ", fit(&printable(&details.key.name, 64), 51));
     open(frame, layout::details_box(area), &title, theme);
     let parts = layout::details(area);
     let lines = text(details, now, theme);
@@ -39,6 +39,12 @@ pub(crate) fn max_scroll(area: Rect, events: usize) -> u16 {
     (FIELD_LINES + events)
         .saturating_sub(layout::details(area).text.height as usize)
         .min(u16::MAX as usize) as u16
+}
+
+/// Lines of text the detail view shows at once on a screen of `area`: a page for PgDn and
+/// PgUp.
+pub(crate) fn page_lines(area: Rect) -> u16 {
+    layout::details(area).text.height
 }
 
 fn text(

@@ -12,7 +12,7 @@ use super::theme::Theme;
 use super::{clear_box, details, help};
 use crate::environment::{Environment, Status};
 use crate::store::{Grace, KeyRecord};
-use crate::text::{capitalize, echo, printable};
+use crate::text::{capitalize, echo, fit, printable};
 use crate::tui::app::{App, Modal, NewKeyDialog};
 use crate::tui::keymap::{Context, hints as key_hints};
 use crate::tui::layout::{centered, dialog_inside};
@@ -93,38 +93,36 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         }
         Modal::ConfirmRotate(dialog) => {
             let (key, grace, error) = (&dialog.key, &dialog.grace, &dialog.error);
-            let dialog = open(frame, centered(area, 66, 15), " Rotate Key ", theme);
-            let [question, choices, message, footer] = Layout::vertical([
-                Constraint::Length(4),
-                Constraint::Length(4),
-                Constraint::Min(1),
-                Constraint::Length(1),
-            ])
-            .areas(dialog);
-            let lines = vec![
+            let question = Paragraph::new(vec![
                 question_line("Rotate", key, theme),
                 Line::from("A new secret replaces the current one; you will see it once."),
                 Line::from("The current secret stops working:"),
-            ];
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), question);
+            ])
+            .wrap(Wrap { trim: true });
             let options: Vec<Line> = Grace::ALL
                 .iter()
                 .map(|g| option_line(capitalize(g.label()), *g == *grace, theme))
                 .collect();
+            let choices_height = options.len() as u16;
+            let sized = Fitted::new(area, 66, &question, error.as_deref(), theme);
+            // The question with a blank line under it, the choices, the error, the hints.
+            let height = sized.question + 1 + choices_height + sized.error + 1;
+            let dialog = open(frame, sized.outer(15, height), " Rotate Key ", theme);
+            let [question_area, choices, message, footer] = Layout::vertical([
+                Constraint::Length(sized.question + 1),
+                Constraint::Length(choices_height),
+                Constraint::Min(0),
+                Constraint::Length(1),
+            ])
+            .areas(dialog);
+            frame.render_widget(question, question_area);
             frame.render_widget(Paragraph::new(options), choices);
             render_error(frame, message, error.as_deref(), theme);
             frame.render_widget(footer_hints(Context::ConfirmRotate, theme), footer);
         }
         Modal::ConfirmRevoke(dialog) => {
             let (key, error) = (&dialog.key, &dialog.error);
-            let dialog = open(frame, centered(area, 66, 10), " Revoke Key ", theme);
-            let [question, message, footer] = Layout::vertical([
-                Constraint::Length(4),
-                Constraint::Min(1),
-                Constraint::Length(1),
-            ])
-            .areas(dialog);
-            let lines = vec![
+            let question = Paragraph::new(vec![
                 question_line("Revoke", key, theme),
                 Line::styled(
                     match key.status_at(app.now) {
@@ -136,8 +134,19 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
                     },
                     theme.warning(),
                 ),
-            ];
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), question);
+            ])
+            .wrap(Wrap { trim: true });
+            let sized = Fitted::new(area, 66, &question, error.as_deref(), theme);
+            let question_height = sized.question.max(3) + 1;
+            let height = question_height + sized.error + 1;
+            let dialog = open(frame, sized.outer(10, height), " Revoke Key ", theme);
+            let [question_area, message, footer] = Layout::vertical([
+                Constraint::Length(question_height),
+                Constraint::Min(0),
+                Constraint::Length(1),
+            ])
+            .areas(dialog);
+            frame.render_widget(question, question_area);
             render_error(frame, message, error.as_deref(), theme);
             frame.render_widget(footer_hints(Context::ConfirmRevoke, theme), footer);
         }
@@ -153,7 +162,7 @@ fn render_new_key(dialog: &NewKeyDialog, frame: &mut Frame<'_>, area: Rect, them
     let mut lines = vec![
         Line::from(format!(
             "{verb} \"{}\" ({}, {}).",
-            printable(&dialog.key.name, 40),
+            quoted_name(&dialog.key.name),
             printable(&dialog.key.id, 40),
             dialog.key.environment.label()
         )),
@@ -215,11 +224,50 @@ fn option_line(label: String, chosen: bool, theme: &Theme) -> Line<'static> {
 
 fn render_error(frame: &mut Frame<'_>, area: Rect, error: Option<&str>, theme: &Theme) {
     if let Some(error) = error {
-        frame.render_widget(
-            Paragraph::new(Line::styled(echo(error, MESSAGE_CHARS), theme.error()))
-                .wrap(Wrap { trim: true }),
+        frame.render_widget(error_paragraph(error, theme), area);
+    }
+}
+
+fn error_paragraph(error: &str, theme: &Theme) -> Paragraph<'static> {
+    Paragraph::new(Line::styled(echo(error, MESSAGE_CHARS), theme.error()))
+        .wrap(Wrap { trim: true })
+}
+
+/// How tall a confirmation's parts are at the width it gets on this screen, as the paragraphs
+/// will wrap them: the box grows to show its whole text (the warning words come last in it,
+/// and are the ones that must not be lost) instead of cutting it.
+struct Fitted {
+    area: Rect,
+    width: u16,
+    /// Lines the question takes.
+    question: u16,
+    /// Lines the error takes; one blank line when there is none.
+    error: u16,
+}
+
+impl Fitted {
+    fn new(
+        area: Rect,
+        width: u16,
+        question: &Paragraph<'_>,
+        error: Option<&str>,
+        theme: &Theme,
+    ) -> Fitted {
+        let width = width.min(area.width);
+        let inner = dialog_inside(Rect::new(0, 0, width, 3)).width.max(1);
+        let lines = |p: &Paragraph<'_>| p.line_count(inner).min(u16::MAX as usize) as u16;
+        Fitted {
             area,
-        );
+            width,
+            question: lines(question),
+            error: error.map_or(1, |e| lines(&error_paragraph(e, theme)).max(1)),
+        }
+    }
+
+    /// The box: at least `least` lines (the usual size), more when the inside needs
+    /// `inside` lines, never more than the screen.
+    fn outer(&self, least: u16, inside: u16) -> Rect {
+        centered(self.area, self.width, least.max(inside + 2))
     }
 }
 
@@ -241,10 +289,19 @@ fn question_line(verb: &str, key: &KeyRecord, theme: &Theme) -> Line<'static> {
     ])
 }
 
+/// A key's name as dialogs quote it: cut by display width, not characters, so 40 wide
+/// characters take 40 columns, not 80.
+fn quoted_name(name: &str) -> String {
+    fit(&printable(name, 64), NAME_COLUMNS)
+}
+
+/// Columns a name takes in a dialog's sentence, "…" included.
+const NAME_COLUMNS: usize = 41;
+
 fn describe(key: &KeyRecord) -> String {
     format!(
         "\"{}\" ({}, {})",
-        printable(&key.name, 40),
+        quoted_name(&key.name),
         printable(&key.id, 40),
         key.environment.label()
     )

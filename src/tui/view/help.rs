@@ -65,6 +65,11 @@ pub(crate) fn max_scroll(area: Rect) -> u16 {
     max_scroll_of(&lines(&Theme::PLAIN), layout::help_box(area))
 }
 
+/// Lines of text the help shows at once on a screen of `area`: a page for PgDn and PgUp.
+pub(crate) fn page_lines(area: Rect) -> u16 {
+    layout::help_box(area).height.saturating_sub(2)
+}
+
 /// Counts the lines as the paragraph will wrap them inside `outer`'s border.
 fn max_scroll_of(lines: &[Line<'_>], outer: Rect) -> u16 {
     let inner_width = outer.width.saturating_sub(2).max(1) as usize;

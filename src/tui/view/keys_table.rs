@@ -53,29 +53,54 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     render_rows(app, frame, table_area, theme);
 }
 
-/// `/ Search: text    Environment: All   Status: All`.
-fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+/// The filter chips, from the most to the least spelled out: the first that leaves the search
+/// box [`SEARCH_ROOM`] cells for its text is drawn.
+#[derive(Clone, Copy)]
+enum Chips {
+    /// `[Environment: Development]  [Status: Revoked]`
+    Full,
+    /// `[Env: Development]  [Status: Revoked]`
+    Short,
+    /// `[Env: dev]  [Status: Revoked]`
+    Codes,
+    /// `[dev]  [Revoked]`
+    Values,
+}
+
+/// Cells the search text keeps beside the chips, at the least.
+const SEARCH_ROOM: u16 = 12;
+
+fn chips_line<'a>(app: &App, theme: &Theme, form: Chips) -> Line<'a> {
     let chip = |label: &str, value: Option<&'static str>| {
-        let text = format!("[{label}: {}]", value.unwrap_or("All"));
-        Span::styled(text, theme.chip(value.is_some()))
+        let value = value.unwrap_or("All");
+        let text = match label {
+            "" => format!("[{value}]"),
+            label => format!("[{label}: {value}]"),
+        };
+        Span::styled(text, theme.chip(value != "All"))
     };
-    let chips = Line::from(vec![
+    let (environment_label, status_label) = match form {
+        Chips::Full => ("Environment", "Status"),
+        Chips::Short | Chips::Codes => ("Env", "Status"),
+        Chips::Values => ("", ""),
+    };
+    let environment = app.environment_filter.map(|e| match form {
+        Chips::Full | Chips::Short => e.label(),
+        Chips::Codes | Chips::Values => e.code(),
+    });
+    Line::from(vec![
         Span::styled(key(Action::CycleEnvironmentFilter), theme.key_hint()),
         Span::raw(" "),
-        chip("Environment", app.environment_filter.map(|e| e.label())),
+        chip(environment_label, environment),
         Span::raw("  "),
         Span::styled(key(Action::CycleStatusFilter), theme.key_hint()),
         Span::raw(" "),
-        chip("Status", app.status_filter.map(|s| s.label())),
-    ]);
-    let chips_width = chips.width() as u16;
-    let [search_area, _, chips_area] = Layout::horizontal([
-        Constraint::Min(10),
-        Constraint::Length(1),
-        Constraint::Length(chips_width),
+        chip(status_label, app.status_filter.map(|s| s.label())),
     ])
-    .areas(area);
+}
 
+/// `/ Search: text    e [Environment: All]  s [Status: All]`.
+fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let search_key = key(Action::StartSearch);
     let label = Span::styled(
         format!("{search_key} Search: "),
@@ -86,6 +111,24 @@ fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) 
         },
     );
     let label_width = label.width() as u16;
+    // With both filters set the full chips take 50 cells: on a narrow screen they would
+    // leave the search text no room at all.
+    let forms = [Chips::Full, Chips::Short, Chips::Codes, Chips::Values];
+    let chips = forms
+        .iter()
+        .map(|&form| chips_line(app, theme, form))
+        .find(|line| {
+            area.width.saturating_sub(line.width() as u16 + 1) >= label_width + SEARCH_ROOM
+        })
+        .unwrap_or_else(|| chips_line(app, theme, Chips::Values));
+    let chips_width = chips.width() as u16;
+    let [search_area, _, chips_area] = Layout::horizontal([
+        Constraint::Min(10),
+        Constraint::Length(1),
+        Constraint::Length(chips_width),
+    ])
+    .areas(area);
+
     let field_width = search_area.width.saturating_sub(label_width).max(1) as usize;
     // Typed or pasted text is untrusted: `field_view` escapes control characters.
     let field = field_view(&app.search, field_width);
@@ -136,10 +179,18 @@ fn render_empty(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         let what = if search.is_empty() {
             "No keys match these filters.".to_owned()
         } else {
-            format!("No keys match \"{}\".", printable(search, 40))
+            format!("No keys match \"{}\".", fit(&printable(search, 64), 41))
+        };
+        // The default key is not a row: a search that finds only it must not read "nothing".
+        let default = match app.default_matches {
+            true => Line::styled(
+                "The workspace's default key matches: it is in the Default API Key panel above.",
+                theme.warning(),
+            ),
+            false => Line::from(""),
         };
         vec![
-            Line::from(""),
+            default,
             Line::styled(what, theme.title()),
             Line::from(vec![
                 Span::styled(key(Action::ClearSearch), theme.key_hint()),
@@ -161,14 +212,22 @@ fn render_empty(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
 const KEY_WIDTH: u16 = 18;
 /// "12 minutes ago", the longest relative time a last use gets.
 const LAST_USED_WIDTH: u16 = 14;
+/// The Name column's widest: a 64-character name plus " (former default)" fits.
+const NAME_MAX_WIDTH: u16 = 64 + 17;
 
 fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let rows_fit = layout::rows_fit(area);
     let needs_scrollbar = app.visible.len() > rows_fit;
     let (area, scrollbar_area) = match needs_scrollbar {
+        // A blank column between the last column and the scrollbar, so a "Last used" as
+        // wide as its column does not run into the bar.
         true => {
-            let [table, bar] =
-                Layout::horizontal([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+            let [table, _, bar] = Layout::horizontal([
+                Constraint::Min(1),
+                Constraint::Length(1),
+                Constraint::Length(1),
+            ])
+            .areas(area);
             (table, Some(bar))
         }
         false => (area, None),
@@ -207,10 +266,19 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         })
         .sum();
     // Highlight symbol, then one space between each pair of columns.
-    let name_width = area
+    let room = area
         .width
         .saturating_sub(2 + fixed + widths.len() as u16)
         .max(4);
+    // Name takes the room up to a longest name's width; on a very wide screen what is left
+    // is shared out between the other columns, so Key does not drift far from Name.
+    let name_width = room.min(NAME_MAX_WIDTH);
+    let share = (room - name_width) / widths.len() as u16;
+    for width in &mut widths {
+        if let Constraint::Length(n) = width {
+            *n += share;
+        }
+    }
     widths.insert(0, Constraint::Length(name_width));
 
     let window = &app.visible[scroll..(scroll + rows_fit).min(app.visible.len())];
