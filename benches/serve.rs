@@ -6,7 +6,9 @@
 //! through valid, unknown and revoked keys). Beside each figure, the floor measured in the same
 //! run: `examples/floor_server.rs`, the same runtime and hyper settings answering 200 without
 //! work, driven the same way. Goal: at least 0.8× the floor's requests per second, p99 at most
-//! 1 ms at 16 connections. Printed, and written as JSON to `target/serve-bench.json`.
+//! 1 ms at 16 connections. Then 16 connections again with the server pinned to CPU 0 and wrk
+//! to CPU 1 (`taskset`), floor included. Printed, and written as JSON to
+//! `target/serve-bench.json`.
 //!
 //! wrk and both servers share the machine: the floor carries the same handicap. Nothing here
 //! asserts a time.
@@ -90,35 +92,60 @@ fn main() {
     std::fs::write(&mix_script, lua_cycle(&mix)).expect("write the Lua script");
 
     let floor_exe = build_floor_server();
+    // Each count of connections with wrk and the server sharing every CPU; then 16 again with
+    // the server pinned to CPU 0 and wrk (one thread) to CPU 1, so that the tail latency is
+    // the server's own rather than the two taking turns on the same cores.
+    let mut cases: Vec<(u32, bool)> = CONNECTIONS.iter().map(|&c| (c, false)).collect();
+    let taskset = Command::new("taskset")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok();
+    match cpus() >= 2 && taskset {
+        true => cases.push((16, true)),
+        false => println!("(no pinned run: it needs `taskset` and two CPUs)\n"),
+    }
     let mut results = Vec::new();
-    for connections in CONNECTIONS {
-        println!("── {connections} connection(s) ──");
-        let mut floor = Server::start(Command::new(&floor_exe).arg("127.0.0.1:0"));
-        let floor_run = wrk(&floor.address, connections, Load::Header(&valid));
+    for (connections, pinned) in cases {
+        let pinning = match pinned {
+            true => ", server on CPU 0, wrk on CPU 1",
+            false => "",
+        };
+        println!("── {connections} connection(s){pinning} ──");
+        let server = |program: &Path, args: &[&std::ffi::OsStr]| match pinned {
+            true => {
+                let mut command = Command::new("taskset");
+                command.args(["-c", "0"]).arg(program).args(args);
+                Server::start(&mut command)
+            }
+            false => Server::start(Command::new(program).args(args)),
+        };
+        let run = |address: &str, load: Load<'_>| wrk(address, connections, pinned, load);
+        let mut floor = server(&floor_exe, &["127.0.0.1:0".as_ref()]);
+        let floor_run = run(&floor.address, Load::Header(&valid));
         floor.stop();
         print_run("floor (200, no work)", &floor_run, None);
 
-        let mut serve = Server::start(Command::new(BIN).arg("--db").arg(&db).args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ]));
+        let serve_args = ["--db".as_ref(), db.as_os_str(), "serve".as_ref()];
+        let listen = ["--listen".as_ref(), "127.0.0.1:0".as_ref()];
+        let mut serve = server(Path::new(BIN), &[&serve_args[..], &listen[..]].concat());
         let runs = [
-            (
-                "valid key (200)",
-                wrk(&serve.address, connections, Load::Header(&valid)),
-            ),
+            ("valid key (200)", run(&serve.address, Load::Header(&valid))),
             (
                 "unknown key (401)",
-                wrk(&serve.address, connections, Load::Header(&unknown)),
+                run(&serve.address, Load::Header(&unknown)),
             ),
             (
                 "mix valid/unknown/revoked",
-                wrk(&serve.address, connections, Load::Script(&mix_script)),
+                run(&serve.address, Load::Script(&mix_script)),
             ),
         ];
         serve.stop();
-        let mut row = json!({ "connections": connections, "floor": floor_run.json() });
+        let mut row = json!({
+            "connections": connections,
+            "pinned": pinned,
+            "floor": floor_run.json(),
+        });
         for (what, run) in &runs {
             print_run(what, run, Some(&floor_run));
             row[what.split_whitespace().next().unwrap()] = run.json();
@@ -192,10 +219,20 @@ impl WrkRun {
     }
 }
 
-fn wrk(address: &str, connections: u32, load: Load<'_>) -> WrkRun {
-    let mut command = Command::new("wrk");
+fn wrk(address: &str, connections: u32, pinned: bool, load: Load<'_>) -> WrkRun {
+    let mut command = match pinned {
+        true => {
+            let mut taskset = Command::new("taskset");
+            taskset.args(["-c", "1", "wrk", "-t1"]);
+            taskset
+        }
+        false => {
+            let mut wrk = Command::new("wrk");
+            wrk.arg(format!("-t{}", connections.min(2)));
+            wrk
+        }
+    };
     command
-        .arg(format!("-t{}", connections.min(2)))
         .arg(format!("-c{connections}"))
         .arg(format!("-d{DURATION}"))
         .arg("--latency");
