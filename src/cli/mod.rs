@@ -401,8 +401,10 @@ fn verify(cli: &Cli, workspace: Option<&str>) -> Result<ExitCode, Failure> {
             // A mistyped --db must not leave an empty store behind.
             let mut store = Store::open_existing(&store_path(cli)?, options)?;
             let verdict = store.verify_in(workspace, key)?;
-            // The verdict stands even if its bookkeeping cannot be written right now.
-            if let Err(err) = store.flush_usage() {
+            // The use is written before the answer (it survives this process being killed
+            // once the answer is out; see `close_after_verifying` for a power cut). The
+            // verdict stands even if its bookkeeping cannot be written right now.
+            if let Err(err) = store.close_after_verifying() {
                 say(&format!("warning: this use was not recorded: {err}"));
             }
             verdict
