@@ -56,6 +56,11 @@ pub enum Ending {
 /// Runs the dashboard until the admin quits, a signal stops it or the terminal goes away.
 /// The terminal is restored and the store closed on every way out.
 pub fn run(store: Store, workspace: &str) -> io::Result<Ending> {
+    // The same rule as every command's, before the terminal is taken over: a dashboard on a
+    // workspace no write can use would open fine and fail at the first change.
+    let workspace = crate::text::validate_name(workspace, "workspace")
+        .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))?;
+    let workspace = workspace.as_str();
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         return Err(io::Error::other(
             "the dashboard needs a terminal; use a command such as `hivekeys list` instead (see `hivekeys --help`)",
