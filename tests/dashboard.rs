@@ -1174,7 +1174,9 @@ fn x_opens_the_revoke_confirmation_and_n_or_esc_cancel() {
         assert_eq!(fx.char('x'), Some(Action::OpenRevoke));
         assert_eq!(fx.app.context(), Context::ConfirmRevoke);
         match &fx.app.modal {
-            Some(Modal::ConfirmRevoke(ConfirmRevoke { key: shown, error })) => {
+            Some(Modal::ConfirmRevoke(ConfirmRevoke {
+                key: shown, error, ..
+            })) => {
                 assert_eq!(shown.id, key.id);
                 assert_eq!(*error, None);
             }
@@ -1402,6 +1404,7 @@ fn enter_opens_the_details_of_the_focused_key_and_esc_returns() {
             events,
             usage,
             scroll,
+            ..
         })) => {
             assert_eq!(shown.id, key.id);
             assert!(!events.is_empty(), "at least the creation");

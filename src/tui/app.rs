@@ -15,7 +15,7 @@ use super::dialog::{
 use super::key_list::KeyList;
 use super::keymap::{self, Context};
 use super::layout;
-use super::loader::{Loader, Taken};
+use super::loader::{Loader, Read, Taken};
 use crate::environment::Status;
 use crate::store::{IssuedKey, KeyRecord, NewKey, Store};
 
@@ -290,25 +290,62 @@ impl App {
     }
 
     fn open_details(&mut self, key: KeyRecord) {
-        let loaded = self
-            .store
-            .audit_trail(&self.workspace, &key.id)
-            .and_then(|events| {
-                let usage = self
-                    .store
-                    .daily_usage(&self.workspace, &key.id, USAGE_DAYS)?;
-                Ok((events, usage))
-            });
-        match loaded {
-            Ok((events, usage)) => {
-                self.modal = Some(Modal::Details(Details {
-                    key,
-                    events,
-                    usage,
-                    scroll: 0,
-                }))
-            }
+        match self.read_details(key) {
+            Ok(details) => self.modal = Some(Modal::Details(details)),
             Err(err) => self.say_error(err.to_string()),
+        }
+    }
+
+    /// What the detail view shows of `key`, read from the store.
+    fn read_details(&self, key: KeyRecord) -> crate::Result<Details> {
+        let secrets = self.store.live_secrets(&self.workspace, &key.id)?;
+        let events = self.store.audit_trail(&self.workspace, &key.id)?;
+        let usage = self
+            .store
+            .daily_usage(&self.workspace, &key.id, USAGE_DAYS)?;
+        Ok(Details {
+            key,
+            secrets,
+            events,
+            usage,
+            scroll: 0,
+        })
+    }
+
+    /// The list was read again: an open dialog about a key follows what is true of it now.
+    /// A confirmation shows someone else's change and asks again; the detail view reads its
+    /// secrets, trail and uses again, keeping its scroll.
+    fn follow_open_modal(&mut self) {
+        let id = match &self.modal {
+            Some(Modal::Details(details)) => details.key.id.clone(),
+            Some(modal) => match modal.confirming() {
+                Some(id) => id.to_owned(),
+                None => return,
+            },
+            None => return,
+        };
+        let fresh = self
+            .list
+            .keys
+            .iter()
+            .chain(self.list.default_key.as_ref())
+            .find(|key| key.id == id)
+            .cloned();
+        match &mut self.modal {
+            Some(Modal::Details(details)) => {
+                let key = fresh.unwrap_or_else(|| details.key.clone());
+                let scroll = details.scroll;
+                match self.read_details(key) {
+                    Ok(read) => self.modal = Some(Modal::Details(Details { scroll, ..read })),
+                    Err(err) => self.say_error(err.to_string()),
+                }
+            }
+            Some(modal) => {
+                if let Some(fresh) = fresh {
+                    modal.follow(&fresh, false);
+                }
+            }
+            None => {}
         }
     }
 
@@ -358,10 +395,12 @@ impl App {
                     dialog.copied = Some(self.clipboard.copy(dialog.secret.expose()));
                 }
             }
-            // The dialog, and with it the secret, is dropped here.
+            // The dialog, and with it the secret, is dropped here. When a quit asked the
+            // question, the `y` that answers it confirms the quit as well.
             Effect::CloseNewKey => {
                 if let Some(Modal::NewKey(dialog)) = self.modal.take() {
                     self.say(dialog.closing_notice());
+                    self.should_quit |= dialog.quitting;
                 }
             }
         }
@@ -371,6 +410,9 @@ impl App {
     fn show_new_key(&mut self, issued: crate::Result<IssuedKey>, rotated: bool) {
         match issued {
             Ok(issued) => {
+                // Closed first: the asking dialog must not take this change for someone
+                // else's when the list is read again.
+                self.modal = None;
                 self.changed(&issued.record);
                 self.list.select(&issued.record.id);
                 self.modal = Some(Modal::NewKey(NewKeyDialog::new(issued, rotated)));
@@ -382,7 +424,16 @@ impl App {
     /// The store refused a dialog's change. When someone else changed the key while its
     /// dialog was open, show what is true now; otherwise the dialog says why and stays.
     fn refused(&mut self, err: crate::Error) {
-        if changed_meanwhile(&err) {
+        if let crate::Error::RotatedMeanwhile { id } = &err
+            && let Ok(fresh) = self.store.get_key(&self.workspace, id)
+            && let Some(modal) = &mut self.modal
+        {
+            // The `y` that met the change did not act, and the dialog stays with the key as
+            // it is now: rotating again may still be what the admin wants, but only once they
+            // have seen that someone else just did.
+            modal.follow(&fresh, true);
+            self.reload();
+        } else if changed_meanwhile(&err) {
             self.modal = None;
             self.reload();
             self.say_error(err.to_string());
@@ -440,7 +491,7 @@ impl App {
     pub fn reload(&mut self) {
         self.now = self.store.now();
         match self.loader.reload(&self.store, &self.workspace, self.now) {
-            Ok(Some(read)) => self.loader.install(read, &mut self.list, self.now),
+            Ok(Some(read)) => self.install(read),
             Ok(None) => {}
             Err(err) => self.say_error(err.to_string()),
         }
@@ -452,9 +503,14 @@ impl App {
         match self.loader.take(self.store.path()) {
             Taken::Nothing => {}
             Taken::Outdated => self.reload(),
-            Taken::Keys(read) => self.loader.install(read, &mut self.list, self.now),
+            Taken::Keys(read) => self.install(read),
             Taken::Failed(err) => self.say_error(err.to_string()),
         }
+    }
+
+    fn install(&mut self, read: Read) {
+        self.loader.install(read, &mut self.list, self.now);
+        self.follow_open_modal();
     }
 
     /// After the dashboard itself changed `record`.
