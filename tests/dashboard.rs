@@ -51,6 +51,8 @@ struct Fixture {
     app: App,
     clock: Arc<ManualClock>,
     path: PathBuf,
+    /// Another process's write lock, held for the fixture's life (see `Context::Waiting`).
+    lock: Option<rusqlite::Connection>,
     _dir: TempDir,
 }
 
@@ -78,6 +80,7 @@ impl Fixture {
             app,
             clock,
             path,
+            lock: None,
             _dir: dir,
         }
     }
@@ -1530,6 +1533,21 @@ fn app_in(context: Context) -> Fixture {
         Context::TooSmall => {
             fx.screen(59, 15);
         }
+        Context::Waiting => {
+            // Writes on their own thread, and another process holding the lock they need.
+            let options = hivekeys::StoreOptions {
+                busy_timeout: Duration::from_secs(60),
+                ..store_options(&fx.clock, 7)
+            };
+            let writer = hivekeys::tui::writer::Writer::start(&fx.path, options).unwrap();
+            fx.app.write_in_background(writer);
+            let lock = rusqlite::Connection::open(&fx.path).unwrap();
+            lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+            fx.lock = Some(lock);
+            fx.char('a');
+            fx.type_text("x");
+            fx.press(KeyCode::Enter);
+        }
     }
     assert_eq!(fx.app.context(), context);
     fx
@@ -2547,6 +2565,7 @@ fn background_fixture(keys: u64) -> Fixture {
         app,
         clock,
         path,
+        lock: None,
         _dir: dir,
     }
 }
@@ -2720,6 +2739,7 @@ fn a_background_read_that_fails_is_tried_again() {
         app: App::new_in_background(store, WS, Box::new(Osc52Only::default())),
         clock,
         path: path.clone(),
+        lock: None,
         _dir: dir,
     };
     fx.wait_loaded();

@@ -6,6 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::store_options;
@@ -17,7 +18,8 @@ use hivekeys::tui::clipboard::Osc52Only;
 use hivekeys::tui::dialog::{CHANGED_MEANWHILE, ConfirmRevoke, ConfirmRotate, Details};
 use hivekeys::tui::keymap::{self, Context};
 use hivekeys::tui::view::{self, theme::Theme};
-use hivekeys::{Environment, KeyRecord, NewKey, Status, Store};
+use hivekeys::tui::writer::{WAITING, Writer};
+use hivekeys::{Environment, KeyRecord, NewKey, Status, Store, StoreOptions};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{
@@ -319,6 +321,136 @@ fn the_details_view_follows_other_processes_and_lists_live_secrets() {
         "a revoked key has no live secret"
     );
     assert_eq!(details.events.len(), 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. A write waiting for another process's lock does not freeze the screen
+// ---------------------------------------------------------------------------------------------
+
+impl Fixture {
+    /// Writes go to a writer thread with its own store on the same file, opened with the
+    /// same kind of options (the standing clock, seeded entropy) and a long busy timeout.
+    fn write_in_background(&mut self) {
+        let options = StoreOptions {
+            busy_timeout: Duration::from_secs(30),
+            ..store_options(&self.clock, 7)
+        };
+        let writer = Writer::start(&self.path, options).expect("start the writer");
+        self.app.write_in_background(writer);
+    }
+
+    /// Another process takes the write lock and keeps it until the connection is rolled back.
+    fn hold_write_lock(&self) -> rusqlite::Connection {
+        let blocker = rusqlite::Connection::open(&self.path).unwrap();
+        blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        blocker
+    }
+
+    /// Takes the writer's answers until none is outstanding (as the event loop does).
+    fn wait_for_write(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.app.has_outstanding_write() {
+            assert!(Instant::now() < deadline, "the write never answered");
+            self.app.settle_write(Duration::from_millis(20));
+            self.app.update(Action::WriteDone);
+        }
+    }
+}
+
+#[test]
+fn a_write_waiting_for_the_lock_keeps_drawing_says_so_and_ignores_other_keys() {
+    let mut fx = Fixture::new();
+    fx.write_in_background();
+    let blocker = fx.hold_write_lock();
+    fx.char('a');
+    for c in "Locked".chars() {
+        fx.char(c);
+    }
+    let asked = Instant::now();
+    fx.press(KeyCode::Enter);
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "update waited for the lock"
+    );
+    assert_eq!(fx.app.context(), Context::Waiting);
+
+    for (width, height) in [(120, 40), (90, 30)] {
+        let screen = words(&fx.screen(width, height));
+        assert!(screen.contains(WAITING), "{width}x{height}: {screen}");
+        assert!(screen.contains("Esc withdraw the change"), "{screen}");
+    }
+    // Typing, y, Enter and Tab do nothing while the write waits.
+    for c in ['x', 'y', 'q'] {
+        fx.char(c);
+    }
+    fx.press(KeyCode::Enter);
+    fx.press(KeyCode::Tab);
+    match &fx.app.modal {
+        Some(Modal::AddKey(dialog)) => assert_eq!(dialog.name.value(), "Locked"),
+        _ => panic!("the dialog closed ({:?})", fx.app.context()),
+    }
+    assert!(!fx.app.should_quit);
+
+    blocker.execute_batch("ROLLBACK").unwrap();
+    fx.wait_for_write();
+    assert_eq!(fx.app.context(), Context::NewKey, "the write went through");
+    let shown = match &fx.app.modal {
+        Some(Modal::NewKey(dialog)) => dialog.key.clone(),
+        _ => unreachable!(),
+    };
+    assert_eq!(fx.stored(&shown.id).name, "Locked");
+    assert_eq!(fx.focused().id, shown.id, "the new row is selected");
+}
+
+/// Esc withdraws a waiting revoke: once the lock is free, the writer rolls it back.
+#[test]
+fn esc_withdraws_a_waiting_write_and_it_is_not_made() {
+    let mut fx = Fixture::new();
+    fx.write_in_background();
+    let key = fx.focused();
+    let blocker = fx.hold_write_lock();
+    fx.char('x');
+    fx.char('y');
+    assert_eq!(fx.app.context(), Context::Waiting);
+    fx.press(KeyCode::Esc);
+    assert!(fx.app.modal.is_none());
+    assert!(
+        fx.app
+            .notice
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("Withdrawn")
+    );
+    blocker.execute_batch("ROLLBACK").unwrap();
+    fx.wait_for_write();
+    assert_eq!(fx.stored(&key.id).revoked_at, None, "withdrawn, not made");
+    assert_eq!(fx.app.context(), Context::Main);
+
+    // The next write goes through as usual.
+    fx.char('x');
+    fx.char('y');
+    fx.wait_for_write();
+    assert!(fx.stored(&key.id).revoked_at.is_some());
+    assert!(fx.app.notice.as_ref().unwrap().text.starts_with("Revoked"));
+}
+
+/// Ctrl-C while a write waits quits at once; the write is withdrawn.
+#[test]
+fn ctrl_c_while_a_write_waits_quits_and_withdraws_it() {
+    let mut fx = Fixture::new();
+    fx.write_in_background();
+    let key = fx.focused();
+    let blocker = fx.hold_write_lock();
+    fx.char('r');
+    fx.char('y');
+    assert_eq!(fx.app.context(), Context::Waiting);
+    fx.ctrl_c();
+    assert!(fx.app.should_quit);
+    assert!(fx.app.withdraw_waiting_write(), "a write was waiting");
+    blocker.execute_batch("ROLLBACK").unwrap();
+    fx.wait_for_write();
+    assert_eq!(fx.stored(&key.id).masked_key, key.masked_key, "not rotated");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2200,11 +2200,12 @@ fn variant(err: &Error) -> &'static str {
         Error::RotatedMeanwhile { .. } => "RotatedMeanwhile",
         Error::StoreReplaced { .. } => "StoreReplaced",
         Error::StoreGone { .. } => "StoreGone",
+        Error::Withdrawn => "Withdrawn",
     }
 }
 
 /// Every name `variant` can return, in its order.
-const VARIANTS: [&str; 30] = [
+const VARIANTS: [&str; 31] = [
     "InvalidName(Empty)",
     "InvalidName(TooLong)",
     "InvalidName(ControlCharacter)",
@@ -2235,6 +2236,7 @@ const VARIANTS: [&str; 30] = [
     "RotatedMeanwhile",
     "StoreReplaced",
     "StoreGone",
+    "Withdrawn",
 ];
 
 #[test]
@@ -2320,6 +2322,7 @@ fn every_error_message_is_one_sentence() {
         },
         Error::StoreReplaced { path: path.clone() },
         Error::StoreGone { path },
+        Error::Withdrawn,
     ];
     let covered: Vec<&str> = errors.iter().map(variant).collect();
     assert_eq!(covered, VARIANTS, "one error of every variant, in order");

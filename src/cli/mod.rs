@@ -86,6 +86,12 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         return match ending {
             Ending::Quit | Ending::Stopped => Ok(ExitCode::SUCCESS),
             // Nobody may be left to read this, but a log of the session might.
+            Ending::Withdrew => Err(Failure {
+                message: "The dashboard stopped while a change waited for another process to \
+                          release the store; that change was not made."
+                    .into(),
+                status: 1,
+            }),
             Ending::HungUp => Err(Failure {
                 message: "The terminal went away; the dashboard closed the store and stopped."
                     .into(),
