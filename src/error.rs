@@ -149,6 +149,11 @@ pub enum Error {
         message: BoxedError,
     },
 
+    /// The dashboard withdrew a change that was waiting for another process's lock (the admin
+    /// pressed Esc, or quit): it was rolled back before it could commit.
+    #[error("The change was withdrawn while it waited for the store; nothing was changed.")]
+    Withdrawn,
+
     /// The new key could not be handed over (stdout closed, full or a closed pipe), so the
     /// change was rolled back: a key nobody saw is never stored.
     #[error("{}", undelivered(*rotation, source))]

@@ -51,6 +51,8 @@ struct Fixture {
     app: App,
     clock: Arc<ManualClock>,
     path: PathBuf,
+    /// Another process's write lock, held for the fixture's life (see `Context::Waiting`).
+    lock: Option<rusqlite::Connection>,
     _dir: TempDir,
 }
 
@@ -78,6 +80,7 @@ impl Fixture {
             app,
             clock,
             path,
+            lock: None,
             _dir: dir,
         }
     }
@@ -1174,7 +1177,9 @@ fn x_opens_the_revoke_confirmation_and_n_or_esc_cancel() {
         assert_eq!(fx.char('x'), Some(Action::OpenRevoke));
         assert_eq!(fx.app.context(), Context::ConfirmRevoke);
         match &fx.app.modal {
-            Some(Modal::ConfirmRevoke(ConfirmRevoke { key: shown, error })) => {
+            Some(Modal::ConfirmRevoke(ConfirmRevoke {
+                key: shown, error, ..
+            })) => {
                 assert_eq!(shown.id, key.id);
                 assert_eq!(*error, None);
             }
@@ -1402,6 +1407,7 @@ fn enter_opens_the_details_of_the_focused_key_and_esc_returns() {
             events,
             usage,
             scroll,
+            ..
         })) => {
             assert_eq!(shown.id, key.id);
             assert!(!events.is_empty(), "at least the creation");
@@ -1526,6 +1532,21 @@ fn app_in(context: Context) -> Fixture {
         }
         Context::TooSmall => {
             fx.screen(59, 15);
+        }
+        Context::Waiting => {
+            // Writes on their own thread, and another process holding the lock they need.
+            let options = hivekeys::StoreOptions {
+                busy_timeout: Duration::from_secs(60),
+                ..store_options(&fx.clock, 7)
+            };
+            let writer = hivekeys::tui::writer::Writer::start(&fx.path, options).unwrap();
+            fx.app.write_in_background(writer);
+            let lock = rusqlite::Connection::open(&fx.path).unwrap();
+            lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+            fx.lock = Some(lock);
+            fx.char('a');
+            fx.type_text("x");
+            fx.press(KeyCode::Enter);
         }
     }
     assert_eq!(fx.app.context(), context);
@@ -2544,6 +2565,7 @@ fn background_fixture(keys: u64) -> Fixture {
         app,
         clock,
         path,
+        lock: None,
         _dir: dir,
     }
 }
@@ -2717,6 +2739,7 @@ fn a_background_read_that_fails_is_tried_again() {
         app: App::new_in_background(store, WS, Box::new(Osc52Only::default())),
         clock,
         path: path.clone(),
+        lock: None,
         _dir: dir,
     };
     fx.wait_loaded();

@@ -254,7 +254,7 @@ fn flags_leave_no_stray_cells_when_rows_scroll_or_a_dialog_opens() {
     );
     pty.send(b"n");
     pty.send(b"\r");
-    let details = pty.settled("the details", |s| s.contains("Audit trail"));
+    let details = pty.settled("the details", |s| s.contains("Last used"));
     assert_eq!(details, pty.fresh_draw(rows, cols), "in the details");
     // Nothing whose width terminals disagree on reached the terminal: a terminal that draws
     // a flag wider than ratatui measured it (two cells per indicator, as some do) would be

@@ -324,9 +324,10 @@ fn sigterm_ends_the_dashboard_while_a_write_waits_for_the_lock() {
     assert_eq!(keys, 0, "the write that was waiting must not have happened");
 }
 
-/// Waits until the process's main thread sleeps in the kernel (SQLite's busy handler waits in
-/// nanosleep between tries), so the signal surely arrives while the write is stuck. The event
-/// loop itself waits in futex(2), never in a sleep.
+/// Waits until one of the process's threads sleeps in the kernel (SQLite's busy handler waits
+/// in nanosleep between tries), so the signal surely arrives while the write is stuck. The
+/// write runs on the dashboard's writer thread, not the event loop, which waits in futex(2),
+/// never in a sleep.
 #[track_caller]
 fn wait_until_sleeping(pid: u32) {
     #[cfg(target_arch = "x86_64")]
@@ -335,15 +336,26 @@ fn wait_until_sleeping(pid: u32) {
     const SLEEPS: [&str; 2] = ["101", "115"];
     let deadline = Instant::now() + START;
     loop {
-        let syscall = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/syscall"))
-            .expect("read /proc/PID/task/PID/syscall");
-        let number = syscall.split(' ').next().unwrap_or_default().trim();
-        if SLEEPS.contains(&number) {
-            return;
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("list the threads");
+        let mut last = Vec::new();
+        for task in tasks.flatten() {
+            let Ok(syscall) = std::fs::read_to_string(task.path().join("syscall")) else {
+                continue;
+            };
+            let number = syscall
+                .split(' ')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            if SLEEPS.contains(&number.as_str()) {
+                return;
+            }
+            last.push(number);
         }
         assert!(
             Instant::now() < deadline,
-            "the dashboard's write never waited for the lock (last syscall {syscall})"
+            "the dashboard's write never waited for the lock (last syscalls {last:?})"
         );
         thread::sleep(Duration::from_millis(5));
     }

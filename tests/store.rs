@@ -2203,11 +2203,12 @@ fn variant(err: &Error) -> &'static str {
         Error::RotatedMeanwhile { .. } => "RotatedMeanwhile",
         Error::StoreReplaced { .. } => "StoreReplaced",
         Error::StoreGone { .. } => "StoreGone",
+        Error::Withdrawn => "Withdrawn",
     }
 }
 
 /// Every name `variant` can return, in its order.
-const VARIANTS: [&str; 32] = [
+const VARIANTS: [&str; 33] = [
     "InvalidName(Empty)",
     "InvalidName(TooLong)",
     "InvalidName(ControlCharacter)",
@@ -2240,6 +2241,7 @@ const VARIANTS: [&str; 32] = [
     "RotatedMeanwhile",
     "StoreReplaced",
     "StoreGone",
+    "Withdrawn",
 ];
 
 #[test]
@@ -2327,6 +2329,7 @@ fn every_error_message_is_one_sentence() {
         },
         Error::StoreReplaced { path: path.clone() },
         Error::StoreGone { path },
+        Error::Withdrawn,
     ];
     let covered: Vec<&str> = errors.iter().map(variant).collect();
     assert_eq!(covered, VARIANTS, "one error of every variant, in order");

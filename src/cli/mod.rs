@@ -89,6 +89,12 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         return match ending {
             Ending::Quit | Ending::Stopped => Ok(ExitCode::SUCCESS),
             // Nobody may be left to read this, but a log of the session might.
+            Ending::Withdrew => Err(Failure {
+                message: "The dashboard stopped while a change waited for another process to \
+                          release the store; that change was not made."
+                    .into(),
+                status: 1,
+            }),
             Ending::HungUp => Err(Failure {
                 message: "The terminal went away; the dashboard closed the store and stopped."
                     .into(),
@@ -252,16 +258,19 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         }
         Command::Show { key, json } => {
             let record = store.resolve_key(workspace, key)?;
+            let secrets = store.live_secrets(workspace, &record.id)?;
             let events = store.audit_trail(workspace, &record.id)?;
             let usage = store.daily_usage(workspace, &record.id, 30)?;
             let now = store.now();
             if *json {
                 output::write_json(
                     &mut out,
-                    &output::key_detail_json(&record, &events, &usage, now),
+                    &output::key_detail_json(&record, &secrets, &events, &usage, now),
                 )?;
             } else {
-                output::write_key_detail(&mut out, workspace, &record, &events, &usage, now)?;
+                output::write_key_detail(
+                    &mut out, workspace, &record, &secrets, &events, &usage, now,
+                )?;
             }
         }
         Command::Demo { keys, seed } => {

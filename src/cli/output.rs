@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
-use crate::store::{AuditEvent, DailyUse, KeyRecord, Verification};
+use crate::store::{AuditEvent, DailyUse, KeyRecord, LiveSecret, Verification};
 use crate::text::{fit, group_digits, is_forbidden_in_name, pad, printable};
 use crate::timefmt::{relative, rfc3339, short};
 
@@ -64,9 +64,18 @@ pub struct KeyDetailJson<'a> {
     key: KeyJson<'a>,
     rotated_at: Option<String>,
     revoked_at: Option<String>,
+    /// The secrets that verify now, newest first; never any secret text, which is not stored.
+    secrets: Vec<SecretJson>,
     events: Vec<EventJson<'a>>,
     /// The last 30 days, oldest first, days without use included.
     daily_uses: Vec<DailyUseJson>,
+}
+
+#[derive(Serialize)]
+struct SecretJson {
+    created_at: String,
+    /// Null for the current secret, which lasts until the next rotation.
+    expires_at: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -86,6 +95,7 @@ struct DailyUseJson {
 
 pub fn key_detail_json<'a>(
     key: &'a KeyRecord,
+    secrets: &[LiveSecret],
     events: &'a [AuditEvent],
     usage: &[DailyUse],
     now: DateTime<Utc>,
@@ -96,6 +106,13 @@ pub fn key_detail_json<'a>(
         key: KeyJson::new(key, uses_today, now),
         rotated_at: key.rotated_at.map(rfc3339),
         revoked_at: key.revoked_at.map(rfc3339),
+        secrets: secrets
+            .iter()
+            .map(|s| SecretJson {
+                created_at: rfc3339(s.created_at),
+                expires_at: s.expires_at.map(rfc3339),
+            })
+            .collect(),
         events: events
             .iter()
             .map(|e| EventJson {
@@ -239,6 +256,7 @@ pub fn write_key_detail(
     out: &mut impl Write,
     workspace: &str,
     key: &KeyRecord,
+    secrets: &[LiveSecret],
     events: &[AuditEvent],
     usage: &[DailyUse],
     now: DateTime<Utc>,
@@ -268,6 +286,13 @@ pub fn write_key_detail(
     ];
     for (label, value) in rows {
         writeln!(out, "  {label:<12} {value}")?;
+    }
+    writeln!(out, "\nLive secrets")?;
+    if secrets.is_empty() {
+        writeln!(out, "  none: no secret of this key verifies")?;
+    }
+    for secret in secrets {
+        writeln!(out, "  {}", secret.describe(now))?;
     }
     writeln!(out, "\nAudit trail")?;
     for event in events {

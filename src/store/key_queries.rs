@@ -8,7 +8,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::Store;
 use super::failure::AtSite;
-use super::records::{KeyQuery, KeyRecord};
+use super::records::{KeyQuery, KeyRecord, LiveSecret};
 use crate::environment::Status;
 use crate::error::{Error, Result};
 use crate::text::validate_name;
@@ -172,6 +172,34 @@ impl Store {
             .and_then(|mut st| {
                 st.query_row(rusqlite::params![&hash.0[..], workspace], key_from_row)
                     .optional()
+            })
+            .at(self.site())
+    }
+
+    /// The secrets of key `id` that verify now, newest first: after rotations with a grace
+    /// period, the current one and those still in their grace. None for a revoked or expired
+    /// key, which no secret opens.
+    pub fn live_secrets(&self, workspace: &str, id: &str) -> Result<Vec<LiveSecret>> {
+        let key = self.get_key(workspace, id)?;
+        let now = self.now_secs();
+        if key.status_at(self.now()) != Status::Active {
+            return Ok(Vec::new());
+        }
+        self.conn
+            .prepare_cached(
+                "SELECT s.created_at, s.expires_at FROM secrets s JOIN keys k ON k.id = s.key_id \
+                 JOIN workspaces w ON w.id = k.workspace_id WHERE w.name = ?1 \
+                 AND k.public_id = ?2 AND (s.expires_at IS NULL OR s.expires_at > ?3) \
+                 ORDER BY s.created_at DESC, s.expires_at IS NULL DESC",
+            )
+            .and_then(|mut st| {
+                st.query_map(rusqlite::params![workspace, id, now], |row| {
+                    Ok(LiveSecret {
+                        created_at: timestamp(row.get(0)?)?,
+                        expires_at: row.get::<_, Option<i64>>(1)?.map(timestamp).transpose()?,
+                    })
+                })?
+                .collect()
             })
             .at(self.site())
     }

@@ -306,9 +306,24 @@ impl Store {
 
     /// Revokes key `id` and every secret it has, at once and for good.
     pub fn revoke_key(&mut self, workspace: &str, id: &str) -> Result<KeyRecord> {
+        self.revoke_key_unless(workspace, id, || false)
+    }
+
+    /// [`revoke_key`](Store::revoke_key), unless `withdrawn` says, once the write lock is
+    /// held, that the caller no longer wants it: then nothing changes and the answer is
+    /// [`Error::Withdrawn`]. For a caller that gave up waiting for another process's lock.
+    pub fn revoke_key_unless(
+        &mut self,
+        workspace: &str,
+        id: &str,
+        withdrawn: impl FnOnce() -> bool,
+    ) -> Result<KeyRecord> {
         let workspace = validate_name(workspace, "workspace")?;
         self.write(|tx, cx| {
             let key = unrevoked_key(tx, &workspace, id)?;
+            if withdrawn() {
+                return Err(Error::Withdrawn.into());
+            }
             mark_revoked(tx, key.row_id, cx.now, cx.actor)?;
             written_key(tx, &workspace, id)
         })

@@ -34,7 +34,7 @@ pub use key_queries::{fold_for_search, normalize_search, search_text};
 pub use loader::{WorkspaceKeys, WorkspaceLoader};
 pub use records::{
     AuditAction, AuditEvent, DEFAULT_KEY_NAME, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord,
-    KeyUsage, MAX_DAILY_LIMIT, NewKey, UnknownGrace,
+    KeyUsage, LiveSecret, MAX_DAILY_LIMIT, NewKey, UnknownGrace,
 };
 pub use schema::LATEST_VERSION;
 pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT};

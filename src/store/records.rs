@@ -147,6 +147,33 @@ pub struct KeyUsage {
     pub use_count: u64,
 }
 
+/// One secret of a key that still verifies. Only its digest is stored, so a secret is known
+/// by when it was issued; `expires_at` is `None` for the current secret, which lasts until
+/// the next rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveSecret {
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl LiveSecret {
+    /// "issued 2026-11-26 12:00 UTC · current" or "… · until 2026-11-27 12:00 UTC (in 23
+    /// hours)": how the detail view and `hivekeys show` list a key's secrets.
+    pub fn describe(&self, now: DateTime<Utc>) -> String {
+        let until = match self.expires_at {
+            None => "current".to_owned(),
+            Some(at) => format!(
+                "until {}",
+                crate::timefmt::short_and_relative(Some(at), now)
+            ),
+        };
+        format!(
+            "issued {} · {until}",
+            crate::timefmt::short(self.created_at)
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DailyUse {
     pub date: NaiveDate,

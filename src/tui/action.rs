@@ -43,6 +43,9 @@ pub enum Action {
     Tick,
     /// The background read of the key list may have finished: take its result.
     KeysLoaded,
+    /// A write on the writer thread may have finished: take its answer. The answer itself
+    /// (a new key's secret among it) stays out of the action, which is cloned and compared.
+    WriteDone,
     /// The terminal is now this many columns and rows: paging, scrolling and which keys
     /// apply follow the size the screen is drawn at.
     Resize(u16, u16),

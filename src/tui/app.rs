@@ -15,9 +15,10 @@ use super::dialog::{
 use super::key_list::KeyList;
 use super::keymap::{self, Context};
 use super::layout;
-use super::loader::{Loader, Taken};
+use super::loader::{Loader, Read, Taken};
+use super::writer::{Done, Job, Writer};
 use crate::environment::Status;
-use crate::store::{IssuedKey, KeyRecord, NewKey, Store};
+use crate::store::{IssuedKey, KeyRecord, Store};
 
 pub use super::dialog::{Modal, NewKeyDialog};
 pub use super::loader::{FIRST_PAGE, RELOAD_INTERVAL};
@@ -45,6 +46,9 @@ pub struct App {
     /// The keys, their search and filters and the selection; read through [`Deref`].
     list: KeyList,
     loader: Loader,
+    /// Where store writes run: on a thread of their own when set (the real dashboard, and
+    /// tests of waiting), inline on `store` otherwise, settled when `update` returns.
+    writer: Option<Writer>,
     pub search_focused: bool,
     pub focus: Focus,
     pub modal: Option<Modal>,
@@ -106,6 +110,7 @@ impl App {
             clipboard,
             list: KeyList::default(),
             loader,
+            writer: None,
             search_focused: false,
             focus: Focus::Table,
             modal: None,
@@ -114,6 +119,37 @@ impl App {
             terminal_area: None,
             should_quit: false,
         }
+    }
+
+    /// Store writes go to `writer`'s thread from now on, so the screen keeps drawing while
+    /// one waits for another process's lock.
+    pub fn write_in_background(&mut self, writer: Writer) {
+        self.writer = Some(writer);
+    }
+
+    /// The open dialog waits for its write: it says so, and takes only Esc (withdraw) and
+    /// Ctrl-C (quit).
+    pub fn is_waiting(&self) -> bool {
+        self.writer.as_ref().is_some_and(Writer::is_waiting)
+    }
+
+    /// A write's answer has not been taken yet: the event loop looks for it often.
+    pub fn has_outstanding_write(&self) -> bool {
+        self.writer.as_ref().is_some_and(Writer::has_outstanding)
+    }
+
+    /// Waits up to `timeout` for a write's answer (see [`Writer::settle`]); the event loop then
+    /// sends [`Action::WriteDone`].
+    pub fn settle_write(&mut self, timeout: std::time::Duration) {
+        if let Some(writer) = &mut self.writer {
+            writer.settle(timeout);
+        }
+    }
+
+    /// The dashboard is ending: withdraws a write still waiting, and says whether there was
+    /// one (the change it asked for was then not made).
+    pub fn withdraw_waiting_write(&mut self) -> bool {
+        self.writer.as_mut().is_some_and(Writer::withdraw)
     }
 
     /// A full read of the key list is under way on the background thread.
@@ -146,6 +182,7 @@ impl App {
     pub fn context(&self) -> Context {
         match &self.modal {
             _ if self.too_small() => Context::TooSmall,
+            _ if self.is_waiting() => Context::Waiting,
             Some(modal) => modal.context(),
             None if self.search_focused => Context::Search,
             None => Context::Main,
@@ -188,6 +225,7 @@ impl App {
                 self.terminal_area = Some(Rect::new(0, 0, width, height));
             }
             Action::KeysLoaded => self.take_loaded(),
+            Action::WriteDone => self.take_written(),
             action => {
                 if action != Action::Tick {
                     self.notice = None;
@@ -197,6 +235,10 @@ impl App {
                 match action {
                     Action::Quit => self.quit(),
                     Action::Tick => self.tick(),
+                    Action::Cancel if self.is_waiting() => self.withdraw(),
+                    // Nothing else may act while a write waits: a `y` or an edit must not
+                    // change what that write is about, nor queue a second one behind it.
+                    _ if self.is_waiting() => {}
                     action if self.modal.is_some() => self.update_modal(action),
                     action => self.update_main(action),
                 }
@@ -323,25 +365,62 @@ impl App {
     }
 
     fn open_details(&mut self, key: KeyRecord) {
-        let loaded = self
-            .store
-            .audit_trail(&self.workspace, &key.id)
-            .and_then(|events| {
-                let usage = self
-                    .store
-                    .daily_usage(&self.workspace, &key.id, USAGE_DAYS)?;
-                Ok((events, usage))
-            });
-        match loaded {
-            Ok((events, usage)) => {
-                self.modal = Some(Modal::Details(Details {
-                    key,
-                    events,
-                    usage,
-                    scroll: 0,
-                }))
-            }
+        match self.read_details(key) {
+            Ok(details) => self.modal = Some(Modal::Details(details)),
             Err(err) => self.say_error(err.to_string()),
+        }
+    }
+
+    /// What the detail view shows of `key`, read from the store.
+    fn read_details(&self, key: KeyRecord) -> crate::Result<Details> {
+        let secrets = self.store.live_secrets(&self.workspace, &key.id)?;
+        let events = self.store.audit_trail(&self.workspace, &key.id)?;
+        let usage = self
+            .store
+            .daily_usage(&self.workspace, &key.id, USAGE_DAYS)?;
+        Ok(Details {
+            key,
+            secrets,
+            events,
+            usage,
+            scroll: 0,
+        })
+    }
+
+    /// The list was read again: an open dialog about a key follows what is true of it now.
+    /// A confirmation shows someone else's change and asks again; the detail view reads its
+    /// secrets, trail and uses again, keeping its scroll.
+    fn follow_open_modal(&mut self) {
+        let id = match &self.modal {
+            Some(Modal::Details(details)) => details.key.id.clone(),
+            Some(modal) => match modal.confirming() {
+                Some(id) => id.to_owned(),
+                None => return,
+            },
+            None => return,
+        };
+        let fresh = self
+            .list
+            .keys
+            .iter()
+            .chain(self.list.default_key.as_ref())
+            .find(|key| key.id == id)
+            .cloned();
+        match &mut self.modal {
+            Some(Modal::Details(details)) => {
+                let key = fresh.unwrap_or_else(|| details.key.clone());
+                let scroll = details.scroll;
+                match self.read_details(key) {
+                    Ok(read) => self.modal = Some(Modal::Details(Details { scroll, ..read })),
+                    Err(err) => self.say_error(err.to_string()),
+                }
+            }
+            Some(modal) => {
+                if let Some(fresh) = fresh {
+                    modal.follow(&fresh, false);
+                }
+            }
+            None => {}
         }
     }
 
@@ -357,44 +436,105 @@ impl App {
         }
     }
 
-    /// The store and clipboard work of a dialog: every write the dashboard makes is here.
+    /// The store and clipboard work of a dialog: every write the dashboard makes is here,
+    /// done inline or handed to the writer thread.
     fn run(&mut self, effect: Effect) {
-        match effect {
-            Effect::CreateKey { name, environment } => {
-                let new = NewKey::new(&name, environment);
-                let created = self.store.create_key(&self.workspace, new);
-                self.show_new_key(created, false);
-            }
-            Effect::CreateDefault(environment) => {
-                let created = self.store.create_default_key(&self.workspace, environment);
-                self.show_new_key(created, false);
-            }
-            Effect::Rotate { key, grace } => {
-                let rotated = self
-                    .store
-                    .rotate_key_as_seen(&self.workspace, &key, grace, |_| Ok(()));
-                self.show_new_key(rotated, true);
-            }
-            Effect::Revoke(key) => match self.store.revoke_key(&self.workspace, &key.id) {
-                Ok(revoked) => {
+        let job = match effect {
+            Effect::CreateKey { name, environment } => Job::Create { name, environment },
+            Effect::CreateDefault(environment) => Job::CreateDefault(environment),
+            Effect::Rotate { key, grace } => Job::Rotate { key, grace },
+            Effect::Revoke(key) => Job::Revoke(key),
+            Effect::Copy | Effect::CloseNewKey => return self.run_here(effect),
+        };
+        let Some(writer) = &mut self.writer else {
+            return self.run_here_job(job);
+        };
+        if !writer.submit(&self.workspace, job) {
+            let err = crate::Error::Database {
+                path: self.store.path().to_path_buf(),
+                message: "the writer thread stopped".into(),
+            };
+            self.refused(err);
+        }
+    }
+
+    /// A write done on the dashboard's own store, settled when this returns.
+    fn run_here_job(&mut self, job: Job) {
+        let never = std::sync::atomic::AtomicBool::new(false);
+        let done = super::writer::perform(&mut self.store, job, &self.workspace, &never);
+        self.written(done, true);
+    }
+
+    /// What a write's answer changes on screen. `awaited`: the open dialog asked for it;
+    /// otherwise it was withdrawn, and only a change that was made anyway is shown.
+    fn written(&mut self, done: Done, awaited: bool) {
+        match done {
+            // A new key reaches the admin whatever else is open: nobody else ever sees it.
+            Done::Issued {
+                issued: Ok(issued),
+                rotated,
+            } => self.show_new_key(Ok(issued), rotated),
+            Done::Revoked(Ok(revoked)) => {
+                if awaited {
                     self.modal = None;
-                    self.changed(&revoked);
-                    self.say(format!(
-                        "Revoked {} \"{}\": apps using it can no longer authenticate.",
-                        revoked.id, revoked.name
-                    ));
                 }
-                Err(err) => self.refused(err),
-            },
+                self.changed(&revoked);
+                self.say(format!(
+                    "Revoked {} \"{}\": apps using it can no longer authenticate.",
+                    revoked.id, revoked.name
+                ));
+            }
+            Done::Issued {
+                issued: Err(err), ..
+            }
+            | Done::Revoked(Err(err))
+                if awaited =>
+            {
+                self.refused(err)
+            }
+            // Withdrawn and not made, as the notice said when Esc was pressed.
+            Done::Issued { .. } | Done::Revoked(_) => {}
+        }
+    }
+
+    /// The writer may have answered: show what it did.
+    fn take_written(&mut self) {
+        while let Some(finished) = self.writer.as_mut().and_then(Writer::take) {
+            self.written(finished.done, finished.awaited);
+        }
+    }
+
+    /// Esc while a write waits: withdraw it and close its dialog.
+    fn withdraw(&mut self) {
+        if let Some(writer) = &mut self.writer
+            && writer.withdraw()
+        {
+            self.modal = None;
+            self.say(
+                "Withdrawn: the change will not be made (unless the store took it a moment ago)."
+                    .into(),
+            );
+        }
+    }
+
+    /// Clipboard work, and closing the new key.
+    fn run_here(&mut self, effect: Effect) {
+        match effect {
             Effect::Copy => {
                 if let Some(Modal::NewKey(dialog)) = &mut self.modal {
                     dialog.copied = Some(self.clipboard.copy(dialog.secret.expose()));
                 }
             }
-            // The dialog, and with it the secret, is dropped here.
+            Effect::CreateKey { .. }
+            | Effect::CreateDefault(_)
+            | Effect::Rotate { .. }
+            | Effect::Revoke(_) => unreachable!("writes go through `run`"),
+            // The dialog, and with it the secret, is dropped here. When a quit asked the
+            // question, the `y` that answers it confirms the quit as well.
             Effect::CloseNewKey => {
                 if let Some(Modal::NewKey(dialog)) = self.modal.take() {
                     self.say(dialog.closing_notice());
+                    self.should_quit |= dialog.quitting;
                 }
             }
         }
@@ -404,6 +544,9 @@ impl App {
     fn show_new_key(&mut self, issued: crate::Result<IssuedKey>, rotated: bool) {
         match issued {
             Ok(issued) => {
+                // Closed first: the asking dialog must not take this change for someone
+                // else's when the list is read again.
+                self.modal = None;
                 self.changed(&issued.record);
                 self.list.select(&issued.record.id);
                 self.modal = Some(Modal::NewKey(NewKeyDialog::new(issued, rotated)));
@@ -415,12 +558,23 @@ impl App {
     /// The store refused a dialog's change. When someone else changed the key while its
     /// dialog was open, show what is true now; otherwise the dialog says why and stays.
     fn refused(&mut self, err: crate::Error) {
-        if changed_meanwhile(&err) {
+        if let crate::Error::RotatedMeanwhile { id } = &err
+            && let Ok(fresh) = self.store.get_key(&self.workspace, id)
+            && let Some(modal) = &mut self.modal
+        {
+            // The `y` that met the change did not act, and the dialog stays with the key as
+            // it is now: rotating again may still be what the admin wants, but only once they
+            // have seen that someone else just did.
+            modal.follow(&fresh, true);
+            self.reload();
+        } else if changed_meanwhile(&err) {
             self.modal = None;
             self.reload();
             self.say_error(err.to_string());
         } else if let Some(modal) = &mut self.modal {
             modal.show_error(err.to_string());
+        } else {
+            self.say_error(err.to_string());
         }
     }
 
@@ -473,7 +627,7 @@ impl App {
     pub fn reload(&mut self) {
         self.now = self.store.now();
         match self.loader.reload(&self.store, &self.workspace, self.now) {
-            Ok(Some(read)) => self.loader.install(read, &mut self.list, self.now),
+            Ok(Some(read)) => self.install(read),
             Ok(None) => {}
             Err(err) => self.say_error(err.to_string()),
         }
@@ -485,9 +639,14 @@ impl App {
         match self.loader.take(self.store.path()) {
             Taken::Nothing => {}
             Taken::Outdated => self.reload(),
-            Taken::Keys(read) => self.loader.install(read, &mut self.list, self.now),
+            Taken::Keys(read) => self.install(read),
             Taken::Failed(err) => self.say_error(err.to_string()),
         }
+    }
+
+    fn install(&mut self, read: Read) {
+        self.loader.install(read, &mut self.list, self.now);
+        self.follow_open_modal();
     }
 
     /// After the dashboard itself changed `record`.
@@ -558,7 +717,7 @@ mod tests {
     use crate::Environment;
     use crate::clock::ManualClock;
     use crate::entropy::SeededEntropy;
-    use crate::store::StoreOptions;
+    use crate::store::{NewKey, StoreOptions};
     use crate::tui::action::Movement;
     use crate::tui::clipboard::Osc52Only;
     use tui_input::InputRequest;

@@ -24,6 +24,9 @@ pub enum Context {
     ConfirmClose,
     Details,
     Help,
+    /// A dialog's write waits for another process to release the store: only withdrawing it
+    /// and quitting apply.
+    Waiting,
     /// The terminal is smaller than the layout needs and shows only a notice: nothing else is
     /// visible to act on, so only quitting (and resizing) does anything.
     TooSmall,
@@ -47,11 +50,12 @@ impl Context {
             Context::ConfirmClose => "Close without copying?",
             Context::Details => "Key details",
             Context::Help => "Help",
+            Context::Waiting => "Waiting for the store",
             Context::TooSmall => "Terminal too small",
         }
     }
 
-    pub const ALL: [Context; 11] = [
+    pub const ALL: [Context; 12] = [
         Context::Main,
         Context::Search,
         Context::AddKey,
@@ -62,6 +66,7 @@ impl Context {
         Context::ConfirmClose,
         Context::Details,
         Context::Help,
+        Context::Waiting,
         Context::TooSmall,
     ];
 }
@@ -233,6 +238,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(OVERLAYS, &[Key::char('G'), Key::plain(KeyCode::End)], A::Move(M::Bottom), None),
     bind(&[C::Details], &[ESC, ENTER, Key::char('q')], A::Cancel, hint("Esc", "back")),
     bind(&[C::Help], &[ESC, Key::char('?'), Key::char('q')], A::Cancel, hint("Esc/?", "close help")),
+    // A dialog whose write waits for the store.
+    bind(&[C::Waiting], &[ESC], A::Cancel, hint("Esc", "withdraw the change")),
     // The "terminal too small" notice, which says "press q to quit".
     bind(&[C::TooSmall], &[Key::char('q')], A::Quit, hint("q", "quit")),
     // Everywhere, text field or not.
@@ -296,8 +303,9 @@ pub fn help_sections() -> Vec<(&'static str, Vec<Hint>)> {
     let anywhere = |b: &Binding| b.contexts.len() == Context::ALL.len();
     let mut sections: Vec<(&'static str, Vec<Hint>)> = Context::ALL
         .iter()
-        // The help overlay cannot be open while the notice is: nothing to explain there.
-        .filter(|&&context| context != Context::TooSmall)
+        // The help overlay cannot be open while the notice is, or while a dialog waits:
+        // nothing to explain there.
+        .filter(|&&context| !matches!(context, Context::TooSmall | Context::Waiting))
         .map(|&context| {
             let hints = BINDINGS
                 .iter()

@@ -22,6 +22,7 @@ pub mod layout;
 pub mod loader;
 pub mod terminal;
 pub mod view;
+pub mod writer;
 
 use std::io::{self, IsTerminal};
 use std::time::{Duration, Instant};
@@ -30,7 +31,7 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use signal_hook::consts::SIGHUP;
 
-use crate::store::Store;
+use crate::store::{Store, StoreOptions};
 use action::Action;
 use app::App;
 use clipboard::SystemClipboard;
@@ -41,6 +42,9 @@ use view::theme::Theme;
 pub const TICK: Duration = Duration::from_millis(250);
 /// How often a background read of the key list is looked for while it runs.
 const LOAD_POLL: Duration = Duration::from_millis(10);
+/// How long the loop waits for a write's answer before drawing "Waiting…": a write that gets
+/// the lock at once answers well within it, so the text never flashes for a frame.
+const WRITE_SETTLE: Duration = Duration::from_millis(50);
 
 /// How the dashboard ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,11 +55,19 @@ pub enum Ending {
     Stopped,
     /// The terminal went away: its other side closed, or SIGHUP said so.
     HungUp,
+    /// It was quit or stopped while a change waited for another process to release the
+    /// store; that change was withdrawn.
+    Withdrew,
 }
 
 /// Runs the dashboard until the admin quits, a signal stops it or the terminal goes away.
 /// The terminal is restored and the store closed on every way out.
 pub fn run(store: Store, workspace: &str) -> io::Result<Ending> {
+    // The same rule as every command's, before the terminal is taken over: a dashboard on a
+    // workspace no write can use would open fine and fail at the first change.
+    let workspace = crate::text::validate_name(workspace, "workspace")
+        .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))?;
+    let workspace = workspace.as_str();
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         return Err(io::Error::other(
             "the dashboard needs a terminal; use a command such as `hivekeys list` instead (see `hivekeys --help`)",
@@ -72,11 +84,23 @@ pub fn run(store: Store, workspace: &str) -> io::Result<Ending> {
     let mut guard = terminal::TerminalGuard::enter()?;
     let inputs = Inputs::start()?;
     let clipboard = Box::new(SystemClipboard::new(io::stdout()));
+    let writer = writer::Writer::start(
+        store.path(),
+        StoreOptions::from_env().map_err(io::Error::other)?,
+    )
+    .map_err(io::Error::other)?;
     let mut app = App::new_in_background(store, workspace, clipboard);
+    app.write_in_background(writer);
     let ending = event_loop(&mut guard.terminal, &mut app, &theme, &inputs);
+    // A write still waiting for another process's lock is withdrawn, not waited for: the
+    // terminal is handed back now, and the admin told that the change was not made.
+    let withdrew = app.withdraw_waiting_write();
     // Close the store (writing what it holds) before the terminal is handed back.
     drop(app);
-    ending
+    match ending {
+        Ok(Ending::Quit | Ending::Stopped) if withdrew => Ok(Ending::Withdrew),
+        ending => ending,
+    }
 }
 
 /// Draw, wait for input or the next tick, update; repeat.
@@ -98,8 +122,9 @@ where
             .draw(|frame| view::render(app, frame, theme))
             .map_err(Into::into)?;
         let mut timeout = TICK.saturating_sub(last_tick.elapsed());
-        if app.is_loading() {
-            // Look for the background read's result often: it should show the moment it lands.
+        if app.is_loading() || app.has_outstanding_write() {
+            // Look for the background read's result or a write's answer often: they should
+            // show the moment they land.
             timeout = timeout.min(LOAD_POLL);
         }
         // Take everything already waiting (a paste, fast typing) before drawing again.
@@ -121,6 +146,10 @@ where
         }
         if app.is_loading() {
             app.update(Action::KeysLoaded);
+        }
+        if app.has_outstanding_write() {
+            app.settle_write(WRITE_SETTLE);
+            app.update(Action::WriteDone);
         }
         if last_tick.elapsed() >= TICK {
             app.update(Action::Tick);

@@ -9,7 +9,9 @@ mod new_key;
 mod overlay;
 
 pub use add_key::AddKey;
-pub use choice::{ConfirmRevoke, ConfirmRotate, CreateDefault};
+pub use choice::{
+    CHANGED_MEANWHILE, ConfirmRevoke, ConfirmRotate, Confirmation, CreateDefault, Recheck,
+};
 pub use new_key::NewKeyDialog;
 pub use overlay::{Details, Help};
 
@@ -85,6 +87,29 @@ impl Modal {
             Modal::NewKey(dialog) => dialog.update(action),
             Modal::Details(overlay) => overlay.update(action, screen),
             Modal::Help(overlay) => overlay.update(action, screen),
+        }
+    }
+
+    /// Someone else changed the key this confirmation is about: it shows `fresh` and asks
+    /// again (see [`Recheck`]). Other dialogs hold no key that can change under them.
+    pub fn follow(&mut self, fresh: &KeyRecord, confirmed: bool) {
+        match self {
+            Modal::ConfirmRotate(dialog) if choice::changed(&dialog.key, fresh) => {
+                dialog.follow(fresh.clone(), confirmed)
+            }
+            Modal::ConfirmRevoke(dialog) if choice::changed(&dialog.key, fresh) => {
+                dialog.follow(fresh.clone(), confirmed)
+            }
+            _ => {}
+        }
+    }
+
+    /// The id of the key a confirmation is about.
+    pub fn confirming(&self) -> Option<&str> {
+        match self {
+            Modal::ConfirmRotate(dialog) => Some(&dialog.key().id),
+            Modal::ConfirmRevoke(dialog) => Some(&dialog.key().id),
+            _ => None,
         }
     }
 

@@ -15,6 +15,9 @@ pub struct NewKeyDialog {
     pub copied: Option<CopyReport>,
     /// Asking "close without copying?".
     pub confirm_close: bool,
+    /// The question was asked by a quit (Ctrl-C): `y` then closes the dialog and quits too,
+    /// since quitting is what the admin asked for and confirmed.
+    pub quitting: bool,
 }
 
 impl NewKeyDialog {
@@ -25,6 +28,7 @@ impl NewKeyDialog {
             rotated,
             copied: None,
             confirm_close: false,
+            quitting: false,
         }
     }
 
@@ -34,7 +38,10 @@ impl NewKeyDialog {
             Action::Submit if self.copied.is_some() => return Outcome::Run(Effect::CloseNewKey),
             Action::Submit => self.confirm_close = true,
             Action::Confirm if self.confirm_close => return Outcome::Run(Effect::CloseNewKey),
-            Action::Cancel if self.confirm_close => self.confirm_close = false,
+            Action::Cancel if self.confirm_close => {
+                self.confirm_close = false;
+                self.quitting = false;
+            }
             _ => {}
         }
         Outcome::Stay
@@ -45,6 +52,7 @@ impl NewKeyDialog {
     pub fn quit_may_go_ahead(&mut self) -> bool {
         if self.copied.is_none() && !self.confirm_close {
             self.confirm_close = true;
+            self.quitting = true;
             return false;
         }
         true

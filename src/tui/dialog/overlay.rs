@@ -3,12 +3,14 @@
 use ratatui::layout::Rect;
 
 use super::Outcome;
-use crate::store::{AuditEvent, DailyUse, KeyRecord};
+use crate::store::{AuditEvent, DailyUse, KeyRecord, LiveSecret};
 use crate::tui::action::{Action, Movement};
 use crate::tui::view;
 
 pub struct Details {
     pub key: KeyRecord,
+    /// The secrets that verify now: after rotations with grace, more than one.
+    pub secrets: Vec<LiveSecret>,
     pub events: Vec<AuditEvent>,
     pub usage: Vec<DailyUse>,
     pub scroll: u16,
@@ -21,9 +23,7 @@ pub struct Help {
 
 impl Details {
     pub fn update(&mut self, action: Action, screen: Option<Rect>) -> Outcome {
-        let max = screen.map_or(u16::MAX, |area| {
-            view::details::max_scroll(area, self.events.len())
-        });
+        let max = screen.map_or(u16::MAX, |area| view::details::max_scroll(area, self));
         let page = screen.map_or(DEFAULT_PAGE, view::details::page_lines);
         scroll_or_close(&mut self.scroll, action, max, page)
     }

@@ -28,15 +28,15 @@ pub fn render(
     open(frame, layout::details_box(area), &title, theme);
     let parts = layout::details(area);
     let lines = text(details, now, theme);
-    let scroll = details.scroll.min(max_scroll(area, details.events.len()));
+    let scroll = details.scroll.min(max_scroll(area, details));
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), parts.text);
     render_chart(details, frame, parts.chart_label, parts.chart, theme);
     frame.render_widget(footer_hints(Context::Details, theme), parts.footer);
 }
 
 /// How far the text scrolls on a screen of `area`: until the audit trail's last event.
-pub(crate) fn max_scroll(area: Rect, events: usize) -> u16 {
-    (FIELD_LINES + events)
+pub(crate) fn max_scroll(area: Rect, details: &Details) -> u16 {
+    (FIELD_LINES + secret_lines(details) + details.events.len())
         .saturating_sub(layout::details(area).text.height as usize)
         .min(u16::MAX as usize) as u16
 }
@@ -83,8 +83,32 @@ fn text(
         Line::styled("Audit trail", theme.title()),
     ];
     debug_assert_eq!(lines.len(), FIELD_LINES, "max_scroll counts these");
+    // The live secrets go between the fields and the audit trail: after a rotation with
+    // grace, which secrets still open the key is what the admin looks for first.
+    let trail = lines.split_off(FIELD_LINES - 2);
+    lines.push(Line::from(""));
+    lines.push(Line::styled("Live secrets", theme.title()));
+    if details.secrets.is_empty() {
+        lines.push(Line::styled(
+            "none: no secret of this key verifies",
+            theme.dim(),
+        ));
+    }
+    lines.extend(
+        details
+            .secrets
+            .iter()
+            .map(|secret| Line::from(secret.describe(now))),
+    );
+    lines.extend(trail);
+    debug_assert_eq!(lines.len(), FIELD_LINES + secret_lines(details));
     lines.extend(details.events.iter().map(event_line));
     lines
+}
+
+/// Lines the live secrets take: a blank line, the title, one line each (or "none").
+fn secret_lines(details: &Details) -> usize {
+    2 + details.secrets.len().max(1)
 }
 
 fn event_line(event: &AuditEvent) -> Line<'static> {

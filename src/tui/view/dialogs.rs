@@ -16,6 +16,7 @@ use crate::text::{capitalize, echo, fit, printable};
 use crate::tui::app::{App, Modal, NewKeyDialog};
 use crate::tui::keymap::{Context, hints as key_hints};
 use crate::tui::layout::{centered, dialog_inside};
+use crate::tui::writer::WAITING;
 
 /// Longest error message a dialog shows, in characters. Messages can quote names and ids from
 /// the store, so they go through `printable` like everything else from there.
@@ -25,6 +26,18 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let Some(modal) = &app.modal else {
         return;
     };
+    // While its write waits, a dialog says so where its error would go, and its footer
+    // offers what applies then.
+    let waiting = app.is_waiting().then_some(WAITING);
+    let footer_hints = |context: Context, theme: &Theme| match waiting {
+        Some(_) => footer_hints(Context::Waiting, theme),
+        None => footer_hints(context, theme),
+    };
+    let render_error =
+        |frame: &mut Frame<'_>, area: Rect, error: Option<&str>, theme: &Theme| match waiting {
+            Some(text) => render_message(frame, area, text, theme.warning()),
+            None => render_error(frame, area, error, theme),
+        };
     match modal {
         Modal::AddKey(dialog) => {
             let (name, environment, error) = (&dialog.name, &dialog.environment, &dialog.error);
@@ -56,6 +69,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
                 field.y,
             ));
             let message_line = match error {
+                _ if waiting.is_some() => Line::styled(WAITING, theme.warning()),
                 Some(error) => Line::styled(echo(error, MESSAGE_CHARS), theme.error()),
                 None => Line::styled(
                     "1–64 characters, e.g. the service or environment it is for.",
@@ -222,6 +236,13 @@ fn option_line(label: String, chosen: bool, theme: &Theme) -> Line<'static> {
     }
 }
 
+fn render_message(frame: &mut Frame<'_>, area: Rect, text: &str, style: ratatui::style::Style) {
+    frame.render_widget(
+        Paragraph::new(Line::styled(text.to_owned(), style)).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
 fn render_error(frame: &mut Frame<'_>, area: Rect, error: Option<&str>, theme: &Theme) {
     if let Some(error) = error {
         frame.render_widget(error_paragraph(error, theme), area);
@@ -298,11 +319,15 @@ fn quoted_name(name: &str) -> String {
 /// Columns a name takes in a dialog's sentence, "…" included.
 const NAME_COLUMNS: usize = 41;
 
+/// The key as a confirmation names it. The masked key is part of it: when someone else
+/// rotates the key while the dialog is open, the dialog must show that it is another secret
+/// now, as the row behind it does.
 fn describe(key: &KeyRecord) -> String {
     format!(
-        "\"{}\" ({}, {})",
+        "\"{}\" ({}, {}, {})",
         quoted_name(&key.name),
         printable(&key.id, 40),
-        key.environment.label()
+        key.environment.label(),
+        printable(&key.masked_key, 40)
     )
 }

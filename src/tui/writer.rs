@@ -1,0 +1,256 @@
+//! The dashboard's store writes, on a thread of their own. A write waits for another
+//! process's lock for up to the busy timeout (5 s by default); made on the UI thread, that
+//! froze the screen: no redraw on resize, no sign of what it waited for. Here the thread holds
+//! its own [`Store`] on the same file, opened with the same options (tests inject their clock
+//! and entropy that way), takes one job at a time and hands back what the store answered.
+//!
+//! A job can be withdrawn while it waits (Esc, or the dashboard ending): once the write lock
+//! is held, a withdrawn job rolls back instead of committing, so a key nobody will see is never
+//! created and a key nobody confirmed is never rotated or revoked.
+//!
+//! The new key of a create or rotate crosses from this thread to the dashboard by move, in
+//! its [`Secret`](crate::key::Secret), which wipes itself on drop: it is never copied, logged or
+//! formatted on the way (`Done` has no `Debug`).
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::Duration;
+
+use crate::environment::Environment;
+use crate::error::{Error, Result};
+use crate::store::{Grace, IssuedKey, KeyRecord, NewKey, Store, StoreOptions};
+
+/// Shown in a dialog whose write waits for another process's lock. No spinner: the text
+/// says all there is to know, and nothing moves that could be mistaken for progress.
+pub const WAITING: &str = "Waiting for another process to release the store…";
+
+/// A write the dashboard asks for.
+pub enum Job {
+    Create {
+        name: String,
+        environment: Environment,
+    },
+    CreateDefault(Environment),
+    Rotate {
+        key: KeyRecord,
+        grace: Grace,
+    },
+    Revoke(KeyRecord),
+}
+
+/// What the store answered to a [`Job`].
+pub enum Done {
+    Issued {
+        issued: Result<IssuedKey>,
+        rotated: bool,
+    },
+    Revoked(Result<KeyRecord>),
+}
+
+/// A finished job: its answer, and whether the dashboard was still waiting for it (rather than
+/// having withdrawn it).
+pub struct Finished {
+    pub done: Done,
+    pub awaited: bool,
+}
+
+struct Request {
+    id: u64,
+    workspace: String,
+    job: Job,
+    withdrawn: Arc<AtomicBool>,
+}
+
+pub struct Writer {
+    /// `None` once dropping: closing the channel is what ends the thread.
+    requests: Option<Sender<Request>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    answers: Receiver<(u64, Done)>,
+    next_id: u64,
+    /// The job the open dialog waits for, and the flag that withdraws it.
+    waiting: Option<(u64, Arc<AtomicBool>)>,
+    /// Jobs sent whose answer has not been taken yet (the awaited one included).
+    outstanding: usize,
+    /// Answers received by [`Writer::settle`] and not taken yet.
+    ready: VecDeque<(u64, Done)>,
+}
+
+impl Writer {
+    /// Opens a second store on `path` with `options`, on a new thread.
+    pub fn start(path: &Path, options: StoreOptions) -> Result<Writer> {
+        let (requests, jobs) = mpsc::channel::<Request>();
+        let (answer, answers) = mpsc::channel();
+        let (opened_send, opened) = mpsc::sync_channel(1);
+        let path = path.to_path_buf();
+        let failed_path = path.clone();
+        let thread = std::thread::Builder::new()
+            .name("hivekeys-write".into())
+            .spawn(move || {
+                let mut store = match Store::open_existing(&path, options) {
+                    Ok(store) => {
+                        let _ = opened_send.send(Ok(()));
+                        store
+                    }
+                    Err(err) => {
+                        let _ = opened_send.send(Err(err));
+                        return;
+                    }
+                };
+                // Ends when the dashboard drops its sender.
+                for request in jobs {
+                    let done = perform(
+                        &mut store,
+                        request.job,
+                        &request.workspace,
+                        &request.withdrawn,
+                    );
+                    if answer.send((request.id, done)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|err| Error::Database {
+                path: failed_path.clone(),
+                message: format!("cannot start the writer thread: {err}").into(),
+            })?;
+        opened.recv().map_err(|_| Error::Database {
+            path: failed_path,
+            message: "the writer thread stopped".into(),
+        })??;
+        Ok(Writer {
+            requests: Some(requests),
+            thread: Some(thread),
+            answers,
+            next_id: 0,
+            waiting: None,
+            outstanding: 0,
+            ready: VecDeque::new(),
+        })
+    }
+
+    /// Sends `job`; the dialog now waits for it. Fails only if the thread is gone.
+    pub fn submit(&mut self, workspace: &str, job: Job) -> bool {
+        self.next_id += 1;
+        let withdrawn = Arc::new(AtomicBool::new(false));
+        let request = Request {
+            id: self.next_id,
+            workspace: workspace.to_owned(),
+            job,
+            withdrawn: Arc::clone(&withdrawn),
+        };
+        let sent = self
+            .requests
+            .as_ref()
+            .is_some_and(|requests| requests.send(request).is_ok());
+        if !sent {
+            return false;
+        }
+        self.waiting = Some((self.next_id, withdrawn));
+        self.outstanding += 1;
+        true
+    }
+
+    /// A dialog waits for a job's answer.
+    pub fn is_waiting(&self) -> bool {
+        self.waiting.is_some()
+    }
+
+    /// Some job's answer has not been taken yet.
+    pub fn has_outstanding(&self) -> bool {
+        self.outstanding > 0
+    }
+
+    /// Stops waiting for the awaited job and withdraws it: it rolls back once it gets the
+    /// lock, unless it committed already. Returns whether there was one.
+    pub fn withdraw(&mut self) -> bool {
+        match self.waiting.take() {
+            Some((_, withdrawn)) => {
+                withdrawn.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Waits up to `timeout` for an answer, which [`Writer::take`] then returns. A write that
+    /// gets its lock at once answers within microseconds: waiting this long spares the screen
+    /// a one-frame flash of "Waiting…".
+    pub fn settle(&mut self, timeout: Duration) {
+        if self.ready.is_empty() && self.outstanding > 0 {
+            match self.answers.recv_timeout(timeout) {
+                Ok(answer) => self.ready.push_back(answer),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+            }
+        }
+    }
+
+    /// An answer, if one has arrived.
+    pub fn take(&mut self) -> Option<Finished> {
+        let (id, done) = self
+            .ready
+            .pop_front()
+            .or_else(|| self.answers.try_recv().ok())?;
+        self.outstanding = self.outstanding.saturating_sub(1);
+        let awaited = self.waiting.as_ref().is_some_and(|(w, _)| *w == id);
+        if awaited {
+            self.waiting = None;
+        }
+        Some(Finished { done, awaited })
+    }
+}
+
+impl Drop for Writer {
+    /// The dashboard is ending: whatever still waits for the lock is withdrawn, so it cannot
+    /// commit in the moment before the process exits. An idle thread is joined, so that its
+    /// store closes cleanly (the last connection to leave removes the WAL file); one stuck in
+    /// a wait is left behind, since waiting for it is what this thread exists to avoid.
+    fn drop(&mut self) {
+        self.withdraw();
+        self.requests = None;
+        if self.outstanding == 0
+            && let Some(thread) = self.thread.take()
+        {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Runs `job` on `store`, honouring `withdrawn` once the write lock is held.
+pub fn perform(store: &mut Store, job: Job, workspace: &str, withdrawn: &AtomicBool) -> Done {
+    // The file may have been replaced under the dashboard (a restored backup): write to the
+    // one the path names now, as the dashboard's own reads do.
+    if let Err(Error::StoreReplaced { .. }) = store.check_file() {
+        let _ = store.reopen();
+    }
+    let still_wanted = |_: &IssuedKey| match withdrawn.load(Ordering::SeqCst) {
+        true => Err(std::io::Error::other("withdrawn")),
+        false => Ok(()),
+    };
+    let issued = |issued: Result<IssuedKey>, rotated| Done::Issued {
+        issued: issued.map_err(|err| match err {
+            Error::NotDelivered { .. } if withdrawn.load(Ordering::SeqCst) => Error::Withdrawn,
+            err => err,
+        }),
+        rotated,
+    };
+    match job {
+        Job::Create { name, environment } => {
+            let new = NewKey::new(&name, environment);
+            issued(store.create_key_and(workspace, new, still_wanted), false)
+        }
+        Job::CreateDefault(environment) => issued(
+            store.create_key_and(workspace, NewKey::default_key(environment), still_wanted),
+            false,
+        ),
+        Job::Rotate { key, grace } => issued(
+            store.rotate_key_as_seen(workspace, &key, grace, still_wanted),
+            true,
+        ),
+        Job::Revoke(key) => Done::Revoked(
+            store.revoke_key_unless(workspace, &key.id, || withdrawn.load(Ordering::SeqCst)),
+        ),
+    }
+}

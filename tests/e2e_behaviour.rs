@@ -1,0 +1,263 @@
+//! The real binary, in a pseudo-terminal where a terminal matters, for the dashboard's
+//! behaviour around other processes: a write waiting for another process's lock, a quit
+//! confirmed on an uncopied key, a workspace no command accepts; and `show`'s live secrets.
+//! Every step waits for what it expects with a deadline; nothing sleeps a fixed time.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{BIN, Sandbox, clean_env, is_full_key, nonzero};
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+const WAIT: Duration = Duration::from_secs(10);
+const ENTER_ALT_SCREEN: &[u8] = b"\x1b[?1049h";
+
+struct Pty {
+    master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    log: Arc<Mutex<Vec<u8>>>,
+    parser: Arc<Mutex<vt100::Parser>>,
+}
+
+impl Pty {
+    /// `hivekeys --db <store> <args…>` in a 120×40 pty, with `env` set.
+    fn start(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Pty {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 40,
+                cols: 120,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut command = CommandBuilder::new(BIN);
+        command.arg("--db");
+        command.arg(&sandbox.db);
+        command.args(args);
+        command.cwd(sandbox.path());
+        let clean = clean_env(sandbox.path());
+        for name in &clean.removed {
+            command.env_remove(name);
+        }
+        for (name, value) in clean.set.iter().map(|(n, v)| (*n, v.clone())) {
+            command.env(name, value);
+        }
+        command.env("TERM", "xterm-256color");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = pair.slave.spawn_command(command).expect("spawn hivekeys");
+        drop(pair.slave);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(nonzero(40), nonzero(120), 0)));
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let (log_in, parser_in) = (Arc::clone(&log), Arc::clone(&parser));
+        thread::spawn(move || {
+            let mut buffer = [0u8; 16 * 1024];
+            while let Ok(n) = reader.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                log_in.lock().unwrap().extend_from_slice(&buffer[..n]);
+                parser_in.lock().unwrap().process(&buffer[..n]);
+            }
+        });
+        let writer = pair.master.take_writer().expect("pty writer");
+        Pty {
+            master: pair.master,
+            writer,
+            child,
+            log,
+            parser,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    #[track_caller]
+    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}:\n{screen}"
+            );
+            thread::sleep(Duration::from_millis(15));
+        }
+    }
+
+    #[track_caller]
+    fn wait_for(&self, text: &str) -> String {
+        self.wait_until(text, |s| s.contains(text))
+    }
+
+    fn resize(&mut self, rows: u16, cols: u16) {
+        self.parser
+            .lock()
+            .unwrap()
+            .screen_mut()
+            .set_size(nonzero(rows), nonzero(cols));
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize the pty");
+    }
+
+    #[track_caller]
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "hivekeys did not exit:\n{}",
+                self.screen()
+            );
+            thread::sleep(Duration::from_millis(15));
+        }
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The column where the Add API Key dialog's top-left corner is on `screen`.
+fn dialog_column(screen: &str) -> Option<usize> {
+    screen.lines().find_map(|line| {
+        line.find("┌ Add API Key")
+            .map(|i| line[..i].chars().count())
+    })
+}
+
+/// Another process holds the write lock while the admin saves a key: the dashboard keeps
+/// drawing (it redraws for a resize), says that it waits, and finishes when the lock goes.
+#[test]
+fn a_write_waiting_for_the_lock_says_so_and_the_screen_keeps_redrawing() {
+    let sandbox = Sandbox::new();
+    let mut pty = Pty::start(&sandbox, &[], &[("HIVEKEYS_BUSY_TIMEOUT_MS", "30000")]);
+    pty.wait_for("No additional keys yet.");
+    let blocker = rusqlite::Connection::open(&sandbox.db).expect("open the store");
+    blocker.execute_batch("BEGIN IMMEDIATE").expect("lock");
+
+    pty.send(b"a");
+    pty.wait_for("┌ Add API Key");
+    pty.send(b"Locked\r");
+    let waiting = pty.wait_for("Waiting for another process to release the store");
+    assert!(waiting.contains("Esc withdraw the change"), "{waiting}");
+    let before = dialog_column(&waiting).expect("the dialog");
+
+    pty.resize(30, 90);
+    let resized = pty.wait_until("the dialog re-centred at 90 columns", |s| {
+        dialog_column(s).is_some_and(|column| column < before)
+    });
+    assert!(resized.contains("Waiting for another process"), "{resized}");
+
+    blocker.execute_batch("ROLLBACK").expect("unlock");
+    drop(blocker);
+    let shown = pty.wait_for("┌ Your New API Key");
+    assert!(shown.contains("Locked"), "{shown}");
+    pty.send(b"c\r");
+    pty.wait_until("the dialog closed", |s| !s.contains("Your New API Key"));
+    pty.send(b"q");
+    assert!(pty.wait_exit().success());
+}
+
+/// Ctrl-C on an uncopied key asks "Close anyway?"; `y` then closes it and quits.
+#[test]
+fn ctrl_c_then_y_on_an_uncopied_new_key_quits() {
+    let sandbox = Sandbox::new();
+    let mut pty = Pty::start(&sandbox, &[], &[]);
+    pty.wait_for("No additional keys yet.");
+    pty.send(b"D");
+    pty.wait_for("┌ Create Default Key");
+    pty.send(b"\r");
+    pty.wait_for("┌ Your New API Key");
+    pty.send(b"\x03");
+    pty.wait_for("Close anyway?");
+    pty.send(b"y");
+    let status = pty.wait_exit();
+    assert!(status.success(), "{status:?}");
+}
+
+/// An empty workspace name is refused as every command refuses it, before the terminal is
+/// taken over.
+#[test]
+fn an_empty_workspace_is_refused_before_the_dashboard_opens() {
+    let sandbox = Sandbox::new();
+    for workspace in ["", "  "] {
+        let mut pty = Pty::start(&sandbox, &["--workspace", workspace], &[]);
+        let status = pty.wait_exit();
+        assert_eq!(status.exit_code(), 2, "{workspace:?}");
+        pty.wait_for("the workspace name is empty");
+        let log = pty.log.lock().unwrap().clone();
+        assert!(
+            !log.windows(ENTER_ALT_SCREEN.len())
+                .any(|w| w == ENTER_ALT_SCREEN),
+            "the terminal was taken over"
+        );
+    }
+}
+
+/// `show` lists the secrets that verify now, by issue time, never their text.
+#[test]
+fn show_lists_the_live_secrets_in_text_and_json() {
+    let sandbox = Sandbox::new();
+    let first = sandbox.create_key("Billing", "stg");
+    let rotated = sandbox
+        .stdout_of(&["rotate", "Billing", "--grace", "1h", "--yes"], None)
+        .trim()
+        .to_owned();
+    let json = sandbox.show_json("Billing");
+    let secrets = json["secrets"].as_array().expect("a secrets array");
+    assert_eq!(secrets.len(), 2, "{json}");
+    assert!(secrets[0]["expires_at"].is_null(), "the current one first");
+    assert!(
+        secrets[1]["expires_at"].is_string(),
+        "the old one, in its grace"
+    );
+    assert!(secrets.iter().all(|s| s["created_at"].is_string()));
+
+    let text = sandbox.stdout_of(&["show", "Billing"], None);
+    assert!(text.contains("Live secrets"), "{text}");
+    assert!(
+        text.contains("current") && text.contains("until "),
+        "{text}"
+    );
+    for output in [text, json.to_string()] {
+        assert!(
+            !output.contains(&first) && !output.contains(&rotated),
+            "a key was printed"
+        );
+        assert!(!output.split_whitespace().any(is_full_key));
+    }
+
+    sandbox.stdout_of(&["revoke", "Billing", "--yes"], None);
+    let json = sandbox.show_json("Billing");
+    assert_eq!(json["secrets"].as_array().map(Vec::len), Some(0));
+}
