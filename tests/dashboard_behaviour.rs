@@ -504,3 +504,40 @@ fn the_dashboard_refuses_an_empty_workspace_before_anything_else() {
         );
     }
 }
+
+/// Issue 9: use counts alone (a gateway verifying) refresh the rows on screen without reading
+/// the whole list again — that cost a fifth of a core at 100,000 keys — while a key change by
+/// another process still reads it again.
+#[test]
+fn use_counts_alone_refresh_the_rows_on_screen_without_reading_the_list_again() {
+    let mut fx = Fixture::new();
+    let mut other = fx.other_process();
+    let issued = other
+        .create_key(WS, NewKey::new("Gateway", Environment::Production))
+        .unwrap();
+    let id = issued.record.id.clone();
+    fx.tick_later();
+    let row = |fx: &Fixture| fx.app.keys.iter().find(|k| k.id == id).cloned().unwrap();
+    assert_eq!(row(&fx).use_count, 0, "the new key is listed");
+
+    // The list's buffer is replaced by every full read: its address tells one happened.
+    let list = fx.app.keys.as_ptr();
+    fx.clock.advance(TimeDelta::seconds(30));
+    for _ in 0..3 {
+        other.verify(issued.secret.expose()).unwrap();
+    }
+    other.flush_usage().unwrap();
+    fx.tick_later();
+    assert_eq!(
+        fx.app.keys.as_ptr(),
+        list,
+        "use counts alone must not re-read the list"
+    );
+    assert_eq!(row(&fx).use_count, 3);
+    assert_eq!(row(&fx).last_used_at, Some(t0() + TimeDelta::seconds(31)));
+
+    other.revoke_key(WS, &id).unwrap();
+    fx.tick_later();
+    assert_ne!(fx.app.keys.as_ptr(), list, "a revocation is read in full");
+    assert_eq!(row(&fx).status_at(fx.app.now), Status::Revoked);
+}

@@ -15,7 +15,7 @@ use super::dialog::{
 use super::key_list::KeyList;
 use super::keymap::{self, Context};
 use super::layout;
-use super::loader::{Loader, Read, Taken};
+use super::loader::{Due, Loader, Read, Taken};
 use super::writer::{Done, Job, Writer};
 use crate::environment::Status;
 use crate::store::{IssuedKey, KeyRecord, Store};
@@ -615,10 +615,60 @@ impl App {
 
     fn tick(&mut self) {
         self.now = self.store.now();
-        match self.store.data_version() {
-            Ok(version) if self.loader.due(version, self.now) => self.reload(),
-            Ok(_) => {}
+        match self.loader.due(&self.store, self.now) {
+            Ok(Due::Nothing) => {}
+            Ok(Due::Reload) => self.reload(),
+            Ok(Due::UseCounts) => self.refresh_use_counts(),
             Err(err) => self.say_error(err.to_string()),
+        }
+    }
+
+    /// Only use counts changed: reads them again for the rows on screen, the default key and
+    /// an open detail view — a few indexed reads, whatever the size of the workspace.
+    fn refresh_use_counts(&mut self) {
+        let rows = self.page_rows();
+        let on_screen: Vec<usize> = self
+            .list
+            .visible
+            .iter()
+            .skip(self.list.scroll)
+            .take(rows)
+            .copied()
+            .collect();
+        let mut ids: Vec<String> = on_screen
+            .iter()
+            .map(|&index| self.list.keys[index].id.clone())
+            .collect();
+        ids.extend(self.list.default_key.as_ref().map(|key| key.id.clone()));
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let usage = match self.store.usage_of(&self.workspace, &id_refs) {
+            Ok(usage) => usage,
+            Err(err) => return self.say_error(err.to_string()),
+        };
+        let (rows_usage, default_usage) = usage.split_at(on_screen.len());
+        for (&index, usage) in on_screen.iter().zip(rows_usage) {
+            if let Some(usage) = usage {
+                let key = &mut self.list.keys[index];
+                key.last_used_at = usage.last_used_at;
+                key.use_count = usage.use_count;
+            }
+        }
+        if let (Some(key), Some(Some(usage))) = (&mut self.list.default_key, default_usage.first())
+        {
+            key.last_used_at = usage.last_used_at;
+            key.use_count = usage.use_count;
+        }
+        // The detail view's key may be anywhere in the list: read it alone.
+        if let Some(Modal::Details(details)) = &self.modal {
+            let scroll = details.scroll;
+            let read = self
+                .store
+                .get_key(&self.workspace, &details.key.id)
+                .and_then(|key| self.read_details(key));
+            match read {
+                Ok(read) => self.modal = Some(Modal::Details(Details { scroll, ..read })),
+                Err(err) => self.say_error(err.to_string()),
+            }
         }
     }
 

@@ -25,8 +25,19 @@ const NO_VERSION: i64 = i64::MIN;
 /// One read of the workspace's keys and the store's data version just before it.
 pub struct Read {
     version: i64,
+    keys_version: i64,
     default_key: Option<KeyRecord>,
     keys: Vec<KeyRecord>,
+}
+
+/// What a tick has to do about other processes' commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    Nothing,
+    /// Keys changed: read the whole list again.
+    Reload,
+    /// Only use counts changed: refresh those on screen.
+    UseCounts,
 }
 
 /// What a look at the background read found.
@@ -40,8 +51,12 @@ pub enum Taken {
 }
 
 pub struct Loader {
-    /// The store's data version the list was read at.
+    /// The store's data version the list was read at, or last looked at: it moves for every
+    /// commit, use-count bookkeeping included.
     data_version: i64,
+    /// The store's keys version the list was read at: it moves only when a key, a secret or
+    /// a workspace name changes, and only then is the whole list read again.
+    keys_version: i64,
     /// When the keys were last read from the store, by the store's (injected) clock: reloads
     /// for other processes' changes wait [`RELOAD_INTERVAL`] after it.
     last_reload: Option<DateTime<Utc>>,
@@ -64,8 +79,9 @@ struct Background {
 }
 
 struct InFlight {
-    /// The store's data version read just before the read began.
+    /// The store's data and keys versions read just before the read began.
     version: i64,
+    keys_version: i64,
     result: Receiver<crate::Result<WorkspaceKeys>>,
 }
 
@@ -74,6 +90,7 @@ impl Loader {
     pub fn inline() -> Loader {
         Loader {
             data_version: 0,
+            keys_version: NO_VERSION,
             last_reload: None,
             next_expiry: None,
             background: None,
@@ -108,12 +125,14 @@ impl Loader {
             ..KeyQuery::default()
         };
         let version = store.data_version()?;
+        let keys_version = store.keys_version()?;
         let default_key = store.default_key(workspace)?;
         let keys = store.list_keys(workspace, &first)?;
         let total = store.count_keys(workspace, &KeyQuery::default())? as usize
             - usize::from(default_key.is_some());
         let read = Read {
             version,
+            keys_version,
             default_key,
             keys,
         };
@@ -136,16 +155,27 @@ impl Loader {
         self.background.as_ref().and_then(|b| b.first_total)
     }
 
-    /// Whether a tick at `now`, with the store at data `version`, reads again: something
-    /// changed (or a key expired), and at least [`RELOAD_INTERVAL`] passed since the last
-    /// read (or the clock went back, which must not hold reads off until it catches up). A
-    /// change seen too soon stays pending: the version still differs at the next tick.
-    pub fn due(&self, version: i64, now: DateTime<Utc>) -> bool {
+    /// What a tick at `now` should do. Nothing, while nobody committed; read the whole list
+    /// again when a key changed (or expired); refresh only the use counts on screen when the
+    /// commits were bookkeeping alone (a gateway verifying: re-reading a hundred thousand
+    /// keys for that cost a fifth of a core). Either waits [`RELOAD_INTERVAL`] after the last
+    /// read (or less if the clock went back, which must not hold reads off until it catches
+    /// up); a change seen too soon stays pending: the versions still differ at the next tick.
+    pub fn due(&mut self, store: &Store, now: DateTime<Utc>) -> crate::Result<Due> {
         let expired = self.next_expiry.is_some_and(|at| at <= now);
         let interval_passed = self
             .last_reload
             .is_none_or(|at| now < at || now - at >= RELOAD_INTERVAL);
-        (version != self.data_version || expired) && interval_passed
+        let data_version = store.data_version()?;
+        if !interval_passed || (data_version == self.data_version && !expired) {
+            return Ok(Due::Nothing);
+        }
+        if expired || store.keys_version()? != self.keys_version {
+            return Ok(Due::Reload);
+        }
+        self.data_version = data_version;
+        self.last_reload = Some(now);
+        Ok(Due::UseCounts)
     }
 
     /// Reads the workspace's keys again: at once (returning the read), or by starting a
@@ -158,10 +188,12 @@ impl Loader {
         now: DateTime<Utc>,
     ) -> crate::Result<Option<Read>> {
         self.last_reload = Some(now);
+        // Both versions before the read: a change committed during it shows at the next tick.
         let version = store.data_version()?;
+        let keys_version = store.keys_version()?;
         if let Some(background) = &mut self.background {
             if background.in_flight.is_none() {
-                background.start(version, now);
+                background.start(version, keys_version, now);
             }
             return Ok(None);
         }
@@ -169,6 +201,7 @@ impl Loader {
         let keys = store.list_keys(workspace, &KeyQuery::default())?;
         Ok(Some(Read {
             version,
+            keys_version,
             default_key,
             keys,
         }))
@@ -190,7 +223,7 @@ impl Loader {
                 message: "the background reader stopped".into(),
             }),
         };
-        let version = in_flight.version;
+        let (version, keys_version) = (in_flight.version, in_flight.keys_version);
         background.in_flight = None;
         if std::mem::take(&mut background.outdated) {
             return Taken::Outdated;
@@ -200,6 +233,7 @@ impl Loader {
                 background.first_total = None;
                 Taken::Keys(Read {
                     version,
+                    keys_version,
                     default_key: loaded.default_key,
                     keys: loaded.keys,
                 })
@@ -208,6 +242,7 @@ impl Loader {
                 // Instead of leaving a partial list for good, the next tick past the reload
                 // interval tries again.
                 self.data_version = NO_VERSION;
+                self.keys_version = NO_VERSION;
                 Taken::Failed(err)
             }
         }
@@ -216,6 +251,7 @@ impl Loader {
     /// Makes `read` what `list` holds.
     pub fn install(&mut self, read: Read, list: &mut KeyList, now: DateTime<Utc>) {
         self.data_version = read.version;
+        self.keys_version = read.keys_version;
         list.replace(read.default_key, read.keys, now);
         self.next_expiry = list.next_expiry(now);
     }
@@ -251,6 +287,7 @@ impl Loader {
         }
         let empty = Read {
             version: NO_VERSION,
+            keys_version: NO_VERSION,
             default_key: None,
             keys: Vec::new(),
         };
@@ -259,7 +296,7 @@ impl Loader {
 }
 
 impl Background {
-    fn start(&mut self, version: i64, now: DateTime<Utc>) {
+    fn start(&mut self, version: i64, keys_version: i64, now: DateTime<Utc>) {
         let (send, result) = mpsc::channel();
         let loader = self.loader.clone();
         let spawned = std::thread::Builder::new()
@@ -270,6 +307,10 @@ impl Background {
             });
         // Without a thread the receiver reports a disconnect, which shows as an error.
         drop(spawned);
-        self.in_flight = Some(InFlight { version, result });
+        self.in_flight = Some(InFlight {
+            version,
+            keys_version,
+            result,
+        });
     }
 }
