@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod details;
 pub mod entropy;
 pub mod environment;
 pub mod error;

@@ -1513,6 +1513,10 @@ fn app_in(context: Context) -> Fixture {
             fx.select_active();
             fx.char('x');
         }
+        Context::SetLimit => {
+            fx.select_active();
+            fx.char('l');
+        }
         Context::NewKey => {
             fx.char('a');
             fx.type_text("x");

@@ -261,53 +261,28 @@ pub fn write_key_detail(
     usage: &[DailyUse],
     now: DateTime<Utc>,
 ) -> io::Result<()> {
-    let when = |at| crate::timefmt::short_and_relative(at, now);
+    use crate::details::{LABEL_WIDTH, NO_LIVE_SECRET, event_line, fields};
     writeln!(out, "{}", printable(&key.name, 64))?;
-    let rows = [
-        ("id", printable(&key.id, 32)),
-        ("workspace", printable(workspace, 64)),
-        ("environment", key.environment.as_str().to_owned()),
-        ("status", key.status_at(now).as_str().to_owned()),
-        (
-            "default",
-            if key.is_default { "yes" } else { "no" }.to_owned(),
-        ),
-        ("key", printable(&key.masked_key, 32)),
-        ("created", when(Some(key.created_at))),
-        ("rotated", when(key.rotated_at)),
-        ("revoked", when(key.revoked_at)),
-        ("expires", when(key.expires_at)),
-        ("last used", when(key.last_used_at)),
-        ("uses", group_digits(key.use_count)),
-        (
-            "daily limit",
-            crate::timefmt::allowance(key.daily_limit, usage.last().map_or(0, |d| d.count), now),
-        ),
-    ];
-    for (label, value) in rows {
-        writeln!(out, "  {label:<12} {value}")?;
+    writeln!(
+        out,
+        "  {:<LABEL_WIDTH$} {}",
+        "Workspace",
+        printable(workspace, 64)
+    )?;
+    let uses_today = usage.last().map_or(0, |day| day.count);
+    for field in fields(key, uses_today, now) {
+        writeln!(out, "  {:<LABEL_WIDTH$} {}", field.label, field.value)?;
     }
     writeln!(out, "\nLive secrets")?;
     if secrets.is_empty() {
-        writeln!(out, "  none: no secret of this key verifies")?;
+        writeln!(out, "  {NO_LIVE_SECRET}")?;
     }
     for secret in secrets {
         writeln!(out, "  {}", secret.describe(now))?;
     }
     writeln!(out, "\nAudit trail")?;
     for event in events {
-        let detail = event
-            .detail
-            .as_deref()
-            .map(|d| format!(" ({})", printable(d, 80)))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "  {}  {:<8} by {}{detail}",
-            short(event.at),
-            event.action.as_str(),
-            printable(&event.actor, 64)
-        )?;
+        writeln!(out, "  {}", event_line(event))?;
     }
     let total: u64 = usage.iter().map(|d| d.count).sum();
     let peak = usage.iter().map(|d| d.count).max().unwrap_or(0);

@@ -22,6 +22,7 @@ pub enum Action {
     OpenCreateDefault,
     OpenRotate,
     OpenRevoke,
+    OpenLimit,
     OpenDetails,
     OpenHelp,
     /// An edit of the focused text field (search box or key name).

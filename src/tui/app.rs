@@ -10,7 +10,7 @@ use ratatui::layout::Rect;
 use super::action::Action;
 use super::clipboard::Clipboard;
 use super::dialog::{
-    AddKey, ConfirmRevoke, ConfirmRotate, CreateDefault, Details, Effect, Help, Outcome,
+    AddKey, ConfirmRevoke, ConfirmRotate, CreateDefault, Details, Effect, Help, Outcome, SetLimit,
 };
 use super::key_list::KeyList;
 use super::keymap::{self, Context};
@@ -205,7 +205,9 @@ impl App {
         match action {
             Action::OpenCreateDefault => self.list.default_key.is_none(),
             Action::OpenRotate => focused_status.is_some_and(ConfirmRotate::allows),
-            Action::OpenRevoke => focused_status.is_some_and(ConfirmRevoke::allows),
+            Action::OpenRevoke | Action::OpenLimit => {
+                focused_status.is_some_and(ConfirmRevoke::allows)
+            }
             Action::OpenDetails => self.focused_key().is_some(),
             Action::Move(_) => !self.list.visible.is_empty() || self.modal.is_some(),
             Action::ClearSearch => !self.list.search.value().is_empty() || self.search_focused,
@@ -296,6 +298,9 @@ impl App {
             }),
             Action::OpenRevoke => self.open_for_focused_key(ConfirmRevoke::allows, |key| {
                 Modal::ConfirmRevoke(ConfirmRevoke::new(key))
+            }),
+            Action::OpenLimit => self.open_for_focused_key(ConfirmRevoke::allows, |key| {
+                Modal::SetLimit(SetLimit::new(key))
             }),
             Action::OpenDetails => match self.focused_key().cloned() {
                 Some(key) => self.open_details(key),
@@ -444,6 +449,7 @@ impl App {
             Effect::CreateDefault(environment) => Job::CreateDefault(environment),
             Effect::Rotate { key, grace } => Job::Rotate { key, grace },
             Effect::Revoke(key) => Job::Revoke(key),
+            Effect::SetLimit { key, limit } => Job::SetLimit { key, limit },
             Effect::Copy | Effect::CloseNewKey => return self.run_here(effect),
         };
         let Some(writer) = &mut self.writer else {
@@ -484,16 +490,35 @@ impl App {
                     revoked.id, revoked.name
                 ));
             }
+            Done::LimitSet(Ok(changed)) => {
+                if awaited {
+                    self.modal = None;
+                }
+                self.changed(&changed);
+                let what = match changed.daily_limit {
+                    Some(n) => format!(
+                        "may now be used {} times a day (UTC)",
+                        crate::text::group_digits(n)
+                    ),
+                    None => "has no daily limit now".to_owned(),
+                };
+                self.say(format!(
+                    "Key {} \"{}\" {what}.",
+                    changed.id,
+                    crate::text::echo(&changed.name, 64)
+                ));
+            }
             Done::Issued {
                 issued: Err(err), ..
             }
             | Done::Revoked(Err(err))
+            | Done::LimitSet(Err(err))
                 if awaited =>
             {
                 self.refused(err)
             }
             // Withdrawn and not made, as the notice said when Esc was pressed.
-            Done::Issued { .. } | Done::Revoked(_) => {}
+            Done::Issued { .. } | Done::Revoked(_) | Done::LimitSet(_) => {}
         }
     }
 
@@ -528,7 +553,8 @@ impl App {
             Effect::CreateKey { .. }
             | Effect::CreateDefault(_)
             | Effect::Rotate { .. }
-            | Effect::Revoke(_) => unreachable!("writes go through `run`"),
+            | Effect::Revoke(_)
+            | Effect::SetLimit { .. } => unreachable!("writes go through `run`"),
             // The dialog, and with it the secret, is dropped here. When a quit asked the
             // question, the `y` that answers it confirms the quit as well.
             Effect::CloseNewKey => {

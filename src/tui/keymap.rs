@@ -19,6 +19,8 @@ pub enum Context {
     CreateDefault,
     ConfirmRotate,
     ConfirmRevoke,
+    /// The daily limit dialog: a number field.
+    SetLimit,
     NewKey,
     /// The new-key dialog asking "close without copying?".
     ConfirmClose,
@@ -35,7 +37,7 @@ pub enum Context {
 impl Context {
     /// Contexts with a focused text field: printable keys are typed, not bound.
     pub fn has_text_field(self) -> bool {
-        matches!(self, Context::Search | Context::AddKey)
+        matches!(self, Context::Search | Context::AddKey | Context::SetLimit)
     }
 
     pub fn title(self) -> &'static str {
@@ -46,6 +48,7 @@ impl Context {
             Context::CreateDefault => "Create Default Key",
             Context::ConfirmRotate => "Rotate confirmation",
             Context::ConfirmRevoke => "Revoke confirmation",
+            Context::SetLimit => "Daily limit",
             Context::NewKey => "Your New API Key",
             Context::ConfirmClose => "Close without copying?",
             Context::Details => "Key details",
@@ -55,13 +58,14 @@ impl Context {
         }
     }
 
-    pub const ALL: [Context; 12] = [
+    pub const ALL: [Context; 13] = [
         Context::Main,
         Context::Search,
         Context::AddKey,
         Context::CreateDefault,
         Context::ConfirmRotate,
         Context::ConfirmRevoke,
+        Context::SetLimit,
         Context::NewKey,
         Context::ConfirmClose,
         Context::Details,
@@ -206,6 +210,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(MAIN, &[Key::char('D')], A::OpenCreateDefault, hint("D", "default key")),
     bind(MAIN, &[Key::char('r')], A::OpenRotate, hint("r", "rotate")),
     bind(MAIN, &[Key::char('x')], A::OpenRevoke, hint("x", "revoke")),
+    bind(MAIN, &[Key::char('l')], A::OpenLimit, help("l", "set the focused key's daily limit")),
     bind(MAIN, &[ENTER], A::OpenDetails, hint("Enter", "details")),
     bind(MAIN, &[ESC], A::ClearSearch, help("Esc", "clear the search")),
     bind(MAIN, &[Key::char('?')], A::OpenHelp, hint("?", "help")),
@@ -222,7 +227,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[C::CreateDefault], &[ENTER], A::Submit, hint("Enter", "create")),
     bind(&[C::ConfirmRotate], &[Key::char('y'), ENTER], A::Confirm, hint("y/Enter", "rotate")),
     bind(&[C::ConfirmRevoke], &[Key::char('y')], A::Confirm, hint("y", "revoke")),
-    bind(&[C::AddKey], &[ESC], A::Cancel, hint("Esc", "cancel")),
+    bind(&[C::SetLimit], &[ENTER], A::Submit, hint("Enter", "save")),
+    bind(&[C::AddKey, C::SetLimit], &[ESC], A::Cancel, hint("Esc", "cancel")),
     bind(QUESTIONS, &[Key::char('n'), ESC], A::Cancel, hint("n/Esc", "cancel")),
     // Your New API Key.
     bind(&[C::NewKey], &[Key::char('c')], A::Copy, hint("c", "copy")),

@@ -39,6 +39,10 @@ pub enum Job {
         grace: Grace,
     },
     Revoke(KeyRecord),
+    SetLimit {
+        key: KeyRecord,
+        limit: Option<u64>,
+    },
 }
 
 /// What the store answered to a [`Job`].
@@ -48,6 +52,7 @@ pub enum Done {
         rotated: bool,
     },
     Revoked(Result<KeyRecord>),
+    LimitSet(Result<KeyRecord>),
 }
 
 /// A finished job: its answer, and whether the dashboard was still waiting for it (rather than
@@ -252,5 +257,13 @@ pub fn perform(store: &mut Store, job: Job, workspace: &str, withdrawn: &AtomicB
         Job::Revoke(key) => Done::Revoked(
             store.revoke_key_unless(workspace, &key.id, || withdrawn.load(Ordering::SeqCst)),
         ),
+        // A limit is no secret and can be set again: withdrawn while it waited, it is simply
+        // not applied.
+        Job::SetLimit { .. } if withdrawn.load(Ordering::SeqCst) => {
+            Done::LimitSet(Err(Error::Withdrawn))
+        }
+        Job::SetLimit { key, limit } => {
+            Done::LimitSet(store.set_daily_limit(workspace, &key.id, limit))
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 mod add_key;
 mod choice;
+mod limit;
 mod new_key;
 mod overlay;
 
@@ -12,6 +13,7 @@ pub use add_key::AddKey;
 pub use choice::{
     CHANGED_MEANWHILE, ConfirmRevoke, ConfirmRotate, Confirmation, CreateDefault, Recheck,
 };
+pub use limit::{LIMIT_RULE, SetLimit};
 pub use new_key::NewKeyDialog;
 pub use overlay::{Details, Help};
 
@@ -28,6 +30,7 @@ pub enum Modal {
     CreateDefault(CreateDefault),
     ConfirmRotate(ConfirmRotate),
     ConfirmRevoke(ConfirmRevoke),
+    SetLimit(SetLimit),
     NewKey(NewKeyDialog),
     Details(Details),
     Help(Help),
@@ -55,6 +58,10 @@ pub enum Effect {
         grace: Grace,
     },
     Revoke(KeyRecord),
+    SetLimit {
+        key: KeyRecord,
+        limit: Option<u64>,
+    },
     /// Copy the new key to the clipboard.
     Copy,
     /// Close "Your New API Key", which drops (and wipes) the secret.
@@ -69,6 +76,7 @@ impl Modal {
             Modal::CreateDefault(_) => Context::CreateDefault,
             Modal::ConfirmRotate(_) => Context::ConfirmRotate,
             Modal::ConfirmRevoke(_) => Context::ConfirmRevoke,
+            Modal::SetLimit(_) => Context::SetLimit,
             Modal::NewKey(dialog) if dialog.confirm_close => Context::ConfirmClose,
             Modal::NewKey(_) => Context::NewKey,
             Modal::Details(_) => Context::Details,
@@ -84,6 +92,7 @@ impl Modal {
             Modal::CreateDefault(dialog) => dialog.update(action),
             Modal::ConfirmRotate(dialog) => dialog.update(action),
             Modal::ConfirmRevoke(dialog) => dialog.update(action),
+            Modal::SetLimit(dialog) => dialog.update(action),
             Modal::NewKey(dialog) => dialog.update(action),
             Modal::Details(overlay) => overlay.update(action, screen),
             Modal::Help(overlay) => overlay.update(action, screen),
@@ -120,6 +129,7 @@ impl Modal {
             Modal::CreateDefault(dialog) => &mut dialog.error,
             Modal::ConfirmRotate(dialog) => &mut dialog.error,
             Modal::ConfirmRevoke(dialog) => &mut dialog.error,
+            Modal::SetLimit(dialog) => &mut dialog.error,
             // These run no effect that can fail.
             Modal::NewKey(_) | Modal::Details(_) | Modal::Help(_) => return,
         };

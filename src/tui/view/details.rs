@@ -7,15 +7,14 @@ use ratatui::widgets::{Paragraph, Sparkline};
 
 use super::dialogs::{footer_hints, open};
 use super::theme::Theme;
-use crate::store::AuditEvent;
+use crate::details::{LABEL_WIDTH, NO_LIVE_SECRET, event_line, fields};
 use crate::text::{fit, group_digits, printable};
-use crate::timefmt::short;
 use crate::tui::dialog::Details;
 use crate::tui::keymap::Context;
 use crate::tui::layout;
 
 /// Lines of fields above the audit trail's events (see [`text`]).
-const FIELD_LINES: usize = 13;
+const FIELD_LINES: usize = 14;
 
 pub fn render(
     details: &Details,
@@ -52,36 +51,22 @@ fn text(
     now: chrono::DateTime<chrono::Utc>,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
-    let key = &details.key;
-    let when = |at| crate::timefmt::short_and_relative(at, now);
-    let status = key.status_at(now);
-    let field = |label: &str, value: String| {
-        Line::from(vec![
-            Span::styled(format!("{label:<12}"), theme.dim()),
-            Span::raw(value),
-        ])
-    };
-    let mut lines = vec![
-        field("Id", printable(&key.id, 40)),
-        field("Key", printable(&key.masked_key, 40)),
-        field("Environment", key.environment.label().to_owned()),
-        Line::from(vec![
-            Span::styled(format!("{:<12}", "Status"), theme.dim()),
-            Span::styled(status.label(), theme.status(status)),
-        ]),
-        field(
-            "Default",
-            if key.is_default { "yes" } else { "no" }.to_owned(),
-        ),
-        field("Created", when(Some(key.created_at))),
-        field("Rotated", when(key.rotated_at)),
-        field("Revoked", when(key.revoked_at)),
-        field("Expires", when(key.expires_at)),
-        field("Last used", when(key.last_used_at)),
-        field("Uses", group_digits(key.use_count)),
-        Line::from(""),
-        Line::styled("Audit trail", theme.title()),
-    ];
+    let uses_today = details.usage.last().map_or(0, |day| day.count);
+    let mut lines: Vec<Line<'static>> = fields(&details.key, uses_today, now)
+        .into_iter()
+        .map(|field| {
+            let value = match field.status {
+                Some(status) => Span::styled(field.value, theme.status(status)),
+                None => Span::raw(field.value),
+            };
+            Line::from(vec![
+                Span::styled(format!("{:<LABEL_WIDTH$}", field.label), theme.dim()),
+                value,
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::styled("Audit trail", theme.title()));
     debug_assert_eq!(lines.len(), FIELD_LINES, "max_scroll counts these");
     // The live secrets go between the fields and the audit trail: after a rotation with
     // grace, which secrets still open the key is what the admin looks for first.
@@ -89,10 +74,7 @@ fn text(
     lines.push(Line::from(""));
     lines.push(Line::styled("Live secrets", theme.title()));
     if details.secrets.is_empty() {
-        lines.push(Line::styled(
-            "none: no secret of this key verifies",
-            theme.dim(),
-        ));
+        lines.push(Line::styled(NO_LIVE_SECRET, theme.dim()));
     }
     lines.extend(
         details
@@ -102,28 +84,18 @@ fn text(
     );
     lines.extend(trail);
     debug_assert_eq!(lines.len(), FIELD_LINES + secret_lines(details));
-    lines.extend(details.events.iter().map(event_line));
+    lines.extend(
+        details
+            .events
+            .iter()
+            .map(|event| Line::from(event_line(event))),
+    );
     lines
 }
 
 /// Lines the live secrets take: a blank line, the title, one line each (or "none").
 fn secret_lines(details: &Details) -> usize {
     2 + details.secrets.len().max(1)
-}
-
-fn event_line(event: &AuditEvent) -> Line<'static> {
-    let detail = event
-        .detail
-        .as_deref()
-        .map(|d| format!(" ({d})"))
-        .unwrap_or_default();
-    Line::from(format!(
-        "{}  {:<8} by {}{}",
-        short(event.at),
-        event.action.as_str(),
-        printable(&event.actor, 40),
-        printable(&detail, 80)
-    ))
 }
 
 fn render_chart(

@@ -54,20 +54,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             ])
             .areas(dialog);
             frame.render_widget(Line::styled("Name", theme.title()), label);
-            let width = field.width.saturating_sub(2).max(1) as usize;
-            let shown = field_view(name, width);
-            frame.render_widget(
-                Line::from(vec![
-                    Span::styled("› ", theme.key_hint()),
-                    Span::raw(shown.text),
-                ]),
-                field,
-            );
-            let cursor = field.x + 2 + shown.cursor;
-            frame.set_cursor_position(Position::new(
-                cursor.min(field.right().saturating_sub(1)),
-                field.y,
-            ));
+            render_field(frame, field, name, theme);
             let message_line = match error {
                 _ if waiting.is_some() => Line::styled(WAITING, theme.warning()),
                 Some(error) => Line::styled(echo(error, MESSAGE_CHARS), theme.error()),
@@ -83,6 +70,36 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             frame.render_widget(Line::styled("Environment", theme.title()), choice_label);
             frame.render_widget(environment_choice(*environment, theme), choices);
             frame.render_widget(footer_hints(Context::AddKey, theme), footer);
+        }
+        Modal::SetLimit(dialog) => {
+            let dialog_area = open(frame, centered(area, 64, 11), " Daily Limit ", theme);
+            let [about, label, field, message, footer] = Layout::vertical([
+                Constraint::Length(2),
+                Constraint::Length(1),
+                Constraint::Length(1),
+                Constraint::Min(1),
+                Constraint::Length(1),
+            ])
+            .areas(dialog_area);
+            frame.render_widget(
+                Paragraph::new(format!("For {}.", describe(&dialog.key))).wrap(Wrap { trim: true }),
+                about,
+            );
+            frame.render_widget(Line::styled("Uses per UTC day", theme.title()), label);
+            render_field(frame, field, &dialog.value, theme);
+            let message_line = match &dialog.error {
+                _ if waiting.is_some() => Line::styled(WAITING, theme.warning()),
+                Some(error) => Line::styled(echo(error, MESSAGE_CHARS), theme.error()),
+                None => Line::styled(
+                    "1 to 1,000,000,000; empty for no limit. Past it, verification answers RATE_LIMITED until 00:00 UTC.",
+                    theme.dim(),
+                ),
+            };
+            frame.render_widget(
+                Paragraph::new(message_line).wrap(Wrap { trim: true }),
+                message,
+            );
+            frame.render_widget(footer_hints(Context::SetLimit, theme), footer);
         }
         Modal::CreateDefault(dialog) => {
             let (environment, error) = (&dialog.environment, &dialog.error);
@@ -234,6 +251,25 @@ fn option_line(label: String, chosen: bool, theme: &Theme) -> Line<'static> {
         true => Line::styled(format!("▶ (•) {label}"), theme.selected()),
         false => Line::from(format!("  ( ) {label}")),
     }
+}
+
+/// A one-line text field: "› " and the part of the text around the cursor that fits, with
+/// the terminal's cursor placed in it.
+fn render_field(frame: &mut Frame<'_>, field: Rect, input: &tui_input::Input, theme: &Theme) {
+    let width = field.width.saturating_sub(2).max(1) as usize;
+    let shown = field_view(input, width);
+    frame.render_widget(
+        Line::from(vec![
+            Span::styled("› ", theme.key_hint()),
+            Span::raw(shown.text),
+        ]),
+        field,
+    );
+    let cursor = field.x + 2 + shown.cursor;
+    frame.set_cursor_position(Position::new(
+        cursor.min(field.right().saturating_sub(1)),
+        field.y,
+    ));
 }
 
 fn render_message(frame: &mut Frame<'_>, area: Rect, text: &str, style: ratatui::style::Style) {

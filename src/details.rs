@@ -1,0 +1,115 @@
+//! A key's details as people read them: one list of labelled fields and one line per audit
+//! event, which `hivekeys show` prints and the dashboard's detail view draws. Written once, so
+//! the two can never say different things about the same key.
+
+use chrono::{DateTime, Utc};
+
+use crate::environment::Status;
+use crate::store::{AuditEvent, KeyRecord};
+use crate::text::{group_digits, printable};
+use crate::timefmt::{allowance, short, short_and_relative};
+
+/// One labelled value of a key's details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub label: &'static str,
+    pub value: String,
+    /// Set on the status field, which a screen colours by it.
+    pub status: Option<Status>,
+}
+
+/// Width of the label column, "Environment" and "Daily limit" included.
+pub const LABEL_WIDTH: usize = 12;
+
+/// The fields of `key` at `now`, in the order they are shown; `uses_today` feeds the daily
+/// limit line ("Today 1,234 of 5,000 · resets in 5 h").
+pub fn fields(key: &KeyRecord, uses_today: u64, now: DateTime<Utc>) -> Vec<Field> {
+    let when = |at| short_and_relative(at, now);
+    let status = key.status_at(now);
+    let field = |label, value| Field {
+        label,
+        value,
+        status: None,
+    };
+    vec![
+        field("Id", printable(&key.id, 40)),
+        field("Key", printable(&key.masked_key, 40)),
+        field("Environment", key.environment.label().to_owned()),
+        Field {
+            status: Some(status),
+            ..field("Status", status.label().to_owned())
+        },
+        field(
+            "Default",
+            if key.is_default { "yes" } else { "no" }.to_owned(),
+        ),
+        field("Created", when(Some(key.created_at))),
+        field("Rotated", when(key.rotated_at)),
+        field("Revoked", when(key.revoked_at)),
+        field("Expires", when(key.expires_at)),
+        field("Last used", when(key.last_used_at)),
+        field("Uses", group_digits(key.use_count)),
+        field("Daily limit", allowance(key.daily_limit, uses_today, now)),
+    ]
+}
+
+/// One audit event: "2026-11-26 05:33 UTC  rotated  by alice (previous secret stops in 24
+/// hours)". Names and details written by other programs are made printable.
+pub fn event_line(event: &AuditEvent) -> String {
+    let detail = event
+        .detail
+        .as_deref()
+        .map(|d| format!(" ({})", printable(d, 80)))
+        .unwrap_or_default();
+    format!(
+        "{}  {:<8} by {}{detail}",
+        short(event.at),
+        event.action.as_str(),
+        printable(&event.actor, 40)
+    )
+}
+
+/// What the live secrets section says when there is none.
+pub const NO_LIVE_SECRET: &str = "none: no secret of this key verifies";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Environment;
+
+    #[test]
+    fn every_field_of_a_limited_key_reads_as_shown() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let key = KeyRecord {
+            id: "key_0123abcd".into(),
+            name: "Gateway".into(),
+            environment: Environment::Staging,
+            is_default: true,
+            masked_key: "fhk_stg_abcd…wxyz".into(),
+            created_at: now - chrono::TimeDelta::days(2),
+            rotated_at: None,
+            revoked_at: None,
+            expires_at: None,
+            last_used_at: Some(now - chrono::TimeDelta::minutes(3)),
+            use_count: 1_234_567,
+            daily_limit: Some(5_000),
+        };
+        let fields = fields(&key, 1_234, now);
+        let value = |label: &str| {
+            fields
+                .iter()
+                .find(|f| f.label == label)
+                .map(|f| f.value.clone())
+                .unwrap()
+        };
+        assert_eq!(value("Environment"), "Staging");
+        assert_eq!(value("Default"), "yes");
+        assert_eq!(value("Rotated"), "—");
+        assert_eq!(value("Uses"), "1,234,567");
+        assert!(value("Last used").ends_with("(3 minutes ago)"));
+        assert!(value("Daily limit").starts_with("Today 1,234 of 5,000 · resets in "));
+        let status = fields.iter().find(|f| f.label == "Status").unwrap();
+        assert_eq!(status.status, Some(Status::Active));
+        assert!(fields.iter().all(|f| f.label.len() < LABEL_WIDTH));
+    }
+}
