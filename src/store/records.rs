@@ -36,6 +36,32 @@ impl KeyRecord {
     }
 }
 
+#[cfg(test)]
+impl KeyRecord {
+    /// An active key as unit tests need one: never used, rotated or limited, not the default.
+    pub(crate) fn example(
+        id: &str,
+        name: &str,
+        environment: Environment,
+        created_at: DateTime<Utc>,
+    ) -> KeyRecord {
+        KeyRecord {
+            id: id.into(),
+            name: name.into(),
+            masked_key: format!("fhk_{}_abcd…wxyz", environment.code()),
+            environment,
+            is_default: false,
+            created_at,
+            rotated_at: None,
+            revoked_at: None,
+            expires_at: None,
+            last_used_at: None,
+            use_count: 0,
+            daily_limit: None,
+        }
+    }
+}
+
 /// What to create: see [`crate::Store::create_key`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewKey {

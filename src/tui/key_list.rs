@@ -336,18 +336,8 @@ mod tests {
     /// A key created `age` minutes before [`now`].
     fn key(id: &str, name: &str, environment: Environment, age: i64) -> KeyRecord {
         KeyRecord {
-            id: id.into(),
-            name: name.into(),
             masked_key: format!("fhk_{}_abcd…{id}", environment.code()),
-            environment,
-            is_default: false,
-            created_at: now() - TimeDelta::minutes(age),
-            rotated_at: None,
-            revoked_at: None,
-            expires_at: None,
-            last_used_at: None,
-            use_count: 0,
-            daily_limit: None,
+            ..KeyRecord::example(id, name, environment, now() - TimeDelta::minutes(age))
         }
     }
 

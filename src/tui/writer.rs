@@ -28,6 +28,7 @@ use crate::store::{Grace, IssuedKey, KeyRecord, NewKey, Store, StoreOptions};
 pub const WAITING: &str = "Waiting for another process to release the store…";
 
 /// A write the dashboard asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Job {
     Create {
         name: String,

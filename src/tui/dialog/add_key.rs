@@ -2,7 +2,7 @@
 
 use tui_input::{Input, InputRequest};
 
-use super::{Effect, Outcome, choice_step};
+use super::{Effect, Job, Outcome, choice_step};
 use crate::environment::Environment;
 use crate::text::{MAX_NAME_CHARS, capitalize, validate_name};
 use crate::tui::action::{Action, cycle};
@@ -50,10 +50,10 @@ impl AddKey {
             Action::Submit => match validate_name(self.name.value(), "key") {
                 Err(invalid) => self.error = Some(sentence(&invalid.to_string())),
                 Ok(_) => {
-                    return Outcome::Run(Effect::CreateKey {
+                    return Outcome::Run(Effect::Write(Job::Create {
                         name: self.name.value().to_owned(),
                         environment: self.environment,
-                    });
+                    }));
                 }
             },
             _ => {}
@@ -98,10 +98,10 @@ mod tests {
         dialog.update(Action::ChoiceNext);
         assert_eq!(
             dialog.update(Action::Submit),
-            Outcome::Run(Effect::CreateKey {
+            Outcome::Run(Effect::Write(Job::Create {
                 name: "Billing".into(),
                 environment: Environment::Staging,
-            })
+            }))
         );
     }
 

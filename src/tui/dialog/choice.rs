@@ -1,7 +1,7 @@
 //! The dialogs that ask one question with a choice: Create Default Key (which environment),
 //! and the rotate (which grace period) and revoke confirmations.
 
-use super::{Effect, Outcome, choice_step};
+use super::{Effect, Job, Outcome, choice_step};
 use crate::environment::{Environment, Status};
 use crate::store::{Grace, KeyRecord};
 use crate::tui::action::{Action, cycle};
@@ -128,7 +128,7 @@ impl CreateDefault {
         }
         match action {
             Action::Cancel => Outcome::Close,
-            Action::Submit => Outcome::Run(Effect::CreateDefault(self.environment)),
+            Action::Submit => Outcome::Run(Effect::Write(Job::CreateDefault(self.environment))),
             _ => Outcome::Stay,
         }
     }
@@ -162,9 +162,11 @@ impl ConfirmRotate {
             Action::Cancel => Outcome::Close,
             Action::Confirm => {
                 let grace = self.grace;
-                self.confirm("rotate", |key| Effect::Rotate {
-                    key: key.clone(),
-                    grace,
+                self.confirm("rotate", |key| {
+                    Effect::Write(Job::Rotate {
+                        key: key.clone(),
+                        grace,
+                    })
                 })
             }
             _ => Outcome::Stay,
@@ -189,7 +191,9 @@ impl ConfirmRevoke {
     pub fn update(&mut self, action: Action) -> Outcome {
         match action {
             Action::Cancel => Outcome::Close,
-            Action::Confirm => self.confirm("revoke", |key| Effect::Revoke(key.clone())),
+            Action::Confirm => {
+                self.confirm("revoke", |key| Effect::Write(Job::Revoke(key.clone())))
+            }
             _ => Outcome::Stay,
         }
     }
@@ -201,20 +205,12 @@ mod tests {
     use chrono::DateTime;
 
     fn key() -> KeyRecord {
-        KeyRecord {
-            id: "key_1".into(),
-            name: "Billing".into(),
-            environment: Environment::Production,
-            is_default: false,
-            masked_key: "fhk_prod_abcd…wxyz".into(),
-            created_at: DateTime::UNIX_EPOCH,
-            rotated_at: None,
-            revoked_at: None,
-            expires_at: None,
-            last_used_at: None,
-            use_count: 0,
-            daily_limit: None,
-        }
+        KeyRecord::example(
+            "key_1",
+            "Billing",
+            Environment::Production,
+            DateTime::UNIX_EPOCH,
+        )
     }
 
     #[test]
@@ -225,7 +221,7 @@ mod tests {
         assert_eq!(dialog.environment, Environment::Development);
         assert_eq!(
             dialog.update(Action::Submit),
-            Outcome::Run(Effect::CreateDefault(Environment::Development))
+            Outcome::Run(Effect::Write(Job::CreateDefault(Environment::Development)))
         );
         assert_eq!(dialog.update(Action::Cancel), Outcome::Close);
     }
@@ -239,10 +235,10 @@ mod tests {
         assert_eq!(picked, *Grace::ALL.last().unwrap(), "wraps around");
         assert_eq!(
             dialog.update(Action::Confirm),
-            Outcome::Run(Effect::Rotate {
+            Outcome::Run(Effect::Write(Job::Rotate {
                 key: key(),
                 grace: picked
-            })
+            }))
         );
         assert_eq!(dialog.update(Action::Submit), Outcome::Stay);
         assert_eq!(dialog.update(Action::Cancel), Outcome::Close);
@@ -256,7 +252,7 @@ mod tests {
         }
         assert_eq!(
             dialog.update(Action::Confirm),
-            Outcome::Run(Effect::Revoke(key()))
+            Outcome::Run(Effect::Write(Job::Revoke(key())))
         );
         assert_eq!(dialog.update(Action::Cancel), Outcome::Close);
     }

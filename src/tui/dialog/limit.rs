@@ -2,7 +2,7 @@
 
 use tui_input::{Input, InputRequest};
 
-use super::{Effect, Outcome};
+use super::{Effect, Job, Outcome};
 use crate::store::{KeyRecord, MAX_DAILY_LIMIT};
 use crate::tui::action::Action;
 
@@ -44,10 +44,10 @@ impl SetLimit {
             }
             Action::Submit => match parse(self.value.value()) {
                 Ok(limit) => {
-                    return Outcome::Run(Effect::SetLimit {
+                    return Outcome::Run(Effect::Write(Job::SetLimit {
                         key: self.key.clone(),
                         limit,
-                    });
+                    }));
                 }
                 Err(rule) => self.error = Some(rule),
             },

@@ -21,8 +21,8 @@ use ratatui::layout::Rect;
 
 use super::action::Action;
 use super::keymap::Context;
-use crate::environment::Environment;
-use crate::store::{Grace, KeyRecord};
+use crate::store::KeyRecord;
+pub use crate::tui::writer::Job;
 
 /// At most one dialog or overlay is open; it takes every key first.
 pub enum Modal {
@@ -48,20 +48,8 @@ pub enum Outcome {
 /// Work a dialog cannot do itself: it needs the store or the clipboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    CreateKey {
-        name: String,
-        environment: Environment,
-    },
-    CreateDefault(Environment),
-    Rotate {
-        key: KeyRecord,
-        grace: Grace,
-    },
-    Revoke(KeyRecord),
-    SetLimit {
-        key: KeyRecord,
-        limit: Option<u64>,
-    },
+    /// A change to the store, run inline or on the writer thread.
+    Write(Job),
     /// Copy the new key to the clipboard.
     Copy,
     /// Close "Your New API Key", which drops (and wipes) the secret.

@@ -77,20 +77,12 @@ mod tests {
 
     fn dialog() -> NewKeyDialog {
         let secret = Secret::generate(Environment::Staging, &mut SeededEntropy::new(7)).unwrap();
-        let key = KeyRecord {
-            id: "key_1".into(),
-            name: "Billing".into(),
-            environment: Environment::Staging,
-            is_default: false,
-            masked_key: "fhk_stg_abcd…wxyz".into(),
-            created_at: chrono::DateTime::UNIX_EPOCH,
-            rotated_at: None,
-            revoked_at: None,
-            expires_at: None,
-            last_used_at: None,
-            use_count: 0,
-            daily_limit: None,
-        };
+        let key = KeyRecord::example(
+            "key_1",
+            "Billing",
+            Environment::Staging,
+            chrono::DateTime::UNIX_EPOCH,
+        );
         NewKeyDialog::new(
             IssuedKey {
                 record: key,

@@ -55,18 +55,8 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             .areas(dialog);
             frame.render_widget(Line::styled("Name", theme.title()), label);
             render_field(frame, field, name, theme);
-            let message_line = match error {
-                _ if waiting.is_some() => Line::styled(WAITING, theme.warning()),
-                Some(error) => Line::styled(echo(error, MESSAGE_CHARS), theme.error()),
-                None => Line::styled(
-                    "1–64 characters, e.g. the service or environment it is for.",
-                    theme.dim(),
-                ),
-            };
-            frame.render_widget(
-                Paragraph::new(message_line).wrap(Wrap { trim: true }),
-                message,
-            );
+            let rule = "1–64 characters, e.g. the service or environment it is for.";
+            render_field_message(frame, message, error.as_deref(), rule, waiting, theme);
             frame.render_widget(Line::styled("Environment", theme.title()), choice_label);
             frame.render_widget(environment_choice(*environment, theme), choices);
             frame.render_widget(footer_hints(Context::AddKey, theme), footer);
@@ -87,18 +77,10 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             );
             frame.render_widget(Line::styled("Uses per UTC day", theme.title()), label);
             render_field(frame, field, &dialog.value, theme);
-            let message_line = match &dialog.error {
-                _ if waiting.is_some() => Line::styled(WAITING, theme.warning()),
-                Some(error) => Line::styled(echo(error, MESSAGE_CHARS), theme.error()),
-                None => Line::styled(
-                    "1 to 1,000,000,000; empty for no limit. Past it, verification answers RATE_LIMITED until 00:00 UTC.",
-                    theme.dim(),
-                ),
-            };
-            frame.render_widget(
-                Paragraph::new(message_line).wrap(Wrap { trim: true }),
-                message,
-            );
+            let rule = "1 to 1,000,000,000; empty for no limit. Past it, verification answers \
+                        RATE_LIMITED until 00:00 UTC.";
+            let error = dialog.error.as_deref();
+            render_field_message(frame, message, error, rule, waiting, theme);
             frame.render_widget(footer_hints(Context::SetLimit, theme), footer);
         }
         Modal::CreateDefault(dialog) => {
@@ -251,6 +233,23 @@ fn option_line(label: String, chosen: bool, theme: &Theme) -> Line<'static> {
         true => Line::styled(format!("▶ (•) {label}"), theme.selected()),
         false => Line::from(format!("  ( ) {label}")),
     }
+}
+
+/// The line under a text field: that a write waits, else the field's error, else its rule.
+fn render_field_message(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    error: Option<&str>,
+    rule: &'static str,
+    waiting: Option<&'static str>,
+    theme: &Theme,
+) {
+    let line = match (waiting, error) {
+        (Some(waiting), _) => Line::styled(waiting, theme.warning()),
+        (None, Some(error)) => Line::styled(echo(error, MESSAGE_CHARS), theme.error()),
+        (None, None) => Line::styled(rule, theme.dim()),
+    };
+    frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), area);
 }
 
 /// A one-line text field: "› " and the part of the text around the cursor that fits, with
