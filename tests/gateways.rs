@@ -6,7 +6,7 @@
 //! nginx and Caddy are required: a missing binary fails the test (run `.ci/run`, or
 //! `apt-get install nginx-light caddy`).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,10 +15,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use common::serve::{Served, cli_ok as cli};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
+mod common;
+
 /// How long a test waits for a server to start or stop, or for an answer.
 const WAIT: Duration = Duration::from_secs(15);
 const INVALID_ACCESS: &str = r#"{"error":"Invalid access."}"#;
@@ -26,34 +28,6 @@ const LIMIT_REACHED: &str = r#"{"error":"Daily request limit reached."}"#;
 
 // ---------------------------------------------------------------------------------------------
 // hivekeys itself
-
-fn command(db: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("HIVEKEYS_") {
-            command.env_remove(name);
-        }
-    }
-    command.arg("--db").arg(db).args(args);
-    command
-}
-
-/// Runs a CLI command on `db` and returns its stdout; it must succeed.
-fn cli(db: &Path, args: &[&str]) -> String {
-    let out = command(db, args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run hivekeys");
-    assert!(
-        out.status.success(),
-        "hivekeys {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("UTF-8")
-        .trim()
-        .to_owned()
-}
 
 /// Keys of every kind: valid (one in a workspace with a non-ASCII name), revoked, and one
 /// well-formed key the store has never seen.
@@ -120,23 +94,7 @@ impl Serve {
         let db = dir.path().join("store.db");
         cli(&db, &["list"]);
         let keys = keys_in(&db);
-        let mut child = command(&db, &["serve", "--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start serve");
-        let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-        let mut line = String::new();
-        stderr.read_line(&mut line).expect("the readiness line");
-        let address = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("not a readiness line: {line:?}"))
-            .parse()
-            .expect("an address");
-        // Keep draining stderr so the service never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        let Served { child, address } = Served::start(&db, &[]);
         Serve {
             _dir: dir,
             child,

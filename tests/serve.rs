@@ -4,43 +4,17 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use common::serve::{Served, cli_ok as cli};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
+mod common;
+
 /// How long a test waits for the service to start or stop.
 const WAIT: Duration = Duration::from_secs(10);
-
-fn command(db: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("HIVEKEYS_") {
-            command.env_remove(name);
-        }
-    }
-    command.arg("--db").arg(db).args(args);
-    command
-}
-
-/// Runs a CLI command on `db` and returns its stdout; it must succeed.
-fn cli(db: &Path, args: &[&str]) -> String {
-    let out = command(db, args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run hivekeys");
-    assert!(
-        out.status.success(),
-        "hivekeys {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("UTF-8")
-        .trim()
-        .to_owned()
-}
 
 struct Service {
     _dir: TempDir,
@@ -56,25 +30,7 @@ impl Service {
         let db = dir.path().join("store.db");
         cli(&db, &["list"]);
         setup(&db);
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
-        args.extend_from_slice(extra);
-        let mut child = command(&db, &args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start serve");
-        let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-        let mut line = String::new();
-        stderr.read_line(&mut line).expect("the readiness line");
-        let address = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("not a readiness line: {line:?}"))
-            .parse()
-            .expect("an address");
-        // Keep draining stderr so the service never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        let Served { child, address } = Served::start(&db, extra);
         Service {
             _dir: dir,
             db,

@@ -6,6 +6,8 @@
 //! every one of them uses only part of it, and the rest would warn as dead code there.
 #![allow(dead_code)]
 
+pub mod serve;
+
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
 use std::io::Write as _;
