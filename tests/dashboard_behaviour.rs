@@ -617,3 +617,32 @@ fn snapshot_daily_limit_dialog() {
     }
     insta::assert_snapshot!(fx.screen(100, 24));
 }
+
+/// Review finding: Ctrl-C while a create waits for the lock must withdraw it before the
+/// event loop takes any more answers. Released a moment later (the other process commits,
+/// the write gets its lock) the create must roll back: no key is stored that nobody sees.
+#[test]
+fn ctrl_c_while_a_create_waits_withdraws_it_before_the_lock_is_released() {
+    let mut fx = Fixture::new();
+    fx.write_in_background();
+    let before = fx.app.store().count_keys(WS, &Default::default()).unwrap();
+    let blocker = fx.hold_write_lock();
+    fx.char('a');
+    for c in "late".chars() {
+        fx.char(c);
+    }
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.app.context(), Context::Waiting);
+    fx.ctrl_c();
+    assert!(fx.app.should_quit);
+    blocker.execute_batch("COMMIT").unwrap();
+    fx.wait_for_write();
+    assert!(
+        !matches!(fx.app.modal, Some(Modal::NewKey(_))),
+        "no key was made to show"
+    );
+    assert!(fx.app.should_quit);
+    assert!(fx.app.withdraw_waiting_write(), "the quit withdrew a write");
+    let after = fx.app.store().count_keys(WS, &Default::default()).unwrap();
+    assert_eq!(after, before, "nothing was created");
+}

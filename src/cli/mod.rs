@@ -93,6 +93,13 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                     .into(),
                 status: 1,
             }),
+            Ending::StoppedMidWrite => Err(Failure {
+                message: "The dashboard stopped while a change was being written: it was made, \
+                          but a new key it made was not shown; check with `hivekeys list` and \
+                          rotate a key whose secret nobody saw."
+                    .into(),
+                status: 1,
+            }),
             Ending::HungUp => Err(Failure {
                 message: "The terminal went away; the dashboard closed the store and stopped."
                     .into(),

@@ -337,10 +337,25 @@ impl Store {
         id: &str,
         limit: Option<u64>,
     ) -> Result<KeyRecord> {
+        self.set_daily_limit_unless(workspace, id, limit, || false)
+    }
+
+    /// [`set_daily_limit`](Store::set_daily_limit), unless `withdrawn` (asked under the
+    /// write lock) says the change is no longer wanted: then [`Error::Withdrawn`].
+    pub fn set_daily_limit_unless(
+        &mut self,
+        workspace: &str,
+        id: &str,
+        limit: Option<u64>,
+        withdrawn: impl FnOnce() -> bool,
+    ) -> Result<KeyRecord> {
         let workspace = validate_name(workspace, "workspace")?;
         check_daily_limit(limit)?;
         self.write(|tx, cx| {
             let key = unrevoked_key(tx, &workspace, id)?;
+            if withdrawn() {
+                return Err(Error::Withdrawn.into());
+            }
             if key.daily_limit == limit {
                 return written_key(tx, &workspace, id);
             }

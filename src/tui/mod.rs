@@ -58,6 +58,9 @@ pub enum Ending {
     /// It was quit or stopped while a change waited for another process to release the
     /// store; that change was withdrawn.
     Withdrew,
+    /// A signal or a hang-up ended it while the store was already writing a change: it was
+    /// made, but what it produced (a new key) was never shown.
+    StoppedMidWrite,
 }
 
 /// Runs the dashboard until the admin quits, a signal stops it or the terminal goes away.
@@ -95,9 +98,13 @@ pub fn run(store: Store, workspace: &str) -> io::Result<Ending> {
     // A write still waiting for another process's lock is withdrawn, not waited for: the
     // terminal is handed back now, and the admin told that the change was not made.
     let withdrew = app.withdraw_waiting_write();
+    // Not withdrawn yet still awaited: the store already took it, and nobody will see its
+    // result. Say so rather than "not made".
+    let mid_write = !withdrew && app.is_waiting();
     // Close the store (writing what it holds) before the terminal is handed back.
     drop(app);
     match ending {
+        Ok(_) if mid_write => Ok(Ending::StoppedMidWrite),
         Ok(Ending::Quit | Ending::Stopped) if withdrew => Ok(Ending::Withdrew),
         ending => ending,
     }

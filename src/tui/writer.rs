@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
@@ -67,7 +67,7 @@ struct Request {
     id: u64,
     workspace: String,
     job: Job,
-    withdrawn: Arc<AtomicBool>,
+    fate: Arc<Fate>,
 }
 
 pub struct Writer {
@@ -77,7 +77,7 @@ pub struct Writer {
     answers: Receiver<(u64, Done)>,
     next_id: u64,
     /// The job the open dialog waits for, and the flag that withdraws it.
-    waiting: Option<(u64, Arc<AtomicBool>)>,
+    waiting: Option<(u64, Arc<Fate>)>,
     /// Jobs sent whose answer has not been taken yet (the awaited one included).
     outstanding: usize,
     /// Answers received by [`Writer::settle`] and not taken yet.
@@ -107,12 +107,7 @@ impl Writer {
                 };
                 // Ends when the dashboard drops its sender.
                 for request in jobs {
-                    let done = perform(
-                        &mut store,
-                        request.job,
-                        &request.workspace,
-                        &request.withdrawn,
-                    );
+                    let done = perform(&mut store, request.job, &request.workspace, &request.fate);
                     if answer.send((request.id, done)).is_err() {
                         break;
                     }
@@ -140,12 +135,12 @@ impl Writer {
     /// Sends `job`; the dialog now waits for it. Fails only if the thread is gone.
     pub fn submit(&mut self, workspace: &str, job: Job) -> bool {
         self.next_id += 1;
-        let withdrawn = Arc::new(AtomicBool::new(false));
+        let fate = Arc::new(Fate::default());
         let request = Request {
             id: self.next_id,
             workspace: workspace.to_owned(),
             job,
-            withdrawn: Arc::clone(&withdrawn),
+            fate: Arc::clone(&fate),
         };
         let sent = self
             .requests
@@ -154,7 +149,7 @@ impl Writer {
         if !sent {
             return false;
         }
-        self.waiting = Some((self.next_id, withdrawn));
+        self.waiting = Some((self.next_id, fate));
         self.outstanding += 1;
         true
     }
@@ -169,16 +164,19 @@ impl Writer {
         self.outstanding > 0
     }
 
-    /// Stops waiting for the awaited job and withdraws it: it rolls back once it gets the
-    /// lock, unless it committed already. Returns whether there was one.
+    /// Withdraws the awaited job, if it is still only waiting: it then rolls back once it gets
+    /// the lock, and nothing waits for it any more. Returns whether it was withdrawn. A job
+    /// already committing cannot be: it stays awaited, and its answer (a key to show) arrives
+    /// in a moment.
     pub fn withdraw(&mut self) -> bool {
-        match self.waiting.take() {
-            Some((_, withdrawn)) => {
-                withdrawn.store(true, Ordering::SeqCst);
-                true
-            }
-            None => false,
+        let withdrawn = self
+            .waiting
+            .as_ref()
+            .is_some_and(|(_, fate)| fate.withdraw());
+        if withdrawn {
+            self.waiting = None;
         }
+        withdrawn
     }
 
     /// Waits up to `timeout` for an answer, which [`Writer::take`] then returns. A write that
@@ -224,20 +222,51 @@ impl Drop for Writer {
     }
 }
 
-/// Runs `job` on `store`, honouring `withdrawn` once the write lock is held.
-pub fn perform(store: &mut Store, job: Job, workspace: &str, withdrawn: &AtomicBool) -> Done {
+/// What becomes of a job, decided once by whichever side gets there first: the dialog
+/// withdrawing it, or the writer, holding the lock, going ahead with the commit. Without one
+/// decision, a commit could land just after the dashboard said "not made" and left.
+#[derive(Debug, Default)]
+pub struct Fate(AtomicU8);
+
+const PENDING: u8 = 0;
+const COMMITTING: u8 = 1;
+const WITHDRAWN: u8 = 2;
+
+impl Fate {
+    /// The writer, holding the lock: true if the job goes ahead (and can no longer be
+    /// withdrawn), false if it was withdrawn.
+    pub fn go_ahead(&self) -> bool {
+        self.0
+            .compare_exchange(PENDING, COMMITTING, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// The dialog: true if the job was still pending and is now withdrawn.
+    pub fn withdraw(&self) -> bool {
+        self.0
+            .compare_exchange(PENDING, WITHDRAWN, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    fn is_withdrawn(&self) -> bool {
+        self.0.load(Ordering::SeqCst) == WITHDRAWN
+    }
+}
+
+/// Runs `job` on `store`; once the write lock is held it asks `fate` whether to go ahead.
+pub fn perform(store: &mut Store, job: Job, workspace: &str, fate: &Fate) -> Done {
     // The file may have been replaced under the dashboard (a restored backup): write to the
     // one the path names now, as the dashboard's own reads do.
     if let Err(Error::StoreReplaced { .. }) = store.check_file() {
         let _ = store.reopen();
     }
-    let still_wanted = |_: &IssuedKey| match withdrawn.load(Ordering::SeqCst) {
+    let still_wanted = |_: &IssuedKey| match !fate.go_ahead() {
         true => Err(std::io::Error::other("withdrawn")),
         false => Ok(()),
     };
     let issued = |issued: Result<IssuedKey>, rotated| Done::Issued {
         issued: issued.map_err(|err| match err {
-            Error::NotDelivered { .. } if withdrawn.load(Ordering::SeqCst) => Error::Withdrawn,
+            Error::NotDelivered { .. } if fate.is_withdrawn() => Error::Withdrawn,
             err => err,
         }),
         rotated,
@@ -255,16 +284,29 @@ pub fn perform(store: &mut Store, job: Job, workspace: &str, withdrawn: &AtomicB
             store.rotate_key_as_seen(workspace, &key, grace, still_wanted),
             true,
         ),
-        Job::Revoke(key) => Done::Revoked(
-            store.revoke_key_unless(workspace, &key.id, || withdrawn.load(Ordering::SeqCst)),
-        ),
-        // A limit is no secret and can be set again: withdrawn while it waited, it is simply
-        // not applied.
-        Job::SetLimit { .. } if withdrawn.load(Ordering::SeqCst) => {
-            Done::LimitSet(Err(Error::Withdrawn))
+        Job::Revoke(key) => {
+            Done::Revoked(store.revoke_key_unless(workspace, &key.id, || !fate.go_ahead()))
         }
         Job::SetLimit { key, limit } => {
-            Done::LimitSet(store.set_daily_limit(workspace, &key.id, limit))
+            Done::LimitSet(
+                store.set_daily_limit_unless(workspace, &key.id, limit, || !fate.go_ahead()),
+            )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_is_either_withdrawn_or_committed_never_both() {
+        let fate = Fate::default();
+        assert!(fate.withdraw());
+        assert!(!fate.go_ahead(), "withdrawn first: the writer rolls back");
+        let fate = Fate::default();
+        assert!(fate.go_ahead());
+        assert!(!fate.withdraw(), "committing first: too late to withdraw");
+        assert!(!fate.is_withdrawn());
     }
 }

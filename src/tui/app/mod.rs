@@ -62,6 +62,8 @@ pub struct App {
     /// scrolls but what the view clamps.
     pub terminal_area: Option<Rect>,
     pub should_quit: bool,
+    /// A quit withdrew a write that waited for another process's lock.
+    withdrew: bool,
 }
 
 /// Reading the App reads its key list too (`app.keys`, `app.visible`, `app.selected`, …):
@@ -121,6 +123,7 @@ impl App {
             now,
             terminal_area: None,
             should_quit: false,
+            withdrew: false,
         }
     }
 
@@ -152,7 +155,7 @@ impl App {
     /// The dashboard is ending: withdraws a write still waiting, and says whether there was
     /// one (the change it asked for was then not made).
     pub fn withdraw_waiting_write(&mut self) -> bool {
-        self.writer.as_mut().is_some_and(Writer::withdraw)
+        self.withdrew || self.writer.as_mut().is_some_and(Writer::withdraw)
     }
 
     /// A full read of the key list is under way on the background thread.
@@ -380,6 +383,17 @@ impl App {
             && !dialog.quit_may_go_ahead()
         {
             return;
+        }
+        // A write still waiting is withdrawn first; one the store already took is let
+        // finish, so that the key it makes is shown rather than lost.
+        if let Some(writer) = &mut self.writer
+            && writer.is_waiting()
+        {
+            if !writer.withdraw() {
+                self.say("The change is being written; quit again once it is shown.".into());
+                return;
+            }
+            self.withdrew = true;
         }
         self.should_quit = true;
     }

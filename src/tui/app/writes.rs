@@ -37,8 +37,8 @@ impl App {
 
     /// A write done on the dashboard's own store, settled when this returns.
     pub(super) fn run_here_job(&mut self, job: Job) {
-        let never = std::sync::atomic::AtomicBool::new(false);
-        let done = crate::tui::writer::perform(&mut self.store, job, &self.workspace, &never);
+        let fate = crate::tui::writer::Fate::default();
+        let done = crate::tui::writer::perform(&mut self.store, job, &self.workspace, &fate);
         self.written(done, true);
     }
 
@@ -102,14 +102,15 @@ impl App {
 
     /// Esc while a write waits: withdraw it and close its dialog.
     pub(super) fn withdraw(&mut self) {
-        if let Some(writer) = &mut self.writer
-            && writer.withdraw()
-        {
+        let Some(writer) = &mut self.writer else {
+            return;
+        };
+        if writer.withdraw() {
             self.modal = None;
-            self.say(
-                "Withdrawn: the change will not be made (unless the store took it a moment ago)."
-                    .into(),
-            );
+            self.say("Withdrawn: the change will not be made.".into());
+        } else if writer.is_waiting() {
+            // The store already took it: its answer (a new key to show) follows at once.
+            self.say("Too late to withdraw: the change is being written.".into());
         }
     }
 
@@ -137,6 +138,9 @@ impl App {
     pub(super) fn show_new_key(&mut self, issued: crate::Result<IssuedKey>, rotated: bool) {
         match issued {
             Ok(issued) => {
+                // A key that was made is always shown, even if a quit was asked for while it
+                // was being written: otherwise nobody would ever see it.
+                self.should_quit = false;
                 // Closed first: the asking dialog must not take this change for someone
                 // else's when the list is read again.
                 self.modal = None;
