@@ -1671,3 +1671,28 @@ fn daily_limits_from_the_command_line() {
     ]);
     assert_eq!(run.code, 2, "{run:#?}");
 }
+
+/// Review finding: a database URL given as `--db` (as the coming PostgreSQL store will take)
+/// is refused with one sentence that does not repeat it (it may hold a password), and nothing
+/// is created on disk.
+#[test]
+fn a_database_url_is_refused_without_repeating_its_password() {
+    let f = Fixture::new();
+    let url = "postgres://alice:s3cret-pw@db.example/keys";
+    for args in [
+        vec!["--db", url, "list"],
+        vec!["--db", url, "create", "--name", "x", "--env", "prod"],
+    ] {
+        let mut command = f.bare_command();
+        command.args(&args).current_dir(f.path());
+        let run = run(command, None);
+        assert_eq!(run.code, 2, "{run:#?}");
+        assert!(!run.stderr.contains("s3cret"), "{run:#?}");
+        assert!(run.stderr.contains("not a database URL"), "{run:#?}");
+        assert!(run.stdout.is_empty());
+    }
+    assert!(
+        !f.path().join("postgres:").exists(),
+        "no directory named after the URL"
+    );
+}

@@ -2179,6 +2179,7 @@ fn variant(err: &Error) -> &'static str {
         Error::DefaultKeyExists { .. } => "DefaultKeyExists",
         Error::ExpiryInPast => "ExpiryInPast",
         Error::InvalidDailyLimit => "InvalidDailyLimit",
+        Error::DatabaseUrl => "DatabaseUrl",
         Error::KeyRevoked { .. } => "KeyRevoked",
         Error::KeyExpired { .. } => "KeyExpired",
         Error::Busy { .. } => "Busy",
@@ -2208,7 +2209,7 @@ fn variant(err: &Error) -> &'static str {
 }
 
 /// Every name `variant` can return, in its order.
-const VARIANTS: [&str; 33] = [
+const VARIANTS: [&str; 34] = [
     "InvalidName(Empty)",
     "InvalidName(TooLong)",
     "InvalidName(ControlCharacter)",
@@ -2219,6 +2220,7 @@ const VARIANTS: [&str; 33] = [
     "DefaultKeyExists",
     "ExpiryInPast",
     "InvalidDailyLimit",
+    "DatabaseUrl",
     "KeyRevoked",
     "KeyExpired",
     "Busy",
@@ -2278,6 +2280,7 @@ fn every_error_message_is_one_sentence() {
         },
         Error::ExpiryInPast,
         Error::InvalidDailyLimit,
+        Error::DatabaseUrl,
         Error::KeyRevoked {
             id: "key_0a1b2c3d".into(),
         },

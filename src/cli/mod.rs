@@ -46,6 +46,7 @@ impl From<Error> for Failure {
             Error::InvalidName(_)
             | Error::ExpiryInPast
             | Error::InvalidDailyLimit
+            | Error::DatabaseUrl
             | Error::BadEnvironmentVariable { .. } => 2,
             _ => 1,
         };
@@ -383,6 +384,9 @@ fn say(message: &str) {
 
 pub fn store_path(cli: &Cli) -> Result<PathBuf, Error> {
     match &cli.db {
+        // A URL taken for a path would be created as directories, its password a folder's
+        // name, and a key issued into a local file the admin thinks is the team's store.
+        Some(path) if path.to_string_lossy().contains("://") => Err(Error::DatabaseUrl),
         Some(path) if !path.as_os_str().is_empty() => Ok(path.clone()),
         _ => store::default_path(),
     }

@@ -164,8 +164,6 @@ pub(super) struct Verifier {
     checked_at: Option<Instant>,
     data_version: i64,
     keys_version: i64,
-    /// A read transaction is open (lookups of keys not remembered share it).
-    reading: bool,
     /// Verifications so far: how the bookkeeping thread tells an idle verifier.
     calls: u64,
 }
@@ -180,7 +178,6 @@ impl Verifier {
             checked_at: None,
             data_version: 0,
             keys_version: -1,
-            reading: false,
             calls: 0,
         })
     }
@@ -267,16 +264,17 @@ impl Verifier {
     }
 
     fn begin_read(&mut self) -> rusqlite::Result<()> {
-        if !self.reading {
+        if self.conn.is_autocommit() {
             self.conn.execute_batch("BEGIN")?;
-            self.reading = true;
         }
         Ok(())
     }
 
+    /// Ends the shared read transaction. Asked of the connection, not remembered: if a
+    /// COMMIT ever failed, the next call tries again instead of reading a frozen snapshot
+    /// (and remembering revoked keys as valid) for good.
     fn end_read(&mut self) -> rusqlite::Result<()> {
-        if self.reading {
-            self.reading = false;
+        if !self.conn.is_autocommit() {
             self.conn.execute_batch("COMMIT")?;
         }
         Ok(())
