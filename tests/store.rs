@@ -2616,6 +2616,48 @@ fn usage_of_a_few_keys_follows_bookkeeping_without_a_key_change() {
     assert_ne!(f.store.keys_version().unwrap(), version, "a revocation is");
 }
 
+/// One process verifying a limited key while its bookkeeping thread writes batches every
+/// 10 ms: exactly the limit is let through — a batch committing in the middle of a count is
+/// counted once, neither twice (a refusal too early) nor not at all (an overshoot).
+#[test]
+fn a_limit_is_exact_in_one_process_while_batches_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hivekeys.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let mut store = Store::open_with(
+        &path,
+        StoreOptions {
+            usage_flush_interval: Duration::from_millis(10),
+            ..options(&clock, 3, Duration::from_secs(5))
+        },
+    )
+    .unwrap();
+    let issued = store
+        .create_key(
+            WS,
+            NewKey {
+                daily_limit: Some(20_000),
+                ..NewKey::new("Busy", Environment::Production)
+            },
+        )
+        .unwrap();
+    let key = full(&issued);
+    let mut allowed = 0u64;
+    loop {
+        match store.verify(&key).unwrap() {
+            Verification::Valid(_) => allowed += 1,
+            Verification::Invalid(InvalidReason::RateLimited { .. }) => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(allowed, 20_000);
+    store.flush_usage().unwrap();
+    assert_eq!(
+        store.get_key(WS, &issued.record.id).unwrap().use_count,
+        20_000
+    );
+}
+
 #[test]
 fn buffered_usage_is_written_by_the_background_timer() {
     let dir = tempfile::tempdir().unwrap();

@@ -139,6 +139,10 @@ struct Shared {
     /// Held while a batch is being written, so that [`Store::flush_usage`] waits for a write
     /// in flight and returns only once everything recorded before it is in the store.
     writing: Mutex<()>,
+    /// Held from a batch's COMMIT until it is no longer in flight, and by a daily limit's
+    /// count: without it a count could see a batch both in the store and in flight (a false
+    /// refusal) or in neither (an overshoot). Never held while waiting for the lock.
+    commit_gate: Mutex<()>,
     /// Run by the background thread at least once an interval: lets go of the verifying
     /// connection's snapshot once it has been idle (see `Store::verify`).
     on_tick: Mutex<Option<Box<dyn FnMut() + Send>>>,
@@ -162,6 +166,12 @@ impl Shared {
 
     fn writing(&self) -> MutexGuard<'_, ()> {
         self.writing.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn gate(&self) -> MutexGuard<'_, ()> {
+        self.commit_gate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Takes the buffer for a write, keeping it visible as in flight; `None` when empty.
@@ -198,6 +208,7 @@ impl Usage {
                 state: Mutex::default(),
                 wake: Condvar::new(),
                 writing: Mutex::new(()),
+                commit_gate: Mutex::new(()),
                 on_tick: Mutex::new(None),
             }),
             flusher: None,
@@ -205,11 +216,20 @@ impl Usage {
         }
     }
 
-    /// Uses of key `key_id` on `day` recorded here and not yet committed.
-    pub(super) fn pending(&self, key_id: i64, day: i64) -> u64 {
+    /// Uses of key `key_id` on `day`: those `stored` reads from the store plus those recorded
+    /// here and not yet committed, counted so that a batch committing meanwhile is counted
+    /// exactly once.
+    pub(super) fn uses_on<E>(
+        &self,
+        key_id: i64,
+        day: i64,
+        stored: impl FnOnce() -> std::result::Result<u64, E>,
+    ) -> std::result::Result<u64, E> {
+        let _gate = self.shared.gate();
+        let stored = stored()?;
         let state = self.shared.state();
         let in_flight = state.in_flight.as_ref().map_or(0, |b| b.count(key_id, day));
-        state.buffer.count(key_id, day) + in_flight
+        Ok(stored + state.buffer.count(key_id, day) + in_flight)
     }
 
     pub(super) fn record(&mut self, key_id: i64, at: i64) {
@@ -303,10 +323,12 @@ fn run_flusher(shared: &Shared, path: &Path, busy_timeout: Duration, interval: D
             conn = open_writer(path, busy_timeout).ok();
         }
         let written = match conn.as_mut() {
-            Some(conn) => write_batch(conn, &batch),
+            Some(conn) => write_batch(conn, &batch, shared),
             None => Err(rusqlite::Error::InvalidQuery),
         };
-        shared.settle(batch, written.is_ok(), Some(interval));
+        if written.is_err() {
+            shared.settle(batch, false, Some(interval));
+        }
     }
 }
 
@@ -316,10 +338,18 @@ fn open_writer(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connecti
     Ok(conn)
 }
 
-fn write_batch(conn: &mut Connection, batch: &UsageBuffer) -> rusqlite::Result<()> {
+/// Writes `batch` and, once committed, takes it out of flight, both under the commit gate.
+fn write_batch(
+    conn: &mut Connection,
+    batch: &UsageBuffer,
+    shared: &Shared,
+) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     batch.write(&tx)?;
-    tx.commit()
+    let _gate = shared.gate();
+    tx.commit()?;
+    shared.state().in_flight = None;
+    Ok(())
 }
 
 impl Store {
@@ -336,6 +366,9 @@ impl Store {
         let Some(batch) = shared.take_batch() else {
             return Ok(0);
         };
+        // Held for the whole write: this runs on the caller's thread (a closing store, a
+        // one-shot verify), never on a gateway's hot path.
+        let _gate = shared.gate();
         let written = self.write(|tx, _| {
             batch.write(tx)?;
             Ok(batch.verifications)

@@ -377,8 +377,10 @@ impl Store {
             Some(daily_limit) => {
                 let day = now.div_euclid(86_400);
                 let verifier = self.verifier.as_ref().expect("opened above");
-                let stored = lock(verifier).stored_uses(key_id, day).at(self.site())?;
-                let used = stored + self.usage.pending(key_id, day);
+                let used = self
+                    .usage
+                    .uses_on(key_id, day, || lock(verifier).stored_uses(key_id, day))
+                    .at(self.site())?;
                 if used >= daily_limit {
                     return Ok(Verification::Invalid(InvalidReason::RateLimited {
                         daily_limit,
