@@ -731,6 +731,38 @@ fn a_store_file_deleted_or_replaced_under_an_open_store() {
     assert_eq!(verified(&mut fresh, &full(&created)).name, "After");
 }
 
+/// Review finding: when another file takes the store's place, the use counts still buffered
+/// are written to the file they were counted in (moved aside, still open), not lost, and not
+/// written into the new file's unrelated rows.
+#[test]
+fn reopening_writes_buffered_counts_to_the_file_they_were_counted_in() {
+    let mut f = fixture();
+    let k = f.create("Counted", Environment::Production);
+    let backup = f.dir.path().join("backup.db");
+    {
+        let mut other = open(&backup, &f.clock, 7);
+        other
+            .create_key(WS, NewKey::new("In the backup", Environment::Staging))
+            .unwrap();
+    }
+    verified(&mut f.store, &full(&k));
+    verified(&mut f.store, &full(&k));
+    assert_eq!(f.store.pending_usage(), 2);
+    let aside = f.dir.path().join("aside.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = fs::rename(
+            format!("{}{suffix}", f.path.display()),
+            format!("{}{suffix}", aside.display()),
+        );
+    }
+    fs::rename(&backup, &f.path).unwrap();
+    f.store.reopen().unwrap();
+    let old = open(&aside, &f.clock, 8);
+    assert_eq!(old.get_key(WS, &k.record.id).unwrap().use_count, 2);
+    let new_keys = f.store.list_keys(WS, &KeyQuery::default()).unwrap();
+    assert!(new_keys.iter().all(|key| key.use_count == 0));
+}
+
 #[test]
 fn rotating_twice_in_a_row() {
     let mut f = fixture();

@@ -11,8 +11,8 @@ pub mod metrics;
 use std::convert::Infallible;
 use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -152,11 +152,18 @@ struct Opened {
 
 impl Opened {
     /// Follows the store's path: a file moved over it (a restored backup) is opened; a
-    /// deleted one is an error, so every check fails closed until a file is back.
+    /// deleted one is an error, so every check fails closed until a file is back. Looks at
+    /// most every [`FILE_CHECK`] unless `now`.
     fn follow_file(&mut self, now: bool) -> crate::Result<()> {
         if !now && self.file_checked.elapsed() < FILE_CHECK {
             return Ok(());
         }
+        // Reopening waits for the disk, maybe for another process's lock: other tasks move
+        // to another worker meanwhile instead of stalling behind this one.
+        tokio::task::block_in_place(|| self.check_and_follow())
+    }
+
+    fn check_and_follow(&mut self) -> crate::Result<()> {
         match self.store.check_file() {
             Err(crate::Error::StoreReplaced { .. }) => self.store.reopen()?,
             other => other?,
@@ -168,7 +175,9 @@ impl Opened {
 
 /// The state every connection shares.
 pub struct Service {
-    store: Mutex<Opened>,
+    /// An async mutex: a task that waits for it yields its worker, so accepting, timeouts and
+    /// other connections go on while one request reopens the store.
+    store: tokio::sync::Mutex<Opened>,
     workspace: Option<String>,
     metrics: Metrics,
     /// Whether the last store call succeeded: a failure is said once when it starts, not
@@ -179,7 +188,7 @@ pub struct Service {
 impl Service {
     pub fn new(store: Store, workspace: Option<String>) -> Service {
         Service {
-            store: Mutex::new(Opened {
+            store: tokio::sync::Mutex::new(Opened {
                 store,
                 file_checked: Instant::now(),
             }),
@@ -213,8 +222,8 @@ impl Service {
         match http::route(request.uri().path()) {
             Route::Auth => {
                 let verdict = match http::bearer_key(request.headers()) {
-                    Some(key) => self.verify(key),
-                    None => Ok((http::malformed(), self.now())),
+                    Some(key) => self.verify(key).await,
+                    None => Ok((http::malformed(), self.now().await)),
                 };
                 match verdict {
                     Ok((verdict, now)) => http::auth_answer(&verdict, now),
@@ -231,12 +240,12 @@ impl Service {
                     Ok(key) => key,
                     Err(refused) => return refused.response(),
                 };
-                match self.verify(&key) {
+                match self.verify(&key).await {
                     Ok((verdict, now)) => http::verify_answer(&verdict, now),
                     Err(()) => http::unavailable(),
                 }
             }
-            Route::Health => match self.store_answers() {
+            Route::Health => match self.store_answers().await {
                 true => http::json(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
                 false => http::unavailable(),
             },
@@ -256,10 +265,10 @@ impl Service {
 
     /// The library's verdict on `key` and the store's time it was given at, or `Err` when the
     /// store cannot answer (fail closed).
-    fn verify(&self, key: &str) -> Result<(Verification, DateTime<Utc>), ()> {
+    async fn verify(&self, key: &str) -> Result<(Verification, DateTime<Utc>), ()> {
         let started = Instant::now();
         let verdict = {
-            let mut opened = self.lock();
+            let mut opened = self.store.lock().await;
             let now = opened.store.now();
             opened
                 .follow_file(false)
@@ -281,9 +290,9 @@ impl Service {
     }
 
     /// Whether the store answers now: its file is still the one opened, and readable.
-    fn store_answers(&self) -> bool {
+    async fn store_answers(&self) -> bool {
         let checked = {
-            let mut opened = self.lock();
+            let mut opened = self.store.lock().await;
             opened
                 .follow_file(true)
                 .and_then(|()| opened.store.data_version())
@@ -300,8 +309,8 @@ impl Service {
         }
     }
 
-    fn now(&self) -> DateTime<Utc> {
-        self.lock().store.now()
+    async fn now(&self) -> DateTime<Utc> {
+        self.store.lock().await.store.now()
     }
 
     fn now_healthy(&self, failure: Option<&crate::Error>) {
@@ -317,13 +326,10 @@ impl Service {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Opened> {
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Writes the use counts still buffered.
+    /// Writes the use counts still buffered. Called once the runtime is gone.
     pub fn close(&self) -> io::Result<()> {
-        self.lock()
+        self.store
+            .blocking_lock()
             .store
             .flush_usage()
             .map(drop)

@@ -200,7 +200,8 @@ impl Store {
     }
 
     /// Opens again the file the store's path names now, after [`Error::StoreReplaced`]. Use
-    /// counts still buffered are written to the file they were counted in first.
+    /// counts still buffered are written to the file they were counted in first (while it
+    /// is still open, even if deleted).
     pub fn reopen(&mut self) -> Result<()> {
         self.usage.stop();
         let _ = self.flush_usage();
@@ -261,6 +262,15 @@ impl Store {
         &mut self,
         work: impl FnOnce(&Transaction<'_>, &mut WriteContext<'_>) -> Result<T, Failure>,
     ) -> Result<T> {
+        self.write_in(Target::ThePathsFile, work)
+    }
+
+    /// [`write`](Store::write), into `target`.
+    fn write_in<T>(
+        &mut self,
+        target: Target,
+        work: impl FnOnce(&Transaction<'_>, &mut WriteContext<'_>) -> Result<T, Failure>,
+    ) -> Result<T> {
         let site = Site {
             path: &self.path,
             busy_timeout: self.busy_timeout,
@@ -269,9 +279,11 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .at(site)?;
-        // Under the write lock: a file deleted or replaced until now is caught, and a write
+        // Under the write lock: a file deleted or replaced until now is caught, and a change
         // never lands in a file that the path no longer names.
-        self.file.check(site.path)?;
+        if target == Target::ThePathsFile {
+            self.file.check(site.path)?;
+        }
         // Read the clock once the lock is held: a write that waited for another process must
         // not act (check expiry, stamp the audit trail) at the time it started waiting.
         let now = self.clock.now().timestamp();
@@ -286,6 +298,16 @@ impl Store {
         verification::forget(self.verifier.as_ref());
         Ok(value)
     }
+}
+
+/// Which file a write must land in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// The one the store's path names now: a change to keys refuses any other.
+    ThePathsFile,
+    /// The one this store has open, whatever the path names now: use counts belong to the
+    /// keys (and row ids) of the file they were counted in.
+    TheOpenFile,
 }
 
 /// What a write transaction needs besides the connection.

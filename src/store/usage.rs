@@ -369,7 +369,7 @@ impl Store {
         // Held for the whole write: this runs on the caller's thread (a closing store, a
         // one-shot verify), never on a gateway's hot path.
         let _gate = shared.gate();
-        let written = self.write(|tx, _| {
+        let written = self.write_in(super::Target::TheOpenFile, |tx, _| {
             batch.write(tx)?;
             Ok(batch.verifications)
         });
