@@ -174,3 +174,30 @@ fn concurrent_rotations_each_print_a_live_key_or_refuse() {
     assert_eq!(live.len(), 1, "exactly the newest printed key works");
     assert_eq!(store.verify_json(&original)["valid"], false);
 }
+
+/// Review finding: a key printed and then not stored (the COMMIT fails: here a file size
+/// limit the write past the store's end hits) is said to be dead, first thing, so a script
+/// that kept the printed key is told; nothing is stored.
+#[test]
+fn a_key_printed_but_not_stored_is_said_to_be_dead() {
+    let store = Store::new();
+    store.create("first");
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "ulimit -f 64; exec \"$0\" \"$@\"", BIN, "--db"])
+        .arg(&store.db)
+        .args(["create", "--name", "second", "--env", "prod"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    clean_env(store.path()).apply(&mut command);
+    let out = command.output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(text(&out.stdout).trim().len(), 47, "the key was printed");
+    assert!(
+        stderr.starts_with("error: The key printed above was not stored and will not work."),
+        "{stderr}"
+    );
+    assert_eq!(store.list_json().len(), 1, "only the first key is stored");
+}

@@ -2690,6 +2690,36 @@ fn a_limit_is_exact_in_one_process_while_batches_are_written() {
     );
 }
 
+/// Review finding: a program writing raw SQL that renames a workspace by deleting and
+/// inserting its row moves the key-change counter, so a verifier restricted to the old name
+/// stops accepting that workspace's remembered keys.
+#[test]
+fn raw_sql_workspace_changes_move_the_key_change_counter() {
+    let mut f = fixture();
+    let k = f.create("Tenant key", Environment::Production);
+    assert!(matches!(
+        f.store.verify_in(Some(WS), &full(&k)).unwrap(),
+        Verification::Valid(_)
+    ));
+    let before = f.store.keys_version().unwrap();
+    let raw = Connection::open(&f.path).unwrap();
+    raw.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         BEGIN;
+         CREATE TEMP TABLE w AS SELECT * FROM workspaces WHERE name = 'acme';
+         DELETE FROM workspaces WHERE name = 'acme';
+         INSERT INTO workspaces (id, name, created_at) SELECT id, 'other', created_at FROM w;
+         COMMIT;",
+    )
+    .unwrap();
+    assert_ne!(f.store.keys_version().unwrap(), before);
+    std::thread::sleep(CHECK_EVERY);
+    assert_eq!(
+        f.store.verify_in(Some(WS), &full(&k)).unwrap(),
+        Verification::Invalid(InvalidReason::NotFound)
+    );
+}
+
 #[test]
 fn buffered_usage_is_written_by_the_background_timer() {
     let dir = tempfile::tempdir().unwrap();

@@ -194,8 +194,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 daily_limit: *daily_limit,
                 ..new
             };
-            let issued =
-                store.create_key_and(workspace, new, |issued| print_key(&mut out, issued))?;
+            let issued = printed_then(
+                |printed| store.create_key_and(workspace, new, |issued| printed(&mut out, issued)),
+                "The key printed above was not stored and will not work.",
+            )?;
             say(&format!(
                 "Created {} \"{}\" ({}). Copy the key now: it will not be shown again.",
                 issued.record.id,
@@ -235,9 +237,14 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 *yes,
                 "rotate",
             )?;
-            let issued = store.rotate_key_as_seen(workspace, &record, grace, |issued| {
-                print_key(&mut out, issued)
-            })?;
+            let issued = printed_then(
+                |printed| {
+                    store.rotate_key_as_seen(workspace, &record, grace, |issued| {
+                        printed(&mut out, issued)
+                    })
+                },
+                "The key printed above was not stored and will not work; the current secret keeps working.",
+            )?;
             say(&format!(
                 "Rotated {}: the previous secret stops {}. Copy the new key now: it will not be shown again.",
                 issued.record.id,
@@ -312,9 +319,33 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
 
 /// Writes a new key to stdout, alone on its line, and flushes it: the store commits the key
 /// only once this succeeded.
-fn print_key(out: &mut impl Write, issued: &IssuedKey) -> io::Result<()> {
+fn print_key(out: &mut (impl Write + ?Sized), issued: &IssuedKey) -> io::Result<()> {
     writeln!(out, "{}", issued.secret.expose())?;
     out.flush()
+}
+
+/// Runs a create or rotate whose `deliver` is the printer it is given. If the change then
+/// fails anyway (its COMMIT: a full disk, an I/O error), a key is already on stdout that
+/// does not exist: the error says so first, so a script that kept the key is told.
+fn printed_then<T>(
+    change: impl FnOnce(
+        &mut dyn FnMut(&mut dyn Write, &IssuedKey) -> io::Result<()>,
+    ) -> Result<T, Error>,
+    after_printing: &str,
+) -> Result<T, Failure> {
+    let mut printed = false;
+    let result = change(&mut |out, issued| {
+        print_key(out, issued)?;
+        printed = true;
+        Ok(())
+    });
+    result.map_err(|err| match printed {
+        true => Failure {
+            message: format!("{after_printing} {err}"),
+            status: 1,
+        },
+        false => Failure::from(err),
+    })
 }
 
 /// Refuses to issue a key that nobody could see: stdout closed, read-only, or /dev/null.

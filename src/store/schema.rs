@@ -116,6 +116,23 @@ const MIGRATIONS: &[&str] = &[
     // decomposed is found by a query typed composed. The rewrite needs Rust, not SQL: see
     // `refold_search_text`, which `migrate` runs when it passes this version.
     "-- search_text rewritten by refold_search_text",
+    // 5: the key-change counter also moves when a workspace row is added, removed or changed
+    // in any way, and when a key's row id changes: a program writing raw SQL (a workspace
+    // deleted and inserted again under another name) must not leave a verifier trusting
+    // what it remembered.
+    r#"
+    DROP TRIGGER workspace_renamed;
+    CREATE TRIGGER workspace_added AFTER INSERT ON workspaces
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    CREATE TRIGGER workspace_changed AFTER UPDATE ON workspaces
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    CREATE TRIGGER workspace_removed AFTER DELETE ON workspaces
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    DROP TRIGGER key_changed;
+    CREATE TRIGGER key_changed AFTER UPDATE OF id, public_id, workspace_id, name, environment,
+        is_default, masked_key, revoked_at, expires_at, daily_limit ON keys
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    "#,
 ];
 
 /// The migration after which every key's `search_text` is folded by
