@@ -121,14 +121,17 @@ const MIGRATIONS: &[&str] = &[
     // deleted and inserted again under another name) must not leave a verifier trusting
     // what it remembered.
     r#"
-    DROP TRIGGER workspace_renamed;
+    DROP TRIGGER IF EXISTS workspace_renamed;
+    DROP TRIGGER IF EXISTS workspace_added;
+    DROP TRIGGER IF EXISTS workspace_changed;
+    DROP TRIGGER IF EXISTS workspace_removed;
     CREATE TRIGGER workspace_added AFTER INSERT ON workspaces
         BEGIN UPDATE key_changes SET version = version + 1; END;
     CREATE TRIGGER workspace_changed AFTER UPDATE ON workspaces
         BEGIN UPDATE key_changes SET version = version + 1; END;
     CREATE TRIGGER workspace_removed AFTER DELETE ON workspaces
         BEGIN UPDATE key_changes SET version = version + 1; END;
-    DROP TRIGGER key_changed;
+    DROP TRIGGER IF EXISTS key_changed;
     CREATE TRIGGER key_changed AFTER UPDATE OF id, public_id, workspace_id, name, environment,
         is_default, masked_key, revoked_at, expires_at, daily_limit ON keys
         BEGIN UPDATE key_changes SET version = version + 1; END;
