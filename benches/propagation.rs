@@ -25,7 +25,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::num::NonZeroU16;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -36,6 +36,9 @@ use hivekeys::store::Verification;
 use hivekeys::{Environment, KeyQuery, NewKey, Store};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use serde_json::{Value, json};
+
+mod support;
+use support::{cpu_model, cpus, listening_address, target_dir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
 const WORKSPACE: &str = "default";
@@ -566,22 +569,6 @@ impl Serve {
     }
 }
 
-/// Reads `listening on http://ADDR` from a server's stderr; keeps draining it after.
-fn listening_address(stderr: impl Read + Send + 'static) -> String {
-    let mut lines = BufReader::new(stderr).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("the server exited before listening")
-            .expect("read stderr");
-        if let Some(address) = line.strip_prefix("listening on http://") {
-            break address.to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    address
-}
-
 /// One keep-alive HTTP/1.1 connection, speaking just enough of it for `/v1/auth`.
 struct KeepAlive {
     stream: TcpStream,
@@ -669,26 +656,4 @@ fn clock_ticks() -> f64 {
         .and_then(|out| String::from_utf8(out.stdout).ok())
         .and_then(|text| text.trim().parse().ok())
         .unwrap_or(100.0)
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
-fn cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }

@@ -45,6 +45,9 @@ use rusqlite::OptionalExtension;
 use serde_json::{Value, json};
 use tui_input::InputRequest;
 
+mod support;
+use support::{cpu_model, cpus, target_dir};
+
 const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
 const WORKSPACE: &str = "default";
 const DEFAULT_SIZES: [u64; 4] = [1_000, 10_000, 100_000, 1_000_000];
@@ -766,26 +769,4 @@ fn remove_store(db: &Path) {
         path.push(suffix);
         let _ = std::fs::remove_file(path);
     }
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
-fn cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }

@@ -13,7 +13,6 @@
 //! wrk and both servers share the machine: the floor carries the same handicap. Nothing here
 //! asserts a time.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -21,6 +20,9 @@ use hivekeys::entropy::SeededEntropy;
 use hivekeys::key::Secret;
 use hivekeys::{Environment, NewKey, Store};
 use serde_json::{Value, json};
+
+mod support;
+use support::{cpu_model, cpus, listening_address, target_dir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
 const WORKSPACE: &str = "default";
@@ -311,21 +313,6 @@ impl Server {
     }
 }
 
-fn listening_address(stderr: impl Read + Send + 'static) -> String {
-    let mut lines = BufReader::new(stderr).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("the server exited before listening")
-            .expect("read stderr");
-        if let Some(address) = line.strip_prefix("listening on http://") {
-            break address.to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    address
-}
-
 fn create_key(db: &Path, name: &str) -> String {
     let out = Command::new(BIN)
         .arg("--db")
@@ -362,26 +349,4 @@ fn build_floor_server() -> PathBuf {
         "cargo build --example floor_server failed"
     );
     profile.join("examples").join("floor_server")
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
-fn cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }
