@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::serve::{Served, cli_ok as cli};
+use common::serve::{Keys, Served, cli_ok as cli, keys_in};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -28,57 +28,6 @@ const LIMIT_REACHED: &str = r#"{"error":"Daily request limit reached."}"#;
 
 // ---------------------------------------------------------------------------------------------
 // hivekeys itself
-
-/// Keys of every kind: valid (one in a workspace with a non-ASCII name), revoked, and one
-/// well-formed key the store has never seen.
-struct Keys {
-    valid: String,
-    valid_id: String,
-    tokyo: String,
-    tokyo_id: String,
-    revoked: String,
-    unknown: String,
-}
-
-fn keys_in(db: &Path) -> Keys {
-    let valid = cli(db, &["create", "--name", "gateway", "--env", "prod"]);
-    let tokyo = cli(
-        db,
-        &[
-            "--workspace",
-            "東京",
-            "create",
-            "--name",
-            "tk",
-            "--env",
-            "stg",
-        ],
-    );
-    let revoked = cli(db, &["create", "--name", "gone", "--env", "dev"]);
-    cli(db, &["revoke", "gone", "--yes"]);
-    let elsewhere = db.with_file_name("elsewhere.db");
-    let unknown = cli(&elsewhere, &["create", "--name", "x", "--env", "prod"]);
-    let id_of = |workspace: &str, name: &str| {
-        let list: Value =
-            serde_json::from_str(&cli(db, &["--workspace", workspace, "list", "--json"]))
-                .expect("list --json");
-        list.as_array()
-            .expect("an array")
-            .iter()
-            .find(|key| key["name"] == name)
-            .and_then(|key| key["id"].as_str())
-            .unwrap_or_else(|| panic!("no key {name} in {list}"))
-            .to_owned()
-    };
-    Keys {
-        valid_id: id_of("default", "gateway"),
-        tokyo_id: id_of("東京", "tk"),
-        valid,
-        tokyo,
-        revoked,
-        unknown,
-    }
-}
 
 /// `hivekeys serve` on a free loopback port over a store holding [`Keys`].
 struct Serve {

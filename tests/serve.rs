@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use common::serve::{Served, cli_ok as cli};
+use common::serve::{Served, cli_ok as cli, keys_in};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -155,45 +155,6 @@ fn assert_invalid_access(answer: &Answer, what: &str) {
         "{what}"
     );
     assert!(answer.header("x-hivekeys-key-id").is_none(), "{what}");
-}
-
-/// Keys of every kind in one store: valid (in a workspace with a non-ASCII name), revoked,
-/// rotated out, and one well-formed key the store has never seen.
-struct Keys {
-    valid: String,
-    tokyo: String,
-    revoked: String,
-    rotated_out: String,
-    unknown: String,
-}
-
-fn keys_in(db: &Path) -> Keys {
-    let valid = cli(db, &["create", "--name", "gateway", "--env", "prod"]);
-    let tokyo = cli(
-        db,
-        &[
-            "--workspace",
-            "東京",
-            "create",
-            "--name",
-            "tk",
-            "--env",
-            "stg",
-        ],
-    );
-    let revoked = cli(db, &["create", "--name", "gone", "--env", "dev"]);
-    cli(db, &["revoke", "gone", "--yes"]);
-    let rotated_out = cli(db, &["create", "--name", "old", "--env", "prod"]);
-    cli(db, &["rotate", "old", "--yes"]);
-    let elsewhere = db.with_file_name("elsewhere.db");
-    let unknown = cli(&elsewhere, &["create", "--name", "x", "--env", "prod"]);
-    Keys {
-        valid,
-        tokyo,
-        revoked,
-        rotated_out,
-        unknown,
-    }
 }
 
 #[test]

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Stdio};
 
+use serde_json::Value;
+
 use super::hivekeys_on;
 
 /// Runs a CLI command on `db` and returns its stdout, trimmed; it must succeed.
@@ -47,5 +49,61 @@ impl Served {
         // Keep draining stderr so the service never blocks on a full pipe.
         std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
         Served { child, address }
+    }
+}
+
+/// Keys of every kind in one store: valid (one in a workspace with a non-ASCII name),
+/// revoked, rotated out, and one well-formed key the store has never seen.
+pub struct Keys {
+    pub valid: String,
+    pub valid_id: String,
+    pub tokyo: String,
+    pub tokyo_id: String,
+    pub revoked: String,
+    pub rotated_out: String,
+    pub unknown: String,
+}
+
+/// Makes [`Keys`] in the store at `db` (and the unknown one in a store beside it).
+pub fn keys_in(db: &Path) -> Keys {
+    let valid = cli_ok(db, &["create", "--name", "gateway", "--env", "prod"]);
+    let tokyo = cli_ok(
+        db,
+        &[
+            "--workspace",
+            "東京",
+            "create",
+            "--name",
+            "tk",
+            "--env",
+            "stg",
+        ],
+    );
+    let revoked = cli_ok(db, &["create", "--name", "gone", "--env", "dev"]);
+    cli_ok(db, &["revoke", "gone", "--yes"]);
+    let rotated_out = cli_ok(db, &["create", "--name", "old", "--env", "prod"]);
+    cli_ok(db, &["rotate", "old", "--yes"]);
+    let elsewhere = db.with_file_name("elsewhere.db");
+    let unknown = cli_ok(&elsewhere, &["create", "--name", "x", "--env", "prod"]);
+    let id_of = |workspace: &str, name: &str| {
+        let list: Value =
+            serde_json::from_str(&cli_ok(db, &["--workspace", workspace, "list", "--json"]))
+                .expect("list --json");
+        list.as_array()
+            .expect("an array")
+            .iter()
+            .find(|key| key["name"] == name)
+            .and_then(|key| key["id"].as_str())
+            .unwrap_or_else(|| panic!("no key {name} in {list}"))
+            .to_owned()
+    };
+    Keys {
+        valid_id: id_of("default", "gateway"),
+        tokyo_id: id_of("東京", "tk"),
+        valid,
+        tokyo,
+        revoked,
+        rotated_out,
+        unknown,
     }
 }
