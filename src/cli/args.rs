@@ -135,6 +135,12 @@ pub enum Command {
         #[arg(long, value_name = "SEED")]
         seed: Option<u64>,
     },
+    /// Copy the whole store (every workspace) into an empty one, SQLite or PostgreSQL
+    Copy {
+        /// The empty store to fill: a file path, or postgres://USER@HOST[:PORT]/DBNAME
+        #[arg(long, value_name = "DB")]
+        to: std::ffi::OsString,
+    },
 }
 
 fn parse_environment(input: &str) -> Result<Environment, String> {

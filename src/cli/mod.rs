@@ -7,7 +7,6 @@ mod verify;
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -17,7 +16,9 @@ pub use args::{Cli, Command, parse_duration};
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::key::redact_keys;
-use crate::store::{self, Grace, IssuedKey, KeyQuery, KeyRecord, NewKey, Store, StoreOptions};
+use crate::store::{
+    self, Grace, IssuedKey, KeyQuery, KeyRecord, Location, NewKey, Store, StoreOptions,
+};
 use crate::text::{echo, validate_name};
 use crate::tui::Ending;
 
@@ -119,7 +120,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             max_connections: *max_connections as usize,
             workspace: cli.workspace.as_ref().map(|_| workspace.to_owned()),
         };
-        let store = Store::open_existing(&store_path(cli)?, StoreOptions::from_env()?)?;
+        let store = Store::open_existing(store_location(cli)?, StoreOptions::from_env()?)?;
         crate::serve::run(store, options).map_err(|err| Failure {
             message: format!("The service stopped: {err}."),
             status: 1,
@@ -311,6 +312,21 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 counts[2].1,
             )?;
         }
+        Command::Copy { to } => {
+            let target = Location::parse(to)?;
+            let mut target = Store::open_with(target, StoreOptions::from_env()?)?;
+            let copied = store.copy_to(&mut target)?;
+            writeln!(
+                out,
+                "Copied {} workspaces, {} keys ({} secret digests), {} audit events and {} daily counts to {}.",
+                copied.workspaces,
+                copied.keys,
+                copied.secrets,
+                copied.audit_events,
+                copied.daily_counts,
+                crate::text::printable_path(target.path()),
+            )?;
+        }
         Command::Verify | Command::Serve { .. } => unreachable!("handled above"),
     }
     out.flush()?;
@@ -413,18 +429,19 @@ fn say(message: &str) {
     let _ = writeln!(io::stderr(), "{}", redact_keys(message));
 }
 
-pub fn store_path(cli: &Cli) -> Result<PathBuf, Error> {
+/// The store `--db` / `HIVEKEYS_DB` names: a file (the user's default one when neither is
+/// given) or a PostgreSQL URL. Any other URL is refused, never taken for a path: it would be
+/// created as directories, its password a folder's name, and a key issued into a local file
+/// the admin thinks is the team's store.
+pub fn store_location(cli: &Cli) -> Result<Location, Error> {
     match &cli.db {
-        // A URL taken for a path would be created as directories, its password a folder's
-        // name, and a key issued into a local file the admin thinks is the team's store.
-        Some(path) if path.to_string_lossy().contains("://") => Err(Error::DatabaseUrl),
-        Some(path) if !path.as_os_str().is_empty() => Ok(path.clone()),
-        _ => store::default_path(),
+        Some(db) if !db.as_os_str().is_empty() => Location::parse(db.as_os_str()),
+        _ => store::default_path().map(Location::File),
     }
 }
 
 pub fn open_store(cli: &Cli) -> Result<Store, Failure> {
-    let store = Store::open_with(&store_path(cli)?, StoreOptions::from_env()?)?;
+    let store = Store::open_with(store_location(cli)?, StoreOptions::from_env()?)?;
     if let Some(warning) = store.permission_warning() {
         say(&warning);
     }

@@ -3,7 +3,7 @@
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
-use super::{Cli, Failure, output, say, store_path};
+use super::{Cli, Failure, output, say, store_location};
 use crate::key::check_format;
 use crate::store::{self, Store, StoreOptions, Verification};
 
@@ -27,7 +27,7 @@ pub(super) fn verify(cli: &Cli, workspace: Option<&str>) -> Result<ExitCode, Fai
     let verdict = match key_from_input(&input) {
         Some(key) => {
             // A mistyped --db must not leave an empty store behind.
-            let mut store = Store::open_existing(&store_path(cli)?, options)?;
+            let mut store = Store::open_existing(store_location(cli)?, options)?;
             let verdict = store.verify_in(workspace, key)?;
             // The use is written before the answer (it survives this process being killed
             // once the answer is out; see `close_after_verifying` for a power cut). The

@@ -6,7 +6,7 @@
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use rusqlite::params;
+use super::sql::args;
 
 use super::Store;
 use super::key_writes::{
@@ -106,11 +106,6 @@ impl Store {
             // Decided under the write lock: another process may create a default meanwhile.
             let needs_default = active_default(tx, workspace_id, now)?.is_none();
             let mut summary = DemoSummary::default();
-            let mut usage = tx
-                .prepare_cached("INSERT INTO key_usage (key_id, day, count) VALUES (?1, ?2, ?3)")?;
-            let mut touch = tx.prepare_cached(
-                "UPDATE keys SET last_used_at = ?1, use_count = ?2 WHERE id = ?3",
-            )?;
 
             for index in 0..count {
                 // The last one, so that the others are the same for a seed whether or not the
@@ -152,12 +147,18 @@ impl Store {
 
                 let (mut total, mut last_used) = (0i64, None);
                 for (day, uses, last_second) in plan.usage(now, &mut rng) {
-                    usage.execute(params![key_id, day, uses])?;
+                    tx.execute(
+                        "INSERT INTO key_usage (key_id, day, count) VALUES (?1, ?2, ?3)",
+                        args![key_id, day, uses],
+                    )?;
                     total += uses;
                     last_used = Some(last_second);
                 }
                 if let Some(last_used) = last_used {
-                    touch.execute(params![last_used, total, key_id])?;
+                    tx.execute(
+                        "UPDATE keys SET last_used_at = ?1, use_count = ?2 WHERE id = ?3",
+                        args![last_used, total, key_id],
+                    )?;
                 }
                 summary.verifications += total as u64;
                 summary.keys += 1;

@@ -14,7 +14,17 @@ use crate::error::{Error, Result};
 #[derive(Debug)]
 pub(super) enum Failure {
     Sqlite(rusqlite::Error),
+    Postgres(postgres::Error),
+    /// A value the store holds that this build cannot read (an unknown environment, a time
+    /// out of range): a damaged or foreign row.
+    Decode(String),
     Store(Error),
+}
+
+impl From<postgres::Error> for Failure {
+    fn from(err: postgres::Error) -> Self {
+        Failure::Postgres(err)
+    }
 }
 
 impl From<rusqlite::Error> for Failure {
@@ -41,6 +51,11 @@ impl Failure {
     pub(super) fn at(self, site: Site<'_>) -> Error {
         match self {
             Failure::Sqlite(err) => sqlite_error(err, site),
+            Failure::Postgres(err) => postgres_error(err, site),
+            Failure::Decode(what) => Error::Database {
+                path: site.path.to_path_buf(),
+                message: format!("a stored value cannot be read ({what})").into(),
+            },
             Failure::Store(err) => err,
         }
     }
@@ -82,6 +97,24 @@ fn sqlite_error(err: rusqlite::Error, site: Site<'_>) -> Error {
             path,
             reason: "permission denied".into(),
         },
+        _ => Error::Database {
+            path,
+            message: Box::new(err),
+        },
+    }
+}
+
+/// Turns a PostgreSQL error into the sentence a user needs, naming the server by its URL
+/// without the password (the store's "path" on PostgreSQL).
+fn postgres_error(err: postgres::Error, site: Site<'_>) -> Error {
+    use postgres::error::SqlState;
+    let path = site.path.to_path_buf();
+    match err.code() {
+        Some(code) if *code == SqlState::LOCK_NOT_AVAILABLE => Error::Busy {
+            timeout_ms: site.busy_timeout.as_millis() as u64,
+        },
+        Some(code) if *code == SqlState::READ_ONLY_SQL_TRANSACTION => Error::ReadOnly { path },
+        Some(code) if *code == SqlState::DISK_FULL => Error::DiskFull { path },
         _ => Error::Database {
             path,
             message: Box::new(err),

@@ -12,6 +12,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::failure::{Failure, is_out_of_room};
 use super::schema;
+use super::sql::Conn;
 use super::{LATEST_VERSION, Store};
 use crate::error::{Error, Result};
 
@@ -116,16 +117,20 @@ impl Store {
         // Everything below happens on this thread, after any write in flight.
         self.usage.stop();
         // Tuning only: should either fail, the store closes the usual, slower way.
-        let _ = self.conn.pragma_update(None, "synchronous", "NORMAL");
+        if let Conn::Sqlite(conn) = &self.conn {
+            let _ = conn.pragma_update(None, "synchronous", "NORMAL");
+        }
         let written = self.flush_usage();
         // The last connection to close checkpoints unless told not to, and the verifier's
         // connection cannot be told from here: close it while the store's own is still open
         // (so it is not the last), then the store's own, told not to.
         self.verifier = None;
-        let _ = self.conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-            true,
-        );
+        if let Conn::Sqlite(conn) = &self.conn {
+            let _ = conn.set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                true,
+            );
+        }
         written
     }
 }

@@ -1,14 +1,12 @@
 //! Reading keys: one by id or name, the filtered and paged lists, counts, the default key,
 //! and the search text those lists match against.
 
-use chrono::{DateTime, Utc};
-use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row, ToSql};
 use unicode_normalization::UnicodeNormalization;
 
 use super::Store;
-use super::failure::AtSite;
+use super::failure::{AtSite, Failure};
 use super::records::{KeyQuery, KeyRecord, LiveSecret};
+use super::sql::{Arg, Db, Row, args};
 use crate::environment::Status;
 use crate::error::{Error, Result};
 use crate::text::validate_name;
@@ -18,25 +16,21 @@ pub(super) const KEY_COLUMNS: &str = "k.public_id, k.name, k.environment, k.is_d
      k.masked_key, k.created_at, k.rotated_at, k.revoked_at, k.expires_at, k.last_used_at, \
      k.use_count, k.daily_limit";
 
-pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
+pub(super) fn key_from_row(row: &Row<'_>) -> Result<KeyRecord, Failure> {
     Ok(KeyRecord {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        environment: row.get(2)?,
-        is_default: row.get(3)?,
-        masked_key: row.get(4)?,
-        created_at: timestamp(row.get(5)?)?,
-        rotated_at: row.get::<_, Option<i64>>(6)?.map(timestamp).transpose()?,
-        revoked_at: row.get::<_, Option<i64>>(7)?.map(timestamp).transpose()?,
-        expires_at: row.get::<_, Option<i64>>(8)?.map(timestamp).transpose()?,
-        last_used_at: row.get::<_, Option<i64>>(9)?.map(timestamp).transpose()?,
-        use_count: row.get::<_, i64>(10)?.max(0) as u64,
-        daily_limit: row.get::<_, Option<i64>>(11)?.map(|n| n.max(0) as u64),
+        id: row.text(0)?,
+        name: row.text(1)?,
+        environment: row.parsed(2)?,
+        is_default: row.flag(3)?,
+        masked_key: row.text(4)?,
+        created_at: row.time(5)?,
+        rotated_at: row.opt_time(6)?,
+        revoked_at: row.opt_time(7)?,
+        expires_at: row.opt_time(8)?,
+        last_used_at: row.opt_time(9)?,
+        use_count: row.u64(10)?,
+        daily_limit: row.opt_u64(11)?,
     })
-}
-
-pub(super) fn timestamp(secs: i64) -> rusqlite::Result<DateTime<Utc>> {
-    DateTime::from_timestamp(secs, 0).ok_or(rusqlite::Error::IntegralValueOutOfRange(0, secs))
 }
 
 /// The text that search matches against, folded as [`fold_for_search`] folds a query. The
@@ -63,34 +57,39 @@ pub fn fold_for_search(text: &str) -> String {
         .collect()
 }
 
-/// SQL that is true for keys with `status` at time `?now` (bound by the caller).
-fn status_condition(status: Status) -> &'static str {
+/// SQL that is true for keys with `status` at the time `now` names (a parameter bound by the
+/// caller).
+fn status_condition(status: Status, now: &str) -> String {
     match status {
-        Status::Active => "k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > :now)",
-        Status::Revoked => "k.revoked_at IS NOT NULL",
-        Status::Expired => "k.revoked_at IS NULL AND k.expires_at <= :now",
+        Status::Active => {
+            format!("k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > {now})")
+        }
+        Status::Revoked => "k.revoked_at IS NOT NULL".to_owned(),
+        Status::Expired => format!("k.revoked_at IS NULL AND k.expires_at <= {now}"),
     }
 }
 
 /// The key with public id `id` in workspace `workspace`; a free function so that writes can
 /// read back what they wrote inside their own transaction.
 pub(super) fn fetch_key(
-    conn: &rusqlite::Connection,
+    db: Db<'_>,
     workspace: &str,
     id: &str,
-) -> rusqlite::Result<Option<KeyRecord>> {
-    conn.prepare_cached(&format!(
-        "SELECT {KEY_COLUMNS} FROM keys k JOIN workspaces w ON w.id = k.workspace_id \
-         WHERE w.name = ?1 AND k.public_id = ?2"
-    ))?
-    .query_row([workspace, id], key_from_row)
-    .optional()
+) -> Result<Option<KeyRecord>, Failure> {
+    db.query_row(
+        &format!(
+            "SELECT {KEY_COLUMNS} FROM keys k JOIN workspaces w ON w.id = k.workspace_id \
+             WHERE w.name = ?1 AND k.public_id = ?2"
+        ),
+        args![workspace, id],
+        key_from_row,
+    )
 }
 
 impl Store {
     /// The key with public id `id` in `workspace`.
     pub fn get_key(&self, workspace: &str, id: &str) -> Result<KeyRecord> {
-        fetch_key(&self.conn, workspace, id)
+        fetch_key(self.db(), workspace, id)
             .at(self.site())?
             .ok_or_else(|| not_found(id, workspace))
     }
@@ -104,15 +103,16 @@ impl Store {
             found => return found,
         }
         let mut matches = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {KEY_COLUMNS} FROM keys k JOIN workspaces w ON w.id = k.workspace_id \
-                 WHERE w.name = ?1 AND k.name = ?2 ORDER BY k.created_at DESC, k.id DESC LIMIT 21"
-            ))
-            .and_then(|mut st| {
-                st.query_map([workspace.as_str(), query], key_from_row)?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
+            .db()
+            .query_all(
+                &format!(
+                    "SELECT {KEY_COLUMNS} FROM keys k JOIN workspaces w \
+                     ON w.id = k.workspace_id WHERE w.name = ?1 AND k.name = ?2 \
+                     ORDER BY k.created_at DESC, k.id DESC LIMIT 21"
+                ),
+                args![workspace.as_str(), query],
+                key_from_row,
+            )
             .at(self.site())?;
         match matches.len() {
             0 => Err(not_found(query, &workspace)),
@@ -136,7 +136,7 @@ impl Store {
 
     /// Keys of `workspace` matching `query`, newest first.
     pub fn list_keys(&self, workspace: &str, query: &KeyQuery) -> Result<Vec<KeyRecord>> {
-        list_in(&self.conn, workspace, query, self.now_secs()).at(self.site())
+        list_in(self.db(), workspace, query, self.now_secs()).at(self.site())
     }
 
     /// How many keys of `workspace` match `query` (limit and offset ignored).
@@ -146,11 +146,10 @@ impl Store {
             offset: 0,
             ..query.clone()
         };
-        let (sql, values) = list_sql(false, workspace, &unpaged, self.now_secs());
-        self.conn
-            .prepare_cached(&sql)
-            .and_then(|mut st| st.query_row(&*named(&values), |row| row.get::<_, i64>(0)))
-            .map(|n| n as u64)
+        let (sql, values) = list_sql(self.db(), false, workspace, &unpaged, self.now_secs());
+        self.db()
+            .query_i64(&sql, &args_of(&values))
+            .map(|n| n.unwrap_or(0).max(0) as u64)
             .at(self.site())
     }
 
@@ -164,15 +163,16 @@ impl Store {
             return Ok(None);
         }
         let hash = crate::key::KeyHash::of(full_key);
-        self.conn
-            .prepare_cached(&format!(
-                "SELECT {KEY_COLUMNS} FROM secrets s JOIN keys k ON k.id = s.key_id \
-                 JOIN workspaces w ON w.id = k.workspace_id WHERE s.hash = ?1 AND w.name = ?2"
-            ))
-            .and_then(|mut st| {
-                st.query_row(rusqlite::params![&hash.0[..], workspace], key_from_row)
-                    .optional()
-            })
+        self.db()
+            .query_row(
+                &format!(
+                    "SELECT {KEY_COLUMNS} FROM secrets s JOIN keys k ON k.id = s.key_id \
+                     JOIN workspaces w ON w.id = k.workspace_id \
+                     WHERE s.hash = ?1 AND w.name = ?2"
+                ),
+                args![&hash.0[..], workspace],
+                key_from_row,
+            )
             .at(self.site())
     }
 
@@ -185,65 +185,64 @@ impl Store {
         if key.status_at(self.now()) != Status::Active {
             return Ok(Vec::new());
         }
-        self.conn
-            .prepare_cached(
+        self.db()
+            .query_all(
                 "SELECT s.created_at, s.expires_at FROM secrets s JOIN keys k ON k.id = s.key_id \
                  JOIN workspaces w ON w.id = k.workspace_id WHERE w.name = ?1 \
                  AND k.public_id = ?2 AND (s.expires_at IS NULL OR s.expires_at > ?3) \
                  ORDER BY s.created_at DESC, s.expires_at IS NULL DESC",
-            )
-            .and_then(|mut st| {
-                st.query_map(rusqlite::params![workspace, id, now], |row| {
+                args![workspace, id, now],
+                |row| {
                     Ok(LiveSecret {
-                        created_at: timestamp(row.get(0)?)?,
-                        expires_at: row.get::<_, Option<i64>>(1)?.map(timestamp).transpose()?,
+                        created_at: row.time(0)?,
+                        expires_at: row.opt_time(1)?,
                     })
-                })?
-                .collect()
-            })
+                },
+            )
             .at(self.site())
     }
 
     /// The workspace's active default key, if it has one.
     pub fn default_key(&self, workspace: &str) -> Result<Option<KeyRecord>> {
-        default_in(&self.conn, workspace, self.now_secs()).at(self.site())
+        default_in(self.db(), workspace, self.now_secs()).at(self.site())
     }
 }
 
 /// Keys of `workspace` matching `query` at time `now`, newest first.
 pub(super) fn list_in(
-    conn: &rusqlite::Connection,
+    db: Db<'_>,
     workspace: &str,
     query: &KeyQuery,
     now: i64,
-) -> rusqlite::Result<Vec<KeyRecord>> {
-    let (sql, values) = list_sql(true, workspace, query, now);
-    conn.prepare_cached(&sql)?
-        .query_map(&*named(&values), key_from_row)?
-        .collect()
+) -> Result<Vec<KeyRecord>, Failure> {
+    let (sql, values) = list_sql(db, true, workspace, query, now);
+    db.query_all(&sql, &args_of(&values), key_from_row)
 }
 
 /// The workspace's active default key at time `now`.
 pub(super) fn default_in(
-    conn: &rusqlite::Connection,
+    db: Db<'_>,
     workspace: &str,
     now: i64,
-) -> rusqlite::Result<Option<KeyRecord>> {
+) -> Result<Option<KeyRecord>, Failure> {
     // The partial index holds a workspace's few default keys. Left to itself SQLite prefers
     // walking the date index for the ORDER BY … LIMIT 1, reading keys newest first until it
     // meets the default: 110 ms at 100,000 keys, 2 s at a million. `is_default = 1` is
-    // written out, not bound, because a partial index only matches a literal.
-    conn.prepare_cached(&format!(
-        "SELECT {KEY_COLUMNS} FROM keys k INDEXED BY keys_default WHERE k.workspace_id = \
-         (SELECT id FROM workspaces WHERE name = :ws) AND k.is_default = 1 AND {} \
-         ORDER BY k.created_at DESC, k.id DESC LIMIT 1",
-        status_condition(Status::Active)
-    ))?
-    .query_row(
-        rusqlite::named_params! {":ws": workspace, ":now": now},
+    // written out, not bound, because a partial index only matches a literal (on both).
+    let hint = match db {
+        Db::Sqlite(_) => "INDEXED BY keys_default",
+        Db::Postgres(_) => "",
+    };
+    db.query_row(
+        &format!(
+            "SELECT {KEY_COLUMNS} FROM keys k {hint} WHERE k.workspace_id = \
+             (SELECT id FROM workspaces WHERE name = ?1) AND k.is_default = 1 AND {} \
+             ORDER BY k.created_at DESC, k.id DESC LIMIT 1",
+            status_condition(Status::Active, "?2")
+        ),
+        args![workspace, now],
         key_from_row,
     )
-    .optional()
 }
 
 pub(super) fn not_found(query: &str, workspace: &str) -> Error {
@@ -253,15 +252,37 @@ pub(super) fn not_found(query: &str, workspace: &str) -> Error {
     }
 }
 
-/// Builds the filtered query over one workspace. Named parameters keep the optional parts
-/// independent of each other.
+/// A value bound to a statement that [`list_sql`] builds.
+enum Value {
+    Int(i64),
+    Text(String),
+}
+
+fn args_of(values: &[Value]) -> Vec<Arg<'_>> {
+    values
+        .iter()
+        .map(|value| match value {
+            Value::Int(n) => Arg::from(*n),
+            Value::Text(text) => Arg::from(text),
+        })
+        .collect()
+}
+
+/// Builds the filtered query over one workspace, numbering its parameters in the order the
+/// optional parts add them.
 /// `rows`: select the key columns in list order; otherwise count the matches.
 fn list_sql(
+    db: Db<'_>,
     rows: bool,
     workspace: &str,
     query: &KeyQuery,
     now: i64,
-) -> (String, Vec<(String, Value)>) {
+) -> (String, Vec<Value>) {
+    let mut values = Vec::new();
+    let mut bind = |value: Value| {
+        values.push(value);
+        format!("?{}", values.len())
+    };
     let select = if rows {
         format!("SELECT {KEY_COLUMNS}")
     } else {
@@ -278,27 +299,31 @@ fn list_sql(
         && query.status.is_none()
         && query.is_default.is_none();
     let walk_index = (query.limit.is_some() && query.search.is_none()) || count_all;
-    let unindexed = if walk_index { "" } else { "+" };
+    // PostgreSQL plans for itself, and its unary `+` would cost a conversion per row.
+    let unindexed = match (walk_index, db) {
+        (false, Db::Sqlite(_)) => "+",
+        _ => "",
+    };
     let mut sql = format!(
         "{select} FROM keys k WHERE {unindexed}k.workspace_id = \
-         (SELECT id FROM workspaces WHERE name = :ws)"
+         (SELECT id FROM workspaces WHERE name = {})",
+        bind(Value::Text(workspace.to_owned()))
     );
-    let mut values: Vec<(String, Value)> = vec![(":ws".into(), Value::Text(workspace.to_owned()))];
     if let Some(environment) = query.environment {
-        sql.push_str(" AND k.environment = :env");
-        values.push((":env".into(), Value::Text(environment.to_string())));
+        let env = bind(Value::Text(environment.to_string()));
+        sql.push_str(&format!(" AND k.environment = {env}"));
     }
     if let Some(status) = query.status {
+        let now = match status {
+            Status::Revoked => String::new(),
+            _ => bind(Value::Int(now)),
+        };
         sql.push_str(" AND ");
-        let condition = status_condition(status);
-        sql.push_str(condition);
-        if condition.contains(":now") {
-            values.push((":now".into(), Value::Integer(now)));
-        }
+        sql.push_str(&status_condition(status, &now));
     }
     if let Some(is_default) = query.is_default {
-        sql.push_str(" AND k.is_default = :default");
-        values.push((":default".into(), Value::Integer(is_default.into())));
+        let flag = bind(Value::Int(is_default.into()));
+        sql.push_str(&format!(" AND k.is_default = {flag}"));
     }
     if let Some(search) = query
         .search
@@ -306,8 +331,8 @@ fn list_sql(
         .map(normalize_search)
         .filter(|s| !s.is_empty())
     {
-        sql.push_str(" AND instr(k.search_text, :search) > 0");
-        values.push((":search".into(), Value::Text(search)));
+        let search = bind(Value::Text(search));
+        sql.push_str(&format!(" AND instr(k.search_text, {search}) > 0"));
     }
     if !rows {
         return (sql, values);
@@ -316,22 +341,13 @@ fn list_sql(
         " ORDER BY {unindexed}k.created_at DESC, k.id DESC"
     ));
     if query.limit.is_some() || query.offset > 0 {
-        sql.push_str(" LIMIT :limit OFFSET :offset");
-        let limit = query.limit.map_or(-1, |n| n.min(i64::MAX as usize) as i64);
-        values.push((":limit".into(), Value::Integer(limit)));
-        values.push((
-            ":offset".into(),
-            Value::Integer(query.offset.min(i64::MAX as usize) as i64),
-        ));
+        // No limit is the largest one: both databases take it, where only SQLite takes -1.
+        let limit = query.limit.map_or(i64::MAX, |n| n.min(i64::MAX as usize) as i64);
+        let limit = bind(Value::Int(limit));
+        let offset = bind(Value::Int(query.offset.min(i64::MAX as usize) as i64));
+        sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
     }
     (sql, values)
-}
-
-fn named(values: &[(String, Value)]) -> Vec<(&str, &dyn ToSql)> {
-    values
-        .iter()
-        .map(|(name, value)| (name.as_str(), value as &dyn ToSql))
-        .collect()
 }
 
 /// Search text as it is matched: folded as the stored text is ([`fold_for_search`]),

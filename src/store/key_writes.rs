@@ -1,12 +1,11 @@
 //! Changing keys: creating, rotating and revoking them, with the rows, secrets and audit
 //! events each change writes inside its transaction.
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
 use super::Store;
 use super::failure::Failure;
 use super::key_queries::{fetch_key, not_found, search_text};
 use super::records::{AuditAction, Grace, IssuedKey, KeyRecord, MAX_DAILY_LIMIT, NewKey};
+use super::sql::{Db, args};
 use crate::entropy::Entropy;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
@@ -27,7 +26,7 @@ pub(super) struct KeyRow<'a> {
 /// Inserts a key with a fresh secret and its `created` audit event. Returns the row id,
 /// public id and the secret.
 pub(super) fn insert_key(
-    tx: &Transaction<'_>,
+    tx: Db<'_>,
     entropy: &mut dyn Entropy,
     actor: &str,
     row: &KeyRow<'_>,
@@ -35,24 +34,25 @@ pub(super) fn insert_key(
     let secret = Secret::generate(row.environment, entropy)?;
     let public_id = unused_public_id(tx, entropy)?;
     let masked = secret.masked();
-    tx.prepare_cached(
-        "INSERT INTO keys (public_id, workspace_id, name, environment, is_default, masked_key, \
-         search_text, created_at, expires_at, daily_limit) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![
-        public_id,
-        row.workspace_id,
-        row.name,
-        row.environment,
-        row.is_default,
-        masked,
-        search_text(row.name, &masked, &public_id),
-        row.created_at,
-        row.expires_at,
-        row.daily_limit.map(|n| n as i64),
-    ])?;
-    let key_id = tx.last_insert_rowid();
+    let key_id = tx
+        .query_i64(
+            "INSERT INTO keys (public_id, workspace_id, name, environment, is_default, \
+             masked_key, search_text, created_at, expires_at, daily_limit) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+            args![
+                public_id.as_str(),
+                row.workspace_id,
+                row.name,
+                row.environment.as_str(),
+                row.is_default,
+                masked.as_str(),
+                search_text(row.name, &masked, &public_id).as_str(),
+                row.created_at,
+                row.expires_at,
+                row.daily_limit.map(|n| n as i64),
+            ],
+        )?
+        .ok_or_else(|| Failure::Decode("INSERT … RETURNING gave no row id".into()))?;
     insert_secret(tx, key_id, &secret, row.created_at)?;
     record_event(
         tx,
@@ -66,28 +66,30 @@ pub(super) fn insert_key(
 }
 
 pub(super) fn insert_secret(
-    tx: &Transaction<'_>,
+    tx: Db<'_>,
     key_id: i64,
     secret: &Secret,
     at: i64,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT INTO secrets (hash, key_id, created_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![&secret.hash().0[..], key_id, at])?;
+) -> Result<(), Failure> {
+    tx.execute(
+        "INSERT INTO secrets (hash, key_id, created_at) VALUES (?1, ?2, ?3)",
+        args![&secret.hash().0[..], key_id, at],
+    )?;
     Ok(())
 }
 
 pub(super) fn record_event(
-    tx: &Transaction<'_>,
+    tx: Db<'_>,
     key_id: i64,
     at: i64,
     action: AuditAction,
     actor: &str,
     detail: Option<&str>,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
+) -> Result<(), Failure> {
+    tx.execute(
         "INSERT INTO audit_events (key_id, at, action, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![key_id, at, action, actor, detail])?;
+        args![key_id, at, action.as_str(), actor, detail],
+    )?;
     Ok(())
 }
 
@@ -102,7 +104,7 @@ pub(super) struct RotationTarget<'a> {
 /// Issues a new secret for a key at time `at`: older secrets stop at `at + grace` (or earlier
 /// if they were already counting down), the masked key changes, and the rotation is audited.
 pub(super) fn replace_secret(
-    tx: &Transaction<'_>,
+    tx: Db<'_>,
     entropy: &mut dyn Entropy,
     actor: &str,
     target: &RotationTarget<'_>,
@@ -112,21 +114,21 @@ pub(super) fn replace_secret(
     let secret = Secret::generate(target.environment, entropy)?;
     // Only the current secret starts counting down: an older one keeps the grace an earlier
     // rotation gave it, even when this rotation's is shorter (a promise to its apps).
-    tx.prepare_cached(
-        "UPDATE secrets SET expires_at = :end WHERE key_id = :key AND expires_at IS NULL",
-    )?
-    .execute(rusqlite::named_params! {":end": at + grace.seconds(), ":key": target.key_id})?;
+    tx.execute(
+        "UPDATE secrets SET expires_at = ?1 WHERE key_id = ?2 AND expires_at IS NULL",
+        args![at + grace.seconds(), target.key_id],
+    )?;
     insert_secret(tx, target.key_id, &secret, at)?;
     let masked = secret.masked();
-    tx.prepare_cached(
+    tx.execute(
         "UPDATE keys SET masked_key = ?1, search_text = ?2, rotated_at = ?3 WHERE id = ?4",
-    )?
-    .execute(params![
-        masked,
-        search_text(target.name, &masked, target.public_id),
-        at,
-        target.key_id
-    ])?;
+        args![
+            masked.as_str(),
+            search_text(target.name, &masked, target.public_id).as_str(),
+            at,
+            target.key_id
+        ],
+    )?;
     let detail = format!("previous secret stops {}", grace.label());
     record_event(
         tx,
@@ -140,57 +142,53 @@ pub(super) fn replace_secret(
 }
 
 pub(super) fn mark_revoked(
-    tx: &Transaction<'_>,
+    tx: Db<'_>,
     key_id: i64,
     at: i64,
     actor: &str,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached("UPDATE keys SET revoked_at = ?1 WHERE id = ?2")?
-        .execute(params![at, key_id])?;
+) -> Result<(), Failure> {
+    tx.execute(
+        "UPDATE keys SET revoked_at = ?1 WHERE id = ?2",
+        args![at, key_id],
+    )?;
     record_event(tx, key_id, at, AuditAction::Revoked, actor, None)
 }
 
 /// A public id no key has yet. 32 random bits collide rarely even at a million keys; the
 /// check makes "rarely" harmless.
-fn unused_public_id(tx: &Transaction<'_>, entropy: &mut dyn Entropy) -> Result<String, Failure> {
-    let mut exists = tx.prepare_cached("SELECT 1 FROM keys WHERE public_id = ?1")?;
+fn unused_public_id(tx: Db<'_>, entropy: &mut dyn Entropy) -> Result<String, Failure> {
     loop {
         let mut bytes = [0u8; 4];
         entropy.fill(&mut bytes)?;
         let id = format!("key_{}", bytes.map(|b| format!("{b:02x}")).concat());
-        if !exists.exists([&id])? {
+        if !tx.exists("SELECT 1 FROM keys WHERE public_id = ?1", args![id.as_str()])? {
             return Ok(id);
         }
     }
 }
 
 /// Row id and workspace id of a workspace, creating it inside `tx` if needed.
-pub(super) fn workspace_for_write(
-    tx: &Transaction<'_>,
-    name: &str,
-    now: i64,
-) -> rusqlite::Result<i64> {
-    tx.prepare_cached("INSERT OR IGNORE INTO workspaces (name, created_at) VALUES (?1, ?2)")?
-        .execute(params![name, now])?;
-    tx.prepare_cached("SELECT id FROM workspaces WHERE name = ?1")?
-        .query_row([name], |row| row.get(0))
+pub(super) fn workspace_for_write(tx: Db<'_>, name: &str, now: i64) -> Result<i64, Failure> {
+    tx.execute(
+        "INSERT INTO workspaces (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+        args![name, now],
+    )?;
+    tx.query_i64("SELECT id FROM workspaces WHERE name = ?1", args![name])?
+        .ok_or_else(|| Failure::Decode(format!("workspace {name} vanished inside its write")))
 }
 
 /// The public id of the workspace's active default key.
 pub(super) fn active_default(
-    tx: &rusqlite::Connection,
+    tx: Db<'_>,
     workspace_id: i64,
     now: i64,
-) -> rusqlite::Result<Option<String>> {
-    tx.prepare_cached(
-        "SELECT public_id FROM keys k WHERE k.workspace_id = :ws AND k.is_default = 1 \
-         AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > :now) LIMIT 1",
-    )?
-    .query_row(
-        rusqlite::named_params! {":ws": workspace_id, ":now": now},
-        |row| row.get(0),
+) -> Result<Option<String>, Failure> {
+    tx.query_row(
+        "SELECT public_id FROM keys k WHERE k.workspace_id = ?1 AND k.is_default = 1 \
+         AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?2) LIMIT 1",
+        args![workspace_id, now],
+        |row| row.text(0),
     )
-    .optional()
 }
 
 impl Store {
@@ -359,8 +357,10 @@ impl Store {
             if key.daily_limit == limit {
                 return written_key(tx, &workspace, id);
             }
-            tx.prepare_cached("UPDATE keys SET daily_limit = ?1 WHERE id = ?2")?
-                .execute(params![limit.map(|n| n as i64), key.row_id])?;
+            tx.execute(
+                "UPDATE keys SET daily_limit = ?1 WHERE id = ?2",
+                args![limit.map(|n| n as i64), key.row_id],
+            )?;
             let detail = match limit {
                 Some(n) => format!("{n} uses a day"),
                 None => "no limit".to_owned(),
@@ -398,33 +398,29 @@ struct KeyState {
     daily_limit: Option<u64>,
 }
 
-fn key_state(
-    tx: &Transaction<'_>,
-    workspace: &str,
-    id: &str,
-) -> rusqlite::Result<Option<KeyState>> {
-    tx.prepare_cached(
+fn key_state(tx: Db<'_>, workspace: &str, id: &str) -> Result<Option<KeyState>, Failure> {
+    tx.query_row(
         "SELECT k.id, k.name, k.environment, k.revoked_at, k.expires_at, k.masked_key, \
          k.daily_limit FROM keys k JOIN workspaces w ON w.id = k.workspace_id \
          WHERE w.name = ?1 AND k.public_id = ?2",
-    )?
-    .query_row([workspace, id], |row| {
-        Ok(KeyState {
-            row_id: row.get(0)?,
-            name: row.get(1)?,
-            environment: row.get(2)?,
-            revoked_at: row.get(3)?,
-            expires_at: row.get(4)?,
-            masked_key: row.get(5)?,
-            daily_limit: row.get::<_, Option<i64>>(6)?.map(|n| n.max(0) as u64),
-        })
-    })
-    .optional()
+        args![workspace, id],
+        |row| {
+            Ok(KeyState {
+                row_id: row.i64(0)?,
+                name: row.text(1)?,
+                environment: row.parsed(2)?,
+                revoked_at: row.opt_i64(3)?,
+                expires_at: row.opt_i64(4)?,
+                masked_key: row.text(5)?,
+                daily_limit: row.opt_u64(6)?,
+            })
+        },
+    )
 }
 
 /// Key `id` as a rotation or revocation finds it under the write lock: there, and not
 /// revoked (a revocation is final).
-fn unrevoked_key(tx: &Transaction<'_>, workspace: &str, id: &str) -> Result<KeyState, Failure> {
+fn unrevoked_key(tx: Db<'_>, workspace: &str, id: &str) -> Result<KeyState, Failure> {
     let key = key_state(tx, workspace, id)?.ok_or_else(|| not_found(id, workspace))?;
     if key.revoked_at.is_some() {
         return Err(Error::KeyRevoked { id: id.to_owned() }.into());
@@ -433,7 +429,7 @@ fn unrevoked_key(tx: &Transaction<'_>, workspace: &str, id: &str) -> Result<KeyS
 }
 
 /// The key a change just wrote, read back inside its transaction.
-fn written_key(tx: &Transaction<'_>, workspace: &str, id: &str) -> Result<KeyRecord, Failure> {
+fn written_key(tx: Db<'_>, workspace: &str, id: &str) -> Result<KeyRecord, Failure> {
     Ok(fetch_key(tx, workspace, id)?.ok_or_else(|| not_found(id, workspace))?)
 }
 

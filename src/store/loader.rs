@@ -2,12 +2,11 @@
 //! memory so that a keystroke never waits for the store, and at a million keys reading them
 //! takes seconds it must not freeze for.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use super::Store;
-use super::failure::{AtSite, Site};
-use super::file::open_connection;
+use super::failure::{AtSite, Failure, Site};
+use super::location::Location;
 use super::key_queries::{default_in, list_in};
 use super::records::{KeyQuery, KeyRecord};
 use crate::error::Result;
@@ -24,7 +23,7 @@ pub struct WorkspaceKeys {
 /// Everything needed to read a workspace on another thread: `Send`, holds no connection.
 #[derive(Debug, Clone)]
 pub struct WorkspaceLoader {
-    path: PathBuf,
+    location: Location,
     busy_timeout: Duration,
     workspace: String,
 }
@@ -32,7 +31,7 @@ pub struct WorkspaceLoader {
 impl Store {
     pub fn loader(&self, workspace: &str) -> WorkspaceLoader {
         WorkspaceLoader {
-            path: self.path.clone(),
+            location: self.location.clone(),
             busy_timeout: self.busy_timeout,
             workspace: workspace.to_owned(),
         }
@@ -43,17 +42,17 @@ impl WorkspaceLoader {
     /// Reads the default key and every key on a connection of its own, in one read
     /// transaction so the two agree. `now` decides which keys are active.
     pub fn load(&self, now: chrono::DateTime<chrono::Utc>) -> Result<WorkspaceKeys> {
-        let read = || -> rusqlite::Result<WorkspaceKeys> {
-            let mut conn = open_connection(&self.path, self.busy_timeout)?;
-            let tx = conn.transaction()?;
+        let read = || -> Result<WorkspaceKeys, Failure> {
+            let mut conn = self.location.reconnect(self.busy_timeout)?;
             let now = now.timestamp();
-            let default_key = default_in(&tx, &self.workspace, now)?;
-            let keys = list_in(&tx, &self.workspace, &KeyQuery::default(), now)?;
-            tx.finish()?;
-            Ok(WorkspaceKeys { default_key, keys })
+            conn.read(|db| {
+                let default_key = default_in(db, &self.workspace, now)?;
+                let keys = list_in(db, &self.workspace, &KeyQuery::default(), now)?;
+                Ok(WorkspaceKeys { default_key, keys })
+            })
         };
         read().at(Site {
-            path: &self.path,
+            path: &self.location.label(),
             busy_timeout: self.busy_timeout,
         })
     }

@@ -4,14 +4,18 @@
 //! that two processes never interleave a check and a write.
 
 mod audit;
+mod copy;
 mod demo;
 mod failure;
 mod file;
 mod key_queries;
 mod key_writes;
 mod loader;
+mod location;
+mod notify;
 mod records;
 mod schema;
+mod sql;
 mod usage;
 mod verification;
 
@@ -21,17 +25,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use self::failure::{AtSite, Failure, Site};
 use self::file::{FileId, connect};
+use self::sql::{Conn, Db, Writers};
 use crate::clock::{Clock, SystemClock};
 use crate::entropy::{Entropy, OsEntropy};
 use crate::error::{Error, Result};
 
+pub use copy::CopySummary;
 pub use demo::{DemoSummary, random_seed};
 pub use key_queries::{fold_for_search, normalize_search, search_text};
 pub use loader::{WorkspaceKeys, WorkspaceLoader};
+pub use location::Location;
 pub use records::{
     AuditAction, AuditEvent, DEFAULT_KEY_NAME, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord,
     KeyUsage, LiveSecret, MAX_DAILY_LIMIT, NewKey, UnknownGrace,
@@ -124,10 +130,15 @@ pub fn default_path() -> Result<PathBuf> {
 }
 
 pub struct Store {
-    conn: Connection,
+    conn: Conn,
+    location: Location,
+    /// How messages name the store: its file, or its URL without the password.
     path: PathBuf,
-    /// The file `conn` has open, to notice when `path` names another one.
-    file: FileId,
+    /// The file `conn` has open, to notice when `path` names another one; `None` on
+    /// PostgreSQL, where the server keeps that promise.
+    file: Option<FileId>,
+    /// PostgreSQL's notifications as counters, once something asked for changes.
+    feed: std::sync::OnceLock<Arc<notify::Feed>>,
     clock: Arc<dyn Clock>,
     entropy: Box<dyn Entropy>,
     actor: String,
@@ -147,22 +158,23 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path` with the default options.
-    pub fn open(path: &Path) -> Result<Store> {
-        Store::open_with(path, StoreOptions::default())
+    /// Opens (creating if needed) the store at `location` (a file's path, or a PostgreSQL
+    /// [`Location`]) with the default options.
+    pub fn open(location: impl Into<Location>) -> Result<Store> {
+        Store::open_with(location, StoreOptions::default())
     }
 
-    pub fn open_with(path: &Path, options: StoreOptions) -> Result<Store> {
-        Store::open_checked(path, options, true)
+    pub fn open_with(location: impl Into<Location>, options: StoreOptions) -> Result<Store> {
+        Store::open_checked(location.into(), options, true)
     }
 
-    /// Opens the store at `path` only if it exists: for commands that must not leave an empty
-    /// store behind them, like `verify` with a mistyped `--db`.
-    pub fn open_existing(path: &Path, options: StoreOptions) -> Result<Store> {
-        Store::open_checked(path, options, false)
+    /// Opens the store at `location` only if it exists: for commands that must not leave an
+    /// empty store behind them, like `verify` with a mistyped `--db`.
+    pub fn open_existing(location: impl Into<Location>, options: StoreOptions) -> Result<Store> {
+        Store::open_checked(location.into(), options, false)
     }
 
-    fn open_checked(path: &Path, mut options: StoreOptions, create: bool) -> Result<Store> {
+    fn open_checked(location: Location, mut options: StoreOptions, create: bool) -> Result<Store> {
         // SQLite takes the timeout in milliseconds as a C int.
         options.busy_timeout = options
             .busy_timeout
@@ -172,15 +184,32 @@ impl Store {
         options.usage_flush_interval = options
             .usage_flush_interval
             .clamp(Duration::from_millis(10), Duration::from_secs(86_400));
+        let path = location.label();
         let site = Site {
-            path,
+            path: &path,
             busy_timeout: options.busy_timeout,
         };
-        let (conn, file) = connect(path, options.busy_timeout, create).at(site)?;
+        let (conn, file) = match &location {
+            Location::File(file) => {
+                let (conn, id) = connect(file, options.busy_timeout, create).at(site)?;
+                (Conn::Sqlite(conn), Some(id))
+            }
+            Location::Postgres(url) => {
+                let conn = location::pg_session(url, options.busy_timeout)?;
+                if !create && !location::pg_store_exists(&conn, url)? {
+                    return Err(Error::NoStore { path });
+                }
+                conn.with_client(|client| Ok(postgres::migrate(client, url)?))
+                    .at(site)?;
+                (Conn::Postgres(conn), None)
+            }
+        };
         Ok(Store {
             conn,
-            path: path.to_path_buf(),
+            location,
+            path,
             file,
+            feed: std::sync::OnceLock::new(),
             clock: options.clock,
             entropy: options.entropy,
             actor: options.actor,
@@ -196,7 +225,10 @@ impl Store {
     /// deleted): writes would go to a file nobody else reads. One `stat`, cheap enough to call
     /// before every write and on every poll for changes.
     pub fn check_file(&self) -> Result<()> {
-        self.file.check(&self.path)
+        match (&self.file, &self.location) {
+            (Some(file), Location::File(path)) => file.check(path),
+            _ => Ok(()),
+        }
     }
 
     /// Opens again the file the store's path names now, after [`Error::StoreReplaced`]. Use
@@ -205,16 +237,37 @@ impl Store {
     pub fn reopen(&mut self) -> Result<()> {
         self.usage.stop();
         let _ = self.flush_usage();
-        let (conn, file) = connect(&self.path, self.busy_timeout, false).at(self.site())?;
-        self.conn = conn;
-        self.file = file;
+        match &self.location {
+            Location::File(path) => {
+                let (conn, file) = connect(path, self.busy_timeout, false).at(self.site())?;
+                self.conn = Conn::Sqlite(conn);
+                self.file = Some(file);
+            }
+            Location::Postgres(url) => {
+                self.conn = Conn::Postgres(location::pg_session(url, self.busy_timeout)?);
+            }
+        }
         self.verifier = None;
         self.usage = usage::Usage::new(self.usage_flush_interval);
         Ok(())
     }
 
+    /// How messages name the store: the file's path, or the URL without its password.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where the store lives, to open it again (on another thread, say).
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// PostgreSQL's change feed, started on first use; `None` for a file.
+    fn feed(&self) -> Option<&Arc<notify::Feed>> {
+        match &self.location {
+            Location::File(_) => None,
+            Location::Postgres(url) => Some(self.feed.get_or_init(|| notify::Feed::start(url))),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -224,25 +277,33 @@ impl Store {
     /// A number that changes whenever another connection commits to the database: cheap
     /// enough to poll every frame to learn that the screen is stale.
     pub fn data_version(&self) -> Result<i64> {
-        self.conn
-            .pragma_query_value(None, "data_version", |row| row.get(0))
-            .at(self.site())
+        match &self.conn {
+            Conn::Sqlite(conn) => conn
+                .pragma_query_value(None, "data_version", |row| row.get(0))
+                .at(self.site()),
+            // Every change heard: keys and use counts alike, as SQLite's number moves.
+            Conn::Postgres(_) => {
+                let feed = self.feed().expect("a PostgreSQL store has a feed");
+                Ok((feed.keys() + feed.usage()) as i64)
+            }
+        }
     }
 
     /// A number that changes whenever a key, a secret or a workspace name changes, by any
     /// process, and never for use-count bookkeeping: what tells a list of keys that it is
     /// stale, where [`data_version`](Store::data_version) also moves for every use counted.
     pub fn keys_version(&self) -> Result<i64> {
-        self.conn
-            .prepare_cached("SELECT version FROM key_changes")
-            .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
+        self.db()
+            .query_i64("SELECT version FROM key_changes", &[])
+            .map(Option::unwrap_or_default)
             .at(self.site())
     }
 
     /// A warning to show when other users can read or write the store file, or `None`.
     pub fn permission_warning(&self) -> Option<String> {
-        let mode = std::fs::metadata(&self.path).ok()?.permissions().mode();
-        file::permission_warning(&self.path, mode)
+        let path = self.location.file()?;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        file::permission_warning(path, mode)
     }
 
     /// What an SQLite error met by this store needs to become a sentence.
@@ -253,14 +314,20 @@ impl Store {
         }
     }
 
+    /// The store's connection, for one read.
+    fn db(&self) -> Db<'_> {
+        self.conn.db()
+    }
+
     fn now_secs(&self) -> i64 {
         self.clock.now().timestamp()
     }
 
-    /// Runs `work` in one `BEGIN IMMEDIATE` transaction: all of it commits, or none.
+    /// Runs `work` in one transaction that keeps every other key change out (SQLite's
+    /// `BEGIN IMMEDIATE`): all of it commits, or none.
     fn write<T>(
         &mut self,
-        work: impl FnOnce(&Transaction<'_>, &mut WriteContext<'_>) -> Result<T, Failure>,
+        work: impl FnOnce(Db<'_>, &mut WriteContext<'_>) -> Result<T, Failure>,
     ) -> Result<T> {
         self.write_in(Target::ThePathsFile, work)
     }
@@ -269,20 +336,19 @@ impl Store {
     fn write_in<T>(
         &mut self,
         target: Target,
-        work: impl FnOnce(&Transaction<'_>, &mut WriteContext<'_>) -> Result<T, Failure>,
+        work: impl FnOnce(Db<'_>, &mut WriteContext<'_>) -> Result<T, Failure>,
     ) -> Result<T> {
         let site = Site {
             path: &self.path,
             busy_timeout: self.busy_timeout,
         };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .at(site)?;
+        let tx = self.conn.begin(Writers::OneAtATime).at(site)?;
         // Under the write lock: a file deleted or replaced until now is caught, and a change
         // never lands in a file that the path no longer names.
-        if target == Target::ThePathsFile {
-            self.file.check(site.path)?;
+        if target == Target::ThePathsFile
+            && let (Some(file), Location::File(path)) = (&self.file, &self.location)
+        {
+            file.check(path)?;
         }
         // Read the clock once the lock is held: a write that waited for another process must
         // not act (check expiry, stamp the audit trail) at the time it started waiting.
@@ -292,7 +358,7 @@ impl Store {
             actor: &self.actor,
             entropy: self.entropy.as_mut(),
         };
-        let value = work(&tx, &mut context).at(site)?;
+        let value = work(tx.db(), &mut context).at(site)?;
         tx.commit().at(site)?;
         // What verification remembers may be what this write changed.
         verification::forget(self.verifier.as_ref());
@@ -319,6 +385,9 @@ struct WriteContext<'a> {
 
 impl Drop for Store {
     fn drop(&mut self) {
+        if let Some(feed) = self.feed.get() {
+            feed.stop();
+        }
         // Acknowledged verifications must not be lost on a clean shutdown: stop the
         // background writer (letting a write in flight finish), then write what is left. A
         // failure here has nowhere to go; callers who care call `flush_usage` first.

@@ -139,7 +139,17 @@ impl ToSql for AuditAction {
 
 impl FromSql for AuditAction {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let text = value.as_str()?;
+        value
+            .as_str()?
+            .parse()
+            .map_err(|err: String| FromSqlError::Other(err.into()))
+    }
+}
+
+impl std::str::FromStr for AuditAction {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
         [
             AuditAction::Created,
             AuditAction::Rotated,
@@ -148,11 +158,7 @@ impl FromSql for AuditAction {
         ]
         .into_iter()
         .find(|action| action.as_str() == text)
-        .ok_or_else(|| {
-            FromSqlError::Other(
-                format!("unknown audit action \"{}\"", crate::text::echo(text, 40)).into(),
-            )
-        })
+        .ok_or_else(|| format!("unknown audit action \"{}\"", crate::text::echo(text, 40)))
     }
 }
 

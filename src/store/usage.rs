@@ -9,17 +9,16 @@
 //! nothing.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
-
 use super::Store;
-use super::failure::AtSite;
+use super::failure::{AtSite, Failure};
+use super::location::Location;
 use super::records::{DailyUse, KeyRecord, KeyUsage};
+use super::sql::{Conn, Db, Writers, args};
 use crate::error::Result;
 
 /// Write the batch once it holds this many verifications…
@@ -104,21 +103,25 @@ impl UsageBuffer {
     }
 
     /// Adds the batch to the store inside `tx`. Last used never moves backwards, even when
-    /// batches from several processes land out of order.
-    fn write(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
-        let mut touch = tx.prepare_cached(
-            "UPDATE keys SET last_used_at = max(coalesce(last_used_at, ?2), ?2), \
-             use_count = use_count + ?3 WHERE id = ?1",
-        )?;
-        let mut per_day = tx.prepare_cached(
-            "INSERT INTO key_usage (key_id, day, count) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (key_id, day) DO UPDATE SET count = count + excluded.count",
-        )?;
-        for (key_id, pending) in &self.per_key {
+    /// batches from several processes land out of order. Keys are written in row-id order,
+    /// so that two processes' batches lock rows in the same order and never deadlock.
+    fn write(&self, tx: Db<'_>) -> Result<(), Failure> {
+        let mut keys: Vec<_> = self.per_key.iter().collect();
+        keys.sort_unstable_by_key(|(key_id, _)| **key_id);
+        for (key_id, pending) in keys {
             let total: u64 = pending.days.iter().map(|(_, c)| c).sum();
-            touch.execute(params![key_id, pending.last_used, total as i64])?;
+            tx.execute(
+                "UPDATE keys SET last_used_at = CASE WHEN last_used_at IS NULL \
+                 OR last_used_at < ?2 THEN ?2 ELSE last_used_at END, \
+                 use_count = use_count + ?3 WHERE id = ?1",
+                args![*key_id, pending.last_used, total as i64],
+            )?;
             for (day, count) in &pending.days {
-                per_day.execute(params![key_id, day, *count as i64])?;
+                tx.execute(
+                    "INSERT INTO key_usage (key_id, day, count) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (key_id, day) DO UPDATE SET count = key_usage.count + excluded.count",
+                    args![*key_id, *day, *count as i64],
+                )?;
             }
         }
         Ok(())
@@ -247,7 +250,7 @@ impl Usage {
     /// Starts the background thread, with `on_tick` to run at least once an interval.
     pub(super) fn start(
         &mut self,
-        path: &Path,
+        location: &Location,
         busy_timeout: Duration,
         on_tick: Box<dyn FnMut() + Send>,
     ) {
@@ -258,11 +261,11 @@ impl Usage {
             .unwrap_or_else(PoisonError::into_inner) = Some(on_tick);
         if self.flusher.is_none() {
             let shared = Arc::clone(&self.shared);
-            let (path, interval) = (path.to_path_buf(), self.interval);
+            let (location, interval) = (location.clone(), self.interval);
             // If no thread can be started, batches wait for `flush_usage` or the drop.
             self.flusher = std::thread::Builder::new()
                 .name("hivekeys-usage".into())
-                .spawn(move || run_flusher(&shared, &path, busy_timeout, interval))
+                .spawn(move || run_flusher(&shared, &location, busy_timeout, interval))
                 .ok();
         }
     }
@@ -280,8 +283,8 @@ impl Usage {
 /// The background writer: sleeps until a batch is due, writes it on its own connection, and
 /// on failure (say, another process holds the lock past the busy timeout) keeps it for a
 /// retry one interval later.
-fn run_flusher(shared: &Shared, path: &Path, busy_timeout: Duration, interval: Duration) {
-    let mut conn: Option<Connection> = None;
+fn run_flusher(shared: &Shared, location: &Location, busy_timeout: Duration, interval: Duration) {
+    let mut conn: Option<Conn> = None;
     loop {
         let due = {
             let state = shared.state();
@@ -320,32 +323,34 @@ fn run_flusher(shared: &Shared, path: &Path, busy_timeout: Duration, interval: D
             continue; // `flush_usage` wrote it meanwhile
         };
         if conn.is_none() {
-            conn = open_writer(path, busy_timeout).ok();
+            conn = open_writer(location, busy_timeout).ok();
         }
         let written = match conn.as_mut() {
             Some(conn) => write_batch(conn, &batch, shared),
-            None => Err(rusqlite::Error::InvalidQuery),
+            None => Err(Failure::Decode("no connection to write use counts".into())),
         };
         if written.is_err() {
+            // A PostgreSQL connection that failed may be gone: connect afresh next time.
+            if matches!(conn, Some(Conn::Postgres(_))) {
+                conn = None;
+            }
             shared.settle(batch, false, Some(interval));
         }
     }
 }
 
-fn open_writer(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
-    let conn = super::file::open_connection(path, busy_timeout)?;
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
+fn open_writer(location: &Location, busy_timeout: Duration) -> Result<Conn, Failure> {
+    let conn = location.reconnect(busy_timeout)?;
+    if let Conn::Sqlite(conn) = &conn {
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
+    }
     Ok(conn)
 }
 
 /// Writes `batch` and, once committed, takes it out of flight, both under the commit gate.
-fn write_batch(
-    conn: &mut Connection,
-    batch: &UsageBuffer,
-    shared: &Shared,
-) -> rusqlite::Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    batch.write(&tx)?;
+fn write_batch(conn: &mut Conn, batch: &UsageBuffer, shared: &Shared) -> Result<(), Failure> {
+    let tx = conn.begin(Writers::RowLocks)?;
+    batch.write(tx.db())?;
     let _gate = shared.gate();
     tx.commit()?;
     shared.state().in_flight = None;
@@ -382,26 +387,21 @@ impl Store {
     /// few keys needs when only use counts changed: a handful of indexed reads instead of
     /// the whole list.
     pub fn usage_of(&self, workspace: &str, ids: &[&str]) -> Result<Vec<Option<KeyUsage>>> {
-        let mut statement = self
-            .conn
-            .prepare_cached(
-                "SELECT k.last_used_at, k.use_count FROM keys k \
-                 JOIN workspaces w ON w.id = k.workspace_id \
-                 WHERE w.name = ?1 AND k.public_id = ?2",
-            )
-            .at(self.site())?;
         ids.iter()
             .map(|id| {
-                statement
-                    .query_row(params![workspace, id], |row| {
-                        let last_used: Option<i64> = row.get(0)?;
-                        let count: i64 = row.get(1)?;
-                        Ok(KeyUsage {
-                            last_used_at: last_used.and_then(|at| DateTime::from_timestamp(at, 0)),
-                            use_count: count.max(0) as u64,
-                        })
-                    })
-                    .optional()
+                self.db()
+                    .query_row(
+                        "SELECT k.last_used_at, k.use_count FROM keys k \
+                         JOIN workspaces w ON w.id = k.workspace_id \
+                         WHERE w.name = ?1 AND k.public_id = ?2",
+                        args![workspace, *id],
+                        |row| {
+                            Ok(KeyUsage {
+                                last_used_at: row.opt_time(0)?,
+                                use_count: row.u64(1)?,
+                            })
+                        },
+                    )
                     .at(self.site())
             })
             .collect()
@@ -411,22 +411,17 @@ impl Store {
     /// process still buffers is not included.
     pub fn uses_today(&self, workspace: &str, keys: &[KeyRecord]) -> Result<Vec<u64>> {
         let today = self.now_secs().div_euclid(86_400);
-        let mut statement = self
-            .conn
-            .prepare_cached(
-                "SELECT u.count FROM key_usage u JOIN keys k ON k.id = u.key_id \
-                 JOIN workspaces w ON w.id = k.workspace_id \
-                 WHERE w.name = ?1 AND k.public_id = ?2 AND u.day = ?3",
-            )
-            .at(self.site())?;
         keys.iter()
             .map(|key| {
-                statement
-                    .query_row(params![workspace, key.id, today], |row| {
-                        row.get::<_, i64>(0)
-                    })
-                    .optional()
-                    .map(|count| count.unwrap_or(0).max(0) as u64)
+                self.db()
+                    .query_row(
+                        "SELECT u.count FROM key_usage u JOIN keys k ON k.id = u.key_id \
+                         JOIN workspaces w ON w.id = k.workspace_id \
+                         WHERE w.name = ?1 AND k.public_id = ?2 AND u.day = ?3",
+                        args![workspace, key.id.as_str(), today],
+                        |row| row.u64(0),
+                    )
+                    .map(Option::unwrap_or_default)
                     .at(self.site())
             })
             .collect()
@@ -438,19 +433,17 @@ impl Store {
         let today = self.now_secs().div_euclid(86_400);
         let first = today - i64::from(days.max(1)) + 1;
         let counts: HashMap<i64, u64> = self
-            .conn
-            .prepare_cached(
+            .db()
+            .query_all(
                 "SELECT u.day, u.count FROM key_usage u JOIN keys k ON k.id = u.key_id \
                  JOIN workspaces w ON w.id = k.workspace_id \
                  WHERE w.name = ?1 AND k.public_id = ?2 AND u.day BETWEEN ?3 AND ?4",
+                args![workspace, id, first, today],
+                |row| Ok((row.i64(0)?, row.u64(1)?)),
             )
-            .and_then(|mut st| {
-                st.query_map(params![workspace, id, first, today], |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?.max(0) as u64))
-                })?
-                .collect()
-            })
-            .at(self.site())?;
+            .at(self.site())?
+            .into_iter()
+            .collect();
         Ok((first..=today)
             .map(|day| DailyUse {
                 date: day_to_date(day),

@@ -15,14 +15,14 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension};
-
 use super::Store;
-use super::failure::AtSite;
+use super::failure::{AtSite, Failure};
+use super::location::Location;
+use super::notify::Feed;
+use super::sql::{Conn, args};
 use crate::environment::Environment;
 use crate::error::Result;
 use crate::key::{KeyHash, MAX_KEY_LEN, check_format};
@@ -158,7 +158,7 @@ pub const CHECK_EVERY: Duration = Duration::from_millis(5);
 /// A connection for verifying and what it remembers. Shared (behind a mutex) with the
 /// bookkeeping thread, which ends an idle read transaction.
 pub(super) struct Verifier {
-    conn: Connection,
+    conn: Conn,
     memo: Remembered,
     /// When the last look for other processes' commits was, `None` to look at the next call.
     checked_at: Option<Instant>,
@@ -166,14 +166,23 @@ pub(super) struct Verifier {
     keys_version: i64,
     /// Verifications so far: how the bookkeeping thread tells an idle verifier.
     calls: u64,
+    /// On PostgreSQL, where changes are heard instead of polled for.
+    feed: Option<Arc<Feed>>,
 }
 
 impl Verifier {
-    fn open(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Verifier> {
-        let conn = super::file::open_connection(path, busy_timeout)?;
-        conn.execute_batch(READER_PRAGMAS)?;
+    fn open(
+        location: &Location,
+        busy_timeout: Duration,
+        feed: Option<Arc<Feed>>,
+    ) -> Result<Verifier, Failure> {
+        let conn = location.reconnect(busy_timeout)?;
+        if let Conn::Sqlite(conn) = &conn {
+            conn.execute_batch(READER_PRAGMAS)?;
+        }
         Ok(Verifier {
             conn,
+            feed,
             memo: Remembered::default(),
             checked_at: None,
             data_version: 0,
@@ -184,20 +193,32 @@ impl Verifier {
 
     /// Drops what is remembered if the keys changed since the last look, looking at most
     /// every [`CHECK_EVERY`].
-    fn follow_changes(&mut self) -> rusqlite::Result<()> {
+    fn follow_changes(&mut self) -> Result<(), Failure> {
+        if let Some(feed) = &self.feed {
+            // PostgreSQL: a change is heard, not looked for, and looking costs an atomic load.
+            // Deaf (the listening connection lost), nothing remembered can be trusted.
+            let heard = feed.keys();
+            if !feed.connected() || heard as i64 != self.keys_version {
+                self.memo = Remembered::default();
+                self.keys_version = heard as i64;
+            }
+            return Ok(());
+        }
         if self.checked_at.is_some_and(|at| at.elapsed() < CHECK_EVERY) {
             return Ok(());
         }
         // A read transaction sees no commit made after it began: end it first.
         self.end_read()?;
-        let data_version: i64 = self
-            .conn
-            .pragma_query_value(None, "data_version", |row| row.get(0))?;
+        let data_version: i64 = match &self.conn {
+            Conn::Sqlite(conn) => conn.pragma_query_value(None, "data_version", |row| row.get(0))?,
+            Conn::Postgres(_) => unreachable!("a PostgreSQL verifier has a feed"),
+        };
         if data_version != self.data_version || self.checked_at.is_none() {
-            let keys_version: i64 = self
+            let keys_version = self
                 .conn
-                .prepare_cached("SELECT version FROM key_changes")?
-                .query_row([], |row| row.get(0))?;
+                .db()
+                .query_i64("SELECT version FROM key_changes", &[])?
+                .unwrap_or_default();
             if keys_version != self.keys_version {
                 self.memo = Remembered::default();
                 self.keys_version = keys_version;
@@ -212,7 +233,7 @@ impl Verifier {
     fn look_up(
         &mut self,
         hash: &KeyHash,
-    ) -> rusqlite::Result<Option<(i64, Option<i64>, KnownKey)>> {
+    ) -> Result<Option<(i64, Option<i64>, KnownKey)>, Failure> {
         self.calls += 1;
         self.follow_changes()?;
         let digest = Digest(hash.0);
@@ -220,13 +241,12 @@ impl Verifier {
             Some(found) => *found,
             None => {
                 self.begin_read()?;
-                let Some(found) = self
-                    .conn
-                    .prepare_cached(SECRET_SQL)?
-                    .query_row([&hash.0[..]], |row| {
-                        Ok((row.get::<_, i64>(0)?, row.get::<_, Option<i64>>(1)?))
-                    })
-                    .optional()?
+                let Some(found) =
+                    self.conn
+                        .db()
+                        .query_row(SECRET_SQL, args![&hash.0[..]], |row| {
+                            Ok((row.i64(0)?, row.opt_i64(1)?))
+                        })?
                 else {
                     return Ok(None);
                 };
@@ -241,9 +261,7 @@ impl Verifier {
             Some(facts) => facts.clone(),
             None => {
                 self.begin_read()?;
-                let mut statement = self.conn.prepare_cached(KEY_SQL)?;
-                let facts = key_facts(&mut statement, key_id)?;
-                drop(statement);
+                let facts = key_facts(&self.conn, key_id)?;
                 self.memo.keys.insert(key_id, facts.clone());
                 facts
             }
@@ -253,19 +271,19 @@ impl Verifier {
 
     /// Uses of key `key_id` on `day` that are in the store now: read outside any held
     /// transaction, so it includes what was written a moment ago (by this process too).
-    fn stored_uses(&mut self, key_id: i64, day: i64) -> rusqlite::Result<u64> {
+    fn stored_uses(&mut self, key_id: i64, day: i64) -> Result<u64, Failure> {
         self.end_read()?;
-        let count: Option<i64> = self
-            .conn
-            .prepare_cached(USES_SQL)?
-            .query_row([key_id, day], |row| row.get(0))
-            .optional()?;
+        let count = self.conn.db().query_i64(USES_SQL, args![key_id, day])?;
         Ok(count.unwrap_or(0).max(0) as u64)
     }
 
-    fn begin_read(&mut self) -> rusqlite::Result<()> {
-        if self.conn.is_autocommit() {
-            self.conn.execute_batch("BEGIN")?;
+    /// Shares one read transaction between lookups on SQLite, where beginning one per lookup
+    /// would cost more than the lookup. PostgreSQL reads each statement's own snapshot.
+    fn begin_read(&mut self) -> Result<(), Failure> {
+        if let Conn::Sqlite(conn) = &self.conn
+            && conn.is_autocommit()
+        {
+            conn.execute_batch("BEGIN")?;
         }
         Ok(())
     }
@@ -273,9 +291,11 @@ impl Verifier {
     /// Ends the shared read transaction. Asked of the connection, not remembered: if a
     /// COMMIT ever failed, the next call tries again instead of reading a frozen snapshot
     /// (and remembering revoked keys as valid) for good.
-    fn end_read(&mut self) -> rusqlite::Result<()> {
-        if !self.conn.is_autocommit() {
-            self.conn.execute_batch("COMMIT")?;
+    fn end_read(&mut self) -> Result<(), Failure> {
+        if let Conn::Sqlite(conn) = &self.conn
+            && !conn.is_autocommit()
+        {
+            conn.execute_batch("COMMIT")?;
         }
         Ok(())
     }
@@ -322,8 +342,9 @@ impl Store {
         let hash = KeyHash::of(full_key);
         let now = self.now_secs();
         if self.verifier.is_none() {
+            let feed = self.feed().cloned();
             let verifier = Arc::new(Mutex::new(
-                Verifier::open(&self.path, self.busy_timeout).at(self.site())?,
+                Verifier::open(&self.location, self.busy_timeout, feed).at(self.site())?,
             ));
             // A read transaction left open by a gateway that has gone quiet would keep every
             // writer's log from being checkpointed, and the WAL would grow for as long as
@@ -345,7 +366,7 @@ impl Store {
                 }
                 calls_seen = Some(calls);
             });
-            self.usage.start(&self.path, self.busy_timeout, on_tick);
+            self.usage.start(&self.location, self.busy_timeout, on_tick);
             self.verifier = Some(verifier);
         }
         let looked_up = lock(self.verifier.as_ref().expect("opened above")).look_up(&hash);
@@ -403,26 +424,24 @@ impl Store {
     }
 }
 
-fn key_facts(statement: &mut rusqlite::Statement<'_>, key_id: i64) -> rusqlite::Result<KnownKey> {
-    let facts = statement
-        .query_row([key_id], |row| {
-            // A key whose environment this build does not know (a damaged store) proves
-            // nothing: it reads as no key at all, not as a failure of every verification.
-            let environment = match row.get::<_, Environment>(2) {
-                Ok(environment) => environment,
-                Err(rusqlite::Error::FromSqlConversionFailure(..)) => return Ok(None),
-                Err(err) => return Err(err),
-            };
-            Ok(Some(KeyFacts {
-                public_id: row.get(0)?,
-                name: row.get(1)?,
-                environment,
-                revoked_at: row.get(3)?,
-                expires_at: row.get(4)?,
-                workspace: row.get(5)?,
-                daily_limit: row.get::<_, Option<i64>>(6)?.map(|n| n.max(0) as u64),
-            }))
-        })
-        .optional()?;
+fn key_facts(conn: &Conn, key_id: i64) -> Result<KnownKey, Failure> {
+    let facts = conn.db().query_row(KEY_SQL, args![key_id], |row| {
+        // A key whose environment this build does not know (a damaged store) proves
+        // nothing: it reads as no key at all, not as a failure of every verification.
+        let environment = match row.parsed::<Environment>(2) {
+            Ok(environment) => environment,
+            Err(Failure::Decode(_)) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        Ok(Some(KeyFacts {
+            public_id: row.text(0)?,
+            name: row.text(1)?,
+            environment,
+            revoked_at: row.opt_i64(3)?,
+            expires_at: row.opt_i64(4)?,
+            workspace: row.text(5)?,
+            daily_limit: row.opt_u64(6)?,
+        }))
+    })?;
     Ok(facts.flatten().map(std::sync::Arc::new))
 }

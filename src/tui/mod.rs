@@ -88,7 +88,7 @@ pub fn run(store: Store, workspace: &str) -> io::Result<Ending> {
     let inputs = Inputs::start()?;
     let clipboard = Box::new(SystemClipboard::new(io::stdout()));
     let writer = writer::Writer::start(
-        store.path(),
+        store.location(),
         StoreOptions::from_env().map_err(io::Error::other)?,
     )
     .map_err(io::Error::other)?;

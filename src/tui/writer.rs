@@ -13,7 +13,6 @@
 //! formatted on the way (`Done` has no `Debug`).
 
 use std::collections::VecDeque;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -21,7 +20,7 @@ use std::time::Duration;
 
 use crate::environment::Environment;
 use crate::error::{Error, Result};
-use crate::store::{Grace, IssuedKey, KeyRecord, NewKey, Store, StoreOptions};
+use crate::store::{Grace, IssuedKey, KeyRecord, Location, NewKey, Store, StoreOptions};
 
 /// Shown in a dialog whose write waits for another process's lock. No spinner: the text
 /// says all there is to know, and nothing moves that could be mistaken for progress.
@@ -86,16 +85,16 @@ pub struct Writer {
 
 impl Writer {
     /// Opens a second store on `path` with `options`, on a new thread.
-    pub fn start(path: &Path, options: StoreOptions) -> Result<Writer> {
+    pub fn start(location: impl Into<Location>, options: StoreOptions) -> Result<Writer> {
         let (requests, jobs) = mpsc::channel::<Request>();
         let (answer, answers) = mpsc::channel();
         let (opened_send, opened) = mpsc::sync_channel(1);
-        let path = path.to_path_buf();
-        let failed_path = path.clone();
+        let location = location.into();
+        let failed_path = location.label();
         let thread = std::thread::Builder::new()
             .name("hivekeys-write".into())
             .spawn(move || {
-                let mut store = match Store::open_existing(&path, options) {
+                let mut store = match Store::open_existing(&location, options) {
                     Ok(store) => {
                         let _ = opened_send.send(Ok(()));
                         store
