@@ -10,6 +10,7 @@ mod file;
 mod key_queries;
 mod key_writes;
 mod loader;
+pub mod postgres;
 mod records;
 mod schema;
 mod usage;
