@@ -188,6 +188,66 @@ pub enum Error {
         crate::text::printable_path(path)
     )]
     StoreGone { path: PathBuf },
+
+    /// Only the scheme is repeated: the rest of a URL may hold a password.
+    #[error(
+        "{scheme}:// URLs are not supported: --db and HIVEKEYS_DB take the path of an SQLite file or a postgres:// URL (the value is not repeated here, as it may hold a password)."
+    )]
+    UnsupportedDatabaseUrl { scheme: String },
+
+    /// `problem` never quotes the URL: a part that could not be read may be the password.
+    #[error(
+        "The database URL is not valid: {problem}; write it as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (the URL is not repeated here, as it may hold a password)."
+    )]
+    InvalidDatabaseUrl { problem: String },
+
+    /// `store` is always a redacted URL (no password), as are the other PostgreSQL variants'.
+    #[error(
+        "Cannot reach the PostgreSQL server of {store} ({reason}); check that it is running and that the host and port are right."
+    )]
+    StoreUnreachable { store: String, reason: String },
+
+    #[error(
+        "PostgreSQL refused the login to {store} ({reason}); check the user name and the password (in the URL or PGPASSWORD)."
+    )]
+    StoreLoginRefused { store: String, reason: String },
+
+    #[error(
+        "The database named in {store} does not exist on its server; create it (createdb) or correct the URL."
+    )]
+    StoreDatabaseMissing { store: String },
+
+    #[error(
+        "The PostgreSQL server of {store} does not accept TLS connections, which sslmode={sslmode} requires; enable ssl on the server, or use sslmode=disable only on a network you trust."
+    )]
+    StoreTlsRefused {
+        store: String,
+        sslmode: &'static str,
+    },
+
+    #[error("The TLS connection to {store} failed: {reason}; {remedy}.")]
+    StoreTlsFailed {
+        store: String,
+        reason: String,
+        remedy: &'static str,
+    },
+
+    #[error(
+        "The schema hivekeys in {store} holds tables that hivekeys did not create; point --db at another database, or drop that schema if nothing uses it."
+    )]
+    ForeignSchema { store: String },
+
+    #[error(
+        "PostgreSQL error on {store}: {}.",
+        reason.trim_end_matches('.')
+    )]
+    StoreFailed { store: String, reason: String },
+
+    #[error(
+        "{} already holds keys; `copy` only fills an empty store, so nothing was copied.",
+        crate::text::printable_path(path)
+    )]
+    CopyTargetNotEmpty { path: PathBuf },
 }
 
 fn undelivered(rotation: bool, err: &std::io::Error) -> String {

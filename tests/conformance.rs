@@ -362,7 +362,9 @@ fn a_daily_limit_refuses_the_use_past_it_and_resets_at_midnight(backend: &Backen
         .unwrap();
     assert_eq!(record.daily_limit, Some(4));
     valid_id(&store.verify(&full).unwrap());
-    backend.clock.set(Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 1).unwrap());
+    backend
+        .clock
+        .set(Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 1).unwrap());
     valid_id(&store.verify(&full).unwrap());
     let actions: Vec<AuditAction> = store
         .audit_trail(WS, &issued.record.id)
@@ -391,7 +393,9 @@ fn use_counts_are_written_in_batches_and_last_used_never_goes_back(backend: &Bac
     // The later batch lands first; the earlier one must not move "last used" back.
     assert_eq!(late.flush_usage().unwrap(), 2);
     assert_eq!(early.flush_usage().unwrap(), 5);
-    let usage = early.usage_of(WS, &[issued.record.id.as_str(), "key_nope"]).unwrap();
+    let usage = early
+        .usage_of(WS, &[issued.record.id.as_str(), "key_nope"])
+        .unwrap();
     let first = usage[0].as_ref().expect("the key's usage");
     assert_eq!(first.use_count, 7);
     assert_eq!(first.last_used_at, Some(later));
@@ -399,7 +403,10 @@ fn use_counts_are_written_in_batches_and_last_used_never_goes_back(backend: &Bac
     let record = early.get_key(WS, &issued.record.id).unwrap();
     assert_eq!(early.uses_today(WS, &[record]).unwrap(), [7]);
     let days = early.daily_usage(WS, &issued.record.id, 3).unwrap();
-    assert_eq!(days.iter().map(|day| day.count).collect::<Vec<_>>(), [0, 0, 7]);
+    assert_eq!(
+        days.iter().map(|day| day.count).collect::<Vec<_>>(),
+        [0, 0, 7]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -466,7 +473,10 @@ fn a_background_read_sees_every_key_and_the_default(backend: &Backend) {
     .join()
     .unwrap();
     assert_eq!(loaded.keys.len(), 2);
-    assert_eq!(loaded.default_key.map(|key| key.id), Some(default.record.id));
+    assert_eq!(
+        loaded.default_key.map(|key| key.id),
+        Some(default.record.id)
+    );
 }
 
 fn the_demo_fills_a_workspace_in_one_transaction(backend: &Backend) {

@@ -97,13 +97,24 @@ fn a_round_trip_through_postgres_keeps_every_key_and_every_key_still_verifies() 
 
     let shared = common::postgres::database();
     let copied = ok(first, &["copy", "--to", &shared]);
-    assert!(copied.starts_with("Copied 2 workspaces, 31 keys"), "{copied}");
-    assert_eq!(everything(&shared), original, "SQLite → PostgreSQL changed something");
+    assert!(
+        copied.starts_with("Copied 2 workspaces, 31 keys"),
+        "{copied}"
+    );
+    assert_eq!(
+        everything(&shared),
+        original,
+        "SQLite → PostgreSQL changed something"
+    );
 
     let back = dir.path().join("back.db");
     let back = back.to_str().unwrap();
     ok(&shared, &["copy", "--to", back]);
-    assert_eq!(everything(back), original, "PostgreSQL → SQLite changed something");
+    assert_eq!(
+        everything(back),
+        original,
+        "PostgreSQL → SQLite changed something"
+    );
 
     for db in [shared.as_str(), back] {
         let out = run(db, &["verify"], &key);

@@ -408,7 +408,7 @@ fn a_pasted_default_key_or_rotated_out_secret_finds_its_key() {
 fn find_by_secret_answers_for_current_and_rotated_secrets_of_its_workspace_only() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(t0()));
-    let mut store = Store::open_with(&dir.path().join("s.db"), store_options(&clock, 7)).unwrap();
+    let mut store = Store::open_with(dir.path().join("s.db"), store_options(&clock, 7)).unwrap();
     let issued = create(&mut store, "Billing", Environment::Production);
     let old = issued.secret.expose().to_owned();
     let rotated = store
@@ -612,7 +612,7 @@ fn a_long_workspace_name_stops_before_the_brand() {
     let workspace = "w".repeat(63);
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(t0()));
-    let mut store = Store::open_with(&dir.path().join("s.db"), store_options(&clock, 3)).unwrap();
+    let mut store = Store::open_with(dir.path().join("s.db"), store_options(&clock, 3)).unwrap();
     store
         .create_key(&workspace, NewKey::new("Billing", Environment::Staging))
         .unwrap();

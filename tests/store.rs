@@ -2237,11 +2237,21 @@ fn variant(err: &Error) -> &'static str {
         Error::StoreReplaced { .. } => "StoreReplaced",
         Error::StoreGone { .. } => "StoreGone",
         Error::Withdrawn => "Withdrawn",
+        Error::UnsupportedDatabaseUrl { .. } => "UnsupportedDatabaseUrl",
+        Error::InvalidDatabaseUrl { .. } => "InvalidDatabaseUrl",
+        Error::StoreUnreachable { .. } => "StoreUnreachable",
+        Error::StoreLoginRefused { .. } => "StoreLoginRefused",
+        Error::StoreDatabaseMissing { .. } => "StoreDatabaseMissing",
+        Error::StoreTlsRefused { .. } => "StoreTlsRefused",
+        Error::StoreTlsFailed { .. } => "StoreTlsFailed",
+        Error::ForeignSchema { .. } => "ForeignSchema",
+        Error::StoreFailed { .. } => "StoreFailed",
+        Error::CopyTargetNotEmpty { .. } => "CopyTargetNotEmpty",
     }
 }
 
 /// Every name `variant` can return, in its order.
-const VARIANTS: [&str; 34] = [
+const VARIANTS: [&str; 44] = [
     "InvalidName(Empty)",
     "InvalidName(TooLong)",
     "InvalidName(ControlCharacter)",
@@ -2276,6 +2286,16 @@ const VARIANTS: [&str; 34] = [
     "StoreReplaced",
     "StoreGone",
     "Withdrawn",
+    "UnsupportedDatabaseUrl",
+    "InvalidDatabaseUrl",
+    "StoreUnreachable",
+    "StoreLoginRefused",
+    "StoreDatabaseMissing",
+    "StoreTlsRefused",
+    "StoreTlsFailed",
+    "ForeignSchema",
+    "StoreFailed",
+    "CopyTargetNotEmpty",
 ];
 
 #[test]
@@ -2365,6 +2385,42 @@ fn every_error_message_is_one_sentence() {
         Error::StoreReplaced { path: path.clone() },
         Error::StoreGone { path },
         Error::Withdrawn,
+        Error::UnsupportedDatabaseUrl {
+            scheme: "mysql".into(),
+        },
+        Error::InvalidDatabaseUrl {
+            problem: "the port is not a number from 1 to 65535".into(),
+        },
+        Error::StoreUnreachable {
+            store: "postgres://alice@db.example.com:5432/keys".into(),
+            reason: "connection refused".into(),
+        },
+        Error::StoreLoginRefused {
+            store: "postgres://alice@db.example.com:5432/keys".into(),
+            reason: "password authentication failed for user \"alice\"".into(),
+        },
+        Error::StoreDatabaseMissing {
+            store: "postgres://alice@db.example.com:5432/keys".into(),
+        },
+        Error::StoreTlsRefused {
+            store: "postgres://alice@db.example.com:5432/keys".into(),
+            sslmode: "require",
+        },
+        Error::StoreTlsFailed {
+            store: "postgres://alice@db.example.com:5432/keys".into(),
+            reason: "the server's certificate has expired".into(),
+            remedy: "renew the server's certificate",
+        },
+        Error::ForeignSchema {
+            store: "postgres://alice@db.example.com:5432/keys".into(),
+        },
+        Error::StoreFailed {
+            store: "postgres://alice@db.example.com:5432/keys".into(),
+            reason: "permission denied for schema hivekeys.".into(),
+        },
+        Error::CopyTargetNotEmpty {
+            path: "postgres://alice@db.example.com:5432/keys".into(),
+        },
     ];
     let covered: Vec<&str> = errors.iter().map(variant).collect();
     assert_eq!(covered, VARIANTS, "one error of every variant, in order");

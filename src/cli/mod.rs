@@ -48,6 +48,8 @@ impl From<Error> for Failure {
             | Error::ExpiryInPast
             | Error::InvalidDailyLimit
             | Error::DatabaseUrl
+            | Error::UnsupportedDatabaseUrl { .. }
+            | Error::InvalidDatabaseUrl { .. }
             | Error::BadEnvironmentVariable { .. } => 2,
             _ => 1,
         };

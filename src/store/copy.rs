@@ -19,7 +19,10 @@ use Kind::{Bytes, Int, Text};
 
 /// Every table of the store with its columns, parents before children.
 const TABLES: &[(&str, &[(&str, Kind)])] = &[
-    ("workspaces", &[("id", Int), ("name", Text), ("created_at", Int)]),
+    (
+        "workspaces",
+        &[("id", Int), ("name", Text), ("created_at", Int)],
+    ),
     (
         "keys",
         &[
@@ -60,7 +63,10 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("detail", Text),
         ],
     ),
-    ("key_usage", &[("key_id", Int), ("day", Int), ("count", Int)]),
+    (
+        "key_usage",
+        &[("key_id", Int), ("day", Int), ("count", Int)],
+    ),
 ];
 
 /// The tables whose ids PostgreSQL hands out from a sequence, which must move past the
@@ -151,7 +157,10 @@ impl Store {
     }
 }
 
-fn read_table(db: Db<'_>, (table, columns): &(&str, &[(&str, Kind)])) -> Result<Vec<Vec<Cell>>, Failure> {
+fn read_table(
+    db: Db<'_>,
+    (table, columns): &(&str, &[(&str, Kind)]),
+) -> Result<Vec<Vec<Cell>>, Failure> {
     let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
     db.query_all(
         &format!("SELECT {} FROM {table}", names.join(", ")),
@@ -184,4 +193,3 @@ fn write_table(
     }
     Ok(())
 }
-

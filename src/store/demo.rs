@@ -4,9 +4,9 @@
 //! Demo keys are real keys: each has a secret from the store's entropy source whose hash is
 //! stored and whose text is dropped at once. Nobody can ever use them.
 
+use super::sql::args;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use super::sql::args;
 
 use super::Store;
 use super::key_writes::{

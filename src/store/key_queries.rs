@@ -342,7 +342,9 @@ fn list_sql(
     ));
     if query.limit.is_some() || query.offset > 0 {
         // No limit is the largest one: both databases take it, where only SQLite takes -1.
-        let limit = query.limit.map_or(i64::MAX, |n| n.min(i64::MAX as usize) as i64);
+        let limit = query
+            .limit
+            .map_or(i64::MAX, |n| n.min(i64::MAX as usize) as i64);
         let limit = bind(Value::Int(limit));
         let offset = bind(Value::Int(query.offset.min(i64::MAX as usize) as i64));
         sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));

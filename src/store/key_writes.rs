@@ -141,12 +141,7 @@ pub(super) fn replace_secret(
     Ok(secret)
 }
 
-pub(super) fn mark_revoked(
-    tx: Db<'_>,
-    key_id: i64,
-    at: i64,
-    actor: &str,
-) -> Result<(), Failure> {
+pub(super) fn mark_revoked(tx: Db<'_>, key_id: i64, at: i64, actor: &str) -> Result<(), Failure> {
     tx.execute(
         "UPDATE keys SET revoked_at = ?1 WHERE id = ?2",
         args![at, key_id],
@@ -161,7 +156,10 @@ fn unused_public_id(tx: Db<'_>, entropy: &mut dyn Entropy) -> Result<String, Fai
         let mut bytes = [0u8; 4];
         entropy.fill(&mut bytes)?;
         let id = format!("key_{}", bytes.map(|b| format!("{b:02x}")).concat());
-        if !tx.exists("SELECT 1 FROM keys WHERE public_id = ?1", args![id.as_str()])? {
+        if !tx.exists(
+            "SELECT 1 FROM keys WHERE public_id = ?1",
+            args![id.as_str()],
+        )? {
             return Ok(id);
         }
     }

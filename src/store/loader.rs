@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::Store;
 use super::failure::{AtSite, Failure, Site};
-use super::location::Location;
 use super::key_queries::{default_in, list_in};
+use super::location::Location;
 use super::records::{KeyQuery, KeyRecord};
 use crate::error::Result;
 

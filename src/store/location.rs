@@ -22,7 +22,9 @@ impl Location {
     /// directories, its password a folder's name).
     pub fn parse(text: &OsStr) -> Result<Location> {
         match text.to_str() {
-            Some(url) if postgres::is_database_url(url) => Ok(Location::Postgres(PgUrl::parse(url)?)),
+            Some(url) if postgres::is_database_url(url) => {
+                Ok(Location::Postgres(PgUrl::parse(url)?))
+            }
             _ => Ok(Location::File(PathBuf::from(text))),
         }
     }
@@ -53,7 +55,7 @@ impl Location {
                 path,
                 busy_timeout,
             )?)),
-            Location::Postgres(url) => Ok(Conn::Postgres(pg_session(url, busy_timeout)?)),
+            Location::Postgres(url) => Ok(Conn::Postgres(Box::new(pg_session(url, busy_timeout)?))),
         }
     }
 }

@@ -13,6 +13,7 @@ mod key_writes;
 mod loader;
 mod location;
 mod notify;
+pub mod postgres;
 mod records;
 mod schema;
 mod sql;
@@ -201,7 +202,7 @@ impl Store {
                 }
                 conn.with_client(|client| Ok(postgres::migrate(client, url)?))
                     .at(site)?;
-                (Conn::Postgres(conn), None)
+                (Conn::Postgres(Box::new(conn)), None)
             }
         };
         Ok(Store {
@@ -244,7 +245,7 @@ impl Store {
                 self.file = Some(file);
             }
             Location::Postgres(url) => {
-                self.conn = Conn::Postgres(location::pg_session(url, self.busy_timeout)?);
+                self.conn = Conn::Postgres(Box::new(location::pg_session(url, self.busy_timeout)?));
             }
         }
         self.verifier = None;

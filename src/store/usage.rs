@@ -13,13 +13,13 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, Utc};
 use super::Store;
 use super::failure::{AtSite, Failure};
 use super::location::Location;
 use super::records::{DailyUse, KeyRecord, KeyUsage};
 use super::sql::{Conn, Db, Writers, args};
 use crate::error::Result;
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// Write the batch once it holds this many verifications…
 pub const FLUSH_AT_COUNT: usize = 16_384;

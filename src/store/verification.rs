@@ -210,7 +210,9 @@ impl Verifier {
         // A read transaction sees no commit made after it began: end it first.
         self.end_read()?;
         let data_version: i64 = match &self.conn {
-            Conn::Sqlite(conn) => conn.pragma_query_value(None, "data_version", |row| row.get(0))?,
+            Conn::Sqlite(conn) => {
+                conn.pragma_query_value(None, "data_version", |row| row.get(0))?
+            }
             Conn::Postgres(_) => unreachable!("a PostgreSQL verifier has a feed"),
         };
         if data_version != self.data_version || self.checked_at.is_none() {
@@ -230,10 +232,7 @@ impl Verifier {
     }
 
     /// The secret with digest `hash`: its key's row id, when the secret stops, and the key.
-    fn look_up(
-        &mut self,
-        hash: &KeyHash,
-    ) -> Result<Option<(i64, Option<i64>, KnownKey)>, Failure> {
+    fn look_up(&mut self, hash: &KeyHash) -> Result<Option<(i64, Option<i64>, KnownKey)>, Failure> {
         self.calls += 1;
         self.follow_changes()?;
         let digest = Digest(hash.0);

@@ -109,7 +109,7 @@ impl<'a> Db<'a> {
 /// An open connection of either backend, owned.
 pub(super) enum Conn {
     Sqlite(rusqlite::Connection),
-    Postgres(PgConn),
+    Postgres(Box<PgConn>),
 }
 
 /// How a write transaction keeps out other writers.
@@ -143,7 +143,8 @@ impl Conn {
             Conn::Postgres(conn) => {
                 conn.batch("BEGIN")?;
                 if writers == Writers::OneAtATime {
-                    let locked = conn.batch(&format!("SELECT pg_advisory_xact_lock({KEY_CHANGE_LOCK})"));
+                    let locked =
+                        conn.batch(&format!("SELECT pg_advisory_xact_lock({KEY_CHANGE_LOCK})"));
                     if let Err(err) = locked {
                         let _ = conn.batch("ROLLBACK");
                         return Err(err);
