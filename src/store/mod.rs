@@ -283,9 +283,16 @@ impl Store {
                 .pragma_query_value(None, "data_version", |row| row.get(0))
                 .at(self.site()),
             // Every change heard: keys and use counts alike, as SQLite's number moves.
+            // While nothing is heard, nobody can say what changed: the store is unreachable.
             Conn::Postgres(_) => {
                 let feed = self.feed().expect("a PostgreSQL store has a feed");
-                Ok((feed.keys() + feed.usage()) as i64)
+                match feed.connected() {
+                    true => Ok((feed.keys() + feed.usage()) as i64),
+                    false => Err(Error::StoreUnreachable {
+                        store: self.path.to_string_lossy().into_owned(),
+                        reason: "the connection that hears other processes' changes is lost".into(),
+                    }),
+                }
             }
         }
     }

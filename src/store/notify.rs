@@ -26,12 +26,16 @@ pub(super) struct Feed {
     keys: AtomicU64,
     usage: AtomicU64,
     connected: AtomicBool,
+    /// Set once the first attempt to connect has ended, either way.
+    tried: AtomicBool,
     stop: AtomicBool,
 }
 
 impl Feed {
     /// Starts listening on the store at `url`, on a thread of its own that ends once the
-    /// returned feed's owner calls [`Feed::stop`].
+    /// returned feed's owner calls [`Feed::stop`]. Returns once the first attempt to connect
+    /// has ended (within the connect timeout), so that a store just opened is not reported
+    /// deaf while its listener is still saying hello.
     pub(super) fn start(url: &PgUrl) -> Arc<Feed> {
         let feed = Arc::new(Feed::default());
         let listening = Arc::clone(&feed);
@@ -42,6 +46,11 @@ impl Feed {
         if started.is_err() {
             // Without the thread the feed stays "not connected": readers re-read every time.
             feed.stop.store(true, Ordering::Relaxed);
+            return feed;
+        }
+        let deadline = std::time::Instant::now() + postgres::CONNECT_TIMEOUT;
+        while !feed.tried.load(Ordering::Acquire) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
         }
         feed
     }
@@ -81,6 +90,7 @@ fn listen(feed: &Feed, url: &PgUrl) {
             Ok(client)
         });
         let Ok(mut client) = connected else {
+            feed.tried.store(true, Ordering::Release);
             std::thread::sleep(backoff);
             backoff = (backoff * 2).min(MAX_BACKOFF);
             continue;
@@ -89,6 +99,7 @@ fn listen(feed: &Feed, url: &PgUrl) {
         // Anything may have changed while nobody listened.
         feed.changed();
         feed.connected.store(true, Ordering::Release);
+        feed.tried.store(true, Ordering::Release);
         let lost = hear(feed, &mut client);
         feed.connected.store(false, Ordering::Release);
         feed.changed();
