@@ -33,10 +33,12 @@ impl Served {
     pub fn start(db: &Path, extra: &[&str]) -> Served {
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        let mut child = hivekeys_on(db, args)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start serve");
+        Served::start_command(hivekeys_on(db, args))
+    }
+
+    /// `serve` run by `command` (which names the store and the listening address).
+    pub fn start_command(mut command: std::process::Command) -> Served {
+        let mut child = command.stdout(Stdio::null()).spawn().expect("start serve");
         let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
         let mut line = String::new();
         stderr.read_line(&mut line).expect("the readiness line");
@@ -106,4 +108,37 @@ pub fn keys_in(db: &Path) -> Keys {
         rotated_out,
         unknown,
     }
+}
+
+/// The status of one request to `address` (`GET path`, with `headers`), on a connection of
+/// its own; `None` when the service could not be reached or did not answer.
+pub fn status_of(address: SocketAddr, path: &str, headers: &[String]) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    for header in headers {
+        request.push_str(header);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer)
+        .split(' ')
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The status `GET /v1/auth` answers for `key` at `address`.
+pub fn auth_status(address: SocketAddr, key: &str) -> Option<u16> {
+    status_of(
+        address,
+        "/v1/auth",
+        &[format!("Authorization: Bearer {key}")],
+    )
 }

@@ -47,14 +47,16 @@ impl PgConn {
     }
 
     fn fresh_client(&self) -> crate::Result<postgres::Client> {
-        let mut client = pg::connect(&self.url)?;
-        client
-            .batch_execute(&format!(
-                "SET lock_timeout = '{}ms'",
-                self.busy_timeout.as_millis().max(1)
-            ))
-            .map_err(|err| pg::query_error(&self.url, &err))?;
-        Ok(client)
+        off_the_runtime(|| {
+            let mut client = pg::connect(&self.url)?;
+            client
+                .batch_execute(&format!(
+                    "SET lock_timeout = '{}ms'",
+                    self.busy_timeout.as_millis().max(1)
+                ))
+                .map_err(|err| pg::query_error(&self.url, &err))?;
+            Ok(client)
+        })
     }
 
     /// Runs `work` on the client, connecting again first if the last one was lost (and it
@@ -68,7 +70,7 @@ impl PgConn {
             self.reconnect()?;
         }
         let mut client = self.client.borrow_mut();
-        work(client.as_mut().expect("connected above"))
+        off_the_runtime(|| work(client.as_mut().expect("connected above")))
     }
 
     fn reconnect(&self) -> Result<(), Failure> {
@@ -93,7 +95,9 @@ impl PgConn {
             .into());
         }
         self.statements.borrow_mut().clear();
-        *self.client.borrow_mut() = None;
+        // Closing a client waits on its runtime, as everything it does.
+        let lost = self.client.borrow_mut().take();
+        off_the_runtime(|| drop(lost));
         match self.fresh_client() {
             Ok(client) => {
                 *self.client.borrow_mut() = Some(client);
@@ -147,6 +151,27 @@ impl PgConn {
             self.in_transaction.set(false);
         }
         done
+    }
+}
+
+/// Runs `work`, which waits for the server, so that a caller on a worker of a multi-threaded
+/// tokio runtime (`serve`) can call the store directly: the synchronous `postgres` client
+/// runs a runtime of its own, which tokio refuses to start on one of its workers, and a wait
+/// there would hold up every connection that worker serves. Elsewhere it simply runs.
+fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        // Closing the client runs its runtime once more: not on a tokio worker.
+        let client = self.client.get_mut().take();
+        off_the_runtime(|| drop(client));
     }
 }
 

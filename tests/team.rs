@@ -1,0 +1,150 @@
+//! A team's set-up on one real PostgreSQL server: two `serve` processes (two gateway hosts)
+//! and admins' commands from elsewhere. A revoke through one is refused by every gateway
+//! within PRODUCT.md's bound, use counts add up across gateways, and a dump of the database
+//! holds no key that was ever issued.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::serve::{Served, auth_status};
+use tempfile::TempDir;
+
+/// The CLI on the team's store, from a sandbox of its own (an admin's laptop).
+struct Admin {
+    url: String,
+    sandbox: TempDir,
+}
+
+impl Admin {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = common::hivekeys(self.sandbox.path());
+        command.arg("--db").arg(&self.url).args(args);
+        command
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.command(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "hivekeys {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    fn serve(&self) -> Served {
+        Served::start_command(self.command(&["serve", "--listen", "127.0.0.1:0"]))
+    }
+}
+
+fn stop(served: &mut Served) {
+    let pid = served.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = served.child.wait().unwrap();
+    assert!(status.success(), "serve exited with {status}");
+}
+
+#[test]
+fn two_gateways_and_admins_share_one_postgres_store() {
+    let admin = Admin {
+        url: common::postgres::database(),
+        sandbox: tempfile::tempdir().unwrap(),
+    };
+    let keys: Vec<String> = (0..20)
+        .map(|i| admin.ok(&["create", "--name", &format!("app{i}"), "--env", "prod"]))
+        .collect();
+    let mut east = admin.serve();
+    let mut west = admin.serve();
+
+    // Every key opens both gateways; each 200 is a use.
+    let mut answered = 0;
+    for key in &keys {
+        for gateway in [&east, &west] {
+            assert_eq!(auth_status(gateway.address, key), Some(200));
+            answered += 1;
+        }
+    }
+
+    // Revoked by an admin, refused by both gateways within the bound (1 s on PostgreSQL).
+    let mut delays = Vec::new();
+    for (i, key) in keys.iter().enumerate().take(10) {
+        admin.ok(&["revoke", &format!("app{i}"), "--yes"]);
+        let revoked = Instant::now();
+        for gateway in [&east, &west] {
+            while auth_status(gateway.address, key) == Some(200) {
+                answered += 1;
+                assert!(revoked.elapsed() < Duration::from_secs(10), "never refused");
+            }
+        }
+        delays.push(revoked.elapsed());
+    }
+    delays.sort();
+    eprintln!(
+        "revoke → 401 on both gateways, {} revocations: median {:?}, max {:?}",
+        delays.len(),
+        delays[delays.len() / 2],
+        delays[delays.len() - 1]
+    );
+    assert!(
+        delays[delays.len() - 1] < Duration::from_secs(1),
+        "slowest {:?}",
+        delays[delays.len() - 1]
+    );
+
+    // Stopped cleanly, the gateways wrote every use they answered.
+    stop(&mut east);
+    stop(&mut west);
+    let list: serde_json::Value = serde_json::from_str(&admin.ok(&["list", "--json"])).unwrap();
+    let uses: u64 = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["use_count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(uses, answered);
+
+    // The database holds digests only: no issued key in a dump of it.
+    let dump = Command::new(pg_dump())
+        .arg("--dbname")
+        .arg(&admin.url)
+        .output()
+        .unwrap();
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    assert!(
+        dump.contains("CREATE TABLE hivekeys.secrets"),
+        "not a dump of the store"
+    );
+    for key in &keys {
+        assert!(!dump.contains(key.as_str()), "a key is in the dump");
+        assert!(
+            !dump.contains(&key[4..]),
+            "a key's secret part is in the dump"
+        );
+    }
+    assert!(!common::contains_full_key(&dump));
+}
+
+/// `pg_dump` of the newest PostgreSQL installed.
+fn pg_dump() -> std::path::PathBuf {
+    let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is installed (apt-get install -y postgresql)")
+        .filter_map(|entry| entry.ok().map(|entry| entry.path().join("bin/pg_dump")))
+        .filter(|path| Path::new(path).exists())
+        .collect();
+    versions.sort();
+    versions.pop().expect("pg_dump")
+}
