@@ -1,17 +1,58 @@
-//! The PostgreSQL server going away under a running `serve` and coming back: the service
-//! fails closed (503, never a 200 it cannot vouch for) while the server is gone, and answers
-//! again without a restart once it is back. The only test of its binary, because it stops the
-//! cluster this process owns.
+//! The PostgreSQL server going away under a running `serve` and an open dashboard, and
+//! coming back: the service fails closed (503, never a 200 it cannot vouch for) while the
+//! server is gone, the dashboard says so and keeps its screen, and both carry on without a
+//! restart once it is back. The only test of its binary, because it stops the cluster this
+//! process owns.
 
 mod common;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
 use common::postgres::{own_database, start_server, stop_server};
 use common::serve::{Served, auth_status, status_of};
+use common::store_options;
+use hivekeys::Store;
+use hivekeys::clock::ManualClock;
+use hivekeys::store::Location;
+use hivekeys::tui::action::Action;
+use hivekeys::tui::app::{App, RELOAD_INTERVAL};
+use hivekeys::tui::clipboard::Osc52Only;
+use hivekeys::tui::view::{self, theme::Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// The dashboard in this process, on the team's store.
+struct Dashboard {
+    app: App,
+    clock: Arc<ManualClock>,
+}
+
+impl Dashboard {
+    fn open(url: &str) -> Dashboard {
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let location = Location::parse(url.as_ref()).unwrap();
+        let store = Store::open_with(&location, store_options(&clock, 7)).unwrap();
+        let app = App::new(store, "default", Box::new(Osc52Only::default()));
+        Dashboard { app, clock }
+    }
+
+    /// The screen after a tick that the reload throttle lets through.
+    fn screen_after_tick(&mut self) -> String {
+        self.clock.advance(RELOAD_INTERVAL);
+        self.app.update(Action::Tick);
+        self.app.update(Action::Resize(120, 30));
+        let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+        terminal
+            .draw(|frame| view::render(&self.app, frame, &Theme::PLAIN))
+            .unwrap();
+        terminal.backend().to_string()
+    }
+}
 
 #[test]
-fn serve_fails_closed_while_the_server_is_gone_and_recovers_without_a_restart() {
+fn serve_fails_closed_and_the_dashboard_keeps_its_screen_while_the_server_is_gone() {
     let url = own_database();
     let sandbox = tempfile::tempdir().unwrap();
     let cli = |args: &[&str]| {
@@ -29,6 +70,8 @@ fn serve_fails_closed_while_the_server_is_gone_and_recovers_without_a_restart() 
         .args(["serve", "--listen", "127.0.0.1:0"]);
     let mut served = Served::start_command(command);
     let address = served.address;
+    let mut dashboard = Dashboard::open(&url);
+    assert!(dashboard.screen_after_tick().contains("app"));
     // Remembered by the verifier before the server goes.
     for _ in 0..3 {
         assert_eq!(auth_status(address, &key), Some(200));
@@ -62,6 +105,13 @@ fn serve_fails_closed_while_the_server_is_gone_and_recovers_without_a_restart() 
         "{said}"
     );
     assert_eq!(said.trim().lines().count(), 1, "{said}");
+    // The dashboard says so, and keeps what it showed.
+    let screen = dashboard.screen_after_tick();
+    assert!(
+        screen.contains("Cannot reach the PostgreSQL server"),
+        "{screen}"
+    );
+    assert!(screen.contains("app"), "{screen}");
 
     start_server();
     let started = Instant::now();
@@ -74,6 +124,17 @@ fn serve_fails_closed_while_the_server_is_gone_and_recovers_without_a_restart() 
     }
     eprintln!("server back → 200 after {:?}", started.elapsed());
     assert_eq!(status_of(address, "/healthz", &[]), Some(200));
+    // Another admin's key reaches the dashboard within 2 s of the server being back.
+    let added = cli(&["create", "--name", "after the outage", "--env", "dev"]);
+    assert!(added.status.success());
+    let created = Instant::now();
+    while !dashboard.screen_after_tick().contains("after the outage") {
+        assert!(
+            created.elapsed() < Duration::from_secs(2),
+            "the dashboard did not show a key created after the outage"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let _ = served.child.kill();
     let _ = served.child.wait();
 }
