@@ -22,7 +22,7 @@ use super::Store;
 use super::failure::{AtSite, Failure};
 use super::location::Location;
 use super::notify::Feed;
-use super::sql::{Conn, args};
+use super::sql::{Conn, Row, args};
 use crate::environment::Environment;
 use crate::error::Result;
 use crate::key::{KeyHash, MAX_KEY_LEN, check_format};
@@ -78,10 +78,15 @@ impl InvalidReason {
     }
 }
 
-/// The one lookup every well-formed key costs.
-const SECRET_SQL: &str = "SELECT key_id, expires_at FROM secrets WHERE hash = ?1";
+/// The one lookup every well-formed key not remembered costs: the secret with a digest, and
+/// what verification needs of its key, in one statement (one round trip to a server). The
+/// key's columns are NULL for a secret whose key row is missing (a damaged store).
+const SECRET_SQL: &str = "SELECT s.key_id, s.expires_at, k.public_id, k.name, k.environment, \
+     k.revoked_at, k.expires_at, w.name, k.daily_limit FROM secrets s \
+     LEFT JOIN keys k ON k.id = s.key_id LEFT JOIN workspaces w ON w.id = k.workspace_id \
+     WHERE s.hash = ?1";
 
-/// What a verification says about a key, read once per snapshot.
+/// What a verification says about a key, when its secret is remembered and it is not.
 const KEY_SQL: &str = "SELECT k.public_id, k.name, k.environment, k.revoked_at, k.expires_at, \
      w.name, k.daily_limit FROM keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.id = ?1";
 
@@ -240,11 +245,15 @@ impl Verifier {
             Some(found) => *found,
             None => {
                 self.begin_read()?;
-                let Some(found) =
+                let Some((found, facts)) =
                     self.conn
                         .db()
                         .query_row(SECRET_SQL, args![&hash.0[..]], |row| {
-                            Ok((row.i64(0)?, row.opt_i64(1)?))
+                            let facts = match row.opt_text(2)? {
+                                Some(_) => key_facts_at(row, 2)?,
+                                None => None,
+                            };
+                            Ok(((row.i64(0)?, row.opt_i64(1)?), facts))
                         })?
                 else {
                     return Ok(None);
@@ -253,6 +262,7 @@ impl Verifier {
                     self.memo = Remembered::default();
                 }
                 self.memo.secrets.insert(digest, found);
+                self.memo.keys.insert(found.0, facts);
                 found
             }
         };
@@ -424,23 +434,28 @@ impl Store {
 }
 
 fn key_facts(conn: &Conn, key_id: i64) -> Result<KnownKey, Failure> {
-    let facts = conn.db().query_row(KEY_SQL, args![key_id], |row| {
-        // A key whose environment this build does not know (a damaged store) proves
-        // nothing: it reads as no key at all, not as a failure of every verification.
-        let environment = match row.parsed::<Environment>(2) {
-            Ok(environment) => environment,
-            Err(Failure::Decode(_)) => return Ok(None),
-            Err(err) => return Err(err),
-        };
-        Ok(Some(KeyFacts {
-            public_id: row.text(0)?,
-            name: row.text(1)?,
-            environment,
-            revoked_at: row.opt_i64(3)?,
-            expires_at: row.opt_i64(4)?,
-            workspace: row.text(5)?,
-            daily_limit: row.opt_u64(6)?,
-        }))
-    })?;
-    Ok(facts.flatten().map(std::sync::Arc::new))
+    Ok(conn
+        .db()
+        .query_row(KEY_SQL, args![key_id], |row| key_facts_at(row, 0))?
+        .flatten())
+}
+
+/// A key's facts from `row`, whose columns from `first` on are [`KEY_SQL`]'s.
+fn key_facts_at(row: &Row<'_>, first: usize) -> Result<KnownKey, Failure> {
+    // A key whose environment this build does not know (a damaged store) proves nothing: it
+    // reads as no key at all, not as a failure of every verification.
+    let environment = match row.parsed::<Environment>(first + 2) {
+        Ok(environment) => environment,
+        Err(Failure::Decode(_)) => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    Ok(Some(std::sync::Arc::new(KeyFacts {
+        public_id: row.text(first)?,
+        name: row.text(first + 1)?,
+        environment,
+        revoked_at: row.opt_i64(first + 3)?,
+        expires_at: row.opt_i64(first + 4)?,
+        workspace: row.text(first + 5)?,
+        daily_limit: row.opt_u64(first + 6)?,
+    })))
 }
