@@ -166,12 +166,6 @@ pub enum Error {
     #[error("A daily limit is a whole number of uses from 1 to 1,000,000,000, or none.")]
     InvalidDailyLimit,
 
-    /// Not repeated in the message: a URL may hold a password.
-    #[error(
-        "This version of hivekeys keeps keys in a SQLite file: --db and HIVEKEYS_DB take its path, not a database URL (the value is not repeated here, as it may hold a password)."
-    )]
-    DatabaseUrl,
-
     #[error(
         "Key {id} was rotated meanwhile by someone else; nothing was changed. Look at it again (`hivekeys show {id}`) before rotating it."
     )]

@@ -47,7 +47,6 @@ impl From<Error> for Failure {
             Error::InvalidName(_)
             | Error::ExpiryInPast
             | Error::InvalidDailyLimit
-            | Error::DatabaseUrl
             | Error::UnsupportedDatabaseUrl { .. }
             | Error::InvalidDatabaseUrl { .. }
             | Error::BadEnvironmentVariable { .. } => 2,
