@@ -148,3 +148,83 @@ fn pg_dump() -> std::path::PathBuf {
     versions.sort();
     versions.pop().expect("pg_dump")
 }
+
+/// Review finding: a listening connection that dies without its socket knowing (a frozen
+/// server process, a cut cable) must not leave a gateway trusting what it remembered: a
+/// revoke it cannot hear is still refused within PRODUCT.md's 1 s.
+#[test]
+fn a_revoke_is_refused_in_time_even_when_the_listening_connection_is_frozen() {
+    use hivekeys::store::{InvalidReason, Location, Verification};
+    use hivekeys::{Environment, NewKey, Store};
+
+    let url = common::postgres::database();
+    let location = Location::parse(url.as_ref()).unwrap();
+    let mut admin = Store::open(&location).unwrap();
+    let issued = admin
+        .create_key("default", NewKey::new("app", Environment::Production))
+        .unwrap();
+    let key = issued.secret.expose().to_owned();
+    let mut gateway = Store::open(&location).unwrap();
+    assert!(matches!(
+        gateway.verify(&key).unwrap(),
+        Verification::Valid(_)
+    ));
+
+    // Freeze the gateway's listening backend: its socket stays open, nothing more is heard.
+    let mut observer = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let pids: Vec<i32> = observer
+        .query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'hivekeys-listen' \
+             AND datname = current_database()",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(pids.len(), 1, "one listening connection: {pids:?}");
+    let pid = pids[0].to_string();
+    let signal = |name: &str| {
+        assert!(
+            Command::new("kill")
+                .args([name, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    signal("-STOP");
+    let thawed = scopeguard(|| signal("-CONT"));
+
+    admin.revoke_key("default", &issued.record.id).unwrap();
+    let revoked = Instant::now();
+    loop {
+        match gateway.verify(&key).unwrap() {
+            Verification::Invalid(InvalidReason::Revoked) => break,
+            Verification::Valid(_) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            revoked.elapsed() < Duration::from_secs(1),
+            "still valid {:?} after the revoke",
+            revoked.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!(
+        "revoke refused with the listener frozen after {:?}",
+        revoked.elapsed()
+    );
+    drop(thawed);
+}
+
+/// Runs `undo` when dropped, so that a failed assertion still thaws what a test froze.
+fn scopeguard(undo: impl FnMut()) -> impl Drop {
+    struct Guard<F: FnMut()>(F);
+    impl<F: FnMut()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            (self.0)();
+        }
+    }
+    Guard(undo)
+}

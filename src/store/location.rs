@@ -20,12 +20,28 @@ impl Location {
     /// `text` as an admin gave it: a `postgres://` or `postgresql://` URL, or a file path.
     /// Any other URL is refused rather than taken for a path (it would be created as
     /// directories, its password a folder's name).
+    ///
+    /// Text that looks meant for PostgreSQL but is not a URL (`postgres:/…`, libpq's
+    /// `host=… password=…` form) is refused too: taken for a path, it would become a store
+    /// file whose name (printed in every message) holds the password.
     pub fn parse(text: &OsStr) -> Result<Location> {
-        match text.to_str() {
-            Some(url) if postgres::is_database_url(url) => {
-                Ok(Location::Postgres(PgUrl::parse(url)?))
-            }
-            _ => Ok(Location::File(PathBuf::from(text))),
+        let lossy = text.to_string_lossy();
+        if postgres::is_database_url(&lossy) {
+            return Ok(Location::Postgres(PgUrl::parse(&lossy)?));
+        }
+        let lower = lossy.to_ascii_lowercase();
+        let problem = if lower.starts_with("postgres:") || lower.starts_with("postgresql:") {
+            Some("it names PostgreSQL but lacks the // after the scheme")
+        } else if lower.contains("password=") || lower.contains("dbname=") {
+            Some("libpq's keyword=value form is not taken, only the URL form")
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => Err(crate::Error::InvalidDatabaseUrl {
+                problem: problem.to_owned(),
+            }),
+            None => Ok(Location::File(PathBuf::from(text))),
         }
     }
 
@@ -107,4 +123,36 @@ pub(super) fn pg_store_exists(conn: &PgConn, url: &PgUrl) -> Result<bool> {
             busy_timeout: Duration::ZERO,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_meant_for_postgresql_is_never_a_file_and_never_repeated() {
+        for text in [
+            "postgres:/alice:hunter2@db/keys",
+            "postgresql:alice:hunter2@db/keys",
+            "host=db user=alice password=hunter2 dbname=keys",
+            "dbname=keys",
+        ] {
+            let err = Location::parse(text.as_ref()).unwrap_err();
+            assert!(
+                matches!(err, crate::Error::InvalidDatabaseUrl { .. }),
+                "{text}: {err:?}"
+            );
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+        assert!(matches!(
+            Location::parse("postgres://alice:hunter2@db/keys".as_ref()),
+            Ok(Location::Postgres(_))
+        ));
+        for path in ["keys.db", "/var/lib/hivekeys/keys.db", "./postgres.db"] {
+            assert!(matches!(
+                Location::parse(path.as_ref()),
+                Ok(Location::File(file)) if file == Path::new(path)
+            ));
+        }
+    }
 }

@@ -267,7 +267,11 @@ impl Store {
     fn feed(&self) -> Option<&Arc<notify::Feed>> {
         match &self.location {
             Location::File(_) => None,
-            Location::Postgres(url) => Some(self.feed.get_or_init(|| notify::Feed::start(url))),
+            // Starting waits for the first connection: not on a tokio worker.
+            Location::Postgres(url) => Some(
+                self.feed
+                    .get_or_init(|| sql::off_the_runtime(|| notify::Feed::start(url))),
+            ),
         }
     }
 

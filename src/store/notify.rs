@@ -10,22 +10,30 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ::postgres::fallible_iterator::FallibleIterator;
 
 use super::postgres::{self, PgUrl};
 
-/// How often the listening thread looks up from the socket to see whether it should stop.
+/// How often the listening thread looks up from the socket: to see whether it should stop,
+/// and to ask the server for a sign of life.
 const WAKE_EVERY: Duration = Duration::from_millis(200);
+/// Heard nothing (not even the answer to a ping) for this long, the connection may be dead
+/// without the socket knowing yet (a cut cable, a frozen server): what was remembered on the
+/// strength of it is not trusted, so that a revoke it may have missed is seen within
+/// PRODUCT.md's 1 s.
+const STALE_AFTER: Duration = Duration::from_millis(600);
 /// The longest wait between two attempts to connect again.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-#[derive(Default)]
 pub(super) struct Feed {
     keys: AtomicU64,
     usage: AtomicU64,
     connected: AtomicBool,
+    /// When the server last showed it is alive, in milliseconds since `born`.
+    alive_at: AtomicU64,
+    born: Instant,
     /// Set once the first attempt to connect has ended, either way.
     tried: AtomicBool,
     stop: AtomicBool,
@@ -37,7 +45,15 @@ impl Feed {
     /// has ended (within the connect timeout), so that a store just opened is not reported
     /// deaf while its listener is still saying hello.
     pub(super) fn start(url: &PgUrl) -> Arc<Feed> {
-        let feed = Arc::new(Feed::default());
+        let feed = Arc::new(Feed {
+            keys: AtomicU64::new(0),
+            usage: AtomicU64::new(0),
+            connected: AtomicBool::new(false),
+            alive_at: AtomicU64::new(0),
+            born: Instant::now(),
+            tried: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+        });
         let listening = Arc::clone(&feed);
         let url = url.clone();
         let started = std::thread::Builder::new()
@@ -65,9 +81,31 @@ impl Feed {
         self.usage.load(Ordering::Acquire)
     }
 
-    /// Whether changes are being heard now. When not, nothing remembered can be trusted.
+    /// Whether the listening connection is up (as far as its socket knows).
     pub(super) fn connected(&self) -> bool {
         self.connected.load(Ordering::Acquire)
+    }
+
+    /// Whether every change made until a moment ago has been heard: connected, and the server
+    /// showed signs of life within [`STALE_AFTER`]. When not, nothing remembered can be
+    /// trusted.
+    pub(super) fn fresh(&self) -> bool {
+        let now = self.born.elapsed().as_millis() as u64;
+        self.connected()
+            && now.saturating_sub(self.alive_at.load(Ordering::Acquire))
+                <= STALE_AFTER.as_millis() as u64
+    }
+
+    fn count(&self, notification: &::postgres::Notification) {
+        match notification.channel() {
+            postgres::KEYS_CHANNEL => self.keys.fetch_add(1, Ordering::AcqRel),
+            _ => self.usage.fetch_add(1, Ordering::AcqRel),
+        };
+    }
+
+    fn alive(&self) {
+        let now = self.born.elapsed().as_millis() as u64;
+        self.alive_at.fetch_max(now, Ordering::AcqRel);
     }
 
     pub(super) fn stop(&self) {
@@ -84,8 +122,13 @@ fn listen(feed: &Feed, url: &PgUrl) {
     let mut backoff = Duration::from_millis(100);
     while !feed.stop.load(Ordering::Relaxed) {
         let connected = postgres::connect(url).and_then(|mut client| {
+            // Named apart from the store's other connections, for an admin (and a test)
+            // looking at pg_stat_activity.
             client
-                .batch_execute("LISTEN hivekeys_keys; LISTEN hivekeys_usage;")
+                .batch_execute(
+                    "SET application_name = 'hivekeys-listen'; \
+                     LISTEN hivekeys_keys; LISTEN hivekeys_usage;",
+                )
                 .map_err(|err| postgres::query_error(url, &err))?;
             Ok(client)
         });
@@ -98,6 +141,7 @@ fn listen(feed: &Feed, url: &PgUrl) {
         backoff = Duration::from_millis(100);
         // Anything may have changed while nobody listened.
         feed.changed();
+        feed.alive();
         feed.connected.store(true, Ordering::Release);
         feed.tried.store(true, Ordering::Release);
         let lost = hear(feed, &mut client);
@@ -116,21 +160,37 @@ fn hear(feed: &Feed, client: &mut ::postgres::Client) -> bool {
             return false;
         }
         {
+            // Bounded in time, not only by silence: a steady stream of notifications (use
+            // counts from many gateways) must not hold off the next ping.
+            let listening = Instant::now();
             let mut notifications = client.notifications();
             let mut heard = notifications.timeout_iter(WAKE_EVERY);
-            loop {
+            while listening.elapsed() < WAKE_EVERY {
                 match heard.next() {
-                    Ok(Some(notification)) if notification.channel() == postgres::KEYS_CHANNEL => {
-                        feed.keys.fetch_add(1, Ordering::AcqRel);
-                    }
-                    Ok(Some(_)) => {
-                        feed.usage.fetch_add(1, Ordering::AcqRel);
-                    }
+                    Ok(Some(notification)) => feed.count(&notification),
                     Ok(None) => break,
                     Err(_) => return true,
                 }
             }
         }
+        // A sign of life: a connection that cannot answer this is dead, even if its socket
+        // has not said so yet. Notifications sent before the answer arrive before it.
+        if client.batch_execute("").is_err() {
+            return true;
+        }
+        // Count what arrived with the answer before calling the feed alive up to now.
+        {
+            let mut pending = client.notifications();
+            let mut arrived = pending.iter();
+            loop {
+                match arrived.next() {
+                    Ok(Some(notification)) => feed.count(&notification),
+                    Ok(None) => break,
+                    Err(_) => return true,
+                }
+            }
+        }
+        feed.alive();
         if client.is_closed() {
             return true;
         }

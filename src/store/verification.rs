@@ -203,7 +203,7 @@ impl Verifier {
             // PostgreSQL: a change is heard, not looked for, and looking costs an atomic load.
             // Deaf (the listening connection lost), nothing remembered can be trusted.
             let heard = feed.keys();
-            if !feed.connected() || heard as i64 != self.keys_version {
+            if !feed.fresh() || heard as i64 != self.keys_version {
                 self.memo = Remembered::default();
                 self.keys_version = heard as i64;
             }

@@ -33,7 +33,12 @@ const UNACKNOWLEDGED_LIMIT: Duration = Duration::from_secs(30);
 /// path, TLS as its `sslmode` asks, and the whole handshake bounded by
 /// [`CONNECT_TIMEOUT`]. Every failure is one sentence naming the redacted URL.
 pub fn connect(url: &PgUrl) -> Result<Client> {
-    let timeout = url.connect_timeout().unwrap_or(CONNECT_TIMEOUT);
+    connect_within(url, url.connect_timeout().unwrap_or(CONNECT_TIMEOUT))
+}
+
+/// [`connect`], giving up after `timeout`: for connecting again on a caller's path, which
+/// must not wait as long as a first connection may.
+pub fn connect_within(url: &PgUrl, timeout: Duration) -> Result<Client> {
     let connector = tls::connector(url)?;
     let config = config_for(url, timeout);
     // The crate bounds only the socket's connect; a server that accepts and then says nothing

@@ -9,7 +9,7 @@ mod schema;
 mod tls;
 mod url;
 
-pub use connect::{CONNECT_TIMEOUT, SCHEMA, connect};
+pub use connect::{CONNECT_TIMEOUT, SCHEMA, connect, connect_within};
 pub use failure::query_error;
 pub use schema::{LATEST_PG_VERSION, migrate};
 pub use url::{DEFAULT_PORT, PASSWORD_VAR, PgHost, PgUrl, SslMode, USER_VAR, is_database_url};

@@ -14,7 +14,7 @@ mod pg;
 mod row;
 
 pub(super) use arg::Arg;
-pub(super) use pg::PgConn;
+pub(super) use pg::{PgConn, off_the_runtime};
 pub(super) use row::Row;
 
 use super::failure::Failure;

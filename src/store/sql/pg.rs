@@ -1,11 +1,17 @@
 //! The PostgreSQL side of [`Db`](super::Db): one client, and the statements it has prepared,
-//! so that a statement costs one round trip after its first use. A connection the server
-//! dropped (a restart, a network cut) is made again on next use, with back-off, but never in
-//! the middle of a transaction: the rest of it would run outside the transaction.
+//! so that a statement costs one round trip after its first use.
+//!
+//! A connection the server dropped (a restart, a network cut) is made again on next use, with
+//! back-off, but never in the middle of a transaction: the rest of it would run outside the
+//! transaction. A read outside a transaction that meets a lost connection is tried once more
+//! on a new one, so the first request after a restart is answered rather than failed.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+use postgres::error::SqlState;
+use postgres::types::ToSql;
 
 use super::Arg;
 use crate::store::failure::Failure;
@@ -15,6 +21,9 @@ use crate::store::postgres::{self as pg, PgUrl};
 /// [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long connecting again may take: on the path of a request (a gateway's check) a server
+/// that does not answer must become an error soon, not after the first connection's 5 s.
+const RECONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A PostgreSQL connection as the store uses it. The `postgres` client wants `&mut` for
 /// every call while the store reads through `&self`; a connection is only ever used by one
@@ -22,6 +31,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 pub(in crate::store) struct PgConn {
     url: PgUrl,
     busy_timeout: Duration,
+    /// `None` once the connection is known to be lost.
     client: RefCell<Option<postgres::Client>>,
     /// Prepared statements by the store's SQL text (before the parameters are renamed).
     statements: RefCell<HashMap<String, postgres::Statement>>,
@@ -42,13 +52,16 @@ impl PgConn {
             in_transaction: Cell::new(false),
             retry: Cell::new(None),
         };
-        *conn.client.borrow_mut() = Some(conn.fresh_client()?);
+        *conn.client.borrow_mut() = Some(conn.fresh_client(None)?);
         Ok(conn)
     }
 
-    fn fresh_client(&self) -> crate::Result<postgres::Client> {
+    fn fresh_client(&self, timeout: Option<Duration>) -> crate::Result<postgres::Client> {
         off_the_runtime(|| {
-            let mut client = pg::connect(&self.url)?;
+            let mut client = match timeout {
+                Some(timeout) => pg::connect_within(&self.url, timeout)?,
+                None => pg::connect(&self.url)?,
+            };
             client
                 .batch_execute(&format!(
                     "SET lock_timeout = '{}ms'",
@@ -59,21 +72,23 @@ impl PgConn {
         })
     }
 
-    /// Runs `work` on the client, connecting again first if the last one was lost (and it
-    /// is safe and time to).
-    pub(in crate::store) fn with_client<T>(
-        &self,
-        work: impl FnOnce(&mut postgres::Client) -> Result<T, Failure>,
-    ) -> Result<T, Failure> {
-        let lost = self.client.borrow().as_ref().is_none_or(|c| c.is_closed());
-        if lost {
-            self.reconnect()?;
-        }
-        let mut client = self.client.borrow_mut();
-        off_the_runtime(|| work(client.as_mut().expect("connected above")))
+    /// Whether the connection is lost: every call would fail.
+    fn is_lost(&self) -> bool {
+        self.client.borrow().as_ref().is_none_or(|c| c.is_closed())
     }
 
-    fn reconnect(&self) -> Result<(), Failure> {
+    /// Forgets a lost connection (closing it waits on its runtime, as everything it does).
+    fn drop_client(&self) {
+        let lost = self.client.borrow_mut().take();
+        off_the_runtime(|| drop(lost));
+        self.statements.borrow_mut().clear();
+    }
+
+    /// Connects again if the connection was lost (and it is safe and time to).
+    fn ensure_connected(&self) -> Result<(), Failure> {
+        if !self.is_lost() {
+            return Ok(());
+        }
         let store = self.url.redacted();
         if self.in_transaction.get() {
             return Err(crate::Error::StoreUnreachable {
@@ -83,9 +98,8 @@ impl PgConn {
             }
             .into());
         }
-        let now = Instant::now();
         if let Some((not_before, _)) = self.retry.get()
-            && now < not_before
+            && Instant::now() < not_before
         {
             return Err(crate::Error::StoreUnreachable {
                 store,
@@ -94,11 +108,8 @@ impl PgConn {
             }
             .into());
         }
-        self.statements.borrow_mut().clear();
-        // Closing a client waits on its runtime, as everything it does.
-        let lost = self.client.borrow_mut().take();
-        off_the_runtime(|| drop(lost));
-        match self.fresh_client() {
+        self.drop_client();
+        match self.fresh_client(Some(RECONNECT_TIMEOUT)) {
             Ok(client) => {
                 *self.client.borrow_mut() = Some(client);
                 self.retry.set(None);
@@ -109,40 +120,99 @@ impl PgConn {
                     .retry
                     .get()
                     .map_or(FIRST_BACKOFF, |(_, wait)| (wait * 2).min(MAX_BACKOFF));
-                self.retry.set(Some((now + wait, wait)));
+                // From the end of the attempt: one that timed out took longer than any wait.
+                self.retry.set(Some((Instant::now() + wait, wait)));
                 Err(err.into())
             }
         }
     }
 
+    /// Runs `work` on the client, connecting again first if the last one was lost.
+    pub(in crate::store) fn with_client<T>(
+        &self,
+        work: impl FnOnce(&mut postgres::Client) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        self.ensure_connected()?;
+        let mut client = self.client.borrow_mut();
+        off_the_runtime(|| work(client.as_mut().expect("connected above")))
+    }
+
+    /// The statement for `sql`, prepared on the current connection.
     fn statement(&self, sql: &str) -> Result<postgres::Statement, Failure> {
+        self.ensure_connected()?;
         if let Some(statement) = self.statements.borrow().get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.with_client(|client| Ok(client.prepare(&dollar_parameters(sql))?))?;
+        let prepared = self.with_client(|client| Ok(client.prepare(&dollar_parameters(sql))))?;
+        let statement = prepared.map_err(|err| self.failure(err))?;
         self.statements
             .borrow_mut()
             .insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
 
-    pub(super) fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<usize, Failure> {
-        let statement = self.statement(sql)?;
+    /// Runs `sql` through `call`; a read outside a transaction that finds the connection
+    /// lost is tried once more on a new one.
+    fn run<T>(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        call: impl Fn(
+            &mut postgres::Client,
+            &postgres::Statement,
+            &[&(dyn ToSql + Sync)],
+        ) -> Result<T, postgres::Error>,
+    ) -> Result<T, Failure> {
         let args: Vec<_> = args.iter().map(Arg::as_postgres).collect();
-        self.with_client(|client| Ok(client.execute(&statement, &args)? as usize))
+        let mut tried = false;
+        loop {
+            let statement = self.statement(sql)?;
+            let done = self.with_client(|client| Ok(call(client, &statement, &args)))?;
+            match done {
+                Ok(value) => return Ok(value),
+                Err(err) if is_connection_lost(&err) => {
+                    self.drop_client();
+                    if tried || self.in_transaction.get() {
+                        return Err(self.failure(err));
+                    }
+                    tried = true;
+                }
+                Err(err) => return Err(self.failure(err)),
+            }
+        }
+    }
+
+    pub(super) fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<usize, Failure> {
+        self.run(sql, args, |client, statement, args| {
+            client.execute(statement, args).map(|n| n as usize)
+        })
     }
 
     pub(super) fn query(&self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<postgres::Row>, Failure> {
-        let statement = self.statement(sql)?;
-        let args: Vec<_> = args.iter().map(Arg::as_postgres).collect();
-        self.with_client(|client| Ok(client.query(&statement, &args)?))
+        self.run(sql, args, |client, statement, args| {
+            client.query(statement, args)
+        })
     }
 
     /// Runs statements without arguments, keeping track of whether a transaction is open.
     pub(in crate::store) fn batch(&self, sql: &str) -> Result<(), Failure> {
         let starts = sql.starts_with("BEGIN");
         let ends = sql == "COMMIT" || sql == "ROLLBACK";
-        let done = self.with_client(|client| Ok(client.batch_execute(sql)?));
+        if sql == "ROLLBACK" && self.is_lost() {
+            // The server rolled back when the connection went; nothing to connect again for.
+            self.in_transaction.set(false);
+            return Ok(());
+        }
+        let done = self
+            .with_client(|client| Ok(client.batch_execute(sql)))
+            .and_then(|done| {
+                done.map_err(|err| {
+                    if is_connection_lost(&err) {
+                        self.drop_client();
+                    }
+                    self.failure(err)
+                })
+            });
         if starts && done.is_ok() {
             self.in_transaction.set(true);
         }
@@ -152,18 +222,37 @@ impl PgConn {
         }
         done
     }
+
+    /// A PostgreSQL error as the store reports it: what the store's own mapping words (a lock
+    /// waited for too long, a read-only or full server) stays for it; the rest is put into a
+    /// sentence here, where the URL is known, without its password.
+    fn failure(&self, err: postgres::Error) -> Failure {
+        match err.code() {
+            Some(code)
+                if *code == SqlState::LOCK_NOT_AVAILABLE
+                    || *code == SqlState::READ_ONLY_SQL_TRANSACTION
+                    || *code == SqlState::DISK_FULL =>
+            {
+                Failure::Postgres(err)
+            }
+            _ => Failure::Store(pg::query_error(&self.url, &err)),
+        }
+    }
 }
 
-/// Runs `work`, which waits for the server, so that a caller on a worker of a multi-threaded
-/// tokio runtime (`serve`) can call the store directly: the synchronous `postgres` client
-/// runs a runtime of its own, which tokio refuses to start on one of its workers, and a wait
-/// there would hold up every connection that worker serves. Elsewhere it simply runs.
-fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(runtime) if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(work)
+/// Whether `err` means the connection is gone (closed, cut, or the server shutting down),
+/// rather than that a statement failed.
+fn is_connection_lost(err: &postgres::Error) -> bool {
+    if err.is_closed() {
+        return true;
+    }
+    match err.code() {
+        Some(code) => {
+            *code == SqlState::ADMIN_SHUTDOWN
+                || *code == SqlState::CRASH_SHUTDOWN
+                || *code == SqlState::CANNOT_CONNECT_NOW
         }
-        _ => work(),
+        None => std::error::Error::source(err).is_some_and(|source| source.is::<std::io::Error>()),
     }
 }
 
@@ -172,6 +261,19 @@ impl Drop for PgConn {
         // Closing the client runs its runtime once more: not on a tokio worker.
         let client = self.client.get_mut().take();
         off_the_runtime(|| drop(client));
+    }
+}
+
+/// Runs `work`, which waits for the server, so that a caller on a worker of a multi-threaded
+/// tokio runtime (`serve`) can call the store directly: the synchronous `postgres` client
+/// runs a runtime of its own, which tokio refuses to start on one of its workers, and a wait
+/// there would hold up every connection that worker serves. Elsewhere it simply runs.
+pub(in crate::store) fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
     }
 }
 
