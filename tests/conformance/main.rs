@@ -176,13 +176,18 @@ impl Backend {
         match &mut raw {
             Raw::Sqlite(conn) => conn.execute_batch("BEGIN IMMEDIATE").unwrap(),
             Raw::Postgres(client) => client
-                // The store's KEY_CHANGE_LOCK, "hkey" in ASCII.
-                .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(1751869817)")
+                .batch_execute(&format!(
+                    "BEGIN; SELECT pg_advisory_xact_lock({KEY_CHANGE_LOCK})"
+                ))
                 .unwrap(),
         }
         raw
     }
 }
+
+/// The advisory lock every key change on PostgreSQL takes (`src/store/sql/mod.rs`: "hkey" in
+/// ASCII); holding it is holding SQLite's write lock.
+const KEY_CHANGE_LOCK: i64 = 0x686b_6579;
 
 /// A connection of another program to the store's database.
 pub enum Raw {
