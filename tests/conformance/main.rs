@@ -10,8 +10,8 @@
 //!   file or a URL.
 //! - `hostile`: hostile input on the command line and in the store (names written by another
 //!   program, keys pasted where they do not belong).
-//! - `dashboard`: `App` driven through the keymap while other processes change the store.
-//! - `reliability`: hard kills and locks held by other processes.
+//! - `dashboard`: `App` driven through the keymap while other processes change the store or
+//!   hold its write lock.
 //!
 //! What only a file can show (permissions, WAL and journal bytes, a replaced or damaged file,
 //! PRAGMAs) stays in the per-file suites.
@@ -33,13 +33,16 @@ use tempfile::TempDir;
 
 /// One `#[test]` per backend for each function named, in `sqlite` and `postgres` modules
 /// beside them. Defined before the modules so that they can use it.
+///
+/// `name if postgres fails "why"` marks a PostgreSQL drift found and not fixed yet: the test is
+/// ignored there (`cargo test -- --ignored` runs it) until the store is fixed.
 macro_rules! conformance {
-    ($($test:ident),* $(,)?) => {
+    ($($test:ident $(if postgres fails $why:literal)?),* $(,)?) => {
         mod sqlite {
             $(#[test] fn $test() { super::$test(&crate::Backend::sqlite()); })*
         }
         mod postgres {
-            $(#[test] fn $test() { super::$test(&crate::Backend::postgres()); })*
+            $(#[test] $(#[ignore = $why])? fn $test() { super::$test(&crate::Backend::postgres()); })*
         }
     };
 }
@@ -47,7 +50,6 @@ macro_rules! conformance {
 mod cli;
 mod dashboard;
 mod hostile;
-mod reliability;
 mod store;
 
 /// The five tables of the store, the same on both backends.
