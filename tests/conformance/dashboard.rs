@@ -1,0 +1,627 @@
+//! The dashboard's behaviour on both backends when other processes change the store under it,
+//! and at its edges (quitting, a bad workspace, a write waiting for another process's lock):
+//! `App::update` driven through the real keymap, with a standing clock and seeded entropy.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use hivekeys::clock::{Clock, ManualClock};
+use hivekeys::store::{Grace, Location};
+use hivekeys::tui::action::Action;
+use hivekeys::tui::app::{App, Modal, RELOAD_INTERVAL};
+use hivekeys::tui::clipboard::Osc52Only;
+use hivekeys::tui::dialog::{CHANGED_MEANWHILE, ConfirmRevoke, ConfirmRotate, Details};
+use hivekeys::tui::keymap::{self, Context};
+use hivekeys::tui::view::{self, theme::Theme};
+use hivekeys::tui::writer::{WAITING, Writer};
+use hivekeys::{Environment, KeyRecord, NewKey, Status, Store, StoreOptions};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers,
+};
+
+use crate::Backend;
+use crate::common::store_options;
+
+const WS: &str = "default";
+
+/// 2026-11-26 12:00:00 UTC: the dates on screen below follow from it.
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
+}
+
+/// An app over a store on the backend holding the keys "Billing" and "Search" (staging).
+struct Fixture {
+    app: App,
+    clock: Arc<ManualClock>,
+    location: Location,
+}
+
+impl Fixture {
+    fn new(backend: &Backend) -> Fixture {
+        let location = backend.location.clone();
+        let clock = Arc::new(ManualClock::new(t0()));
+        let mut store = Store::open_with(&location, store_options(&clock, 42)).unwrap();
+        for name in ["Billing", "Search"] {
+            store
+                .create_key(WS, NewKey::new(name, Environment::Staging))
+                .unwrap();
+        }
+        let app = App::new(store, WS, Box::new(Osc52Only::default()));
+        Fixture {
+            app,
+            clock,
+            location,
+        }
+    }
+
+    /// Another admin's process on the same store: same clock, other entropy.
+    fn other_process(&self) -> Store {
+        Store::open_with(&self.location, store_options(&self.clock, 4242)).unwrap()
+    }
+
+    fn send(&mut self, event: Event) -> Option<Action> {
+        let action = keymap::action_for(self.app.context(), &event);
+        if let Some(action) = action.clone() {
+            self.app.update(action);
+        }
+        action
+    }
+
+    fn press(&mut self, code: KeyCode) {
+        self.send(key_event(code, KeyModifiers::NONE));
+    }
+
+    fn char(&mut self, c: char) {
+        let modifiers = if c.is_uppercase() {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
+        self.send(key_event(KeyCode::Char(c), modifiers));
+    }
+
+    fn ctrl_c(&mut self) {
+        self.send(key_event(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    }
+
+    /// A tick once the reload throttle lets other processes' changes in.
+    fn tick_later(&mut self) {
+        self.clock.advance(RELOAD_INTERVAL);
+        self.app.update(Action::Tick);
+    }
+
+    fn focused(&self) -> KeyRecord {
+        self.app.focused_key().expect("a focused key").clone()
+    }
+
+    fn stored(&self, id: &str) -> KeyRecord {
+        self.app.store().get_key(WS, id).unwrap()
+    }
+
+    fn rotate_dialog(&self) -> &ConfirmRotate {
+        match &self.app.modal {
+            Some(Modal::ConfirmRotate(dialog)) => dialog,
+            _ => panic!("the rotate dialog is not open ({:?})", self.app.context()),
+        }
+    }
+
+    fn revoke_dialog(&self) -> &ConfirmRevoke {
+        match &self.app.modal {
+            Some(Modal::ConfirmRevoke(dialog)) => dialog,
+            _ => panic!("the revoke dialog is not open ({:?})", self.app.context()),
+        }
+    }
+
+    fn details(&self) -> &Details {
+        match &self.app.modal {
+            Some(Modal::Details(details)) => details,
+            _ => panic!("the details are not open ({:?})", self.app.context()),
+        }
+    }
+
+    fn screen(&mut self, width: u16, height: u16) -> String {
+        self.app.update(Action::Resize(width, height));
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal
+            .draw(|frame| view::render(&self.app, frame, &Theme::PLAIN))
+            .unwrap();
+        terminal.backend().to_string()
+    }
+}
+
+fn key_event(code: KeyCode, modifiers: KeyModifiers) -> Event {
+    Event::Key(KeyEvent {
+        code,
+        modifiers,
+        kind: KeyEventKind::Press,
+        state: KeyEventState::NONE,
+    })
+}
+
+/// Ratatui's TestBackend pads and quotes each row; the text alone, joined, is enough to look for
+/// a sentence that may wrap.
+fn words(screen: &str) -> String {
+    screen
+        .split(['│', '"', '\n', ' '])
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. A confirmation whose key changed meanwhile says so and asks again
+// ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// 2. The details view follows the store and lists the live secrets
+// ---------------------------------------------------------------------------------------------
+
+impl Fixture {
+    /// Writes go to a writer thread with its own store on the same store, opened with the
+    /// same kind of options (the standing clock, seeded entropy) and a long busy timeout.
+    fn write_in_background(&mut self) {
+        let options = StoreOptions {
+            busy_timeout: Duration::from_secs(30),
+            ..store_options(&self.clock, 7)
+        };
+        let writer = Writer::start(&self.location, options).expect("start the writer");
+        self.app.write_in_background(writer);
+    }
+
+    /// Takes the writer's answers until none is outstanding (as the event loop does).
+    fn wait_for_write(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.app.has_outstanding_write() {
+            assert!(Instant::now() < deadline, "the write never answered");
+            self.app.settle_write(Duration::from_millis(20));
+            self.app.update(Action::WriteDone);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Ctrl-C, then y, on an uncopied new key quits
+// ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// 5. The dashboard refuses a workspace name no command accepts
+// ---------------------------------------------------------------------------------------------
+
+/// The Daily Limit dialog as drawn, with its hints from the key map.
+/// The issue's case: `r` open, another admin rotates (K3 handed out); the dialog must show the
+/// new masked key, say so, and the first `y` after it must not kill K3.
+fn a_rotation_elsewhere_shows_in_the_open_rotate_dialog_and_the_next_y_does_not_act(
+    backend: &Backend,
+) {
+    let mut fx = Fixture::new(backend);
+    let key = fx.focused();
+    fx.char('r');
+    let k3 = fx
+        .other_process()
+        .rotate_key(WS, &key.id, Grace::None)
+        .unwrap();
+    fx.tick_later();
+
+    let dialog = fx.rotate_dialog();
+    assert_eq!(
+        dialog.key.masked_key, k3.record.masked_key,
+        "the dialog follows"
+    );
+    assert_eq!(dialog.error.as_deref(), Some(CHANGED_MEANWHILE));
+    let screen = words(&fx.screen(120, 40));
+    assert!(
+        screen.contains(&k3.record.masked_key) || screen.contains(&key.name),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("This key was changed by someone else meanwhile"),
+        "{screen}"
+    );
+
+    fx.char('y');
+    assert_eq!(
+        fx.app.context(),
+        Context::ConfirmRotate,
+        "the first y only saw it"
+    );
+    assert_eq!(
+        fx.stored(&key.id).masked_key,
+        k3.record.masked_key,
+        "K3 must still work"
+    );
+    let again = fx.rotate_dialog().error.clone().unwrap();
+    assert!(again.contains("Press y again"), "{again}");
+
+    fx.char('y');
+    assert_eq!(
+        fx.app.context(),
+        Context::NewKey,
+        "confirmed again: rotated"
+    );
+    assert_ne!(fx.stored(&key.id).masked_key, k3.record.masked_key);
+}
+
+/// The same change met by the store (no reload in between): the store refuses the rotation,
+/// and the dialog stays open with the key as it is now instead of closing; the next `y` acts.
+fn a_rotation_refused_as_rotated_meanwhile_keeps_the_dialog_with_the_fresh_key(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    let key = fx.focused();
+    fx.char('r');
+    let k3 = fx
+        .other_process()
+        .rotate_key(WS, &key.id, Grace::None)
+        .unwrap();
+    fx.char('y');
+
+    let dialog = fx.rotate_dialog();
+    assert_eq!(dialog.key.masked_key, k3.record.masked_key);
+    assert_eq!(dialog.error.as_deref(), Some(CHANGED_MEANWHILE));
+    assert_eq!(fx.stored(&key.id).masked_key, k3.record.masked_key);
+    let row = fx.app.keys.iter().find(|k| k.id == key.id).unwrap();
+    assert_eq!(
+        row.masked_key, k3.record.masked_key,
+        "the row is read again"
+    );
+
+    fx.char('y');
+    assert_eq!(fx.app.context(), Context::NewKey);
+    assert_ne!(fx.stored(&key.id).masked_key, k3.record.masked_key);
+}
+
+/// Revoke asks again too when the key changed under it, and a use of the key (bookkeeping
+/// only) is no change worth asking about.
+fn the_revoke_dialog_follows_a_change_and_asks_again_but_not_for_a_use(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    let key = fx.focused();
+    fx.char('x');
+    let mut other = fx.other_process();
+    let k2 = other.rotate_key(WS, &key.id, Grace::None).unwrap();
+    fx.tick_later();
+    let dialog = fx.revoke_dialog();
+    assert_eq!(dialog.key.masked_key, k2.record.masked_key);
+    assert_eq!(dialog.error.as_deref(), Some(CHANGED_MEANWHILE));
+    fx.char('y');
+    assert_eq!(fx.app.context(), Context::ConfirmRevoke);
+    assert_eq!(
+        fx.stored(&key.id).revoked_at,
+        None,
+        "not revoked on the first y"
+    );
+    fx.press(KeyCode::Esc);
+
+    fx.char('x');
+    other.verify(k2.secret.expose()).unwrap();
+    other.flush_usage().unwrap();
+    fx.tick_later();
+    assert_eq!(fx.revoke_dialog().error, None, "a use changes nothing");
+    fx.char('y');
+    assert!(fx.app.modal.is_none());
+    assert!(fx.stored(&key.id).revoked_at.is_some());
+}
+
+fn the_details_view_follows_other_processes_and_lists_live_secrets(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    let key = fx.focused();
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.details().secrets.len(), 1);
+    assert_eq!(fx.details().secrets[0].expires_at, None, "the current one");
+
+    let mut other = fx.other_process();
+    let rotated = other.rotate_key(WS, &key.id, Grace::OneDay).unwrap();
+    let rotated_at = fx.clock.now();
+    fx.tick_later();
+    let details = fx.details();
+    assert_eq!(details.key.masked_key, rotated.record.masked_key);
+    assert_eq!(details.events.len(), 2, "created, rotated");
+    let until: Vec<_> = details.secrets.iter().map(|s| s.expires_at).collect();
+    assert_eq!(
+        until,
+        [None, Some(rotated_at + TimeDelta::hours(24))],
+        "the new secret and the old one in its grace"
+    );
+    let screen = words(&fx.screen(120, 40));
+    assert!(screen.contains("Live secrets"), "{screen}");
+    assert!(screen.contains("current"), "{screen}");
+    assert!(screen.contains("until 2026-11-27 12:00 UTC"), "{screen}");
+    assert!(
+        !screen.contains(rotated.secret.expose()),
+        "never a secret's text"
+    );
+
+    other.verify(rotated.secret.expose()).unwrap();
+    other.flush_usage().unwrap();
+    fx.tick_later();
+    assert_eq!(fx.details().key.use_count, 1, "a use elsewhere shows");
+    assert_eq!(fx.details().usage.last().unwrap().count, 1);
+
+    other.revoke_key(WS, &key.id).unwrap();
+    fx.tick_later();
+    let details = fx.details();
+    assert_eq!(details.key.status_at(fx.app.now), Status::Revoked);
+    assert!(
+        details.secrets.is_empty(),
+        "a revoked key has no live secret"
+    );
+    assert_eq!(details.events.len(), 3);
+}
+
+fn a_write_waiting_for_the_lock_keeps_drawing_says_so_and_ignores_other_keys(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    fx.write_in_background();
+    let mut blocker = backend.hold_write_lock();
+    fx.char('a');
+    for c in "Locked".chars() {
+        fx.char(c);
+    }
+    let asked = Instant::now();
+    fx.press(KeyCode::Enter);
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "update waited for the lock"
+    );
+    assert_eq!(fx.app.context(), Context::Waiting);
+
+    for (width, height) in [(120, 40), (90, 30)] {
+        let screen = words(&fx.screen(width, height));
+        assert!(screen.contains(WAITING), "{width}x{height}: {screen}");
+        assert!(screen.contains("Esc withdraw the change"), "{screen}");
+    }
+    // Typing, y, Enter and Tab do nothing while the write waits.
+    for c in ['x', 'y', 'q'] {
+        fx.char(c);
+    }
+    fx.press(KeyCode::Enter);
+    fx.press(KeyCode::Tab);
+    match &fx.app.modal {
+        Some(Modal::AddKey(dialog)) => assert_eq!(dialog.name.value(), "Locked"),
+        _ => panic!("the dialog closed ({:?})", fx.app.context()),
+    }
+    assert!(!fx.app.should_quit);
+
+    blocker.batch("ROLLBACK");
+    fx.wait_for_write();
+    assert_eq!(fx.app.context(), Context::NewKey, "the write went through");
+    let shown = match &fx.app.modal {
+        Some(Modal::NewKey(dialog)) => dialog.key.clone(),
+        _ => unreachable!(),
+    };
+    assert_eq!(fx.stored(&shown.id).name, "Locked");
+    assert_eq!(fx.focused().id, shown.id, "the new row is selected");
+}
+
+/// Esc withdraws a waiting revoke: once the lock is free, the writer rolls it back.
+fn esc_withdraws_a_waiting_write_and_it_is_not_made(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    fx.write_in_background();
+    let key = fx.focused();
+    let mut blocker = backend.hold_write_lock();
+    fx.char('x');
+    fx.char('y');
+    assert_eq!(fx.app.context(), Context::Waiting);
+    fx.press(KeyCode::Esc);
+    assert!(fx.app.modal.is_none());
+    assert!(
+        fx.app
+            .notice
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("Withdrawn")
+    );
+    blocker.batch("ROLLBACK");
+    fx.wait_for_write();
+    assert_eq!(fx.stored(&key.id).revoked_at, None, "withdrawn, not made");
+    assert_eq!(fx.app.context(), Context::Main);
+
+    // The next write goes through as usual.
+    fx.char('x');
+    fx.char('y');
+    fx.wait_for_write();
+    assert!(fx.stored(&key.id).revoked_at.is_some());
+    assert!(fx.app.notice.as_ref().unwrap().text.starts_with("Revoked"));
+}
+
+/// Ctrl-C while a write waits quits at once; the write is withdrawn.
+fn ctrl_c_while_a_write_waits_quits_and_withdraws_it(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    fx.write_in_background();
+    let key = fx.focused();
+    let mut blocker = backend.hold_write_lock();
+    fx.char('r');
+    fx.char('y');
+    assert_eq!(fx.app.context(), Context::Waiting);
+    fx.ctrl_c();
+    assert!(fx.app.should_quit);
+    assert!(fx.app.withdraw_waiting_write(), "a write was waiting");
+    blocker.batch("ROLLBACK");
+    fx.wait_for_write();
+    assert_eq!(fx.stored(&key.id).masked_key, key.masked_key, "not rotated");
+}
+
+fn ctrl_c_then_y_on_an_uncopied_new_key_closes_it_and_quits(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    fx.char('D');
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.app.context(), Context::NewKey);
+    fx.ctrl_c();
+    assert_eq!(fx.app.context(), Context::ConfirmClose);
+    assert!(!fx.app.should_quit);
+    fx.char('y');
+    assert!(fx.app.modal.is_none(), "the key is gone");
+    assert!(fx.app.should_quit, "the quit was confirmed");
+}
+
+/// Closing with Esc asks the same question; its `y` only closes. A quit answered with `n`
+/// goes back to the key, and a later Esc-then-y does not quit either.
+fn closing_asks_the_same_question_and_its_y_only_closes(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    fx.char('D');
+    fx.press(KeyCode::Enter);
+    fx.ctrl_c();
+    fx.char('n');
+    assert_eq!(fx.app.context(), Context::NewKey);
+    fx.press(KeyCode::Esc);
+    assert_eq!(fx.app.context(), Context::ConfirmClose);
+    fx.char('y');
+    assert!(fx.app.modal.is_none());
+    assert!(!fx.app.should_quit, "closing is not quitting");
+}
+
+fn the_dashboard_refuses_an_empty_workspace_before_anything_else(backend: &Backend) {
+    let fx = Fixture::new(backend);
+    for workspace in ["", "   "] {
+        let store = fx.other_process();
+        let err = hivekeys::tui::run(store, workspace).expect_err("an empty workspace");
+        assert!(
+            err.to_string().contains("workspace name is empty"),
+            "{workspace:?}: {err}"
+        );
+    }
+}
+
+/// Issue 9: use counts alone (a gateway verifying) refresh the rows on screen without reading
+/// the whole list again — that cost a fifth of a core at 100,000 keys — while a key change by
+/// another process still reads it again.
+fn use_counts_alone_refresh_the_rows_on_screen_without_reading_the_list_again(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    let mut other = fx.other_process();
+    let issued = other
+        .create_key(WS, NewKey::new("Gateway", Environment::Production))
+        .unwrap();
+    let id = issued.record.id.clone();
+    fx.tick_later();
+    let row = |fx: &Fixture| fx.app.keys.iter().find(|k| k.id == id).cloned().unwrap();
+    assert_eq!(row(&fx).use_count, 0, "the new key is listed");
+
+    // The list's buffer is replaced by every full read: its address tells one happened.
+    let list = fx.app.keys.as_ptr();
+    fx.clock.advance(TimeDelta::seconds(30));
+    for _ in 0..3 {
+        other.verify(issued.secret.expose()).unwrap();
+    }
+    other.flush_usage().unwrap();
+    fx.tick_later();
+    assert_eq!(
+        fx.app.keys.as_ptr(),
+        list,
+        "use counts alone must not re-read the list"
+    );
+    assert_eq!(row(&fx).use_count, 3);
+    assert_eq!(row(&fx).last_used_at, Some(t0() + TimeDelta::seconds(31)));
+
+    other.revoke_key(WS, &id).unwrap();
+    fx.tick_later();
+    assert_ne!(fx.app.keys.as_ptr(), list, "a revocation is read in full");
+    assert_eq!(row(&fx).status_at(fx.app.now), Status::Revoked);
+}
+
+/// Issue 9: `l` on the focused key opens Daily Limit with its current limit; Enter sets it
+/// (audited), an empty field removes it, a bad value is refused in the dialog; the details
+/// say where the key stands today.
+fn l_sets_and_removes_the_focused_keys_daily_limit(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    let key = fx.focused();
+    fx.char('l');
+    let dialog = match &fx.app.modal {
+        Some(Modal::SetLimit(dialog)) => dialog,
+        _ => panic!("no Daily Limit dialog"),
+    };
+    assert_eq!(dialog.value.value(), "", "no limit yet");
+    for c in "0".chars() {
+        fx.char(c);
+    }
+    fx.press(KeyCode::Enter);
+    match &fx.app.modal {
+        Some(Modal::SetLimit(dialog)) => {
+            assert_eq!(
+                dialog.error.as_deref(),
+                Some(hivekeys::tui::dialog::LIMIT_RULE)
+            )
+        }
+        _ => panic!("a bad value keeps the dialog open"),
+    }
+    assert_eq!(fx.stored(&key.id).daily_limit, None);
+    fx.press(KeyCode::Backspace);
+    for c in "5,000".chars() {
+        fx.char(c);
+    }
+    fx.press(KeyCode::Enter);
+    assert!(fx.app.modal.is_none(), "saved and closed");
+    assert_eq!(fx.stored(&key.id).daily_limit, Some(5_000));
+    let notice = fx.app.notice.clone().expect("a notice").text;
+    assert!(notice.contains("5,000 times a day"), "{notice}");
+    assert_eq!(
+        fx.focused().daily_limit,
+        Some(5_000),
+        "the row follows at once"
+    );
+
+    fx.press(KeyCode::Enter);
+    let screen = fx.screen(120, 40);
+    assert!(
+        screen.contains("Daily limit Today 0 of 5,000 · resets in 12 h"),
+        "{screen}"
+    );
+    fx.press(KeyCode::Esc);
+
+    fx.char('l');
+    match &fx.app.modal {
+        Some(Modal::SetLimit(dialog)) => assert_eq!(dialog.value.value(), "5000"),
+        _ => panic!("no Daily Limit dialog"),
+    }
+    for _ in 0..4 {
+        fx.press(KeyCode::Backspace);
+    }
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.stored(&key.id).daily_limit, None);
+    let trail = fx.app.store().audit_trail(WS, &key.id).unwrap();
+    let details: Vec<_> = trail.iter().filter_map(|e| e.detail.clone()).collect();
+    assert_eq!(details, ["5000 uses a day", "no limit"]);
+}
+
+/// Review finding: Ctrl-C while a create waits for the lock must withdraw it before the
+/// event loop takes any more answers. Released a moment later (the other process commits,
+/// the write gets its lock) the create must roll back: no key is stored that nobody sees.
+fn ctrl_c_while_a_create_waits_withdraws_it_before_the_lock_is_released(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    fx.write_in_background();
+    let before = fx.app.store().count_keys(WS, &Default::default()).unwrap();
+    let mut blocker = backend.hold_write_lock();
+    fx.char('a');
+    for c in "late".chars() {
+        fx.char(c);
+    }
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.app.context(), Context::Waiting);
+    fx.ctrl_c();
+    assert!(fx.app.should_quit);
+    blocker.batch("COMMIT");
+    fx.wait_for_write();
+    assert!(
+        !matches!(fx.app.modal, Some(Modal::NewKey(_))),
+        "no key was made to show"
+    );
+    assert!(fx.app.should_quit);
+    assert!(fx.app.withdraw_waiting_write(), "the quit withdrew a write");
+    let after = fx.app.store().count_keys(WS, &Default::default()).unwrap();
+    assert_eq!(after, before, "nothing was created");
+}
+
+conformance![
+    a_rotation_elsewhere_shows_in_the_open_rotate_dialog_and_the_next_y_does_not_act if postgres fails "fails on PostgreSQL: another process's change reaches the dashboard only when its NOTIFY arrives, not at the next tick",
+    a_rotation_refused_as_rotated_meanwhile_keeps_the_dialog_with_the_fresh_key,
+    the_revoke_dialog_follows_a_change_and_asks_again_but_not_for_a_use if postgres fails "fails on PostgreSQL: another process's change reaches the dashboard only when its NOTIFY arrives, not at the next tick",
+    the_details_view_follows_other_processes_and_lists_live_secrets if postgres fails "fails on PostgreSQL: another process's change reaches the dashboard only when its NOTIFY arrives, not at the next tick",
+    a_write_waiting_for_the_lock_keeps_drawing_says_so_and_ignores_other_keys,
+    esc_withdraws_a_waiting_write_and_it_is_not_made,
+    ctrl_c_while_a_write_waits_quits_and_withdraws_it,
+    ctrl_c_then_y_on_an_uncopied_new_key_closes_it_and_quits,
+    closing_asks_the_same_question_and_its_y_only_closes,
+    the_dashboard_refuses_an_empty_workspace_before_anything_else,
+    use_counts_alone_refresh_the_rows_on_screen_without_reading_the_list_again if postgres fails "fails on PostgreSQL: another process's change reaches the dashboard only when its NOTIFY arrives, not at the next tick",
+    l_sets_and_removes_the_focused_keys_daily_limit,
+    ctrl_c_while_a_create_waits_withdraws_it_before_the_lock_is_released,
+];
