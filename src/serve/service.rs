@@ -3,12 +3,14 @@
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
+use tokio::sync::Notify;
 
 use super::http::{self, BadBody, Body, Route};
 use super::metrics::Metrics;
@@ -24,34 +26,17 @@ struct Opened {
     file_checked: Instant,
 }
 
-impl Opened {
-    /// Follows the store's path: a file moved over it (a restored backup) is opened; a
-    /// deleted one is an error, so every check fails closed until a file is back. Looks at
-    /// most every [`FILE_CHECK`] unless `now`.
-    fn follow_file(&mut self, now: bool) -> crate::Result<()> {
-        if !now && self.file_checked.elapsed() < FILE_CHECK {
-            return Ok(());
-        }
-        // Reopening waits for the disk, maybe for another process's lock: other tasks move
-        // to another worker meanwhile instead of stalling behind this one.
-        tokio::task::block_in_place(|| self.check_and_follow())
-    }
-
-    fn check_and_follow(&mut self) -> crate::Result<()> {
-        match self.store.check_file() {
-            Err(crate::Error::StoreReplaced { .. }) => self.store.reopen()?,
-            other => other?,
-        }
-        self.file_checked = Instant::now();
-        Ok(())
-    }
-}
-
 /// The state every connection shares.
 pub struct Service {
-    /// An async mutex: a task that waits for it yields its worker, so accepting, timeouts and
-    /// other connections go on while one request reopens the store.
-    store: tokio::sync::Mutex<Opened>,
+    /// A plain mutex, held for one verification (a microsecond or two): an async one cost
+    /// more than the work it guards, and every wait for it put a task back on the scheduler.
+    /// The one long wait, reopening the file, goes through `reopening` instead.
+    store: Mutex<Opened>,
+    /// Set while a task reopens the store, which waits for the disk and maybe for another
+    /// process's lock: other tasks await `reopened` rather than block their worker on the
+    /// mutex, so accepting, timeouts and `/metrics` go on meanwhile.
+    reopening: AtomicBool,
+    reopened: Notify,
     workspace: Option<String>,
     metrics: Metrics,
     /// Whether the last store call succeeded: a failure is said once when it starts, not
@@ -62,10 +47,12 @@ pub struct Service {
 impl Service {
     pub fn new(store: Store, workspace: Option<String>) -> Service {
         Service {
-            store: tokio::sync::Mutex::new(Opened {
+            store: Mutex::new(Opened {
                 store,
                 file_checked: Instant::now(),
             }),
+            reopening: AtomicBool::new(false),
+            reopened: Notify::new(),
             workspace,
             metrics: Metrics::new(),
             healthy: AtomicBool::new(true),
@@ -141,11 +128,11 @@ impl Service {
     /// store cannot answer (fail closed).
     async fn verify(&self, key: &str) -> Result<(Verification, DateTime<Utc>), ()> {
         let started = Instant::now();
+        self.not_reopening().await;
         let verdict = {
-            let mut opened = self.store.lock().await;
+            let mut opened = self.lock();
             let now = opened.store.now();
-            opened
-                .follow_file(false)
+            self.follow_file(&mut opened, false)
                 .and_then(|()| opened.store.verify_in(self.workspace.as_deref(), key))
                 .map(|verdict| (verdict, now))
         };
@@ -165,10 +152,10 @@ impl Service {
 
     /// Whether the store answers now: its file is still the one opened, and readable.
     async fn store_answers(&self) -> bool {
+        self.not_reopening().await;
         let checked = {
-            let mut opened = self.store.lock().await;
-            opened
-                .follow_file(true)
+            let mut opened = self.lock();
+            self.follow_file(&mut opened, true)
                 .and_then(|()| opened.store.data_version())
         };
         match checked {
@@ -184,7 +171,49 @@ impl Service {
     }
 
     async fn now(&self) -> DateTime<Utc> {
-        self.store.lock().await.store.now()
+        self.not_reopening().await;
+        self.lock().store.now()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Opened> {
+        // A panic while it was held left nothing half-done that a verification relies on:
+        // the store's own state is kept consistent by SQLite and the store's own locks.
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Returns at once unless a task is reopening the store; then when it is done.
+    async fn not_reopening(&self) {
+        while self.reopening.load(Ordering::Acquire) {
+            // Registered before the second look, so a reopening that ends in between still
+            // wakes this task.
+            let reopened = self.reopened.notified();
+            if !self.reopening.load(Ordering::Acquire) {
+                break;
+            }
+            reopened.await;
+        }
+    }
+
+    /// Follows the store's path: a file moved over it (a restored backup) is opened; a
+    /// deleted one is an error, so every check fails closed until a file is back. Looks at
+    /// most every [`FILE_CHECK`] unless `now`. The look is one `stat`, done in place.
+    fn follow_file(&self, opened: &mut Opened, now: bool) -> crate::Result<()> {
+        if !now && opened.file_checked.elapsed() < FILE_CHECK {
+            return Ok(());
+        }
+        match opened.store.check_file() {
+            Err(crate::Error::StoreReplaced { .. }) => {
+                self.reopening.store(true, Ordering::Release);
+                // This worker's other tasks move to another thread meanwhile.
+                let reopened = tokio::task::block_in_place(|| opened.store.reopen());
+                self.reopening.store(false, Ordering::Release);
+                self.reopened.notify_waiters();
+                reopened?;
+            }
+            other => other?,
+        }
+        opened.file_checked = Instant::now();
+        Ok(())
     }
 
     fn now_healthy(&self, failure: Option<&crate::Error>) {
@@ -202,8 +231,7 @@ impl Service {
 
     /// Writes the use counts still buffered. Called once the runtime is gone.
     pub fn close(&self) -> io::Result<()> {
-        self.store
-            .blocking_lock()
+        self.lock()
             .store
             .flush_usage()
             .map(drop)
