@@ -9,14 +9,12 @@ pub mod http;
 pub mod metrics;
 mod service;
 
-use std::convert::Infallible;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -95,13 +93,9 @@ async fn serve(service: Arc<Service>, options: &ServeOptions) -> io::Result<()> 
             () = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = Arc::clone(&service);
         let connection = builder.serve_connection(
             TokioIo::new(stream),
-            service_fn(move |request| {
-                let service = Arc::clone(&service);
-                async move { Ok::<_, Infallible>(service.answer(request).await) }
-            }),
+            service::Connection(Arc::clone(&service)),
         );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

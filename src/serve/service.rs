@@ -1,9 +1,12 @@
 //! The state every connection shares and the answer to one request: the store (behind a
 //! lock), the metrics, and the routing from a request to [`super::http`]'s answers.
 
+use std::convert::Infallible;
 use std::io::{self, Write};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -59,14 +62,10 @@ impl Service {
         }
     }
 
-    /// Answers one request and counts it.
-    pub async fn answer(&self, request: Request<Incoming>) -> Response<Body> {
-        let response = self.route(request).await;
-        self.metrics.answered(response.status().as_u16());
-        response
-    }
-
-    async fn route(&self, request: Request<Incoming>) -> Response<Body> {
+    /// Answers what can be answered without waiting: every request but a
+    /// `/v1/keys/verify` (whose body is still to come) and those that arrive while the store
+    /// is being reopened. Those come back, for [`Service::answer_later`].
+    fn answer_now(&self, request: Request<Incoming>) -> Now {
         // hyper enforces the head limit while it parses; this catches a head that reached
         // it in pieces past that check (hyper#4081).
         let head: usize = request
@@ -75,16 +74,21 @@ impl Service {
             .map(|(name, value)| name.as_str().len() + value.len() + 4)
             .sum();
         if head > http::MAX_HEAD {
-            return http::error(
+            return Now::Answered(http::error(
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "Request headers too large.",
-            );
+            ));
         }
-        match http::route(request.uri().path()) {
+        let route = http::route(request.uri().path());
+        let needs_store = matches!(route, Route::Auth | Route::Verify | Route::Health);
+        if needs_store && self.reopening.load(Ordering::Acquire) {
+            return Now::Deferred(request);
+        }
+        Now::Answered(match route {
             Route::Auth => {
                 let verdict = match http::bearer_key(request.headers()) {
-                    Some(key) => self.verify(key).await,
-                    None => Ok((http::malformed(), self.now().await)),
+                    Some(key) => self.verify(key),
+                    None => Ok((http::malformed(), self.lock().store.now())),
                 };
                 match verdict {
                     Ok((verdict, now)) => http::auth_answer(&verdict, now),
@@ -92,21 +96,8 @@ impl Service {
                 }
             }
             Route::Verify if !http::is_post(request.method()) => http::method_not_allowed("POST"),
-            Route::Verify => {
-                let key = match read_body(request.into_body()).await {
-                    Ok(body) => http::key_in_body(&body).map(zeroize::Zeroizing::new),
-                    Err(refused) => Err(refused),
-                };
-                let key = match key {
-                    Ok(key) => key,
-                    Err(refused) => return refused.response(),
-                };
-                match self.verify(&key).await {
-                    Ok((verdict, now)) => http::verify_answer(&verdict, now),
-                    Err(()) => http::unavailable(),
-                }
-            }
-            Route::Health => match self.store_answers().await {
+            Route::Verify => return Now::Deferred(request),
+            Route::Health => match self.store_answers() {
                 true => http::json(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
                 false => http::unavailable(),
             },
@@ -121,14 +112,40 @@ impl Service {
                 response
             }
             Route::NotFound => http::not_found(),
+        })
+    }
+
+    /// Answers what [`Service::answer_now`] gave back: reads a `/v1/keys/verify` body, waits
+    /// for a reopening to end.
+    async fn answer_later(&self, mut request: Request<Incoming>) -> Response<Body> {
+        if http::route(request.uri().path()) == Route::Verify {
+            let key = match read_body(request.into_body()).await {
+                Ok(body) => http::key_in_body(&body).map(zeroize::Zeroizing::new),
+                Err(refused) => Err(refused),
+            };
+            let key = match key {
+                Ok(key) => key,
+                Err(refused) => return refused.response(),
+            };
+            self.not_reopening().await;
+            return match self.verify(&key) {
+                Ok((verdict, now)) => http::verify_answer(&verdict, now),
+                Err(()) => http::unavailable(),
+            };
+        }
+        loop {
+            self.not_reopening().await;
+            match self.answer_now(request) {
+                Now::Answered(response) => return response,
+                Now::Deferred(again) => request = again,
+            }
         }
     }
 
     /// The library's verdict on `key` and the store's time it was given at, or `Err` when the
     /// store cannot answer (fail closed).
-    async fn verify(&self, key: &str) -> Result<(Verification, DateTime<Utc>), ()> {
+    fn verify(&self, key: &str) -> Result<(Verification, DateTime<Utc>), ()> {
         let started = Instant::now();
-        self.not_reopening().await;
         let verdict = {
             let mut opened = self.lock();
             let now = opened.store.now();
@@ -151,8 +168,7 @@ impl Service {
     }
 
     /// Whether the store answers now: its file is still the one opened, and readable.
-    async fn store_answers(&self) -> bool {
-        self.not_reopening().await;
+    fn store_answers(&self) -> bool {
         let checked = {
             let mut opened = self.lock();
             self.follow_file(&mut opened, true)
@@ -168,11 +184,6 @@ impl Service {
                 false
             }
         }
-    }
-
-    async fn now(&self) -> DateTime<Utc> {
-        self.not_reopening().await;
-        self.lock().store.now()
     }
 
     fn lock(&self) -> MutexGuard<'_, Opened> {
@@ -246,5 +257,59 @@ async fn read_body(body: Incoming) -> Result<zeroize::Zeroizing<Vec<u8>>, BadBod
         Ok(collected) => Ok(zeroize::Zeroizing::new(collected.to_bytes().to_vec())),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(BadBody::TooLarge),
         Err(_) => Err(BadBody::NoKey),
+    }
+}
+
+/// What [`Service::answer_now`] did with a request.
+enum Now {
+    Answered(Response<Body>),
+    /// Given back: it needs a wait (for its body, or for the store to be reopened).
+    Deferred(Request<Incoming>),
+}
+
+/// What hyper calls for each request of a connection.
+#[derive(Clone)]
+pub struct Connection(pub Arc<Service>);
+
+impl hyper::service::Service<Request<Incoming>> for Connection {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn call(&self, request: Request<Incoming>) -> Answer {
+        match self.0.answer_now(request) {
+            Now::Answered(response) => {
+                self.0.metrics.answered(response.status().as_u16());
+                Answer::Ready(Some(response))
+            }
+            Now::Deferred(request) => {
+                let service = Arc::clone(&self.0);
+                Answer::Later(Box::pin(async move {
+                    let response = service.answer_later(request).await;
+                    service.metrics.answered(response.status().as_u16());
+                    response
+                }))
+            }
+        }
+    }
+}
+
+/// The answer to one request: already there (a forward-auth check is answered within the
+/// call, with no future to allocate), or still to come.
+pub enum Answer {
+    Ready(Option<Response<Body>>),
+    Later(Pin<Box<dyn Future<Output = Response<Body>> + Send>>),
+}
+
+impl Future for Answer {
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Answer::Ready(response) => {
+                Poll::Ready(Ok(response.take().expect("an answer is taken once")))
+            }
+            Answer::Later(answer) => answer.as_mut().poll(context).map(Ok),
+        }
     }
 }
