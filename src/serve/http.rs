@@ -10,7 +10,8 @@ use serde_json::json;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{InvalidReason, Verification, VerifiedKey};
+use super::identity::identity_headers;
+use crate::store::{InvalidReason, Verification};
 use crate::timefmt::{next_reset, rfc3339, seconds_to_reset};
 
 pub type Body = Full<Bytes>;
@@ -148,20 +149,6 @@ fn rate_limit_headers(headers: &mut HeaderMap, limit: u64, remaining: u64, now: 
             HeaderValue::from_str(&value).expect("digits and quotes are a valid value"),
         );
     }
-}
-
-/// `X-Hivekeys-Key-Id`, `-Environment` (long name) and `-Workspace`. A workspace name may hold
-/// any printable character; header values are bytes a gateway may mangle, so every byte
-/// outside printable ASCII (and `%` itself) is percent-encoded.
-fn identity_headers(key: &VerifiedKey) -> [(HeaderName, HeaderValue); 3] {
-    let value = |text: &str| {
-        HeaderValue::from_str(&percent_encode(text)).expect("percent-encoded text is a valid value")
-    };
-    [
-        (KEY_ID, value(&key.id)),
-        (ENVIRONMENT, value(key.environment.as_str())),
-        (WORKSPACE, value(&key.workspace)),
-    ]
 }
 
 pub fn percent_encode(text: &str) -> String {

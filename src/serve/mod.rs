@@ -6,6 +6,7 @@
 //! It fails closed: when the store cannot answer, every check is 503, never a 200.
 
 pub mod http;
+mod identity;
 pub mod metrics;
 mod service;
 
