@@ -113,9 +113,7 @@ pub fn auth_answer(verdict: &Verification, now: DateTime<Utc>) -> Response<Body>
         Verification::Valid(key) => {
             let mut response = Response::new(Body::default());
             let headers = response.headers_mut();
-            for (name, value) in identity_headers(key) {
-                headers.insert(name, value);
-            }
+            *headers = identity_headers(key);
             if let Some(allowance) = key.allowance {
                 rate_limit_headers(headers, allowance.daily_limit, allowance.remaining, now);
             }

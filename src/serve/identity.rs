@@ -1,15 +1,16 @@
 //! The identity headers of a valid key (`X-Hivekeys-Key-Id`, `-Environment`, `-Workspace`),
 //! remembered per worker thread for the keys it answered lately. A gateway checks the same
 //! few keys over and over; encoding and copying the same three values into new buffers for
-//! every request cost more than the verification itself. A remembered value is shared, not
-//! copied, into each response.
+//! every request cost more than the verification itself. A response gets a clone of the
+//! remembered map: two small allocations, the values shared rather than copied.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::{HeaderMap, HeaderValue};
 
 use super::http::{ENVIRONMENT, KEY_ID, WORKSPACE, percent_encode};
+use crate::environment::Environment;
 use crate::store::VerifiedKey;
 
 /// Keys remembered per worker thread; past it, the memory starts again. A few hundred
@@ -17,11 +18,11 @@ use crate::store::VerifiedKey;
 /// repeats gains nothing from remembering them.
 const MAX_REMEMBERED: usize = 4096;
 
-/// The values of one key's headers, and the workspace name they were made from.
+/// One key's headers, and the facts they were made from.
 struct Remembered {
+    environment: Environment,
     workspace: String,
-    key_id: HeaderValue,
-    workspace_value: HeaderValue,
+    headers: HeaderMap,
 }
 
 thread_local! {
@@ -32,38 +33,34 @@ thread_local! {
 /// `X-Hivekeys-Key-Id`, `-Environment` (long name) and `-Workspace` for `key`. A workspace name
 /// may hold any printable character; header values are bytes a gateway may mangle, so every
 /// byte outside printable ASCII (and `%` itself) is percent-encoded.
-pub fn identity_headers(key: &VerifiedKey) -> [(HeaderName, HeaderValue); 3] {
-    let environment = HeaderValue::from_static(key.environment.as_str());
+pub fn identity_headers(key: &VerifiedKey) -> HeaderMap {
     REMEMBERED.with_borrow_mut(|remembered| {
         // A key keeps its id when its workspace is renamed: what was remembered counts only
-        // if it was made from the same name. (The environment's value is a constant.)
-        let known = remembered
-            .get(&key.id)
-            .filter(|known| known.workspace == key.workspace);
-        let (key_id, workspace) = match known {
-            Some(known) => (known.key_id.clone(), known.workspace_value.clone()),
-            None => {
-                let key_id = encoded(&key.id);
-                let workspace = encoded(&key.workspace);
-                if remembered.len() >= MAX_REMEMBERED {
-                    remembered.clear();
-                }
-                remembered.insert(
-                    key.id.clone(),
-                    Remembered {
-                        workspace: key.workspace.clone(),
-                        key_id: key_id.clone(),
-                        workspace_value: workspace.clone(),
-                    },
-                );
-                (key_id, workspace)
-            }
-        };
-        [
-            (KEY_ID, key_id),
-            (ENVIRONMENT, environment),
-            (WORKSPACE, workspace),
-        ]
+        // if it was made from the same facts.
+        if let Some(known) = remembered.get(&key.id).filter(|known| {
+            known.environment == key.environment && known.workspace == key.workspace
+        }) {
+            return known.headers.clone();
+        }
+        let mut headers = HeaderMap::with_capacity(5);
+        headers.insert(KEY_ID, encoded(&key.id));
+        headers.insert(
+            ENVIRONMENT,
+            HeaderValue::from_static(key.environment.as_str()),
+        );
+        headers.insert(WORKSPACE, encoded(&key.workspace));
+        if remembered.len() >= MAX_REMEMBERED {
+            remembered.clear();
+        }
+        remembered.insert(
+            key.id.clone(),
+            Remembered {
+                environment: key.environment,
+                workspace: key.workspace.clone(),
+                headers: headers.clone(),
+            },
+        );
+        headers
     })
 }
 
@@ -74,7 +71,6 @@ fn encoded(text: &str) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::environment::Environment;
 
     fn key(id: &str, workspace: &str) -> VerifiedKey {
         VerifiedKey {
@@ -89,23 +85,30 @@ mod tests {
     fn values(key: &VerifiedKey) -> Vec<String> {
         identity_headers(key)
             .iter()
-            .map(|(_, value)| value.to_str().unwrap().to_owned())
+            .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap()))
             .collect()
     }
 
     #[test]
     fn a_key_seen_again_gets_the_same_values() {
         let first = values(&key("key_a", "東京"));
-        assert_eq!(first, ["key_a", "staging", "%E6%9D%B1%E4%BA%AC"]);
+        assert_eq!(
+            first,
+            [
+                "x-hivekeys-key-id: key_a",
+                "x-hivekeys-environment: staging",
+                "x-hivekeys-workspace: %E6%9D%B1%E4%BA%AC"
+            ]
+        );
         assert_eq!(values(&key("key_a", "東京")), first);
     }
 
     #[test]
-    fn a_key_whose_workspace_changed_gets_the_new_name() {
-        assert_eq!(values(&key("key_b", "old"))[2], "old");
-        assert_eq!(values(&key("key_b", "new"))[2], "new");
+    fn a_key_whose_workspace_or_environment_changed_gets_the_new_values() {
+        assert_eq!(values(&key("key_b", "old"))[2], "x-hivekeys-workspace: old");
+        assert_eq!(values(&key("key_b", "new"))[2], "x-hivekeys-workspace: new");
         let mut moved = key("key_b", "new");
         moved.environment = Environment::Production;
-        assert_eq!(values(&moved)[1], "production");
+        assert_eq!(values(&moved)[1], "x-hivekeys-environment: production");
     }
 }
