@@ -66,7 +66,12 @@ pub fn bearer_key(headers: &HeaderMap) -> Option<&str> {
 /// A JSON response with `status`; fields keep the order they are declared in.
 pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Response<Body> {
     let text = serde_json::to_string(value).expect("plain data serializes");
-    let mut response = Response::new(Full::new(Bytes::from(text)));
+    json_text(status, Bytes::from(text))
+}
+
+/// A response with `status` and `text`, which is JSON.
+fn json_text(status: StatusCode, text: Bytes) -> Response<Body> {
+    let mut response = Response::new(Full::new(text));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -79,10 +84,17 @@ pub fn error(status: StatusCode, message: &str) -> Response<Body> {
     json(status, &json!({ "error": message }))
 }
 
+/// The 401's body, as [`error`] writes it (a test checks), but not serialized again for every
+/// refusal: a flood of bad keys is the case that most needs to be cheap.
+const INVALID_ACCESS: &str = r#"{"error":"Invalid access."}"#;
+
 /// 401 with Fetch Hive's body: the key was missing, malformed, unknown, revoked or expired,
 /// and which of these is not said (a caller probing keys learns nothing).
 pub fn invalid_access() -> Response<Body> {
-    let mut response = error(StatusCode::UNAUTHORIZED, "Invalid access.");
+    let mut response = json_text(
+        StatusCode::UNAUTHORIZED,
+        Bytes::from_static(INVALID_ACCESS.as_bytes()),
+    );
     response
         .headers_mut()
         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -275,6 +287,25 @@ pub fn malformed() -> Verification {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn body(response: Response<Body>) -> Bytes {
+        use http_body_util::BodyExt;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let collected = runtime.block_on(response.into_body().collect()).unwrap();
+        collected.to_bytes()
+    }
+
+    #[test]
+    fn the_written_out_401_body_is_what_error_writes() {
+        let refused = invalid_access();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(refused.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(refused.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        let written = error(StatusCode::UNAUTHORIZED, "Invalid access.");
+        assert_eq!(body(refused), body(written));
+    }
 
     #[test]
     fn routes() {
