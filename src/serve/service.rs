@@ -37,7 +37,8 @@ pub struct Service {
     store: Mutex<Opened>,
     /// Set while a task reopens the store, which waits for the disk and maybe for another
     /// process's lock: other tasks await `reopened` rather than block their worker on the
-    /// mutex, so accepting, timeouts and `/metrics` go on meanwhile.
+    /// mutex, so accepting, timeouts and `/metrics` go on meanwhile. (A task that looked just
+    /// before it was set does wait on the mutex: at most one per worker, once per reopening.)
     reopening: AtomicBool,
     reopened: Notify,
     workspace: Option<String>,
@@ -218,12 +219,9 @@ impl Service {
         }
         match opened.store.check_file() {
             Err(crate::Error::StoreReplaced { .. }) => {
-                self.reopening.store(true, Ordering::Release);
+                let _reopening = Reopening::start(self);
                 // This worker's other tasks move to another thread meanwhile.
-                let reopened = tokio::task::block_in_place(|| opened.store.reopen());
-                self.reopening.store(false, Ordering::Release);
-                self.reopened.notify_waiters();
-                reopened?;
+                tokio::task::block_in_place(|| opened.store.reopen())?;
             }
             other => other?,
         }
@@ -251,6 +249,24 @@ impl Service {
             .flush_usage()
             .map(drop)
             .map_err(|err| io::Error::other(err.to_string()))
+    }
+}
+
+/// Says that the store is being reopened for as long as it lives, and wakes the waiting
+/// tasks when dropped: even if reopening panics, nobody waits for good.
+struct Reopening<'a>(&'a Service);
+
+impl Reopening<'_> {
+    fn start(service: &Service) -> Reopening<'_> {
+        service.reopening.store(true, Ordering::Release);
+        Reopening(service)
+    }
+}
+
+impl Drop for Reopening<'_> {
+    fn drop(&mut self) {
+        self.0.reopening.store(false, Ordering::Release);
+        self.0.reopened.notify_waiters();
     }
 }
 
