@@ -1,14 +1,19 @@
 //! `hivekeys serve` under load: `cargo bench --bench serve`.
 //!
 //! On a store of 100,000 demo keys (or `HIVEKEYS_BENCH_KEYS`), `wrk` (Debian package `wrk`)
-//! drives `GET /v1/auth` over 1, 16 and 256 keep-alive connections, 5 s each, with a valid key,
+//! drives `GET /v1/auth` over 1, 16 and 256 keep-alive connections, 3 s each, with a valid key,
 //! with an unknown (well-formed) key — the 401 path — and with a mix (a Lua script cycling
 //! through valid, unknown and revoked keys). Beside each figure, the floor measured in the same
 //! run: `examples/floor_server.rs`, the same runtime and hyper settings answering 200 without
 //! work, driven the same way. Goal: at least 0.8× the floor's requests per second, p99 at most
 //! 1 ms at 16 connections. Then 16 connections again with the server pinned to CPU 0 and wrk
-//! to CPU 1 (`taskset`), floor included. Printed, and written as JSON to
-//! `target/serve-bench.json`.
+//! to CPU 1 (`taskset`), floor included.
+//!
+//! Each case runs 3 rounds (`HIVEKEYS_BENCH_ROUNDS`), the floor first in one round and last in
+//! the next; figures are medians, and the ratio to the floor is the median of each round's
+//! ratio to that round's floor. On a machine shared with builds, one pair of runs could be
+//! off by a factor of two either way; the load average is printed at the start and the end.
+//! Printed, and written as JSON to `target/serve-bench.json`.
 //!
 //! wrk and both servers share the machine: the floor carries the same handicap. Nothing here
 //! asserts a time.
@@ -22,13 +27,15 @@ use hivekeys::{Environment, NewKey, Store};
 use serde_json::{Value, json};
 
 mod support;
-use support::{cpu_model, cpus, listening_address, target_dir};
+use support::{cpu_model, cpus, listening_address, load_average, target_dir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hivekeys");
 const WORKSPACE: &str = "default";
 const DEFAULT_KEYS: u64 = 100_000;
 const CONNECTIONS: [u32; 3] = [1, 16, 256];
-const DURATION: &str = "5s";
+const DURATION: &str = "3s";
+/// Rounds per case unless `HIVEKEYS_BENCH_ROUNDS` says otherwise.
+const DEFAULT_ROUNDS: usize = 3;
 /// Keys of each kind the mix cycles through.
 const MIX_EACH: usize = 8;
 
@@ -107,6 +114,20 @@ fn main() {
         true => cases.push((16, true)),
         false => println!("(no pinned run: it needs `taskset` and two CPUs)\n"),
     }
+    let rounds: usize = std::env::var("HIVEKEYS_BENCH_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(DEFAULT_ROUNDS);
+    println!(
+        "{rounds} rounds per case; figures are medians, × floor the median of each round's ratio"
+    );
+    println!("load average at the start: {}\n", load_average());
+    let loads = [
+        ("valid key (200)", Load::Header(&valid)),
+        ("unknown key (401)", Load::Header(&unknown)),
+        ("mix valid/unknown/revoked", Load::Script(&mix_script)),
+    ];
     let mut results = Vec::new();
     for (connections, pinned) in cases {
         let pinning = match pinned {
@@ -123,47 +144,59 @@ fn main() {
             false => Server::start(Command::new(program).args(args)),
         };
         let run = |address: &str, load: Load<'_>| wrk(address, connections, pinned, load);
-        let mut floor = server(&floor_exe, &["127.0.0.1:0".as_ref()]);
-        let floor_run = run(&floor.address, Load::Header(&valid));
-        floor.stop();
-        print_run("floor (200, no work)", &floor_run, None);
-
+        let measure_floor = || {
+            let mut floor = server(&floor_exe, &["127.0.0.1:0".as_ref()]);
+            let floor_run = run(&floor.address, Load::Header(&valid));
+            floor.stop();
+            floor_run
+        };
         let serve_args = ["--db".as_ref(), db.as_os_str(), "serve".as_ref()];
         let listen = ["--listen".as_ref(), "127.0.0.1:0".as_ref()];
-        let mut serve = server(Path::new(BIN), &[&serve_args[..], &listen[..]].concat());
-        let runs = [
-            ("valid key (200)", run(&serve.address, Load::Header(&valid))),
-            (
-                "unknown key (401)",
-                run(&serve.address, Load::Header(&unknown)),
-            ),
-            (
-                "mix valid/unknown/revoked",
-                run(&serve.address, Load::Script(&mix_script)),
-            ),
-        ];
-        serve.stop();
+        let serve_args = [&serve_args[..], &listen[..]].concat();
+
+        let mut floor_runs = Vec::new();
+        let mut serve_runs: Vec<Vec<WrkRun>> = loads.iter().map(|_| Vec::new()).collect();
+        for round in 0..rounds {
+            // The floor goes first, then last, in turn: on a shared machine, a load that
+            // comes or goes during a case then weighs on both sides alike.
+            let floor_first = round % 2 == 0;
+            if floor_first {
+                floor_runs.push(measure_floor());
+            }
+            let mut serve = server(Path::new(BIN), &serve_args);
+            for ((_, load), runs) in loads.iter().zip(&mut serve_runs) {
+                runs.push(run(&serve.address, *load));
+            }
+            serve.stop();
+            if !floor_first {
+                floor_runs.push(measure_floor());
+            }
+        }
+        print_runs("floor (200, no work)", &floor_runs, None);
         let mut row = json!({
             "connections": connections,
             "pinned": pinned,
-            "floor": floor_run.json(),
+            "floor": Summary::of(&floor_runs, None).json(),
         });
-        for (what, run) in &runs {
-            print_run(what, run, Some(&floor_run));
-            row[what.split_whitespace().next().unwrap()] = run.json();
+        for ((what, _), runs) in loads.iter().zip(&serve_runs) {
+            print_runs(what, runs, Some(&floor_runs));
+            row[what.split_whitespace().next().unwrap()] =
+                Summary::of(runs, Some(&floor_runs)).json();
         }
         if connections == 16 {
-            let p99 = runs[0].1.p99_ms;
+            let p99 = Summary::of(&serve_runs[0], None).p99_ms;
             println!("  goal at 16 connections: p99 ≤ 1 ms (valid: {p99:.2} ms)");
         }
         results.push(row);
         println!();
     }
+    println!("load average at the end: {}", load_average());
     println!("goal: ≥ 0.8× the floor's requests/s; p99 ≤ 1 ms at 16 connections");
     let json = json!({
         "machine": { "cpu": cpu_model(), "cpus": cpus() },
         "keys": keys,
         "duration": DURATION,
+        "rounds": rounds,
         "results": results,
         "goal": { "ratio_to_floor": 0.8, "p99_ms_at_16": 1.0 },
     });
@@ -174,18 +207,72 @@ fn main() {
     }
 }
 
-fn print_run(what: &str, run: &WrkRun, floor: Option<&WrkRun>) {
-    let ratio = floor.map_or(String::new(), |floor| {
-        format!("  {:.2}× floor", run.requests_per_s / floor.requests_per_s)
-    });
-    let non_2xx = match run.non_2xx {
+fn print_runs(what: &str, runs: &[WrkRun], floor: Option<&[WrkRun]>) {
+    let summary = Summary::of(runs, floor);
+    let ratio = match &summary.ratios {
+        Some(ratios) => {
+            let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+            format!("  {:.2}× floor [{}]", median(ratios), each.join(" "))
+        }
+        None => String::new(),
+    };
+    let non_2xx = match summary.non_2xx {
         0 => String::new(),
         n => format!(", {n} non-2xx"),
     };
     println!(
         "  {what:<28} {:>9.0} req/s  p50 {:>6.3} ms  p99 {:>6.3} ms{non_2xx}{ratio}",
-        run.requests_per_s, run.p50_ms, run.p99_ms
+        summary.requests_per_s, summary.p50_ms, summary.p99_ms
     );
+}
+
+/// The medians of a case's rounds, and each round's ratio to the floor's run of that round.
+struct Summary {
+    requests_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    /// Over all rounds.
+    non_2xx: u64,
+    ratios: Option<Vec<f64>>,
+}
+
+impl Summary {
+    fn of(runs: &[WrkRun], floor: Option<&[WrkRun]>) -> Summary {
+        let of = |field: fn(&WrkRun) -> f64| median(&runs.iter().map(field).collect::<Vec<_>>());
+        Summary {
+            requests_per_s: of(|run| run.requests_per_s),
+            p50_ms: of(|run| run.p50_ms),
+            p99_ms: of(|run| run.p99_ms),
+            non_2xx: runs.iter().map(|run| run.non_2xx).sum(),
+            ratios: floor.map(|floor| {
+                runs.iter()
+                    .zip(floor)
+                    .map(|(run, floor)| run.requests_per_s / floor.requests_per_s)
+                    .collect()
+            }),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "requests_per_s": self.requests_per_s,
+            "p50_ms": self.p50_ms,
+            "p99_ms": self.p99_ms,
+            "non_2xx": self.non_2xx,
+            "ratio_to_floor": self.ratios.as_deref().map(median),
+            "ratio_each_round": self.ratios,
+        })
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
 }
 
 /// A Lua script for wrk sending `/v1/auth` with each of `keys` in turn.
@@ -198,6 +285,7 @@ fn lua_cycle(keys: &[String]) -> String {
     )
 }
 
+#[derive(Clone, Copy)]
 enum Load<'a> {
     Header(&'a str),
     Script(&'a Path),
@@ -208,17 +296,6 @@ struct WrkRun {
     p50_ms: f64,
     p99_ms: f64,
     non_2xx: u64,
-}
-
-impl WrkRun {
-    fn json(&self) -> Value {
-        json!({
-            "requests_per_s": self.requests_per_s,
-            "p50_ms": self.p50_ms,
-            "p99_ms": self.p99_ms,
-            "non_2xx": self.non_2xx,
-        })
-    }
 }
 
 fn wrk(address: &str, connections: u32, pinned: bool, load: Load<'_>) -> WrkRun {

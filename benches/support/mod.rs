@@ -28,6 +28,20 @@ pub fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
+/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` gives them: beside a figure
+/// measured on a shared machine, how shared it was.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// Reads `listening on http://ADDR` from a server's stderr; keeps draining it after.
 pub fn listening_address(stderr: impl Read + Send + 'static) -> String {
     let mut lines = BufReader::new(stderr).lines();

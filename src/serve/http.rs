@@ -10,7 +10,8 @@ use serde_json::json;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{InvalidReason, Verification, VerifiedKey};
+use super::identity::identity_headers;
+use crate::store::{InvalidReason, Verification};
 use crate::timefmt::{next_reset, rfc3339, seconds_to_reset};
 
 pub type Body = Full<Bytes>;
@@ -65,7 +66,12 @@ pub fn bearer_key(headers: &HeaderMap) -> Option<&str> {
 /// A JSON response with `status`; fields keep the order they are declared in.
 pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Response<Body> {
     let text = serde_json::to_string(value).expect("plain data serializes");
-    let mut response = Response::new(Full::new(Bytes::from(text)));
+    json_text(status, Bytes::from(text))
+}
+
+/// A response with `status` and `text`, which is JSON.
+fn json_text(status: StatusCode, text: Bytes) -> Response<Body> {
+    let mut response = Response::new(Full::new(text));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -78,10 +84,17 @@ pub fn error(status: StatusCode, message: &str) -> Response<Body> {
     json(status, &json!({ "error": message }))
 }
 
+/// The 401's body, as [`error`] writes it (a test checks), but not serialized again for every
+/// refusal: a flood of bad keys is the case that most needs to be cheap.
+const INVALID_ACCESS: &str = r#"{"error":"Invalid access."}"#;
+
 /// 401 with Fetch Hive's body: the key was missing, malformed, unknown, revoked or expired,
 /// and which of these is not said (a caller probing keys learns nothing).
 pub fn invalid_access() -> Response<Body> {
-    let mut response = error(StatusCode::UNAUTHORIZED, "Invalid access.");
+    let mut response = json_text(
+        StatusCode::UNAUTHORIZED,
+        Bytes::from_static(INVALID_ACCESS.as_bytes()),
+    );
     response
         .headers_mut()
         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -104,19 +117,20 @@ pub fn method_not_allowed(allowed: &'static str) -> Response<Body> {
     response
 }
 
-/// The forward-auth answer for a verdict at `now`: 200 with the key's facts in headers the
-/// gateway passes on (and where it stands against its daily limit), 429 past the limit, or
-/// 401.
-pub fn auth_answer(verdict: &Verification, now: DateTime<Utc>) -> Response<Body> {
+/// The forward-auth answer for a verdict given at `now()`: 200 with the key's facts in
+/// headers the gateway passes on (and where it stands against its daily limit), 429 past the
+/// limit, or 401.
+///
+/// `now` is asked only by the answers about a daily limit: most answers tell no time, and a
+/// clock read is not free at 100,000 answers a second.
+pub fn auth_answer(verdict: &Verification, now: impl FnOnce() -> DateTime<Utc>) -> Response<Body> {
     match verdict {
         Verification::Valid(key) => {
             let mut response = Response::new(Body::default());
             let headers = response.headers_mut();
-            for (name, value) in identity_headers(key) {
-                headers.insert(name, value);
-            }
+            *headers = identity_headers(key);
             if let Some(allowance) = key.allowance {
-                rate_limit_headers(headers, allowance.daily_limit, allowance.remaining, now);
+                rate_limit_headers(headers, allowance.daily_limit, allowance.remaining, now());
             }
             response
         }
@@ -126,6 +140,7 @@ pub fn auth_answer(verdict: &Verification, now: DateTime<Utc>) -> Response<Body>
                 "Daily request limit reached.",
             );
             let headers = response.headers_mut();
+            let now = now();
             rate_limit_headers(headers, *daily_limit, 0, now);
             headers.insert(
                 header::RETRY_AFTER,
@@ -148,20 +163,6 @@ fn rate_limit_headers(headers: &mut HeaderMap, limit: u64, remaining: u64, now: 
             HeaderValue::from_str(&value).expect("digits and quotes are a valid value"),
         );
     }
-}
-
-/// `X-Hivekeys-Key-Id`, `-Environment` (long name) and `-Workspace`. A workspace name may hold
-/// any printable character; header values are bytes a gateway may mangle, so every byte
-/// outside printable ASCII (and `%` itself) is percent-encoded.
-fn identity_headers(key: &VerifiedKey) -> [(HeaderName, HeaderValue); 3] {
-    let value = |text: &str| {
-        HeaderValue::from_str(&percent_encode(text)).expect("percent-encoded text is a valid value")
-    };
-    [
-        (KEY_ID, value(&key.id)),
-        (ENVIRONMENT, value(key.environment.as_str())),
-        (WORKSPACE, value(&key.workspace)),
-    ]
 }
 
 pub fn percent_encode(text: &str) -> String {
@@ -197,8 +198,12 @@ struct InvalidAnswer {
     code: &'static str,
 }
 
-/// The JSON endpoint's answer at `now`: the verdict with its code, always 200.
-pub fn verify_answer(verdict: &Verification, now: DateTime<Utc>) -> Response<Body> {
+/// The JSON endpoint's answer at `now()` (asked only for a key with a limit): the verdict with
+/// its code, always 200.
+pub fn verify_answer(
+    verdict: &Verification,
+    now: impl FnOnce() -> DateTime<Utc>,
+) -> Response<Body> {
     match verdict {
         Verification::Valid(key) => json(
             StatusCode::OK,
@@ -211,7 +216,7 @@ pub fn verify_answer(verdict: &Verification, now: DateTime<Utc>) -> Response<Bod
                 workspace: &key.workspace,
                 daily_limit: key.allowance.map(|a| a.daily_limit),
                 remaining: key.allowance.map(|a| a.remaining),
-                reset: key.allowance.map(|_| rfc3339(next_reset(now))),
+                reset: key.allowance.map(|_| rfc3339(next_reset(now()))),
             },
         ),
         Verification::Invalid(reason) => json(
@@ -282,6 +287,25 @@ pub fn malformed() -> Verification {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn body(response: Response<Body>) -> Bytes {
+        use http_body_util::BodyExt;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let collected = runtime.block_on(response.into_body().collect()).unwrap();
+        collected.to_bytes()
+    }
+
+    #[test]
+    fn the_written_out_401_body_is_what_error_writes() {
+        let refused = invalid_access();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(refused.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(refused.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        let written = error(StatusCode::UNAUTHORIZED, "Invalid access.");
+        assert_eq!(body(refused), body(written));
+    }
 
     #[test]
     fn routes() {
