@@ -1,6 +1,8 @@
 //! `hivekeys serve` under load: `cargo bench --bench serve`.
 //!
-//! On a store of 100,000 demo keys (or `HIVEKEYS_BENCH_KEYS`), `wrk` (Debian package `wrk`)
+//! On a store of 100,000 demo keys (or `HIVEKEYS_BENCH_KEYS`), on SQLite and on PostgreSQL (a
+//! throw-away cluster on loopback) in the same run (`HIVEKEYS_BENCH_BACKENDS=sqlite` or
+//! `postgres` for one), `wrk` (Debian package `wrk`)
 //! drives `GET /v1/auth` over 1, 16 and 256 keep-alive connections, 3 s each, with a valid key,
 //! with an unknown (well-formed) key — the 401 path — and with a mix (a Lua script cycling
 //! through valid, unknown and revoked keys). Beside each figure, the floor measured in the same
@@ -23,9 +25,12 @@ use std::process::{Child, Command, Stdio};
 
 use hivekeys::entropy::SeededEntropy;
 use hivekeys::key::Secret;
+use hivekeys::store::Location;
 use hivekeys::{Environment, NewKey, Store};
 use serde_json::{Value, json};
 
+#[path = "../tests/common/postgres.rs"]
+mod pg;
 mod support;
 use support::{cpu_model, cpus, listening_address, load_average, target_dir};
 
@@ -55,22 +60,65 @@ fn main() {
         .and_then(|n| n.replace('_', "").parse().ok())
         .unwrap_or(DEFAULT_KEYS);
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("serve.db");
     println!("hivekeys serve benchmark (wrk, GET /v1/auth, {DURATION} per run)");
     println!("machine: {}, {} CPUs", cpu_model(), cpus());
+    // Both backends in the same run unless `HIVEKEYS_BENCH_BACKENDS` names one
+    // (`sqlite` or `postgres`); PostgreSQL is a throw-away cluster on loopback.
+    let wanted = std::env::var("HIVEKEYS_BENCH_BACKENDS").unwrap_or_default();
+    let wants = |name: &str| wanted.is_empty() || wanted.contains(name);
+    let mut backends: Vec<(&str, PathBuf)> = Vec::new();
+    if wants("sqlite") {
+        backends.push(("SQLite", dir.path().join("serve.db")));
+    }
+    if wants("postgres") {
+        backends.push(("PostgreSQL", PathBuf::from(pg::database())));
+    }
+    let floor_exe = build_floor_server();
+    let rounds: usize = std::env::var("HIVEKEYS_BENCH_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(DEFAULT_ROUNDS);
+    let mut all = Vec::new();
+    for (backend, db) in &backends {
+        println!("\n════ {backend} ════");
+        let results = bench_store(db, keys, dir.path(), &floor_exe, rounds);
+        all.push(json!({ "backend": backend, "results": results }));
+    }
+    println!("load average at the end: {}", load_average());
+    println!("goal: ≥ 0.8× the floor's requests/s; p99 ≤ 1 ms at 16 connections");
+    let json = json!({
+        "machine": { "cpu": cpu_model(), "cpus": cpus() },
+        "keys": keys,
+        "duration": DURATION,
+        "rounds": rounds,
+        "backends": all,
+        "goal": { "ratio_to_floor": 0.8, "p99_ms_at_16": 1.0 },
+    });
+    let out = target_dir().join("serve-bench.json");
+    match std::fs::write(&out, serde_json::to_string_pretty(&json).unwrap()) {
+        Ok(()) => println!("\nJSON: {}", out.display()),
+        Err(e) => println!("\nJSON not written to {}: {e}", out.display()),
+    }
+}
+
+/// Every case on the store at `db` (a file or a PostgreSQL URL), filled with `keys` demo
+/// keys first; one JSON row per case.
+fn bench_store(db: &Path, keys: u64, dir: &Path, floor_exe: &Path, rounds: usize) -> Vec<Value> {
     println!("store: {keys} demo keys (hivekeys demo --keys {keys} --seed 7)\n");
     let demo = Command::new(BIN)
         .arg("--db")
-        .arg(&db)
+        .arg(db)
         .args(["demo", "--keys", &keys.to_string(), "--seed", "7"])
         .stdout(Stdio::null())
         .status()
         .expect("run hivekeys demo");
     assert!(demo.success(), "demo failed");
-    let valid = create_key(&db, "serve bench");
+    let valid = create_key(db, "serve bench");
 
     // The mix: valid, unknown and revoked keys, in turn.
-    let mut store = Store::open(&db).expect("open");
+    let location = Location::parse(db.as_os_str()).expect("a store location");
+    let mut store = Store::open(&location).expect("open");
     let mut mix = Vec::new();
     let mut seeded = SeededEntropy::new(99);
     for i in 0..MIX_EACH {
@@ -97,10 +145,9 @@ fn main() {
         .unwrap()
         .expose()
         .to_owned();
-    let mix_script = dir.path().join("mix.lua");
+    let mix_script = dir.join("mix.lua");
     std::fs::write(&mix_script, lua_cycle(&mix)).expect("write the Lua script");
 
-    let floor_exe = build_floor_server();
     // Each count of connections with wrk and the server sharing every CPU; then 16 again with
     // the server pinned to CPU 0 and wrk (one thread) to CPU 1, so that the tail latency is
     // the server's own rather than the two taking turns on the same cores.
@@ -114,11 +161,6 @@ fn main() {
         true => cases.push((16, true)),
         false => println!("(no pinned run: it needs `taskset` and two CPUs)\n"),
     }
-    let rounds: usize = std::env::var("HIVEKEYS_BENCH_ROUNDS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(DEFAULT_ROUNDS);
     println!(
         "{rounds} rounds per case; figures are medians, × floor the median of each round's ratio"
     );
@@ -145,7 +187,7 @@ fn main() {
         };
         let run = |address: &str, load: Load<'_>| wrk(address, connections, pinned, load);
         let measure_floor = || {
-            let mut floor = server(&floor_exe, &["127.0.0.1:0".as_ref()]);
+            let mut floor = server(floor_exe, &["127.0.0.1:0".as_ref()]);
             let floor_run = run(&floor.address, Load::Header(&valid));
             floor.stop();
             floor_run
@@ -190,21 +232,7 @@ fn main() {
         results.push(row);
         println!();
     }
-    println!("load average at the end: {}", load_average());
-    println!("goal: ≥ 0.8× the floor's requests/s; p99 ≤ 1 ms at 16 connections");
-    let json = json!({
-        "machine": { "cpu": cpu_model(), "cpus": cpus() },
-        "keys": keys,
-        "duration": DURATION,
-        "rounds": rounds,
-        "results": results,
-        "goal": { "ratio_to_floor": 0.8, "p99_ms_at_16": 1.0 },
-    });
-    let out = target_dir().join("serve-bench.json");
-    match std::fs::write(&out, serde_json::to_string_pretty(&json).unwrap()) {
-        Ok(()) => println!("\nJSON: {}", out.display()),
-        Err(e) => println!("\nJSON not written to {}: {e}", out.display()),
-    }
+    results
 }
 
 fn print_runs(what: &str, runs: &[WrkRun], floor: Option<&[WrkRun]>) {
