@@ -6,50 +6,11 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use common::dashboard::Dashboard;
 use common::postgres::{own_database, start_server, stop_server};
 use common::serve::{Served, auth_status, status_of};
-use common::store_options;
-use hivekeys::Store;
-use hivekeys::clock::ManualClock;
-use hivekeys::store::Location;
-use hivekeys::tui::action::Action;
-use hivekeys::tui::app::{App, RELOAD_INTERVAL};
-use hivekeys::tui::clipboard::Osc52Only;
-use hivekeys::tui::view::{self, theme::Theme};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-
-/// The dashboard in this process, on the team's store.
-struct Dashboard {
-    app: App,
-    clock: Arc<ManualClock>,
-}
-
-impl Dashboard {
-    fn open(url: &str) -> Dashboard {
-        let clock = Arc::new(ManualClock::new(Utc::now()));
-        let location = Location::parse(url.as_ref()).unwrap();
-        let store = Store::open_with(&location, store_options(&clock, 7)).unwrap();
-        let app = App::new(store, "default", Box::new(Osc52Only::default()));
-        Dashboard { app, clock }
-    }
-
-    /// The screen after a tick that the reload throttle lets through.
-    fn screen_after_tick(&mut self) -> String {
-        self.clock.advance(RELOAD_INTERVAL);
-        self.app.update(Action::Tick);
-        self.app.update(Action::Resize(120, 30));
-        let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
-        terminal
-            .draw(|frame| view::render(&self.app, frame, &Theme::PLAIN))
-            .unwrap();
-        terminal.backend().to_string()
-    }
-}
 
 #[test]
 fn serve_fails_closed_and_the_dashboard_keeps_its_screen_while_the_server_is_gone() {

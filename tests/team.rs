@@ -64,6 +64,9 @@ fn two_gateways_and_admins_share_one_postgres_store() {
         .collect();
     let mut east = admin.serve();
     let mut west = admin.serve();
+    // And an admin's dashboard, on a third "host".
+    let mut dashboard = common::dashboard::Dashboard::open(&admin.url);
+    assert!(dashboard.screen_after_tick().contains("app19"));
 
     // Every key opens both gateways; each 200 is a use.
     let mut answered = 0;
@@ -86,6 +89,25 @@ fn two_gateways_and_admins_share_one_postgres_store() {
             }
         }
         delays.push(revoked.elapsed());
+    }
+    // The dashboard shows the revocations within its bound of 2 s.
+    let shown = Instant::now();
+    loop {
+        dashboard.screen_after_tick();
+        let revoked = dashboard
+            .app
+            .keys
+            .iter()
+            .filter(|key| key.revoked_at.is_some())
+            .count();
+        if revoked == 10 {
+            break;
+        }
+        assert!(
+            shown.elapsed() < Duration::from_secs(2),
+            "the dashboard shows {revoked} revoked keys"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
     delays.sort();
     eprintln!(

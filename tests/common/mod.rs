@@ -6,6 +6,7 @@
 //! every one of them uses only part of it, and the rest would warn as dead code there.
 #![allow(dead_code)]
 
+pub mod dashboard;
 pub mod postgres;
 pub mod serve;
 
