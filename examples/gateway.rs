@@ -3,26 +3,37 @@
 //! stdout (`VALID <id>` or `INVALID <CODE>`), flushed at once: the answer is the
 //! acknowledgement a caller would act on.
 //!
+//! `--db` takes what the binary's `--db` takes: a file path or a `postgres://` URL (the
+//! password may come from `PGPASSWORD`).
+//!
 //! ```text
 //! cargo run --release --example gateway -- --db ~/.local/share/hivekeys/hivekeys.db
+//! cargo run --release --example gateway -- --db postgres://gateway@db.internal/hivekeys
 //! ```
 //!
-//! The reliability tests run it to kill it with SIGKILL in the middle of its work and check
-//! what a hard kill can lose.
+//! The reliability tests (`tests/conformance/reliability.rs`) run it on both backends to kill
+//! it with SIGKILL in the middle of its work and check what a hard kill can lose.
 
 use std::io::{self, BufRead, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hivekeys::store::Verification;
+use hivekeys::store::{Location, Verification};
 use hivekeys::{Store, StoreOptions};
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
-    let db = match (args.next(), args.next()) {
-        (Some(flag), Some(path)) if flag == "--db" => PathBuf::from(path),
+    let db = match (args.next(), args.next(), args.next()) {
+        (Some(flag), Some(db), None) if flag == "--db" => db,
         _ => {
-            eprintln!("usage: gateway --db PATH");
+            eprintln!("usage: gateway --db PATH|postgres://USER@HOST/DBNAME");
+            return ExitCode::from(2);
+        }
+    };
+    // The same reading as the binary's `--db`, so a URL is never taken for a file name.
+    let location = match Location::parse(&db) {
+        Ok(location) => location,
+        Err(err) => {
+            eprintln!("error: {err}");
             return ExitCode::from(2);
         }
     };
@@ -33,7 +44,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut store = match Store::open_existing(&db, options) {
+    let mut store = match Store::open_existing(location, options) {
         Ok(store) => store,
         Err(err) => {
             eprintln!("error: {err}");

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -135,17 +134,7 @@ fn two_gateways_and_admins_share_one_postgres_store() {
     assert_eq!(uses, answered);
 
     // The database holds digests only: no issued key in a dump of it.
-    let dump = Command::new(pg_dump())
-        .arg("--dbname")
-        .arg(&admin.url)
-        .output()
-        .unwrap();
-    assert!(
-        dump.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dump.stderr)
-    );
-    let dump = String::from_utf8_lossy(&dump.stdout);
+    let dump = common::postgres::dump(&admin.url);
     assert!(
         dump.contains("CREATE TABLE hivekeys.secrets"),
         "not a dump of the store"
@@ -158,17 +147,6 @@ fn two_gateways_and_admins_share_one_postgres_store() {
         );
     }
     assert!(!common::contains_full_key(&dump));
-}
-
-/// `pg_dump` of the newest PostgreSQL installed.
-fn pg_dump() -> std::path::PathBuf {
-    let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL is installed (apt-get install -y postgresql)")
-        .filter_map(|entry| entry.ok().map(|entry| entry.path().join("bin/pg_dump")))
-        .filter(|path| Path::new(path).exists())
-        .collect();
-    versions.sort();
-    versions.pop().expect("pg_dump")
 }
 
 /// Review finding: a listening connection that dies without its socket knowing (a frozen

@@ -427,20 +427,26 @@ pub fn assert_keys_not_on_disk(db: &Path, keys: &[String], when: &str) {
     assert!(!files.is_empty(), "{when}: no database file to check");
     for file in files {
         let bytes = std::fs::read(&file).expect("read a store file");
-        for key in keys {
-            let body = &key[key.rfind('_').expect("fhk_<env>_") + 1..];
-            let secret = &body[..32];
-            for (what, needle) in [
-                ("full key", key.as_str()),
-                ("secret", secret),
-                ("hidden middle of the secret", &secret[4..]),
-            ] {
-                assert!(
-                    !contains(&bytes, needle.as_bytes()),
-                    "{when}: the {what} is in {}",
-                    file.display()
-                );
-            }
+        assert_keys_not_in(&bytes, keys, &format!("{when}: {}", file.display()));
+    }
+}
+
+/// `bytes` (a store file, a dump of a database) hold none of `keys`: not whole, not their 32
+/// secret characters, not the part of the secret the masked form hides.
+#[track_caller]
+pub fn assert_keys_not_in(bytes: &[u8], keys: &[String], what_and_when: &str) {
+    for key in keys {
+        let body = &key[key.rfind('_').expect("fhk_<env>_") + 1..];
+        let secret = &body[..32];
+        for (what, needle) in [
+            ("full key", key.as_str()),
+            ("secret", secret),
+            ("hidden middle of the secret", &secret[4..]),
+        ] {
+            assert!(
+                !contains(bytes, needle.as_bytes()),
+                "{what_and_when}: the {what} is there"
+            );
         }
     }
 }

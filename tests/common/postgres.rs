@@ -128,6 +128,22 @@ pub fn encode(text: &str) -> String {
     out
 }
 
+/// The database at `url` as `pg_dump` prints it: everything a copy of the database (a backup,
+/// a replica) would give away.
+pub fn dump(url: &str) -> String {
+    let out = Command::new(bin_dir().join("pg_dump"))
+        .arg("--dbname")
+        .arg(url)
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        out.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A port nothing listens on (now): the kernel's pick for a socket closed at once.
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");

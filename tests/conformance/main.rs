@@ -12,9 +12,11 @@
 //!   program, keys pasted where they do not belong).
 //! - `dashboard`: `App` driven through the keymap while other processes change the store or
 //!   hold its write lock.
+//! - `reliability`: real processes writing and verifying at once, `kill -9` in the middle of
+//!   writes and of buffered use counts, a clean exit of a verifying process.
 //!
-//! What only a file can show (permissions, WAL and journal bytes, a replaced or damaged file,
-//! PRAGMAs) stays in the per-file suites.
+//! What only a file can show (permissions, WAL and journal bytes, a replaced, damaged,
+//! read-only or size-limited file, PRAGMAs) stays in the per-file suites.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -50,6 +52,7 @@ macro_rules! conformance {
 mod cli;
 mod dashboard;
 mod hostile;
+mod reliability;
 mod store;
 
 /// The five tables of the store, the same on both backends.
