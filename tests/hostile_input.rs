@@ -11,7 +11,9 @@ use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
 
-use common::{Sandbox, checksum, hivekeys_on, is_full_key, output_text};
+use common::{
+    Sandbox, assert_masked_only, checksum, conspicuous_key, hivekeys_on, is_full_key, output_text,
+};
 use hivekeys::clock::ManualClock;
 use hivekeys::entropy::SeededEntropy;
 use hivekeys::key::{Secret, check_format};
@@ -316,43 +318,6 @@ fn no_debug_output_shows_a_key() {
 // ---------------------------------------------------------------------------------------------
 // A full key where it does not belong: never stored as a name, never repeated unmasked
 // ---------------------------------------------------------------------------------------------
-
-/// A well-formed key (right checksum) whose secret is easy to spot in any output: after its
-/// first four characters, only `Zx` pairs, which no message or help text contains.
-fn conspicuous_key() -> String {
-    let signed = format!("fhk_prod_7Gq1{}", "Zx".repeat(14));
-    let checksum = hivekeys::key::checksum_digits(signed.as_bytes());
-    let key = format!("{signed}{}", std::str::from_utf8(&checksum).unwrap());
-    assert!(check_format(&key).is_ok(), "{key}");
-    key
-}
-
-/// `text` shows nothing of `key` but its masked form: no two secret characters past the first
-/// four, and every `fhk_` in it is the masked form or a shorter head of it.
-#[track_caller]
-fn assert_masked_only(what: &str, text: &str, key: &str) {
-    assert!(
-        !text.contains("Zx") && !text.contains("xZ"),
-        "{what} shows secret characters: {text}"
-    );
-    let masked = hivekeys::key::mask(key);
-    let head = &masked[..masked.find('…').unwrap() + '…'.len_utf8()];
-    let last_four = &key[key.len() - 4..];
-    for (at, _) in text.match_indices("fhk_") {
-        let after_head = text[at..]
-            .strip_prefix(head)
-            .unwrap_or_else(|| panic!("{what}: a key shown other than as {masked:?}: {text}"));
-        // Then the last four, or nothing of the key (a head alone, for a cut-off key).
-        let tail: String = after_head
-            .chars()
-            .take_while(char::is_ascii_alphanumeric)
-            .collect();
-        assert!(
-            tail.is_empty() || tail.starts_with(last_four),
-            "{what}: {tail:?} after {head:?}: {text}"
-        );
-    }
-}
 
 #[test]
 fn every_message_shows_a_key_only_in_its_masked_form() {

@@ -5,7 +5,6 @@
 use std::ffi::OsString;
 use std::process::Output;
 
-use hivekeys::key::check_format;
 use hivekeys::tui::action::Action;
 use hivekeys::tui::app::App;
 use hivekeys::tui::clipboard::Osc52Only;
@@ -15,7 +14,7 @@ use ratatui::backend::TestBackend;
 
 use crate::Backend;
 use crate::cli::Cli;
-use crate::common::output_text;
+use crate::common::{assert_masked_only, conspicuous_key, output_text};
 
 /// The binary on the backend's store in a clean environment, `stdin` fed to it.
 fn run(backend: &Backend, args: &[OsString], stdin: &[u8]) -> Output {
@@ -63,43 +62,6 @@ fn render(app: &App) -> String {
         .draw(|frame| view::render(app, frame, &Theme::PLAIN))
         .unwrap();
     terminal.backend().to_string()
-}
-
-/// A well-formed key (right checksum) whose secret is easy to spot in any output: after its
-/// first four characters, only `Zx` pairs, which no message or help text contains.
-fn conspicuous_key() -> String {
-    let signed = format!("fhk_prod_7Gq1{}", "Zx".repeat(14));
-    let checksum = hivekeys::key::checksum_digits(signed.as_bytes());
-    let key = format!("{signed}{}", std::str::from_utf8(&checksum).unwrap());
-    assert!(check_format(&key).is_ok(), "{key}");
-    key
-}
-
-/// `text` shows nothing of `key` but its masked form: no two secret characters past the first
-/// four, and every `fhk_` in it is the masked form or a shorter head of it.
-#[track_caller]
-fn assert_masked_only(what: &str, text: &str, key: &str) {
-    assert!(
-        !text.contains("Zx") && !text.contains("xZ"),
-        "{what} shows secret characters: {text}"
-    );
-    let masked = hivekeys::key::mask(key);
-    let head = &masked[..masked.find('…').unwrap() + '…'.len_utf8()];
-    let last_four = &key[key.len() - 4..];
-    for (at, _) in text.match_indices("fhk_") {
-        let after_head = text[at..]
-            .strip_prefix(head)
-            .unwrap_or_else(|| panic!("{what}: a key shown other than as {masked:?}: {text}"));
-        // Then the last four, or nothing of the key (a head alone, for a cut-off key).
-        let tail: String = after_head
-            .chars()
-            .take_while(char::is_ascii_alphanumeric)
-            .collect();
-        assert!(
-            tail.is_empty() || tail.starts_with(last_four),
-            "{what}: {tail:?} after {head:?}: {text}"
-        );
-    }
 }
 
 fn a_key_typed_where_it_does_not_belong_is_not_echoed(backend: &Backend) {
