@@ -54,12 +54,13 @@ pub fn fields(key: &KeyRecord, uses_today: u64, now: DateTime<Utc>) -> Vec<Field
 }
 
 /// One audit event: "2026-11-26 05:33 UTC  rotated  by alice (previous secret stops in 24
-/// hours)". Names and details written by other programs are made printable.
+/// hours)", "…  renamed  by alice (Billing → Payments)". Names and details written by other
+/// programs are made printable.
 pub fn event_line(event: &AuditEvent) -> String {
     let detail = event
         .detail
         .as_deref()
-        .map(|d| format!(" ({})", printable(d, 80)))
+        .map(|d| format!(" ({})", printable(d, MAX_DETAIL_CHARS)))
         .unwrap_or_default();
     format!(
         "{}  {:<8} by {}{detail}",
@@ -68,6 +69,10 @@ pub fn event_line(event: &AuditEvent) -> String {
         printable(&event.actor, 40)
     )
 }
+
+/// Longest detail an event line shows: a rename's "OLD → NEW" of two 64-character names
+/// whole, and no more of a detail another program wrote.
+const MAX_DETAIL_CHARS: usize = 2 * crate::text::MAX_NAME_CHARS + 3;
 
 /// What the live secrets section says when there is none.
 pub const NO_LIVE_SECRET: &str = "none: no secret of this key verifies";

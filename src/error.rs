@@ -44,7 +44,8 @@ pub enum Error {
     #[error("The expiry time must be in the future.")]
     ExpiryInPast,
 
-    #[error("Key {id} is revoked; a revoked key cannot be rotated or revoked again.")]
+    // Said of every change (rotate, revoke, limit, rename): a revocation is final.
+    #[error("Key {id} is revoked; a revoked key cannot change.")]
     KeyRevoked { id: String },
 
     #[error("Key {id} has expired; create a new key instead of rotating it.")]

@@ -1517,6 +1517,10 @@ fn app_in(context: Context) -> Fixture {
             fx.select_active();
             fx.char('l');
         }
+        Context::Rename => {
+            fx.select_active();
+            fx.char('n');
+        }
         Context::NewKey => {
             fx.char('a');
             fx.type_text("x");

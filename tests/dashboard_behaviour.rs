@@ -1,4 +1,4 @@
-//! The Daily Limit dialog as drawn, over a real SQLite store in a temporary directory. The
+//! The Daily Limit and Rename Key dialogs as drawn, over a real SQLite store in a temporary directory. The
 //! dashboard's behaviour while other processes change the store is in the conformance suite
 //! (`tests/conformance/dashboard.rs`), on SQLite and PostgreSQL.
 
@@ -62,6 +62,18 @@ impl Fixture {
         }
     }
 
+    fn press(&mut self, code: KeyCode) {
+        let event = Event::Key(KeyEvent {
+            code,
+            modifiers: KeyModifiers::NONE,
+            kind: KeyEventKind::Press,
+            state: KeyEventState::NONE,
+        });
+        if let Some(action) = keymap::action_for(self.app.context(), &event) {
+            self.app.update(action);
+        }
+    }
+
     fn screen(&mut self, width: u16, height: u16) -> String {
         self.app.update(Action::Resize(width, height));
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
@@ -80,5 +92,29 @@ fn snapshot_daily_limit_dialog() {
     for c in "250".chars() {
         fx.char(c);
     }
+    insta::assert_snapshot!(fx.screen(100, 24));
+}
+
+/// Rename Key as drawn: the key it is for, its name in the field (edited), the rule, and
+/// its hints from the key map.
+#[test]
+fn snapshot_rename_dialog() {
+    let mut fx = Fixture::new();
+    fx.char('n');
+    for c in " v2".chars() {
+        fx.char(c);
+    }
+    insta::assert_snapshot!(fx.screen(100, 24));
+}
+
+/// Rename Key refusing an emptied name on Enter, in the Add dialog's words.
+#[test]
+fn snapshot_rename_dialog_empty_submitted() {
+    let mut fx = Fixture::new();
+    fx.char('n');
+    for _ in 0.."Search".len() {
+        fx.press(KeyCode::Backspace);
+    }
+    fx.press(KeyCode::Enter);
     insta::assert_snapshot!(fx.screen(100, 24));
 }

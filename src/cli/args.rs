@@ -85,6 +85,14 @@ pub enum Command {
         #[arg(value_name = "N|none", value_parser = parse_limit)]
         limit: Limit,
     },
+    /// Give a key a new name (its id, secret and history stay)
+    Rename {
+        /// The key's id, or a name only one key has
+        key: String,
+        /// The new name (1-64 characters)
+        #[arg(long, value_name = "NEW")]
+        name: String,
+    },
     /// Give a key a new secret and print it
     Rotate {
         /// The key's id, or a name only one key has

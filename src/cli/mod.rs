@@ -224,6 +224,24 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 echo(&changed.name, 64)
             )?;
         }
+        Command::Rename { key, name } => {
+            let record = store.resolve_key(workspace, key)?;
+            let renamed = store.rename_key(workspace, &record.id, name)?;
+            let line = match renamed.name == record.name {
+                true => format!(
+                    "Key {} is already named \"{}\"; nothing changed.",
+                    renamed.id,
+                    echo(&renamed.name, 64)
+                ),
+                false => format!(
+                    "Renamed key {} \"{}\" → \"{}\".",
+                    renamed.id,
+                    echo(&record.name, 64),
+                    echo(&renamed.name, 64)
+                ),
+            };
+            writeln!(out, "{line}")?;
+        }
         Command::Rotate { key, grace, yes } => {
             let record = store.resolve_key(workspace, key)?;
             let grace = grace.unwrap_or_default();

@@ -1,4 +1,4 @@
-//! Changing keys: creating, rotating and revoking them, with the rows, secrets and audit
+//! Changing keys: creating, rotating, revoking, limiting and renaming them, with the rows, secrets and audit
 //! events each change writes inside its transaction.
 
 use super::Store;
@@ -368,6 +368,56 @@ impl Store {
                 key.row_id,
                 cx.now,
                 AuditAction::LimitChanged,
+                cx.actor,
+                Some(&detail),
+            )?;
+            written_key(tx, &workspace, id)
+        })
+    }
+}
+
+impl Store {
+    /// Renames key `id` to `new_name` (validated as a new key's name is), audited as
+    /// `renamed` with the detail "OLD → NEW". The same name changes nothing and writes no
+    /// event. A revoked key cannot be renamed; an expired one can (its history still reads
+    /// by name).
+    pub fn rename_key(&mut self, workspace: &str, id: &str, new_name: &str) -> Result<KeyRecord> {
+        self.rename_key_unless(workspace, id, new_name, || false)
+    }
+
+    /// [`rename_key`](Store::rename_key), unless `withdrawn` (asked under the write lock)
+    /// says the change is no longer wanted: then [`Error::Withdrawn`].
+    pub fn rename_key_unless(
+        &mut self,
+        workspace: &str,
+        id: &str,
+        new_name: &str,
+        withdrawn: impl FnOnce() -> bool,
+    ) -> Result<KeyRecord> {
+        let workspace = validate_name(workspace, "workspace")?;
+        let name = validate_name(new_name, "key")?;
+        self.write(|tx, cx| {
+            let key = unrevoked_key(tx, &workspace, id)?;
+            if withdrawn() {
+                return Err(Error::Withdrawn.into());
+            }
+            if key.name == name {
+                return written_key(tx, &workspace, id);
+            }
+            tx.execute(
+                "UPDATE keys SET name = ?1, search_text = ?2 WHERE id = ?3",
+                args![
+                    name.as_str(),
+                    search_text(&name, &key.masked_key, id).as_str(),
+                    key.row_id
+                ],
+            )?;
+            let detail = format!("{} → {name}", key.name);
+            record_event(
+                tx,
+                key.row_id,
+                cx.now,
+                AuditAction::Renamed,
                 cx.actor,
                 Some(&detail),
             )?;

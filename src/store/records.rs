@@ -116,6 +116,8 @@ pub enum AuditAction {
     Rotated,
     Revoked,
     LimitChanged,
+    /// The detail says "OLD → NEW".
+    Renamed,
 }
 
 impl AuditAction {
@@ -125,6 +127,7 @@ impl AuditAction {
             AuditAction::Rotated => "rotated",
             AuditAction::Revoked => "revoked",
             AuditAction::LimitChanged => "limit_changed",
+            AuditAction::Renamed => "renamed",
         }
     }
 }
@@ -155,6 +158,7 @@ impl std::str::FromStr for AuditAction {
             AuditAction::Rotated,
             AuditAction::Revoked,
             AuditAction::LimitChanged,
+            AuditAction::Renamed,
         ]
         .into_iter()
         .find(|action| action.as_str() == text)

@@ -23,9 +23,10 @@ pub enum Action {
     OpenRotate,
     OpenRevoke,
     OpenLimit,
+    OpenRename,
     OpenDetails,
     OpenHelp,
-    /// An edit of the focused text field (search box or key name).
+    /// An edit of the focused text field (search box, key name or daily limit).
     Edit(InputRequest),
     /// Text pasted into the focused text field (bracketed paste).
     Paste(String),

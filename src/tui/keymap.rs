@@ -21,6 +21,8 @@ pub enum Context {
     ConfirmRevoke,
     /// The daily limit dialog: a number field.
     SetLimit,
+    /// Rename Key: a name field.
+    Rename,
     NewKey,
     /// The new-key dialog asking "close without copying?".
     ConfirmClose,
@@ -37,7 +39,10 @@ pub enum Context {
 impl Context {
     /// Contexts with a focused text field: printable keys are typed, not bound.
     pub fn has_text_field(self) -> bool {
-        matches!(self, Context::Search | Context::AddKey | Context::SetLimit)
+        matches!(
+            self,
+            Context::Search | Context::AddKey | Context::SetLimit | Context::Rename
+        )
     }
 
     pub fn title(self) -> &'static str {
@@ -49,6 +54,7 @@ impl Context {
             Context::ConfirmRotate => "Rotate confirmation",
             Context::ConfirmRevoke => "Revoke confirmation",
             Context::SetLimit => "Daily limit",
+            Context::Rename => "Rename Key",
             Context::NewKey => "Your New API Key",
             Context::ConfirmClose => "Close without copying?",
             Context::Details => "Key details",
@@ -58,7 +64,7 @@ impl Context {
         }
     }
 
-    pub const ALL: [Context; 13] = [
+    pub const ALL: [Context; 14] = [
         Context::Main,
         Context::Search,
         Context::AddKey,
@@ -66,6 +72,7 @@ impl Context {
         Context::ConfirmRotate,
         Context::ConfirmRevoke,
         Context::SetLimit,
+        Context::Rename,
         Context::NewKey,
         Context::ConfirmClose,
         Context::Details,
@@ -211,6 +218,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(MAIN, &[Key::char('r')], A::OpenRotate, hint("r", "rotate")),
     bind(MAIN, &[Key::char('x')], A::OpenRevoke, hint("x", "revoke")),
     bind(MAIN, &[Key::char('l')], A::OpenLimit, help("l", "set the focused key's daily limit")),
+    bind(MAIN, &[Key::char('n')], A::OpenRename, help("n", "rename the focused key")),
     bind(MAIN, &[ENTER], A::OpenDetails, hint("Enter", "details")),
     bind(MAIN, &[ESC], A::ClearSearch, help("Esc", "clear the search")),
     bind(MAIN, &[Key::char('?')], A::OpenHelp, hint("?", "help")),
@@ -227,8 +235,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[C::CreateDefault], &[ENTER], A::Submit, hint("Enter", "create")),
     bind(&[C::ConfirmRotate], &[Key::char('y'), ENTER], A::Confirm, hint("y/Enter", "rotate")),
     bind(&[C::ConfirmRevoke], &[Key::char('y')], A::Confirm, hint("y", "revoke")),
-    bind(&[C::SetLimit], &[ENTER], A::Submit, hint("Enter", "save")),
-    bind(&[C::AddKey, C::SetLimit], &[ESC], A::Cancel, hint("Esc", "cancel")),
+    bind(&[C::SetLimit, C::Rename], &[ENTER], A::Submit, hint("Enter", "save")),
+    bind(&[C::AddKey, C::SetLimit, C::Rename], &[ESC], A::Cancel, hint("Esc", "cancel")),
     bind(QUESTIONS, &[Key::char('n'), ESC], A::Cancel, hint("n/Esc", "cancel")),
     // Your New API Key.
     bind(&[C::NewKey], &[Key::char('c')], A::Copy, hint("c", "copy")),
@@ -391,6 +399,8 @@ mod tests {
             (key('D'), OpenCreateDefault),
             (key('r'), OpenRotate),
             (key('x'), OpenRevoke),
+            (key('l'), OpenLimit),
+            (key('n'), OpenRename),
             (plain(KeyCode::Enter), OpenDetails),
             (key('?'), OpenHelp),
             (key('q'), Quit),
@@ -413,8 +423,8 @@ mod tests {
 
     #[test]
     fn text_fields_take_printable_keys_but_not_ctrl_c() {
-        for context in [Context::Search, Context::AddKey] {
-            for c in ['q', 'j', 'a', 'x', 'D', '?', '/'] {
+        for context in [Context::Search, Context::AddKey, Context::Rename] {
+            for c in ['q', 'j', 'a', 'x', 'n', 'D', '?', '/'] {
                 assert_eq!(
                     action_for(context, &key(c)),
                     Some(Action::Edit(InputRequest::InsertChar(c))),

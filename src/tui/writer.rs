@@ -43,6 +43,10 @@ pub enum Job {
         key: KeyRecord,
         limit: Option<u64>,
     },
+    Rename {
+        key: KeyRecord,
+        name: String,
+    },
 }
 
 /// What the store answered to a [`Job`].
@@ -53,6 +57,11 @@ pub enum Done {
     },
     Revoked(Result<KeyRecord>),
     LimitSet(Result<KeyRecord>),
+    /// The name the key had when its dialog opened, and the key as renamed.
+    Renamed {
+        before: String,
+        renamed: Result<KeyRecord>,
+    },
 }
 
 /// A finished job: its answer, and whether the dashboard was still waiting for it (rather than
@@ -291,6 +300,10 @@ pub fn perform(store: &mut Store, job: Job, workspace: &str, fate: &Fate) -> Don
                 store.set_daily_limit_unless(workspace, &key.id, limit, || !fate.go_ahead()),
             )
         }
+        Job::Rename { key, name } => Done::Renamed {
+            renamed: store.rename_key_unless(workspace, &key.id, &name, || !fate.go_ahead()),
+            before: key.name,
+        },
     }
 }
 

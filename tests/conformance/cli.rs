@@ -1230,6 +1230,84 @@ fn daily_limits_from_the_command_line(backend: &Backend) {
     assert_eq!(run.code, 2, "{run:#?}");
 }
 
+/// Issue 12: `rename KEY --name NEW` says what it did on one line, is audited (`show`
+/// prints "renamed … (OLD → NEW)", `show --json` the event), finds the key by its new name,
+/// writes nothing for the same name, and refuses a bad name (usage error, the rule stated, a
+/// full key masked) and a revoked key.
+fn rename_from_the_command_line(backend: &Backend) {
+    let f = Cli::new(backend);
+    let key = f.create("Billing", "prod");
+    let id = f.id_of(&key);
+
+    let renamed = f.run_ok(&["rename", "Billing", "--name", "Payments"]);
+    assert_eq!(
+        renamed.only_line(),
+        format!("Renamed key {id} \"Billing\" → \"Payments\".")
+    );
+    assert_eq!(f.listed(&id)["name"], "Payments");
+    assert_eq!(
+        f.list(&["--search", "paym"]).len(),
+        1,
+        "search finds the new name"
+    );
+    assert!(f.list(&["--search", "billing"]).is_empty());
+    let shown = f.show("Payments");
+    let events = shown["events"].as_array().unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(
+        (&last["action"], &last["detail"]),
+        (&"renamed".into(), &"Billing → Payments".into())
+    );
+    let text = f.run_ok(&["show", &id]).stdout;
+    let line = text
+        .lines()
+        .find(|l| l.contains("renamed"))
+        .unwrap_or_else(|| panic!("no rename in show: {text}"));
+    // The actor is the OS user running the binary.
+    assert!(
+        line.contains("  renamed  by ") && line.ends_with(" (Billing → Payments)"),
+        "{line}"
+    );
+
+    // The same name: nothing written, and it says so.
+    let before = f.snapshot();
+    let events_before = events.len();
+    let same = f.run_ok(&["rename", &id, "--name", " Payments "]);
+    assert!(same.only_line().contains("nothing changed"), "{same:#?}");
+    assert_eq!(f.snapshot(), before);
+    assert_eq!(
+        f.show(&id)["events"].as_array().unwrap().len(),
+        events_before
+    );
+
+    // Bad names: a usage error in one line, as `create` says it; nothing written.
+    for bad in ["", "   ", &"x".repeat(65)] {
+        let refused = f.run(&["rename", &id, "--name", bad]);
+        refused.one_line_error(2);
+        let at_creation = f.run(&["create", "--name", bad, "--env", "prod"]);
+        assert_eq!(refused.stderr, at_creation.stderr, "{bad:?}");
+    }
+    let other = f.create("Other", "dev");
+    let leaked = f.run(&["rename", &id, "--name", &format!("see {other}")]);
+    leaked.one_line_error(2);
+    assert!(
+        leaked.stderr.contains(&common::masked(&other)),
+        "{leaked:#?}"
+    );
+    assert!(!leaked.stderr.contains(&other), "the key is never echoed");
+    assert_eq!(f.listed(&id)["name"], "Payments");
+
+    // A revoked key keeps its name; an unknown one is named.
+    f.run_ok(&["revoke", &id, "--yes"]);
+    let revoked = f.run(&["rename", &id, "--name", "Ghost"]);
+    revoked.one_line_error(1);
+    assert!(revoked.stderr.contains("revoked"), "{revoked:#?}");
+    assert_eq!(f.listed(&id)["name"], "Payments");
+    f.run(&["rename", "key_00000000", "--name", "Ghost"])
+        .one_line_error(1);
+    f.run(&["rename", &id]).clap_error("--name");
+}
+
 fn database_locked_by_another_writer(backend: &Backend) {
     let f = Cli::new(backend);
     let key = f.create("Existing", "prod");
@@ -1300,5 +1378,6 @@ conformance![
     a_bad_busy_timeout_is_refused_with_a_sentence_naming_the_variable,
     usage_errors_do_not_show_options_given_through_the_environment_as_required,
     daily_limits_from_the_command_line,
+    rename_from_the_command_line,
     database_locked_by_another_writer,
 ];

@@ -11,7 +11,7 @@ use hivekeys::store::{Grace, Location};
 use hivekeys::tui::action::Action;
 use hivekeys::tui::app::{App, Modal, RELOAD_INTERVAL};
 use hivekeys::tui::clipboard::Osc52Only;
-use hivekeys::tui::dialog::{CHANGED_MEANWHILE, ConfirmRevoke, ConfirmRotate, Details};
+use hivekeys::tui::dialog::{CHANGED_MEANWHILE, ConfirmRevoke, ConfirmRotate, Details, RenameKey};
 use hivekeys::tui::keymap::{self, Context};
 use hivekeys::tui::view::{self, theme::Theme};
 use hivekeys::tui::writer::{WAITING, Writer};
@@ -598,6 +598,206 @@ fn l_sets_and_removes_the_focused_keys_daily_limit(backend: &Backend) {
     assert_eq!(details, ["5000 uses a day", "no limit"]);
 }
 
+impl Fixture {
+    fn rename_dialog(&self) -> &RenameKey {
+        match &self.app.modal {
+            Some(Modal::Rename(dialog)) => dialog,
+            _ => panic!("Rename Key is not open ({:?})", self.app.context()),
+        }
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.char(c);
+        }
+    }
+
+    /// Empties the focused name field.
+    fn clear_field(&mut self) {
+        for _ in 0..80 {
+            self.press(KeyCode::Backspace);
+        }
+    }
+}
+
+/// Issue 12: `n` opens Rename Key on the focused key with its name; the field is judged as
+/// Add API Key judges a name (same messages, a full key masked); Enter renames (audited, the
+/// row and search follow), the same name writes nothing, Esc cancels, a revoked key is not
+/// offered.
+fn n_renames_the_focused_key_as_the_add_dialog_judges_names(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    let key = fx.focused();
+    // What Add API Key says of an empty name and of one holding a full key.
+    let leaked = fx
+        .other_process()
+        .create_key("elsewhere", NewKey::new("x", Environment::Development))
+        .unwrap();
+    let full = leaked.secret.expose().to_owned();
+    fx.char('a');
+    fx.press(KeyCode::Enter);
+    let add_empty = match &fx.app.modal {
+        Some(Modal::AddKey(dialog)) => dialog.error.clone().expect("an empty name refused"),
+        _ => panic!("Add API Key is not open"),
+    };
+    fx.app.update(Action::Paste(format!("see {full}")));
+    let add_leaked = match &fx.app.modal {
+        Some(Modal::AddKey(dialog)) => dialog.error.clone().expect("a key in a name refused"),
+        _ => panic!("Add API Key is not open"),
+    };
+    fx.press(KeyCode::Esc);
+
+    assert!(fx.app.offers(&Action::OpenRename));
+    fx.char('n');
+    assert_eq!(fx.app.context(), Context::Rename);
+    assert_eq!(fx.rename_dialog().name.value(), key.name, "prefilled");
+    fx.press(KeyCode::Esc);
+    assert!(fx.app.modal.is_none(), "Esc cancels");
+
+    fx.char('n');
+    fx.clear_field();
+    assert_eq!(
+        fx.rename_dialog().error,
+        None,
+        "nothing typed yet: no scolding"
+    );
+    fx.press(KeyCode::Enter);
+    assert_eq!(
+        fx.rename_dialog().error.as_deref(),
+        Some(add_empty.as_str())
+    );
+    fx.app.update(Action::Paste(format!("see {full}")));
+    let error = fx.rename_dialog().error.clone().unwrap();
+    assert_eq!(error, add_leaked);
+    assert!(
+        error.contains(&leaked.secret.masked()) && !error.contains(&full),
+        "{error}"
+    );
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.app.context(), Context::Rename, "refused, still open");
+    assert_eq!(fx.stored(&key.id).name, key.name);
+
+    fx.clear_field();
+    fx.type_text("Payments");
+    fx.press(KeyCode::Enter);
+    assert!(fx.app.modal.is_none(), "saved and closed");
+    assert_eq!(fx.stored(&key.id).name, "Payments");
+    let notice = fx.app.notice.clone().unwrap();
+    assert!(!notice.is_error, "{notice:?}");
+    assert_eq!(
+        notice.text,
+        format!("Renamed key {} \"{}\" → \"Payments\".", key.id, key.name)
+    );
+    assert_eq!(fx.focused().name, "Payments", "the row follows at once");
+    let trail = fx.app.store().audit_trail(WS, &key.id).unwrap();
+    let detail = format!("{} → Payments", key.name);
+    assert_eq!(
+        trail.last().unwrap().detail.as_deref(),
+        Some(detail.as_str())
+    );
+
+    // Search finds the new name.
+    fx.char('/');
+    fx.type_text("paym");
+    fx.press(KeyCode::Enter);
+    let found: Vec<_> = fx
+        .app
+        .visible
+        .iter()
+        .map(|&i| fx.app.keys[i].id.clone())
+        .collect();
+    assert_eq!(found, [key.id.as_str()]);
+
+    // The same name: nothing written, and the notice says so.
+    let events = trail.len();
+    fx.char('n');
+    fx.press(KeyCode::Enter);
+    assert!(fx.app.modal.is_none());
+    assert!(
+        fx.app
+            .notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("nothing changed")
+    );
+    assert_eq!(
+        fx.app.store().audit_trail(WS, &key.id).unwrap().len(),
+        events
+    );
+
+    // A revoked key is not offered, and says why.
+    fx.char('x');
+    fx.char('y');
+    assert!(!fx.app.offers(&Action::OpenRename));
+    fx.char('n');
+    assert!(fx.app.modal.is_none());
+    assert!(fx.app.notice.as_ref().unwrap().is_error);
+}
+
+/// A rename made elsewhere while Rename Key is open is said in it (the typed name stays); a
+/// revocation elsewhere closes it with the news when Enter meets it. A rename waiting for
+/// another process's lock says so, and Esc withdraws it.
+fn rename_key_follows_other_processes_and_waits_like_the_other_writes(backend: &Backend) {
+    let mut fx = Fixture::new(backend);
+    let key = fx.focused();
+    fx.char('n');
+    fx.type_text(" v2");
+    fx.other_process()
+        .rename_key(WS, &key.id, "Theirs")
+        .unwrap();
+    fx.tick_after_change();
+    let dialog = fx.rename_dialog();
+    assert_eq!(dialog.key.name, "Theirs");
+    assert_eq!(dialog.name.value(), format!("{} v2", key.name));
+    assert!(
+        dialog.error.as_deref().unwrap().contains("\"Theirs\""),
+        "{:?}",
+        dialog.error
+    );
+
+    fx.other_process().revoke_key(WS, &key.id).unwrap();
+    fx.press(KeyCode::Enter);
+    assert!(fx.app.modal.is_none(), "nothing left to rename");
+    let notice = fx.app.notice.clone().unwrap();
+    assert!(
+        notice.is_error && notice.text.contains("revoked"),
+        "{notice:?}"
+    );
+    assert_eq!(fx.stored(&key.id).name, "Theirs");
+
+    // Waiting for the lock, then withdrawn: not renamed.
+    fx.write_in_background();
+    fx.press(KeyCode::Down);
+    let other = fx.focused();
+    assert_ne!(other.id, key.id);
+    let mut blocker = backend.hold_write_lock();
+    fx.char('n');
+    fx.type_text("!");
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.app.context(), Context::Waiting);
+    assert!(words(&fx.screen(120, 40)).contains(WAITING));
+    fx.press(KeyCode::Esc);
+    assert!(
+        fx.app
+            .notice
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("Withdrawn")
+    );
+    blocker.batch("ROLLBACK");
+    fx.wait_for_write();
+    assert_eq!(fx.stored(&other.id).name, other.name, "withdrawn, not made");
+
+    // Once the lock is free, the same rename goes through the writer.
+    fx.char('n');
+    fx.type_text("!");
+    fx.press(KeyCode::Enter);
+    fx.wait_for_write();
+    assert_eq!(fx.stored(&other.id).name, format!("{}!", other.name));
+    assert!(fx.app.notice.as_ref().unwrap().text.starts_with("Renamed"));
+}
+
 /// Review finding: Ctrl-C while a create waits for the lock must withdraw it before the
 /// event loop takes any more answers. Released a moment later (the other process commits,
 /// the write gets its lock) the create must roll back: no key is stored that nobody sees.
@@ -639,5 +839,7 @@ conformance![
     the_dashboard_refuses_an_empty_workspace_before_anything_else,
     use_counts_alone_refresh_the_rows_on_screen_without_reading_the_list_again,
     l_sets_and_removes_the_focused_keys_daily_limit,
+    n_renames_the_focused_key_as_the_add_dialog_judges_names,
+    rename_key_follows_other_processes_and_waits_like_the_other_writes,
     ctrl_c_while_a_create_waits_withdraws_it_before_the_lock_is_released,
 ];

@@ -2122,6 +2122,124 @@ fn a_daily_limit_refuses_past_it_and_resets_at_midnight_utc(backend: &Backend) {
     }
 }
 
+/// Issue 12: a rename changes the name (and what search finds) and is audited "OLD → NEW";
+/// the same name writes nothing; a name is judged as at creation (a full key in it refused,
+/// masked in the message); a revoked key keeps its name; a verifier on another connection
+/// answers with the new name within the propagation bound.
+fn a_rename_is_audited_searchable_and_judged_as_a_new_name(backend: &Backend) {
+    let mut f = Fixture::new(backend);
+    let issued = f.create("Billing", Environment::Production);
+    let id = issued.record.id.clone();
+    let key = full(&issued);
+    let mut gateway = backend.open(2);
+    assert_eq!(verified(&mut gateway, &key).name, "Billing");
+
+    f.clock.advance(minutes(5));
+    let renamed = f.store.rename_key(WS, &id, "  Payments  ").unwrap();
+    assert_eq!(renamed.name, "Payments", "trimmed as at creation");
+    assert_eq!(
+        (renamed.masked_key.as_str(), renamed.created_at),
+        (issued.record.masked_key.as_str(), issued.record.created_at),
+        "only the name changes"
+    );
+    assert_eq!(f.get(&id).name, "Payments");
+    let trail = f.store.audit_trail(WS, &id).unwrap();
+    let last = trail.last().unwrap();
+    assert_eq!(
+        (last.action, last.detail.as_deref(), last.at),
+        (
+            AuditAction::Renamed,
+            Some("Billing → Payments"),
+            t0() + minutes(5)
+        )
+    );
+    assert_eq!(last.actor, "alice");
+    let found = |store: &Store, text: &str| {
+        let query = KeyQuery {
+            search: Some(text.into()),
+            ..KeyQuery::default()
+        };
+        ids(&store.list_keys(WS, &query).unwrap())
+    };
+    assert_eq!(
+        found(&f.store, "PAYM"),
+        [id.as_str()],
+        "search finds the new name"
+    );
+    assert!(found(&f.store, "billing").is_empty(), "and not the old one");
+    assert_eq!(f.store.resolve_key(WS, "Payments").unwrap().id, id);
+
+    // Another process's verifier answers with the new name within the bound.
+    let deadline = Instant::now() + backend.propagation * 3;
+    while verified(&mut gateway, &key).name != "Payments" {
+        assert!(
+            Instant::now() < deadline,
+            "the rename never reached the verifier"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+
+    // The same name (after trimming) is no change: nothing is written.
+    let before = backend.row_counts();
+    let version = f.store.keys_version().unwrap();
+    assert_eq!(
+        f.store.rename_key(WS, &id, "Payments ").unwrap().name,
+        "Payments"
+    );
+    assert_eq!(backend.row_counts(), before);
+    assert_eq!(f.store.keys_version().unwrap(), version, "no key changed");
+
+    // Names are judged as at creation, with the same errors; nothing is written.
+    let masked = hivekeys::key::mask(&key);
+    for bad in [
+        String::new(),
+        "   ".to_owned(),
+        "tab	here".to_owned(),
+        "x".repeat(65),
+        format!("leaked {key}"),
+    ] {
+        let refused = f.store.rename_key(WS, &id, &bad).unwrap_err();
+        let at_creation = f
+            .store
+            .create_key(WS, NewKey::new(bad.clone(), Environment::Production))
+            .unwrap_err();
+        assert_eq!(refused.to_string(), at_creation.to_string(), "{bad:?}");
+        assert!(matches!(refused, Error::InvalidName(_)), "{refused:?}");
+        assert!(!refused.to_string().contains(&key[9..41]), "{refused}");
+    }
+    let leaked = f
+        .store
+        .rename_key(WS, &id, &format!("leaked {key}"))
+        .unwrap_err();
+    assert!(leaked.to_string().contains(&masked), "{leaked}");
+    assert_eq!(
+        backend.row_counts(),
+        before,
+        "a refused name wrote something"
+    );
+    assert_eq!(f.get(&id).name, "Payments");
+
+    // A revoked key keeps its name, as rotate and revoke refuse it; an unknown id is named.
+    f.store.revoke_key(WS, &id).unwrap();
+    let err = f.store.rename_key(WS, &id, "Ghost").unwrap_err();
+    assert!(
+        matches!(&err, Error::KeyRevoked { id: i } if *i == id),
+        "{err:?}"
+    );
+    assert_eq!(f.get(&id).name, "Payments");
+    let err = f.store.rename_key(WS, "key_00000000", "Ghost").unwrap_err();
+    assert!(matches!(err, Error::KeyNotFound { .. }), "{err:?}");
+
+    // Withdrawn under the lock: nothing changes.
+    let other = f.create("Search", Environment::Staging).record.id;
+    let err = f
+        .store
+        .rename_key_unless(WS, &other, "Finder", || true)
+        .unwrap_err();
+    assert!(matches!(err, Error::Withdrawn), "{err:?}");
+    assert_eq!(f.get(&other).name, "Search");
+}
+
 /// Two processes verifying one limited key overshoot it by at most what the other has not
 /// written yet (its bookkeeping interval's worth), and not at all once it has.
 fn processes_sharing_a_limit_overshoot_by_at_most_the_unwritten_uses(backend: &Backend) {
@@ -2483,6 +2601,7 @@ conformance![
     many_processes_opening_a_new_store_at_once_all_succeed,
     verification_sees_every_change_another_connection_has_committed,
     a_daily_limit_refuses_past_it_and_resets_at_midnight_utc,
+    a_rename_is_audited_searchable_and_judged_as_a_new_name,
     processes_sharing_a_limit_overshoot_by_at_most_the_unwritten_uses,
     usage_of_a_few_keys_follows_bookkeeping_without_a_key_change,
     a_limit_is_exact_in_one_process_while_batches_are_written,

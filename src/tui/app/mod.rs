@@ -13,7 +13,8 @@ use ratatui::layout::Rect;
 use super::action::Action;
 use super::clipboard::Clipboard;
 use super::dialog::{
-    AddKey, ConfirmRevoke, ConfirmRotate, CreateDefault, Details, Effect, Help, Outcome, SetLimit,
+    AddKey, ConfirmRevoke, ConfirmRotate, CreateDefault, Details, Effect, Help, Outcome, RenameKey,
+    SetLimit,
 };
 use super::key_list::KeyList;
 use super::keymap::{self, Context};
@@ -211,7 +212,7 @@ impl App {
         match action {
             Action::OpenCreateDefault => self.list.default_key.is_none(),
             Action::OpenRotate => focused_status.is_some_and(ConfirmRotate::allows),
-            Action::OpenRevoke | Action::OpenLimit => {
+            Action::OpenRevoke | Action::OpenLimit | Action::OpenRename => {
                 focused_status.is_some_and(ConfirmRevoke::allows)
             }
             Action::OpenDetails => self.focused_key().is_some(),
@@ -307,6 +308,10 @@ impl App {
             }),
             Action::OpenLimit => self.open_for_focused_key(ConfirmRevoke::allows, |key| {
                 Modal::SetLimit(SetLimit::new(key))
+            }),
+            // Like a limit, a name can change until the key is revoked.
+            Action::OpenRename => self.open_for_focused_key(ConfirmRevoke::allows, |key| {
+                Modal::Rename(RenameKey::new(key))
             }),
             Action::OpenDetails => match self.focused_key().cloned() {
                 Some(key) => self.open_details(key),

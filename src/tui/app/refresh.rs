@@ -29,12 +29,12 @@ impl App {
     }
 
     /// The list was read again: an open dialog about a key follows what is true of it now.
-    /// A confirmation shows someone else's change and asks again; the detail view reads its
-    /// secrets, trail and uses again, keeping its scroll.
+    /// A confirmation shows someone else's change and asks again, Rename Key the key's name
+    /// now; the detail view reads its secrets, trail and uses again, keeping its scroll.
     pub(super) fn follow_open_modal(&mut self) {
         let id = match &self.modal {
             Some(Modal::Details(details)) => details.key.id.clone(),
-            Some(modal) => match modal.confirming() {
+            Some(modal) => match modal.following() {
                 Some(id) => id.to_owned(),
                 None => return,
             },

@@ -79,17 +79,37 @@ impl App {
                     crate::text::echo(&changed.name, 64)
                 ));
             }
+            Done::Renamed {
+                before,
+                renamed: Ok(renamed),
+            } => {
+                if awaited {
+                    self.modal = None;
+                }
+                self.changed(&renamed);
+                let name = crate::text::echo(&renamed.name, 64);
+                self.say(match renamed.name == before {
+                    true => format!(
+                        "Key {} is already named \"{name}\"; nothing changed.",
+                        renamed.id
+                    ),
+                    false => format!(
+                        "Renamed key {} \"{}\" → \"{name}\".",
+                        renamed.id,
+                        crate::text::echo(&before, 64)
+                    ),
+                });
+            }
             Done::Issued {
                 issued: Err(err), ..
             }
             | Done::Revoked(Err(err))
             | Done::LimitSet(Err(err))
-                if awaited =>
-            {
-                self.refused(err)
-            }
+            | Done::Renamed {
+                renamed: Err(err), ..
+            } if awaited => self.refused(err),
             // Withdrawn and not made, as the notice said when Esc was pressed.
-            Done::Issued { .. } | Done::Revoked(_) | Done::LimitSet(_) => {}
+            Done::Issued { .. } | Done::Revoked(_) | Done::LimitSet(_) | Done::Renamed { .. } => {}
         }
     }
 

@@ -1,10 +1,9 @@
 //! Add API Key: a name field and an environment choice.
 
-use tui_input::{Input, InputRequest};
+use tui_input::Input;
 
-use super::{Effect, Job, Outcome, choice_step};
+use super::{Effect, Job, Outcome, choice_step, name_field};
 use crate::environment::Environment;
-use crate::text::{MAX_NAME_CHARS, capitalize, validate_name};
 use crate::tui::action::{Action, cycle};
 
 pub struct AddKey {
@@ -34,22 +33,15 @@ impl AddKey {
             Action::Cancel => return Outcome::Close,
             Action::Edit(request) => {
                 self.name.handle(request);
-                self.error = live_name_error(self.name.value());
+                self.error = name_field::live_error(self.name.value());
             }
             Action::Paste(text) => {
-                // A pasted line usually ends in a newline: drop it rather than submit or
-                // reject the name. One character past the limit is enough to show the "too
-                // long" message; a megabyte pasted by mistake must not be inserted one char
-                // at a time.
-                let room = (MAX_NAME_CHARS + 1).saturating_sub(self.name.value().chars().count());
-                for c in text.trim_end_matches(['\r', '\n']).chars().take(room) {
-                    self.name.handle(InputRequest::InsertChar(c));
-                }
-                self.error = live_name_error(self.name.value());
+                name_field::paste(&mut self.name, &text);
+                self.error = name_field::live_error(self.name.value());
             }
-            Action::Submit => match validate_name(self.name.value(), "key") {
-                Err(invalid) => self.error = Some(sentence(&invalid.to_string())),
-                Ok(_) => {
+            Action::Submit => match name_field::submit_error(self.name.value()) {
+                Some(rule) => self.error = Some(rule),
+                None => {
                     return Outcome::Run(Effect::Write(Job::Create {
                         name: self.name.value().to_owned(),
                         environment: self.environment,
@@ -62,25 +54,11 @@ impl AddKey {
     }
 }
 
-/// The validation message for a name being typed; nothing for an empty field (the admin has
-/// not started yet), the rule otherwise.
-fn live_name_error(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return None;
-    }
-    validate_name(name, "key")
-        .err()
-        .map(|e| sentence(&e.to_string()))
-}
-
-/// A validation message as a sentence: capitalised, with a full stop.
-fn sentence(message: &str) -> String {
-    capitalize(message) + "."
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::MAX_NAME_CHARS;
+    use tui_input::InputRequest;
 
     fn typed(dialog: &mut AddKey, text: &str) {
         for c in text.chars() {

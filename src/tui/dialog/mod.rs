@@ -6,8 +6,10 @@
 mod add_key;
 mod choice;
 mod limit;
+mod name_field;
 mod new_key;
 mod overlay;
+mod rename;
 
 pub use add_key::AddKey;
 pub use choice::{
@@ -16,6 +18,7 @@ pub use choice::{
 pub use limit::{LIMIT_RULE, SetLimit};
 pub use new_key::NewKeyDialog;
 pub use overlay::{Details, Help};
+pub use rename::RenameKey;
 
 use ratatui::layout::Rect;
 
@@ -31,6 +34,7 @@ pub enum Modal {
     ConfirmRotate(ConfirmRotate),
     ConfirmRevoke(ConfirmRevoke),
     SetLimit(SetLimit),
+    Rename(RenameKey),
     NewKey(NewKeyDialog),
     Details(Details),
     Help(Help),
@@ -65,6 +69,7 @@ impl Modal {
             Modal::ConfirmRotate(_) => Context::ConfirmRotate,
             Modal::ConfirmRevoke(_) => Context::ConfirmRevoke,
             Modal::SetLimit(_) => Context::SetLimit,
+            Modal::Rename(_) => Context::Rename,
             Modal::NewKey(dialog) if dialog.confirm_close => Context::ConfirmClose,
             Modal::NewKey(_) => Context::NewKey,
             Modal::Details(_) => Context::Details,
@@ -81,14 +86,16 @@ impl Modal {
             Modal::ConfirmRotate(dialog) => dialog.update(action),
             Modal::ConfirmRevoke(dialog) => dialog.update(action),
             Modal::SetLimit(dialog) => dialog.update(action),
+            Modal::Rename(dialog) => dialog.update(action),
             Modal::NewKey(dialog) => dialog.update(action),
             Modal::Details(overlay) => overlay.update(action, screen),
             Modal::Help(overlay) => overlay.update(action, screen),
         }
     }
 
-    /// Someone else changed the key this confirmation is about: it shows `fresh` and asks
-    /// again (see [`Recheck`]). Other dialogs hold no key that can change under them.
+    /// Someone else changed the key this dialog is about: a confirmation shows `fresh` and
+    /// asks again (see [`Recheck`]); Rename Key names the key as it is now. The Daily Limit
+    /// dialog does not follow: a limit is set whole, whatever the key's other fields became.
     pub fn follow(&mut self, fresh: &KeyRecord, confirmed: bool) {
         match self {
             Modal::ConfirmRotate(dialog) if choice::changed(&dialog.key, fresh) => {
@@ -97,15 +104,17 @@ impl Modal {
             Modal::ConfirmRevoke(dialog) if choice::changed(&dialog.key, fresh) => {
                 dialog.follow(fresh.clone(), confirmed)
             }
+            Modal::Rename(dialog) if dialog.key.id == fresh.id => dialog.follow(fresh.clone()),
             _ => {}
         }
     }
 
-    /// The id of the key a confirmation is about.
-    pub fn confirming(&self) -> Option<&str> {
+    /// The id of the key a following dialog (see [`Modal::follow`]) is about.
+    pub fn following(&self) -> Option<&str> {
         match self {
             Modal::ConfirmRotate(dialog) => Some(&dialog.key().id),
             Modal::ConfirmRevoke(dialog) => Some(&dialog.key().id),
+            Modal::Rename(dialog) => Some(&dialog.key.id),
             _ => None,
         }
     }
@@ -118,6 +127,7 @@ impl Modal {
             Modal::ConfirmRotate(dialog) => &mut dialog.error,
             Modal::ConfirmRevoke(dialog) => &mut dialog.error,
             Modal::SetLimit(dialog) => &mut dialog.error,
+            Modal::Rename(dialog) => &mut dialog.error,
             // These run no effect that can fail.
             Modal::NewKey(_) | Modal::Details(_) | Modal::Help(_) => return,
         };

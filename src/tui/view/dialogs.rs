@@ -1,5 +1,5 @@
-//! The modal dialogs: Add API Key, Create Default Key, the rotate and revoke confirmations,
-//! Your New API Key, and the key's detail view.
+//! The modal dialogs: Add API Key, Daily Limit, Rename Key, Create Default Key, the rotate and
+//! revoke confirmations, Your New API Key, and the key's detail view.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
@@ -82,6 +82,27 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             let error = dialog.error.as_deref();
             render_field_message(frame, message, error, rule, waiting, theme);
             frame.render_widget(footer_hints(Context::SetLimit, theme), footer);
+        }
+        Modal::Rename(dialog) => {
+            let dialog_area = open(frame, centered(area, 64, 11), " Rename Key ", theme);
+            let [about, label, field, message, footer] = Layout::vertical([
+                Constraint::Length(2),
+                Constraint::Length(1),
+                Constraint::Length(1),
+                Constraint::Min(1),
+                Constraint::Length(1),
+            ])
+            .areas(dialog_area);
+            frame.render_widget(
+                Paragraph::new(format!("For {}.", describe(&dialog.key))).wrap(Wrap { trim: true }),
+                about,
+            );
+            frame.render_widget(Line::styled("New name", theme.title()), label);
+            render_field(frame, field, &dialog.name, theme);
+            let rule = "1–64 characters. The id, key and history stay; the rename is audited.";
+            let error = dialog.error.as_deref();
+            render_field_message(frame, message, error, rule, waiting, theme);
+            frame.render_widget(footer_hints(Context::Rename, theme), footer);
         }
         Modal::CreateDefault(dialog) => {
             let (environment, error) = (&dialog.environment, &dialog.error);

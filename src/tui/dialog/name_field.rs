@@ -1,0 +1,37 @@
+//! A key's name field, as Add API Key and Rename Key both have it: the same rules, the same
+//! messages, the same paste handling, so the two dialogs can never judge a name differently.
+
+use tui_input::{Input, InputRequest};
+
+use crate::text::{MAX_NAME_CHARS, capitalize, validate_name};
+
+/// The validation message for a name being typed; nothing for an empty field (the admin has
+/// not started yet), the rule otherwise.
+pub fn live_error(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return None;
+    }
+    submit_error(name)
+}
+
+/// The validation message for a name submitted with Enter, an empty one included.
+pub fn submit_error(name: &str) -> Option<String> {
+    validate_name(name, "key")
+        .err()
+        .map(|e| sentence(&e.to_string()))
+}
+
+/// Inserts pasted `text` at the cursor. A pasted line usually ends in a newline: it is dropped
+/// rather than submitting or rejecting the name. One character past the limit is enough to show
+/// the "too long" message; a megabyte pasted by mistake must not be inserted one char at a time.
+pub fn paste(field: &mut Input, text: &str) {
+    let room = (MAX_NAME_CHARS + 1).saturating_sub(field.value().chars().count());
+    for c in text.trim_end_matches(['\r', '\n']).chars().take(room) {
+        field.handle(InputRequest::InsertChar(c));
+    }
+}
+
+/// A validation message as a sentence: capitalised, with a full stop.
+fn sentence(message: &str) -> String {
+    capitalize(message) + "."
+}
