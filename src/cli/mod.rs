@@ -2,6 +2,7 @@
 //! one sentence; exit status 0 on success, 1 on failure, 2 on a usage error.
 
 mod args;
+mod failure;
 mod output;
 mod verify;
 
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::{Cli, Command, parse_duration};
+pub use failure::Failure;
 
 use crate::environment::Environment;
 use crate::error::Error;
@@ -23,57 +25,6 @@ use crate::text::{echo, validate_name};
 use crate::tui::Ending;
 
 pub use verify::MAX_VERIFY_INPUT;
-
-/// A failed command: the sentence for stderr and the exit status.
-#[derive(Debug)]
-pub struct Failure {
-    pub message: String,
-    pub status: u8,
-}
-
-impl Failure {
-    fn usage(message: impl Into<String>) -> Failure {
-        Failure {
-            message: message.into(),
-            status: 2,
-        }
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(err: Error) -> Failure {
-        // Bad values given on the command line are usage errors, like clap's own.
-        let status = match err {
-            Error::InvalidName(_)
-            | Error::ExpiryInPast
-            | Error::InvalidDailyLimit
-            | Error::UnsupportedDatabaseUrl { .. }
-            | Error::InvalidDatabaseUrl { .. }
-            | Error::BadEnvironmentVariable { .. } => 2,
-            _ => 1,
-        };
-        Failure {
-            message: err.to_string(),
-            status,
-        }
-    }
-}
-
-impl From<io::Error> for Failure {
-    fn from(err: io::Error) -> Failure {
-        // A reader that stopped early (`hivekeys list | head`) is not an error worth a word.
-        if err.kind() == io::ErrorKind::BrokenPipe {
-            return Failure {
-                message: String::new(),
-                status: 0,
-            };
-        }
-        Failure {
-            message: format!("Cannot write the output: {err}."),
-            status: 1,
-        }
-    }
-}
 
 /// Runs the command given, or the dashboard when there is none.
 pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
