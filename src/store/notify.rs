@@ -3,10 +3,11 @@
 //!
 //! One thread per store holds a connection of its own, blocked on the socket. It counts
 //! `hivekeys_keys` notifications (a key, secret or workspace changed) and `hivekeys_usage`
-//! ones (use counts written). While it has no connection nobody can know what changed, so
-//! it says it is not [`connected`](Feed::connected) and readers must not trust anything
-//! they remember; when it connects again it counts a change of each kind, so that what was
-//! remembered before the gap is dropped.
+//! ones (use counts written), and pings the server every 200 ms. While it has no
+//! connection, or has heard nothing for a moment, nobody can know what changed: it is not
+//! [`fresh`](Feed::fresh), and readers must not trust anything they remember. When it
+//! connects again it counts a change of each kind, so that what was remembered before the gap
+//! is dropped.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -64,8 +65,8 @@ impl Feed {
             feed.stop.store(true, Ordering::Relaxed);
             return feed;
         }
-        let deadline = std::time::Instant::now() + postgres::CONNECT_TIMEOUT;
-        while !feed.tried.load(Ordering::Acquire) && std::time::Instant::now() < deadline {
+        let deadline = Instant::now() + postgres::CONNECT_TIMEOUT;
+        while !feed.tried.load(Ordering::Acquire) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
         feed
