@@ -1371,7 +1371,6 @@ fn list_sorts_by_created_last_used_name_and_uses(backend: &Backend) {
     // Created in the same instant.
     let upper_alpha = create("ALPHA", Environment::Development);
     let delta = create("Delta", Environment::Staging);
-    drop(create);
     let mut uses = |key: &IssuedKey, times: usize, at_minute: i64| {
         clock.set(t0() + TimeDelta::minutes(at_minute));
         for _ in 0..times {
