@@ -88,10 +88,18 @@ impl SortBy {
         folded_name: impl Fn(usize) -> &'a str,
     ) -> Vec<usize> {
         let mut order: Vec<usize> = (0..keys.len()).collect();
-        if self != SortBy::Created {
-            // Stable: ties keep the store's order.
-            order
-                .sort_by(|&a, &b| self.compare(&keys[a], folded_name(a), &keys[b], folded_name(b)));
+        // Stable sorts: ties keep the store's order.
+        match self {
+            SortBy::Created => {}
+            SortBy::Name => {
+                // Looked up once per key, not twice per comparison.
+                let names: Vec<&str> = (0..keys.len()).map(folded_name).collect();
+                order.sort_by(|&a, &b| self.compare(&keys[a], names[a], &keys[b], names[b]));
+            }
+            // These compare no names.
+            SortBy::LastUsed | SortBy::Uses => {
+                order.sort_by(|&a, &b| self.compare(&keys[a], "", &keys[b], ""));
+            }
         }
         order
     }

@@ -42,6 +42,12 @@ pub struct KeyList {
     /// list or the sort rather than per keystroke; `None` for the store's own order (Created),
     /// which `keys` is in already.
     order: Option<Vec<usize>>,
+    /// `order`'s slot in `orders`, while `order` is still true of the list.
+    order_slot: Option<usize>,
+    /// Orders worked out before for this list, by position in [`SortBy::ALL`]: cycling back to
+    /// one costs nothing. Forgotten whenever the list (or a use count an order depends on)
+    /// changes.
+    orders: [Option<Vec<usize>>; 4],
     /// Indices into `keys` that pass the search and filters, in table order.
     pub visible: Vec<usize>,
     pub sort: SortBy,
@@ -74,6 +80,10 @@ struct SecretMatch {
 /// Where the selection was before the rows changed: its key as it was, which says where it
 /// sorts.
 type Anchor = Option<KeyRecord>;
+
+fn sort_slot(sort: SortBy) -> usize {
+    SortBy::ALL.iter().position(|s| *s == sort).unwrap_or(0)
+}
 
 /// The name part of a key's searchable text ([`search_text`]): its name folded as search
 /// folds it, which is also how the Name order compares names.
@@ -150,6 +160,7 @@ impl KeyList {
             .map(|k| search_text(&k.name, &k.masked_key, &k.id))
             .collect();
         self.default_key = default_key;
+        self.forget_orders();
         self.resort();
         self.filter_rows(now);
         self.reselect(anchor);
@@ -187,6 +198,7 @@ impl KeyList {
             );
         }
         self.visible.clear();
+        self.forget_orders();
         self.resort();
         self.filter_rows(now);
         self.reselect(anchor);
@@ -340,18 +352,43 @@ impl KeyList {
     /// Use counts and last uses of some keys were read again (and written into `keys`): an
     /// order by usage puts them where they now belong, the selection staying on its key.
     pub fn usage_changed(&mut self, now: DateTime<Utc>) {
+        for sort in [SortBy::LastUsed, SortBy::Uses] {
+            self.orders[sort_slot(sort)] = None;
+        }
         if matches!(self.sort, SortBy::LastUsed | SortBy::Uses) {
+            self.order = None;
+            self.order_slot = None;
             self.resort();
             self.refilter(now);
         }
     }
 
-    /// Works out `order` for the current sort and keys.
+    /// The keys changed: no order worked out so far is true of them.
+    fn forget_orders(&mut self) {
+        self.order = None;
+        self.order_slot = None;
+        self.orders = Default::default();
+    }
+
+    /// Makes `order` the current sort's, worked out now unless it was before for this list.
     fn resort(&mut self) {
-        self.order = match self.sort {
-            SortBy::Created => None,
-            sort => Some(sort.order(&self.keys, |i| folded_name(&self.haystacks[i]))),
-        };
+        // The order in use goes back to its slot (unless the list changed since it was made).
+        if let Some(previous) = self.order.take()
+            && let Some(slot) = self.order_slot.take()
+        {
+            self.orders[slot] = Some(previous);
+        }
+        if self.sort == SortBy::Created {
+            return;
+        }
+        let slot = sort_slot(self.sort);
+        self.order = Some(match self.orders[slot].take() {
+            Some(order) => order,
+            None => self
+                .sort
+                .order(&self.keys, |i| folded_name(&self.haystacks[i])),
+        });
+        self.order_slot = Some(slot);
     }
 }
 
@@ -565,6 +602,12 @@ mod tests {
         list.cycle_environment_filter(now());
         list.cycle_environment_filter(now());
         assert_eq!(visible_ids(&list), ["k7", "k1", "k2", "k3"], "newest first");
+        // The Name order worked out above is of no use once the list is read again.
+        let keys: Vec<KeyRecord> = list.keys.iter().filter(|k| k.id != "k7").cloned().collect();
+        list.replace(list.default_key.clone(), keys, now());
+        list.cycle_sort(now());
+        list.cycle_sort(now());
+        assert_eq!(visible_ids(&list), ["k1", "k2", "k3"]);
     }
 
     #[test]
