@@ -17,7 +17,7 @@
 //! - **memory**: the dashboard's peak resident set (`VmHWM`) after the list is loaded and a
 //!   search has been typed;
 //! - **keystrokes** (in-process, update + draw into `TestBackend`): typing a search and
-//!   deleting it, moving the selection, cycling a filter — median and p99.
+//!   deleting it, moving the selection, cycling a filter, cycling the sort — median and p99.
 //!
 //! Figures are medians over several repeats. Nothing here asserts a time.
 
@@ -611,6 +611,7 @@ fn measure_keystrokes(db: &Path) -> Value {
     let mut typing = Vec::new();
     let mut moving = Vec::new();
     let mut filtering = Vec::new();
+    let mut sorting = Vec::new();
     let mut key = |app: &mut App, action: Action| {
         let start = Instant::now();
         app.update(action);
@@ -636,18 +637,24 @@ fn measure_keystrokes(db: &Path) -> Value {
             filtering.push(key(&mut app, Action::CycleEnvironmentFilter));
             filtering.push(key(&mut app, Action::CycleStatusFilter));
         }
+        // A whole cycle: Last used, Name, Uses (each sorts the list), back to Created.
+        for _ in 0..4 {
+            sorting.push(key(&mut app, Action::CycleSort));
+        }
     }
     let (type_median, type_p99) = median_p99(&mut typing);
     let (move_median, move_p99) = median_p99(&mut moving);
     let (filter_median, filter_p99) = median_p99(&mut filtering);
+    let (sort_median, sort_p99) = median_p99(&mut sorting);
     println!(
-        "  keystroke (update + draw): search {type_median:.2} / p99 {type_p99:.2} ms, move {move_median:.2} / {move_p99:.2} ms, filter {filter_median:.2} / {filter_p99:.2} ms"
+        "  keystroke (update + draw): search {type_median:.2} / p99 {type_p99:.2} ms, move {move_median:.2} / {move_p99:.2} ms, filter {filter_median:.2} / {filter_p99:.2} ms, sort {sort_median:.2} / {sort_p99:.2} ms"
     );
     json!({
         "search_median_ms": type_median, "search_p99_ms": type_p99,
         "move_median_ms": move_median, "move_p99_ms": move_p99,
         "filter_median_ms": filter_median, "filter_p99_ms": filter_p99,
-        "samples": { "search": typing.len(), "move": moving.len(), "filter": filtering.len() },
+        "sort_median_ms": sort_median, "sort_p99_ms": sort_p99,
+        "samples": { "search": typing.len(), "move": moving.len(), "filter": filtering.len(), "sort": sorting.len() },
     })
 }
 
@@ -666,7 +673,7 @@ fn draw(app: &App, terminal: &mut Terminal<TestBackend>) {
 // ---------------------------------------------------------------------------------------------
 
 fn print_table(results: &[Value]) {
-    let rows: [(&str, &str, &str); 17] = [
+    let rows: [(&str, &str, &str); 19] = [
         ("demo --keys N (ms)", "", "demo_ms"),
         ("verify mix (µs/call)", "verify", "mix_us"),
         ("verify mix (calls/s)", "verify", "mix_per_s"),
@@ -692,6 +699,8 @@ fn print_table(results: &[Value]) {
         ("move, p99 (ms)", "keystrokes", "move_p99_ms"),
         ("filter, median (ms)", "keystrokes", "filter_median_ms"),
         ("filter, p99 (ms)", "keystrokes", "filter_p99_ms"),
+        ("sort, median (ms)", "keystrokes", "sort_median_ms"),
+        ("sort, p99 (ms)", "keystrokes", "sort_p99_ms"),
     ];
     print!("{:<32}", "keys");
     for r in results {

@@ -2844,3 +2844,13 @@ fn styled_snapshot_details() {
     assert_eq!(fx.app.context(), Context::Details);
     insta::assert_snapshot!("styled_details", styled_screen(&fx.app, 120, 40, &COLOUR));
 }
+
+/// The sorted column's header carries the marker: `▼` for Uses (most first; its column shows
+/// only while the table is sorted by it), `▲` for Name (A→Z).
+#[test]
+fn snapshot_sorted_by_uses_and_by_name() {
+    let fx = demo_after(&[Action::CycleSort, Action::CycleSort, Action::CycleSort]);
+    snapshot("sorted_by_uses", &fx, 120, 40);
+    let fx = demo_after(&[Action::CycleSort, Action::CycleSort]);
+    snapshot("sorted_by_name_80x24", &fx, 80, 24);
+}

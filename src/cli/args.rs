@@ -6,7 +6,7 @@ use chrono::TimeDelta;
 use clap::{Parser, Subcommand};
 
 use crate::environment::{Environment, Status};
-use crate::store::Grace;
+use crate::store::{Grace, SortBy, UnknownSort};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,6 +55,10 @@ pub enum Command {
         /// Only keys whose name, masked key or id contains TEXT (any case)
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
+        /// Order: created (newest first), last-used (most recent first, never-used last),
+        /// name (A→Z, any case) or uses (most first)
+        #[arg(long, value_name = "ORDER", default_value_t = SortBy::Created, value_parser = parse_sort)]
+        sort: SortBy,
         /// Print a JSON array instead of a table
         #[arg(long)]
         json: bool,
@@ -161,6 +165,10 @@ fn parse_status(input: &str) -> Result<Status, String> {
     input
         .parse()
         .map_err(|e: crate::environment::UnknownStatus| e.to_string())
+}
+
+fn parse_sort(input: &str) -> Result<SortBy, String> {
+    input.parse().map_err(|e: UnknownSort| e.to_string())
 }
 
 /// A daily limit given on the command line: a number of uses, or none.

@@ -95,6 +95,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             env,
             status,
             search,
+            sort,
             json,
         } => {
             let query = KeyQuery {
@@ -103,7 +104,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 status: *status,
                 ..KeyQuery::default()
             };
-            let keys = store.list_keys(workspace, &query)?;
+            let mut keys = store.list_keys(workspace, &query)?;
+            sort.sort(&mut keys);
             let now = store.now();
             if *json {
                 let uses_today = store.uses_today(workspace, &keys)?;

@@ -16,6 +16,7 @@ mod notify;
 pub mod postgres;
 mod records;
 mod schema;
+mod sort;
 mod sql;
 mod usage;
 mod verification;
@@ -44,6 +45,7 @@ pub use records::{
     KeyUsage, LiveSecret, MAX_DAILY_LIMIT, NewKey, UnknownGrace,
 };
 pub use schema::LATEST_VERSION;
+pub use sort::{SortBy, UnknownSort};
 pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT};
 pub use verification::{
     Allowance, CHECK_EVERY, InvalidReason, READER_PRAGMAS, Verification, VerifiedKey,

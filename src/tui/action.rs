@@ -18,6 +18,8 @@ pub enum Action {
     ClearSearch,
     CycleEnvironmentFilter,
     CycleStatusFilter,
+    /// `o`: the next order of the table (created, last used, name, uses).
+    CycleSort,
     OpenAddKey,
     OpenCreateDefault,
     OpenRotate,

@@ -8,7 +8,7 @@ use tui_input::{Input, InputRequest};
 
 use super::action::{Movement, cycle};
 use crate::environment::{Environment, Status};
-use crate::store::{KeyRecord, normalize_search, search_text};
+use crate::store::{KeyRecord, SortBy, fold_for_search, normalize_search, search_text};
 
 /// The longest search kept: no key's searchable text is longer, and a huge paste must not
 /// cost a pass per character.
@@ -38,8 +38,19 @@ pub struct KeyList {
     pub keys: Vec<KeyRecord>,
     /// Lower-cased searchable text of each key, parallel to `keys`.
     haystacks: Vec<String>,
+    /// Indices into `keys` in the order `sort` puts them, worked out once per change of the
+    /// list or the sort rather than per keystroke; `None` for the store's own order (Created),
+    /// which `keys` is in already.
+    order: Option<Vec<usize>>,
+    /// `order`'s slot in `orders`, while `order` is still true of the list.
+    order_slot: Option<usize>,
+    /// Orders worked out before for this list, by position in [`SortBy::ALL`]: cycling back to
+    /// one costs nothing. Forgotten whenever the list (or a use count an order depends on)
+    /// changes.
+    orders: [Option<Vec<usize>>; 4],
     /// Indices into `keys` that pass the search and filters, in table order.
     pub visible: Vec<usize>,
+    pub sort: SortBy,
     pub search: Input,
     pub environment_filter: Option<Environment>,
     pub status_filter: Option<Status>,
@@ -66,8 +77,19 @@ struct SecretMatch {
     id: Option<String>,
 }
 
-/// Where the selection was before the rows changed: its key, and where that key sorts.
-type Anchor = Option<(String, DateTime<Utc>)>;
+/// Where the selection was before the rows changed: its key as it was, which says where it
+/// sorts.
+type Anchor = Option<KeyRecord>;
+
+fn sort_slot(sort: SortBy) -> usize {
+    SortBy::ALL.iter().position(|s| *s == sort).unwrap_or(0)
+}
+
+/// The name part of a key's searchable text ([`search_text`]): its name folded as search
+/// folds it, which is also how the Name order compares names.
+fn folded_name(haystack: &str) -> &str {
+    haystack.split('\u{1f}').next().unwrap_or_default()
+}
 
 impl KeyList {
     /// The selected table row's key.
@@ -76,7 +98,7 @@ impl KeyList {
     }
 
     fn anchor(&self) -> Anchor {
-        self.selected_key().map(|k| (k.id.clone(), k.created_at))
+        self.selected_key().cloned()
     }
 
     /// Puts the selection back on the key it was on; when that key has left the rows (revoked
@@ -84,17 +106,26 @@ impl KeyList {
     /// (or the last row, when it was last), so the admin does not lose their place.
     fn reselect(&mut self, anchor: Anchor) {
         self.selected = 0;
-        let Some((id, created_at)) = anchor else {
+        let Some(anchor) = anchor else {
             return;
         };
-        if let Some(position) = self.visible.iter().position(|&i| self.keys[i].id == id) {
+        if let Some(position) = self
+            .visible
+            .iter()
+            .position(|&i| self.keys[i].id == anchor.id)
+        {
             self.selected = position;
             return;
         }
-        // Rows are newest first: the next row is the first one created no later than it.
-        let next = self
-            .visible
-            .partition_point(|&i| self.keys[i].created_at > created_at);
+        // Rows are in the sort's order: the next row is the first one that does not sort
+        // before where the key was.
+        let anchor_name = fold_for_search(&anchor.name);
+        let next = self.visible.partition_point(|&i| {
+            let key = &self.keys[i];
+            self.sort
+                .compare(key, folded_name(&self.haystacks[i]), &anchor, &anchor_name)
+                .is_lt()
+        });
         self.selected = next.min(self.visible.len().saturating_sub(1));
     }
 
@@ -129,6 +160,8 @@ impl KeyList {
             .map(|k| search_text(&k.name, &k.masked_key, &k.id))
             .collect();
         self.default_key = default_key;
+        self.forget_orders();
+        self.resort();
         self.filter_rows(now);
         self.reselect(anchor);
     }
@@ -165,6 +198,8 @@ impl KeyList {
             );
         }
         self.visible.clear();
+        self.forget_orders();
+        self.resort();
         self.filter_rows(now);
         self.reselect(anchor);
         (was_in_table, in_table)
@@ -206,18 +241,17 @@ impl KeyList {
             Some(id) => id == Some(key.id.as_str()),
             None => needle.is_empty() || finder.find(haystack.as_bytes()).is_some(),
         };
-        self.visible = self
-            .keys
-            .iter()
-            .zip(&self.haystacks)
-            .enumerate()
-            .filter(|(_, (key, haystack))| {
-                self.environment_filter.is_none_or(|e| key.environment == e)
-                    && self.status_filter.is_none_or(|s| key.status_at(now) == s)
-                    && matches(key, haystack)
-            })
-            .map(|(i, _)| i)
-            .collect();
+        let passes = |i: usize| {
+            let key = &self.keys[i];
+            self.environment_filter.is_none_or(|e| key.environment == e)
+                && self.status_filter.is_none_or(|s| key.status_at(now) == s)
+                && matches(key, &self.haystacks[i])
+        };
+        // Filtering the sorted order keeps the rows sorted: no sort per keystroke.
+        self.visible = match &self.order {
+            Some(order) => order.iter().copied().filter(|&i| passes(i)).collect(),
+            None => (0..self.keys.len()).filter(|&i| passes(i)).collect(),
+        };
         let searching = pinned.is_some() || !needle.is_empty();
         self.default_matches = searching
             && self
@@ -253,7 +287,7 @@ impl KeyList {
             id: key.map(|k| k.id.clone()),
         });
         self.filter_rows(now);
-        self.reselect(key.map(|k| (k.id.clone(), k.created_at)));
+        self.reselect(key.cloned());
     }
 
     /// Moves the selection; a page is `page` rows.
@@ -306,6 +340,55 @@ impl KeyList {
     pub fn cycle_status_filter(&mut self, now: DateTime<Utc>) {
         self.status_filter = cycle(&STATUS_FILTERS, self.status_filter, 1);
         self.refilter(now);
+    }
+
+    /// The next order `o` offers; the focused key stays focused wherever it lands.
+    pub fn cycle_sort(&mut self, now: DateTime<Utc>) {
+        self.sort = cycle(&SortBy::ALL, self.sort, 1);
+        self.resort();
+        self.refilter(now);
+    }
+
+    /// Use counts and last uses of some keys were read again (and written into `keys`): an
+    /// order by usage puts them where they now belong, the selection staying on its key.
+    pub fn usage_changed(&mut self, now: DateTime<Utc>) {
+        for sort in [SortBy::LastUsed, SortBy::Uses] {
+            self.orders[sort_slot(sort)] = None;
+        }
+        if matches!(self.sort, SortBy::LastUsed | SortBy::Uses) {
+            self.order = None;
+            self.order_slot = None;
+            self.resort();
+            self.refilter(now);
+        }
+    }
+
+    /// The keys changed: no order worked out so far is true of them.
+    fn forget_orders(&mut self) {
+        self.order = None;
+        self.order_slot = None;
+        self.orders = Default::default();
+    }
+
+    /// Makes `order` the current sort's, worked out now unless it was before for this list.
+    fn resort(&mut self) {
+        // The order in use goes back to its slot (unless the list changed since it was made).
+        if let Some(previous) = self.order.take()
+            && let Some(slot) = self.order_slot.take()
+        {
+            self.orders[slot] = Some(previous);
+        }
+        if self.sort == SortBy::Created {
+            return;
+        }
+        let slot = sort_slot(self.sort);
+        self.order = Some(match self.orders[slot].take() {
+            Some(order) => order,
+            None => self
+                .sort
+                .order(&self.keys, |i| folded_name(&self.haystacks[i])),
+        });
+        self.order_slot = Some(slot);
     }
 }
 
@@ -489,6 +572,42 @@ mod tests {
             ["k2"],
             "its search text is kept with it"
         );
+    }
+
+    #[test]
+    fn the_sort_orders_the_rows_once_and_filters_and_own_changes_keep_it() {
+        let mut list = list();
+        list.select("k3");
+        list.cycle_sort(now());
+        assert_eq!(list.sort, SortBy::LastUsed);
+        list.cycle_sort(now());
+        assert_eq!(list.sort, SortBy::Name);
+        assert_eq!(
+            visible_ids(&list),
+            ["k1", "k2", "k3"],
+            "Billing, Search, Worker"
+        );
+        assert_eq!(list.selected_key().unwrap().id, "k3", "focus kept");
+        // A key of the dashboard's own making goes where the sort puts it.
+        let added = key("k7", "aardvark", Environment::Staging, 0);
+        list.put(&added, now());
+        assert_eq!(visible_ids(&list), ["k7", "k1", "k2", "k3"]);
+        assert_eq!(list.selected_key().unwrap().id, "k3");
+        list.cycle_environment_filter(now());
+        assert_eq!(visible_ids(&list), ["k1"], "Production only, still by name");
+        list.cycle_sort(now());
+        list.cycle_sort(now());
+        assert_eq!(list.sort, SortBy::Created);
+        list.cycle_environment_filter(now());
+        list.cycle_environment_filter(now());
+        list.cycle_environment_filter(now());
+        assert_eq!(visible_ids(&list), ["k7", "k1", "k2", "k3"], "newest first");
+        // The Name order worked out above is of no use once the list is read again.
+        let keys: Vec<KeyRecord> = list.keys.iter().filter(|k| k.id != "k7").cloned().collect();
+        list.replace(list.default_key.clone(), keys, now());
+        list.cycle_sort(now());
+        list.cycle_sort(now());
+        assert_eq!(visible_ids(&list), ["k1", "k2", "k3"]);
     }
 
     #[test]

@@ -213,6 +213,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(MAIN, &[Key::char('/')], A::StartSearch, hint("/", "search")),
     bind(MAIN, &[Key::char('e')], A::CycleEnvironmentFilter, hint("e", "env filter")),
     bind(MAIN, &[Key::char('s')], A::CycleStatusFilter, hint("s", "status filter")),
+    bind(MAIN, &[Key::char('o')], A::CycleSort, hint("o", "sort")),
     bind(MAIN, &[Key::char('a')], A::OpenAddKey, hint("a", "add key")),
     bind(MAIN, &[Key::char('D')], A::OpenCreateDefault, hint("D", "default key")),
     bind(MAIN, &[Key::char('r')], A::OpenRotate, hint("r", "rotate")),
@@ -395,6 +396,7 @@ mod tests {
             (key('/'), StartSearch),
             (key('e'), CycleEnvironmentFilter),
             (key('s'), CycleStatusFilter),
+            (key('o'), CycleSort),
             (key('a'), OpenAddKey),
             (key('D'), OpenCreateDefault),
             (key('r'), OpenRotate),
@@ -424,7 +426,7 @@ mod tests {
     #[test]
     fn text_fields_take_printable_keys_but_not_ctrl_c() {
         for context in [Context::Search, Context::AddKey, Context::Rename] {
-            for c in ['q', 'j', 'a', 'x', 'n', 'D', '?', '/'] {
+            for c in ['q', 'j', 'a', 'x', 'n', 'o', 'D', '?', '/'] {
                 assert_eq!(
                     action_for(context, &key(c)),
                     Some(Action::Edit(InputRequest::InsertChar(c))),
@@ -535,7 +537,7 @@ mod tests {
     #[test]
     fn the_too_small_notice_takes_only_quit() {
         for c in [
-            'D', 'x', 'y', 'r', 'a', 'c', 'n', 'j', 'k', 'g', 'G', 'e', 's', '/', '?',
+            'D', 'x', 'y', 'r', 'a', 'c', 'n', 'j', 'k', 'g', 'G', 'e', 's', 'o', '/', '?',
         ] {
             assert_eq!(action_for(Context::TooSmall, &key(c)), None, "{c}");
         }
@@ -639,6 +641,7 @@ mod tests {
             (Context::Main, ClearSearch, "Esc"),
             (Context::Main, CycleEnvironmentFilter, "e"),
             (Context::Main, CycleStatusFilter, "s"),
+            (Context::Main, CycleSort, "o"),
             (Context::Main, Move(Movement::PageDown), "PgDn"),
             (Context::Search, Move(Movement::Down), "↓"),
             (Context::TooSmall, Quit, "q"),

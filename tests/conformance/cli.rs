@@ -7,8 +7,12 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::Backend;
+use chrono::TimeDelta;
+use hivekeys::store::IssuedKey;
+use hivekeys::{Environment, NewKey};
+
 use crate::common::{self, Run, checksum, contains_full_key, is_full_key, run};
+use crate::{Backend, t0};
 
 /// PRODUCT.md's fields of `list --json`, Part 1's and Part 2's.
 const LIST_FIELDS: [&str; 12] = [
@@ -1350,12 +1354,101 @@ fn database_locked_by_another_writer(backend: &Backend) {
     );
 }
 
+/// Issue 12: `list --sort created|last-used|name|uses`, the dashboard's orders, in the table
+/// and in JSON, combined with the filters; ties go newest first, then as the store lists them.
+fn list_sorts_by_created_last_used_name_and_uses(backend: &Backend) {
+    let f = Cli::new(backend);
+    let clock = &backend.clock;
+    let mut store = backend.open(7);
+    let mut create =
+        |name: &str, env: Environment| store.create_key("default", NewKey::new(name, env)).unwrap();
+    let charlie = create("Charlie", Environment::Production);
+    clock.advance(TimeDelta::minutes(1));
+    let alpha = create("alpha", Environment::Staging);
+    clock.advance(TimeDelta::minutes(1));
+    let bravo = create("Bravo", Environment::Production);
+    clock.advance(TimeDelta::minutes(1));
+    // Created in the same instant.
+    let upper_alpha = create("ALPHA", Environment::Development);
+    let delta = create("Delta", Environment::Staging);
+    let mut uses = |key: &IssuedKey, times: usize, at_minute: i64| {
+        clock.set(t0() + TimeDelta::minutes(at_minute));
+        for _ in 0..times {
+            store.verify(key.secret.expose()).unwrap();
+        }
+    };
+    uses(&bravo, 5, 5);
+    uses(&charlie, 2, 10);
+    uses(&delta, 2, 15);
+    uses(&upper_alpha, 2, 20);
+    store.flush_usage().unwrap();
+    let id = |key: &IssuedKey| key.record.id.clone();
+    let ids = [&charlie, &alpha, &bravo, &upper_alpha, &delta].map(id);
+    let [charlie, alpha, bravo, upper_alpha, delta] = ids.each_ref().map(String::as_str);
+    let sorted = |extra: &[&str]| -> Vec<String> {
+        f.list(extra)
+            .iter()
+            .map(|k| k["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let created = [delta, upper_alpha, bravo, alpha, charlie];
+    assert_eq!(sorted(&[]), created, "created is the default");
+    assert_eq!(sorted(&["--sort", "created"]), created);
+    assert_eq!(
+        sorted(&["--sort", "last-used"]),
+        [upper_alpha, delta, charlie, bravo, alpha],
+        "never used last"
+    );
+    assert_eq!(
+        sorted(&["--sort", "name"]),
+        [upper_alpha, alpha, bravo, charlie, delta],
+        "any case; the same name newest first"
+    );
+    assert_eq!(
+        sorted(&["--sort", "uses"]),
+        [bravo, delta, upper_alpha, charlie, alpha],
+        "equal uses newest first; equal times as the store lists them"
+    );
+    assert_eq!(
+        sorted(&["--sort", "uses", "--env", "prod"]),
+        [bravo, charlie]
+    );
+    assert_eq!(
+        sorted(&["--sort", "last-used", "--search", "ALPHA"]),
+        [upper_alpha, alpha]
+    );
+
+    let table = f.run_ok(&["list", "--sort", "name"]).stdout;
+    let at = |name: &str| {
+        table
+            .find(&format!(" {name} "))
+            .unwrap_or_else(|| panic!("{name}: {table}"))
+    };
+    assert!(
+        at("ALPHA") < at("alpha") && at("alpha") < at("Bravo"),
+        "{table}"
+    );
+    assert!(
+        at("Bravo") < at("Charlie") && at("Charlie") < at("Delta"),
+        "{table}"
+    );
+
+    let bad = f.run(&["list", "--sort", "oldest"]);
+    assert_eq!(bad.code, 2, "{bad:#?}");
+    assert!(
+        bad.stderr.contains("created, last-used, name or uses"),
+        "{bad:#?}"
+    );
+}
+
 conformance![
     create_prints_the_full_key_alone_on_stdout,
     create_default_key_is_production_unless_told_and_only_one_is_active,
     list_json_has_the_documented_shape,
     list_filters_by_environment_status_and_search,
     human_list_shows_names_and_counts,
+    list_sorts_by_created_last_used_name_and_uses,
     list_into_a_closed_pipe_is_quiet,
     verify_accepts_a_valid_key_and_records_its_use,
     verify_rejects_malformed_input,

@@ -826,6 +826,152 @@ fn ctrl_c_while_a_create_waits_withdraws_it_before_the_lock_is_released(backend:
     assert_eq!(after, before, "nothing was created");
 }
 
+/// Issue 12: `o` cycles Created → Last used → Name → Uses → Created. The sorted column's
+/// header says so; the order combines with the filters and the "N of M keys" count follows;
+/// the focused key stays focused; another process's key change (a full read) and use counts
+/// alone (a refresh of the rows on screen) both keep the sort.
+fn o_cycles_the_sort_and_it_combines_with_filters_keeps_focus_and_survives_refreshes(
+    backend: &Backend,
+) {
+    // "Billing" and "Search" (staging, never used) were created in the same instant.
+    let mut fx = Fixture::new(backend);
+    let mut other = fx.other_process();
+    fx.clock.advance(TimeDelta::minutes(1));
+    let gateway = other
+        .create_key(WS, NewKey::new("gateway", Environment::Production))
+        .unwrap();
+    fx.clock.advance(TimeDelta::minutes(1));
+    let admin = other
+        .create_key(WS, NewKey::new("Admin", Environment::Production))
+        .unwrap();
+    fx.clock.advance(TimeDelta::minutes(1));
+    other.verify(admin.secret.expose()).unwrap();
+    fx.clock.advance(TimeDelta::minutes(1));
+    for _ in 0..3 {
+        other.verify(gateway.secret.expose()).unwrap();
+    }
+    other.flush_usage().unwrap();
+    fx.tick_after_change();
+    let id_of = |fx: &Fixture, name: &str| {
+        fx.app
+            .keys
+            .iter()
+            .find(|k| k.name == name)
+            .map(|k| k.id.clone())
+            .unwrap()
+    };
+    let names = |fx: &Fixture| -> Vec<String> {
+        fx.app
+            .visible
+            .iter()
+            .map(|&i| fx.app.keys[i].name.clone())
+            .collect()
+    };
+    let header = |fx: &mut Fixture| -> String {
+        let screen = fx.screen(120, 30);
+        screen
+            .lines()
+            .find(|line| line.contains("Key ") && line.contains("Status"))
+            .expect("the table's header")
+            .to_owned()
+    };
+
+    // Ties (Search and Billing) go as the store lists them: the later row first.
+    assert_eq!(names(&fx), ["Admin", "gateway", "Search", "Billing"]);
+    assert!(header(&mut fx).contains("Created ▼"), "{}", header(&mut fx));
+    fx.char('G');
+    let billing = id_of(&fx, "Billing");
+    assert_eq!(fx.focused().id, billing);
+
+    fx.char('o');
+    assert_eq!(
+        names(&fx),
+        ["gateway", "Admin", "Search", "Billing"],
+        "never used last"
+    );
+    assert!(header(&mut fx).contains("Last used ▼"));
+    assert_eq!(fx.focused().id, billing, "the focused key stays focused");
+
+    fx.char('o');
+    assert_eq!(
+        names(&fx),
+        ["Admin", "Billing", "gateway", "Search"],
+        "case does not count"
+    );
+    let line = header(&mut fx);
+    assert!(line.contains("Name ▲") && !line.contains('▼'), "{line}");
+    assert_eq!(fx.focused().id, billing);
+
+    fx.char('o');
+    assert_eq!(names(&fx), ["gateway", "Admin", "Search", "Billing"]);
+    assert!(header(&mut fx).contains("Uses ▼"));
+
+    // The environment filter narrows the sorted rows, and the count follows.
+    fx.char('e');
+    assert_eq!(names(&fx), ["gateway", "Admin"]);
+    assert!(fx.screen(120, 30).contains("2 of 4 keys"));
+    assert_eq!(
+        fx.focused().id,
+        id_of(&fx, "Admin"),
+        "Billing left the rows: the last row took its place"
+    );
+    fx.char('e');
+    fx.char('e');
+    fx.char('e');
+    // Staging had no Admin row: the selection moved on; put it back.
+    fx.char('g');
+    fx.char('j');
+    assert_eq!(fx.focused().id, id_of(&fx, "Admin"));
+    // The search narrows them too.
+    fx.char('/');
+    for c in "ADMIN".chars() {
+        fx.char(c);
+    }
+    fx.press(KeyCode::Enter);
+    assert_eq!(names(&fx), ["Admin"]);
+    fx.press(KeyCode::Esc);
+    assert_eq!(names(&fx), ["gateway", "Admin", "Search", "Billing"]);
+    assert_eq!(fx.focused().id, id_of(&fx, "Admin"));
+
+    // Another process adds a key used five times: the list is read again, still by uses.
+    fx.clock.advance(TimeDelta::minutes(1));
+    let worker = other
+        .create_key(WS, NewKey::new("Worker", Environment::Development))
+        .unwrap();
+    for _ in 0..5 {
+        other.verify(worker.secret.expose()).unwrap();
+    }
+    other.flush_usage().unwrap();
+    fx.tick_after_change();
+    assert_eq!(
+        names(&fx),
+        ["Worker", "gateway", "Admin", "Search", "Billing"]
+    );
+    assert_eq!(fx.focused().id, id_of(&fx, "Admin"));
+
+    // Use counts alone: the rows on screen are refreshed, not the list, and re-sorted.
+    let list = fx.app.keys.as_ptr();
+    for _ in 0..6 {
+        other.verify(admin.secret.expose()).unwrap();
+    }
+    other.flush_usage().unwrap();
+    fx.tick_after_change();
+    assert_eq!(fx.app.keys.as_ptr(), list, "use counts alone");
+    assert_eq!(
+        names(&fx),
+        ["Admin", "Worker", "gateway", "Search", "Billing"]
+    );
+    assert_eq!(fx.focused().id, id_of(&fx, "Admin"));
+    assert!(header(&mut fx).contains("Uses ▼"));
+
+    fx.char('o');
+    assert_eq!(
+        names(&fx),
+        ["Worker", "Admin", "gateway", "Search", "Billing"],
+        "back to Created"
+    );
+}
+
 conformance![
     a_rotation_elsewhere_shows_in_the_open_rotate_dialog_and_the_next_y_does_not_act,
     a_rotation_refused_as_rotated_meanwhile_keeps_the_dialog_with_the_fresh_key,
@@ -842,4 +988,5 @@ conformance![
     n_renames_the_focused_key_as_the_add_dialog_judges_names,
     rename_key_follows_other_processes_and_waits_like_the_other_writes,
     ctrl_c_while_a_create_waits_withdraws_it_before_the_lock_is_released,
+    o_cycles_the_sort_and_it_combines_with_filters_keeps_focus_and_survives_refreshes,
 ];

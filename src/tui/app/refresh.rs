@@ -133,6 +133,7 @@ impl App {
             key.last_used_at = usage.last_used_at;
             key.use_count = usage.use_count;
         }
+        self.list.usage_changed(self.now);
         // The detail view's key may be anywhere in the list: read it alone.
         if let Some(Modal::Details(details)) = &self.modal {
             let scroll = details.scroll;

@@ -12,7 +12,8 @@ use ratatui::widgets::{
 use super::text_field::field_view;
 use super::theme::Theme;
 use crate::environment::Status;
-use crate::text::{fit, printable};
+use crate::store::SortBy;
+use crate::text::{fit, group_digits, printable};
 use crate::timefmt::relative;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Focus};
@@ -212,6 +213,8 @@ fn render_empty(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
 const KEY_WIDTH: u16 = 18;
 /// "12 minutes ago", the longest relative time a last use gets.
 const LAST_USED_WIDTH: u16 = 14;
+/// "1,000,000" uses, or the header "Uses ▼".
+const USES_WIDTH: u16 = 9;
 /// The Name column's widest: a 64-character name plus " (former default)" fits.
 const NAME_MAX_WIDTH: u16 = 64 + 17;
 
@@ -258,6 +261,21 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     }
     header.push("Last used");
     widths.push(Constraint::Length(LAST_USED_WIDTH));
+    // Use counts have no column of their own (the default panel and details show them);
+    // sorted by them, the rows must show what they are sorted by.
+    let show_uses = app.sort == SortBy::Uses;
+    if show_uses {
+        header.push("Uses");
+        widths.push(Constraint::Length(USES_WIDTH));
+    }
+    // The sorted column says so, and which way, without colour.
+    let header: Vec<String> = header
+        .into_iter()
+        .map(|title| match title == app.sort.column() {
+            true => format!("{title} {}", app.sort.marker()),
+            false => title.to_owned(),
+        })
+        .collect();
     let fixed: u16 = widths
         .iter()
         .map(|w| match w {
@@ -308,6 +326,9 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             cells.push(Cell::from(key.created_at.format("%Y-%m-%d").to_string()));
         }
         cells.push(Cell::from(relative(key.last_used_at, app.now)));
+        if show_uses {
+            cells.push(Cell::from(group_digits(key.use_count)));
+        }
         let row = Row::new(cells);
         match status {
             Status::Active => row,
