@@ -12,7 +12,8 @@ use std::process::Output;
 use std::sync::Arc;
 
 use common::{
-    Sandbox, assert_masked_only, checksum, conspicuous_key, hivekeys_on, is_full_key, output_text,
+    NASTY, Sandbox, assert_masked_only, checksum, conspicuous_key, hivekeys_on, is_full_key,
+    output_text,
 };
 use hivekeys::clock::ManualClock;
 use hivekeys::entropy::SeededEntropy;
@@ -44,22 +45,6 @@ fn assert_terminal_safe(what: &str, bytes: &[u8]) {
         panic!("{what} carries the control character {bad:?}: {text:?}");
     }
 }
-
-/// Text that tries everything: escape sequences (colour, clear screen, OSC 52 clipboard
-/// write, window title), bidi overrides, NUL, DEL, C1 controls, wide characters, emoji.
-const NASTY: &[&str] = &[
-    "\u{1b}[31mred\u{1b}[0m",
-    "\u{1b}[2J\u{1b}[H",
-    "\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}",
-    "\u{1b}]0;title\u{7}",
-    "\u{202e}evil\u{202c}",
-    "nul\u{0}byte",
-    "del\u{7f}",
-    "c1\u{9b}31m",
-    "東京🚀",
-    "",
-    " ",
-];
 
 // ---------------------------------------------------------------------------------------------
 // The command line

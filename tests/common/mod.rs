@@ -564,3 +564,19 @@ pub fn assert_masked_only(what: &str, text: &str, key: &str) {
         );
     }
 }
+
+/// Text that tries everything: escape sequences (colour, clear screen, OSC 52 clipboard
+/// write, window title), bidi overrides, NUL, DEL, C1 controls, wide characters, emoji.
+pub const NASTY: &[&str] = &[
+    "\u{1b}[31mred\u{1b}[0m",
+    "\u{1b}[2J\u{1b}[H",
+    "\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}",
+    "\u{1b}]0;title\u{7}",
+    "\u{202e}evil\u{202c}",
+    "nul\u{0}byte",
+    "del\u{7f}",
+    "c1\u{9b}31m",
+    "東京🚀",
+    "",
+    " ",
+];

@@ -14,7 +14,7 @@ use ratatui::backend::TestBackend;
 
 use crate::Backend;
 use crate::cli::Cli;
-use crate::common::{assert_masked_only, conspicuous_key, output_text};
+use crate::common::{NASTY, assert_masked_only, conspicuous_key, output_text};
 
 /// The binary on the backend's store in a clean environment, `stdin` fed to it.
 fn run(backend: &Backend, args: &[OsString], stdin: &[u8]) -> Output {
@@ -27,22 +27,6 @@ fn run(backend: &Backend, args: &[OsString], stdin: &[u8]) -> Output {
 fn store_with_a_key(backend: &Backend) -> String {
     Cli::new(backend).create("real", "prod")
 }
-
-/// Text that tries everything: escape sequences (colour, clear screen, OSC 52 clipboard
-/// write, window title), bidi overrides, NUL, DEL, C1 controls, wide characters, emoji.
-const NASTY: &[&str] = &[
-    "\u{1b}[31mred\u{1b}[0m",
-    "\u{1b}[2J\u{1b}[H",
-    "\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}",
-    "\u{1b}]0;title\u{7}",
-    "\u{202e}evil\u{202c}",
-    "nul\u{0}byte",
-    "del\u{7f}",
-    "c1\u{9b}31m",
-    "東京🚀",
-    "",
-    " ",
-];
 
 /// No byte a terminal would act on: C0 controls (but newline and tab), DEL and C1 controls.
 #[track_caller]

@@ -25,20 +25,16 @@ impl Default for AddKey {
 
 impl AddKey {
     pub fn update(&mut self, action: Action) -> Outcome {
+        if let Some(error) = name_field::edit(&mut self.name, &action) {
+            self.error = error;
+            return Outcome::Stay;
+        }
         if let Some(step) = choice_step(&action) {
             self.environment = cycle(&Environment::ALL, self.environment, step);
             return Outcome::Stay;
         }
         match action {
             Action::Cancel => return Outcome::Close,
-            Action::Edit(request) => {
-                self.name.handle(request);
-                self.error = name_field::live_error(self.name.value());
-            }
-            Action::Paste(text) => {
-                name_field::paste(&mut self.name, &text);
-                self.error = name_field::live_error(self.name.value());
-            }
             Action::Submit => match name_field::submit_error(self.name.value()) {
                 Some(rule) => self.error = Some(rule),
                 None => {

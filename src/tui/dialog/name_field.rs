@@ -4,6 +4,7 @@
 use tui_input::{Input, InputRequest};
 
 use crate::text::{MAX_NAME_CHARS, capitalize, validate_name};
+use crate::tui::action::Action;
 
 /// The validation message for a name being typed; nothing for an empty field (the admin has
 /// not started yet), the rule otherwise.
@@ -19,6 +20,19 @@ pub fn submit_error(name: &str) -> Option<String> {
     validate_name(name, "key")
         .err()
         .map(|e| sentence(&e.to_string()))
+}
+
+/// Applies a keystroke or a paste meant for the name field, and returns the message the name
+/// now earns; `None` when `action` is not one for the field (the dialog handles it).
+pub fn edit(field: &mut Input, action: &Action) -> Option<Option<String>> {
+    match action {
+        Action::Edit(request) => {
+            field.handle(*request);
+        }
+        Action::Paste(text) => paste(field, text),
+        _ => return None,
+    }
+    Some(live_error(field.value()))
 }
 
 /// Inserts pasted `text` at the cursor. A pasted line usually ends in a newline: it is dropped
