@@ -91,7 +91,7 @@ impl Fixture {
         self.app
             .visible
             .iter()
-            .map(|&i| self.app.keys[i].id.clone())
+            .map(|&i| self.app.keys.id(i as usize).to_owned())
             .collect()
     }
 
@@ -226,7 +226,7 @@ fn search_compares_one_normal_form_ignoring_case() {
             .app
             .visible
             .iter()
-            .map(|&i| fx.app.keys[i].name.as_str())
+            .map(|&i| fx.app.keys.name(i as usize))
             .collect();
         assert_eq!(names, [expected], "dashboard search for {query:?}");
         // The store's own search (what `hivekeys list --search` runs) agrees.

@@ -301,7 +301,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
 
     let window = &app.visible[scroll..(scroll + rows_fit).min(app.visible.len())];
     let rows = window.iter().map(|&index| {
-        let key = &app.keys[index];
+        let key = &app.keys.record(index as usize);
         let status = key.status_at(app.now);
         let name = match key.is_default {
             true => format!("{} (former default)", printable(&key.name, 64)),
