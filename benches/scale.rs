@@ -22,7 +22,8 @@
 //!   included) — median and p99, beside the goal (p99 ≤ 5 ms up to 100,000 keys, ≤ 16 ms up
 //!   to a million; peak RSS ≤ 150 MB at a million).
 //!
-//! `HIVEKEYS_SCALE_ONLY=dashboard` leaves out verify and list (and fills the store once).
+//! `HIVEKEYS_SCALE_ONLY=dashboard` leaves out verify and list (and fills the store once);
+//! with it, `HIVEKEYS_SCALE_KEEP=DIR` keeps each store in DIR and uses it again next time.
 //! Figures are medians over several repeats. Nothing here asserts a time.
 
 use std::io::{Read, Write};
@@ -73,8 +74,9 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     println!("hivekeys scale benchmark");
     println!("machine: {}, {} CPUs", cpu_model(), cpus());
+    let demo_runs = if dashboard_only() { 1 } else { DEMO_RUNS };
     println!(
-        "sizes: {sizes:?}; medians of {REPEATS} runs (demo: {DEMO_RUNS}, start-up: {STARTS})\n"
+        "sizes: {sizes:?}; medians of {REPEATS} runs (demo: {demo_runs}, start-up: {STARTS})\n"
     );
 
     let mut results = Vec::new();
@@ -108,12 +110,25 @@ fn measure(dir: &Path, keys: u64) -> Value {
     // Bulk: the real binary, as a user runs it. Each run builds a new file; the last is kept.
     let mut demo_times = Vec::new();
     let mut db = PathBuf::new();
-    let demo_runs = if dashboard_only() { 1 } else { DEMO_RUNS };
+    // A kept store (dashboard only): filled once, measured as often as wanted.
+    let kept = std::env::var_os("HIVEKEYS_SCALE_KEEP")
+        .filter(|_| dashboard_only())
+        .map(|dir| PathBuf::from(dir).join(format!("scale-{keys}.db")));
+    let demo_runs = match (dashboard_only(), &kept) {
+        (true, Some(kept)) if kept.exists() => 0,
+        (true, _) => 1,
+        (false, _) => DEMO_RUNS,
+    };
+    if let Some(kept) = &kept {
+        db = kept.clone();
+    }
     for run in 0..demo_runs {
-        if !db.as_os_str().is_empty() {
-            remove_store(&db);
+        if kept.is_none() {
+            if !db.as_os_str().is_empty() {
+                remove_store(&db);
+            }
+            db = dir.join(format!("scale-{keys}-{run}.db"));
         }
-        db = dir.join(format!("scale-{keys}-{run}.db"));
         let start = Instant::now();
         let status = Command::new(BIN)
             .arg("--db")
@@ -125,7 +140,10 @@ fn measure(dir: &Path, keys: u64) -> Value {
         assert!(status.success(), "demo failed");
         demo_times.push(start.elapsed());
     }
-    let demo_ms = ms(median(&mut demo_times));
+    let demo_ms = match demo_times.is_empty() {
+        true => f64::NAN,
+        false => ms(median(&mut demo_times)),
+    };
     let store_mb = std::fs::metadata(&db).map_or(0.0, |m| m.len() as f64 / 1e6);
     println!("  demo --keys {keys}: {demo_ms:.0} ms (store file {store_mb:.1} MB)");
 
@@ -144,7 +162,9 @@ fn measure(dir: &Path, keys: u64) -> Value {
         "startup": startup,
         "keystrokes": keystrokes,
     });
-    remove_store(&db);
+    if kept.is_none() {
+        remove_store(&db);
+    }
     result
 }
 

@@ -32,6 +32,10 @@ const ENVIRONMENT_BITS: u8 = 0b11;
 const IS_DEFAULT: u8 = 1 << 2;
 /// The key's folded search text follows its own text in the arena.
 const HAS_FOLDED: u8 = 1 << 3;
+/// Revoked, and has an expiry: what its status depends on, in the byte a filter reads anyway
+/// (the times' columns are 8 MB each at a million keys, read in a sort's order).
+const REVOKED: u8 = 1 << 4;
+const EXPIRES: u8 = 1 << 5;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyRows {
@@ -46,12 +50,35 @@ pub struct KeyRows {
     ellipsis: Vec<u8>,
     flags: Vec<u8>,
     created: Vec<i64>,
-    rotated: Vec<i64>,
-    revoked: Vec<i64>,
     expires: Vec<i64>,
     last_used: Vec<i64>,
     use_count: Vec<u64>,
-    daily_limit: Vec<u64>,
+    /// What few keys have (a rotation, a revocation, a daily limit), apart, by row: a column
+    /// each would cost 8 MB at a million keys.
+    extras: Vec<Extra>,
+}
+
+/// The rarer fields of one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Extra {
+    row: u32,
+    rotated: i64,
+    revoked: i64,
+    daily_limit: u64,
+}
+
+impl Extra {
+    fn of(row: usize, key: &KeyRecord) -> Option<Extra> {
+        let extra = Extra {
+            row: row as u32,
+            rotated: seconds(key.rotated_at),
+            revoked: seconds(key.revoked_at),
+            daily_limit: key.daily_limit.unwrap_or(NO_LIMIT),
+        };
+        let none =
+            (extra.rotated, extra.revoked, extra.daily_limit) == (NO_TIME, NO_TIME, NO_LIMIT);
+        (!none).then_some(extra)
+    }
 }
 
 fn seconds(at: Option<DateTime<Utc>>) -> i64 {
@@ -96,13 +123,14 @@ fn encode(key: &KeyRecord) -> Encoded {
         _ => (Cow::Borrowed(masked), NO_ELLIPSIS),
     };
     let text = format!("{name}{FIELD}{masked_text}{FIELD}{id}");
-    let folded = search_text(name, masked, id);
-    let plain = text.is_ascii() && folded == text.to_ascii_lowercase();
+    // Folding ASCII text only lower-cases it (and "…" folds to "..."): only other text needs
+    // its folded form kept.
+    let folded = (!text.is_ascii()).then(|| search_text(name, masked, id));
     Encoded {
         lens: [name.len(), masked_text.len(), id.len()].map(|n| n as u16),
         text,
         ellipsis,
-        folded: (!plain).then_some(folded),
+        folded,
     }
 }
 
@@ -124,6 +152,11 @@ impl KeyRows {
     /// The arena itself: search sweeps it whole.
     pub(super) fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Where key `i`'s text starts.
+    pub(super) fn start(&self, i: usize) -> usize {
+        self.starts[i] as usize
     }
 
     /// Where key `i`'s text starts, and where it ends.
@@ -218,7 +251,7 @@ impl KeyRows {
     }
 
     pub fn is_revoked(&self, i: usize) -> bool {
-        self.revoked[i] != NO_TIME
+        self.flags[i] & REVOKED != 0
     }
 
     /// As [`KeyRecord::status_at`].
@@ -227,9 +260,10 @@ impl KeyRows {
     }
 
     pub(super) fn status_at_secs(&self, i: usize, now: i64) -> Status {
-        if self.revoked[i] != NO_TIME {
+        let flags = self.flags[i];
+        if flags & REVOKED != 0 {
             Status::Revoked
-        } else if self.expires[i] != NO_TIME && self.expires[i] <= now {
+        } else if flags & EXPIRES != 0 && self.expires[i] <= now {
             Status::Expired
         } else {
             Status::Active
@@ -238,6 +272,7 @@ impl KeyRows {
 
     /// Key `i` whole.
     pub fn record(&self, i: usize) -> KeyRecord {
+        let extra = self.extra(i).ok().map(|at| self.extras[at]);
         KeyRecord {
             id: self.id(i).to_owned(),
             name: self.name(i).to_owned(),
@@ -245,12 +280,14 @@ impl KeyRows {
             is_default: self.flags[i] & IS_DEFAULT != 0,
             masked_key: self.masked_key(i).into_owned(),
             created_at: time(self.created[i]).unwrap_or_default(),
-            rotated_at: time(self.rotated[i]),
-            revoked_at: time(self.revoked[i]),
+            rotated_at: extra.and_then(|e| time(e.rotated)),
+            revoked_at: extra.and_then(|e| time(e.revoked)),
             expires_at: time(self.expires[i]),
             last_used_at: time(self.last_used[i]),
             use_count: self.use_count[i],
-            daily_limit: (self.daily_limit[i] != NO_LIMIT).then_some(self.daily_limit[i]),
+            daily_limit: extra
+                .map(|e| e.daily_limit)
+                .filter(|&limit| limit != NO_LIMIT),
         }
     }
 
@@ -292,19 +329,24 @@ impl KeyRows {
                 HAS_FOLDED
             } else {
                 0
-            };
+            }
+            | if key.revoked_at.is_some() { REVOKED } else { 0 }
+            | if key.expires_at.is_some() { EXPIRES } else { 0 };
         self.starts.insert(at, offset as u32);
         self.lens.insert(at, encoded.lens);
         self.ellipsis.insert(at, encoded.ellipsis);
         self.flags.insert(at, flags);
         self.created.insert(at, key.created_at.timestamp());
-        self.rotated.insert(at, seconds(key.rotated_at));
-        self.revoked.insert(at, seconds(key.revoked_at));
         self.expires.insert(at, seconds(key.expires_at));
         self.last_used.insert(at, seconds(key.last_used_at));
         self.use_count.insert(at, key.use_count);
-        self.daily_limit
-            .insert(at, key.daily_limit.unwrap_or(NO_LIMIT));
+        let place = self.extra(at).unwrap_or_else(|place| place);
+        for extra in &mut self.extras[place..] {
+            extra.row += 1;
+        }
+        if let Some(extra) = Extra::of(at, key) {
+            self.extras.insert(place, extra);
+        }
     }
 
     /// Takes out the key at position `at`, the rows after it moving one up.
@@ -319,12 +361,19 @@ impl KeyRows {
         self.ellipsis.remove(at);
         self.flags.remove(at);
         self.created.remove(at);
-        self.rotated.remove(at);
-        self.revoked.remove(at);
         self.expires.remove(at);
         self.last_used.remove(at);
         self.use_count.remove(at);
-        self.daily_limit.remove(at);
+        let place = match self.extra(at) {
+            Ok(place) => {
+                self.extras.remove(place);
+                place
+            }
+            Err(place) => place,
+        };
+        for extra in &mut self.extras[place..] {
+            extra.row -= 1;
+        }
     }
 
     /// Key `i`'s use count and last use, read again.
@@ -342,12 +391,9 @@ impl KeyRows {
         self.ellipsis.reserve(n);
         self.flags.reserve(n);
         self.created.reserve(n);
-        self.rotated.reserve(n);
-        self.revoked.reserve(n);
         self.expires.reserve(n);
         self.last_used.reserve(n);
         self.use_count.reserve(n);
-        self.daily_limit.reserve(n);
     }
 
     /// Gives back memory a read reserved but did not use.
@@ -358,12 +404,15 @@ impl KeyRows {
         self.ellipsis.shrink_to_fit();
         self.flags.shrink_to_fit();
         self.created.shrink_to_fit();
-        self.rotated.shrink_to_fit();
-        self.revoked.shrink_to_fit();
         self.expires.shrink_to_fit();
         self.last_used.shrink_to_fit();
         self.use_count.shrink_to_fit();
-        self.daily_limit.shrink_to_fit();
+        self.extras.shrink_to_fit();
+    }
+
+    /// Where row `i`'s extras are in `extras`, or where they would go.
+    fn extra(&self, i: usize) -> Result<usize, usize> {
+        self.extras.binary_search_by_key(&(i as u32), |e| e.row)
     }
 
     fn span_start(&self, at: usize) -> usize {

@@ -18,6 +18,11 @@ impl Matches {
         }
     }
 
+    /// How many keys matched.
+    pub fn count(&self) -> usize {
+        self.bits.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
     pub fn contains(&self, i: usize) -> bool {
         self.bits
             .get(i / 64)
@@ -29,7 +34,7 @@ impl Matches {
     }
 
     /// The keys matched, in order.
-    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         self.bits.iter().enumerate().flat_map(|(w, &word)| {
             let mut word = word;
             std::iter::from_fn(move || {
@@ -73,7 +78,10 @@ pub fn matching(rows: &KeyRows, needle: &str, within: Option<&Matches>) -> Match
             && at + needle.len() <= to
             && text[at..at + needle.len()].eq_ignore_ascii_case(needle)
     };
-    match within {
+    // Narrowing looks at each earlier match on its own: worth it while they are few. Past
+    // that one sweep of the arena, passing over the keys that did not match, costs less.
+    let few = within.filter(|w| w.count() * 16 < rows.len());
+    match few {
         Some(within) => {
             for i in within.iter() {
                 let (from, to) = rows.searched(i);
@@ -82,10 +90,7 @@ pub fn matching(rows: &KeyRows, needle: &str, within: Option<&Matches>) -> Match
                     let Some(hit) = memchr::memchr2(lower, upper, &text[at..to]) else {
                         break;
                     };
-                    if (at + hit)
-                        .checked_sub(pivot)
-                        .is_some_and(|s| starts_at(i, s))
-                    {
+                    if starts_at(i, at + hit - pivot) {
                         found.set(i);
                         break;
                     }
@@ -95,19 +100,28 @@ pub fn matching(rows: &KeyRows, needle: &str, within: Option<&Matches>) -> Match
         }
         None => {
             let mut key = 0;
-            let mut at = pivot;
-            while let Some(hit) = memchr::memchr2(lower, upper, &text[at.min(text.len())..]) {
-                let hit = at + hit;
-                while key + 1 < rows.len() && rows.span(key + 1).0 <= hit {
-                    key += 1;
+            // Where the sweep goes on from: past the keys decided already.
+            let mut from = pivot;
+            'sweep: while from < text.len() {
+                for hit in memchr::memchr2_iter(lower, upper, &text[from..]) {
+                    let hit = from + hit;
+                    while key + 1 < rows.len() && rows.start(key + 1) <= hit {
+                        key += 1;
+                    }
+                    let decided = within.is_some_and(|w| !w.contains(key)) || {
+                        let matched = starts_at(key, hit - pivot);
+                        if matched {
+                            found.set(key);
+                        }
+                        matched
+                    };
+                    if decided {
+                        // The rest of this key cannot add anything: start again at the next.
+                        from = rows.span(key).1 + pivot;
+                        continue 'sweep;
+                    }
                 }
-                if starts_at(key, hit - pivot) {
-                    found.set(key);
-                    // The rest of this key cannot add anything.
-                    at = rows.span(key).1 + pivot;
-                } else {
-                    at = hit + 1;
-                }
+                break;
             }
         }
     }
@@ -132,11 +146,16 @@ mod tests {
             "x",
             "WORKER b",
         ];
+        // Many keys no search below but "y_0" finds: narrowing from a few matches looks at
+        // each on its own, from many sweeps; both are tried.
+        let fillers: Vec<String> = (0..200).map(|i| format!("filler {i}")).collect();
         let keys: Vec<KeyRecord> = names
             .iter()
+            .copied()
+            .chain(fillers.iter().map(String::as_str))
             .enumerate()
             .map(|(i, name)| KeyRecord {
-                masked_key: format!("fhk_prod_Ab{i}d…WxYz"),
+                masked_key: format!("fhk_prod_Ab{}d…WxYz", i % 10),
                 ..KeyRecord::example(&format!("key_{i:04}"), name, Environment::Production, at)
             })
             .collect();
