@@ -9,6 +9,7 @@ use tui_input::{Input, InputRequest};
 use super::action::{Movement, cycle};
 use crate::environment::{Environment, Status};
 use crate::store::{KeyRecord, SortBy, fold_for_search, normalize_search, search_text};
+use crate::usage_filter::UsageFilter;
 
 /// The longest search kept: no key's searchable text is longer, and a huge paste must not
 /// cost a pass per character.
@@ -54,6 +55,7 @@ pub struct KeyList {
     pub search: Input,
     pub environment_filter: Option<Environment>,
     pub status_filter: Option<Status>,
+    pub usage_filter: UsageFilter,
     /// Position in `visible` of the selected row.
     pub selected: usize,
     /// Position in `visible` of the first row on screen. It moves only when the selection
@@ -245,6 +247,7 @@ impl KeyList {
             let key = &self.keys[i];
             self.environment_filter.is_none_or(|e| key.environment == e)
                 && self.status_filter.is_none_or(|s| key.status_at(now) == s)
+                && self.usage_filter.passes(key.last_used_at, now)
                 && matches(key, &self.haystacks[i])
         };
         // Filtering the sorted order keeps the rows sorted: no sort per keystroke.
@@ -342,6 +345,11 @@ impl KeyList {
         self.refilter(now);
     }
 
+    pub fn cycle_usage_filter(&mut self, now: DateTime<Utc>) {
+        self.usage_filter = cycle(&UsageFilter::ALL, self.usage_filter, 1);
+        self.refilter(now);
+    }
+
     /// The next order `o` offers; the focused key stays focused wherever it lands.
     pub fn cycle_sort(&mut self, now: DateTime<Utc>) {
         self.sort = cycle(&SortBy::ALL, self.sort, 1);
@@ -359,6 +367,9 @@ impl KeyList {
             self.order = None;
             self.order_slot = None;
             self.resort();
+            self.refilter(now);
+        } else if self.usage_filter != UsageFilter::All {
+            // A key just used leaves "Never used" and "Unused 30+ days".
             self.refilter(now);
         }
     }
