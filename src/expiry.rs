@@ -117,11 +117,17 @@ mod tests {
     fn the_note_counts_whole_days_left_and_says_today_under_a_day() {
         let cases = [
             (TimeDelta::seconds(1), Some("expires today")),
-            (TimeDelta::hours(23) + TimeDelta::minutes(59), Some("expires today")),
+            (
+                TimeDelta::hours(23) + TimeDelta::minutes(59),
+                Some("expires today"),
+            ),
             (TimeDelta::hours(24), Some("expires in 1 day")),
             (TimeDelta::hours(47), Some("expires in 1 day")),
             (TimeDelta::hours(48), Some("expires in 2 days")),
-            (TimeDelta::days(3) + TimeDelta::hours(5), Some("expires in 3 days")),
+            (
+                TimeDelta::days(3) + TimeDelta::hours(5),
+                Some("expires in 3 days"),
+            ),
             (TimeDelta::days(7), Some("expires in 7 days")),
             (TimeDelta::days(7) + TimeDelta::seconds(1), None),
             (TimeDelta::days(30), None),
@@ -148,7 +154,10 @@ mod tests {
         let never = KeyRecord::example("k2", "Forever", Environment::Staging, now());
         assert_eq!(status_text(&never, now(), "active"), "active");
         assert_eq!(days_left(&never, now()), None);
-        assert_eq!(days_left(&expiring_in(TimeDelta::days(400)), now()), Some(400));
+        assert_eq!(
+            days_left(&expiring_in(TimeDelta::days(400)), now()),
+            Some(400)
+        );
     }
 
     #[test]

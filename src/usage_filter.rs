@@ -67,7 +67,11 @@ impl UsageFilter {
 /// Whether a key last used at `last_used_at` has gone unused for `period` at `now`: never
 /// used, or last used `period` or longer ago. The store's `--unused-for` query is the same
 /// test in SQL (`last_used_at IS NULL OR last_used_at <= now - period`).
-pub fn unused_for(last_used_at: Option<DateTime<Utc>>, now: DateTime<Utc>, period: TimeDelta) -> bool {
+pub fn unused_for(
+    last_used_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    period: TimeDelta,
+) -> bool {
     last_used_at.is_none_or(|at| at <= now - period)
 }
 
@@ -88,7 +92,12 @@ mod tests {
             (None, false, true, true),
             (ago(TimeDelta::zero()), true, false, false),
             (ago(TimeDelta::days(29)), true, false, false),
-            (ago(TimeDelta::days(30) - TimeDelta::seconds(1)), true, false, false),
+            (
+                ago(TimeDelta::days(30) - TimeDelta::seconds(1)),
+                true,
+                false,
+                false,
+            ),
             (ago(TimeDelta::days(30)), false, true, false),
             (ago(TimeDelta::days(400)), false, true, false),
             // A clock behind another process's: a use "in the future" is a recent one.

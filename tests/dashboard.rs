@@ -926,7 +926,10 @@ fn the_arrows_change_the_choice_tab_moves_between_environment_and_expiry() {
     fx.press(KeyCode::Tab);
     fx.press(KeyCode::Down);
     fx.press(KeyCode::Down);
-    assert_eq!(picked(&fx), (Environment::Development, ExpiryChoice::Days90));
+    assert_eq!(
+        picked(&fx),
+        (Environment::Development, ExpiryChoice::Days90)
+    );
     fx.send(back_tab());
     fx.press(KeyCode::Up);
     assert_eq!(picked(&fx), (Environment::Staging, ExpiryChoice::Days90));

@@ -240,7 +240,11 @@ fn the_usage_filter_combines_with_search_the_other_filters_and_the_sort() {
     assert_eq!(fx.selected(), "Trial partner");
     fx.press(KeyCode::Esc);
     assert_eq!(fx.rows(), ["Search worker", "Trial partner"]);
-    assert_eq!(fx.selected(), "Trial partner", "the selection stays on its key");
+    assert_eq!(
+        fx.selected(),
+        "Trial partner",
+        "the selection stays on its key"
+    );
     fx.char('u');
     assert_eq!(fx.rows(), ["Trial partner"], "never used");
     fx.char('u');
@@ -278,9 +282,18 @@ fn the_table_marks_active_keys_in_their_last_week_in_words() {
             .find(|l| l.contains(name))
             .unwrap_or_else(|| panic!("{name}:\n{screen}"))
     };
-    assert!(line("Trial partner").contains("Active · expires in 3 days"), "{screen}");
-    assert!(line("Nightly export").contains("Active · expires today"), "{screen}");
-    assert!(!line("Search worker").contains("expires"), "20 days: {screen}");
+    assert!(
+        line("Trial partner").contains("Active · expires in 3 days"),
+        "{screen}"
+    );
+    assert!(
+        line("Nightly export").contains("Active · expires today"),
+        "{screen}"
+    );
+    assert!(
+        !line("Search worker").contains("expires"),
+        "20 days: {screen}"
+    );
     assert!(line("Old mobile app").contains("Expired"), "{screen}");
     // A day later the count has moved on: the mark follows the clock, not the read.
     fx.clock.advance(TimeDelta::days(1));
@@ -297,7 +310,10 @@ fn the_detail_view_says_when_the_key_expires() {
     fx.press(KeyCode::Enter);
     let screen = fx.screen(120, 40);
     assert!(screen.contains("Active · expires in 3 days"), "{screen}");
-    assert!(screen.contains("2026-11-29 14:00 UTC (in 3 days)"), "{screen}");
+    assert!(
+        screen.contains("2026-11-29 14:00 UTC (in 3 days)"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -287,7 +287,10 @@ fn a_key_added_with_an_expiry_is_listed_and_u_filters_by_usage() {
     let stale = create("Stale", None);
     let fresh = create("Fresh", None);
     create("Unused", None);
-    create("Trial", Some(now + TimeDelta::days(3) + TimeDelta::hours(2)));
+    create(
+        "Trial",
+        Some(now + TimeDelta::days(3) + TimeDelta::hours(2)),
+    );
     clock.set(now - TimeDelta::days(40));
     store.verify(stale.secret.expose()).unwrap();
     clock.set(now - TimeDelta::hours(1));

@@ -476,7 +476,10 @@ mod tests {
             "Tab moves between the environment and expiry choices"
         );
         assert_eq!(
-            action_for(Context::AddKey, &press(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            action_for(
+                Context::AddKey,
+                &press(KeyCode::BackTab, KeyModifiers::SHIFT)
+            ),
             Some(Action::FocusPrevious)
         );
         assert_eq!(

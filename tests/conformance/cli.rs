@@ -1452,7 +1452,13 @@ fn create_expires_in_30d_90d_or_a_year(backend: &Backend) {
     for (given, days) in [("30d", 30), ("90d", 90), ("1y", 365)] {
         let before = chrono::Utc::now();
         let key = f.create_with(&[
-            "create", "--name", given, "--env", "dev", "--expires-in", given,
+            "create",
+            "--name",
+            given,
+            "--env",
+            "dev",
+            "--expires-in",
+            given,
         ]);
         let after = chrono::Utc::now();
         let listed = f.listed(&f.id_of(&key));
@@ -1465,7 +1471,11 @@ fn create_expires_in_30d_90d_or_a_year(backend: &Backend) {
             "{given}: {listed}"
         );
         assert_eq!(listed["status"], "active");
-        assert_eq!(listed["expires_in_days"], days - 1, "{given}: whole days left");
+        assert_eq!(
+            listed["expires_in_days"],
+            days - 1,
+            "{given}: whole days left"
+        );
         assert_eq!(listed["expiring_soon"], false);
     }
     let before = f.snapshot();
@@ -1527,7 +1537,9 @@ fn list_finds_unused_and_expiring_keys(backend: &Backend) {
         .map(|key| key.record.id.clone());
     let name_of = |id: &str| {
         let at = ids.iter().position(|i| i == id).unwrap();
-        ["Stale", "Fresh", "Idle", "Soon", "Today", "Later", "Gone", "Lapsed"][at]
+        [
+            "Stale", "Fresh", "Idle", "Soon", "Today", "Later", "Gone", "Lapsed",
+        ][at]
     };
     let names = |extra: &[&str]| -> Vec<&str> {
         let mut names: Vec<&str> = f
@@ -1567,7 +1579,14 @@ fn list_finds_unused_and_expiring_keys(backend: &Backend) {
         ["Later", "Soon", "Today"]
     );
     assert_eq!(
-        names(&["--expiring-within", "7d", "--unused-for", "30d", "--search", "soo"]),
+        names(&[
+            "--expiring-within",
+            "7d",
+            "--unused-for",
+            "30d",
+            "--search",
+            "soo"
+        ]),
         ["Soon"]
     );
 
@@ -1595,7 +1614,10 @@ fn list_finds_unused_and_expiring_keys(backend: &Backend) {
             .unwrap_or_else(|| panic!("{name}: {table}"))
             .to_owned()
     };
-    assert!(line("Soon").contains("active · expires in 3 days"), "{table}");
+    assert!(
+        line("Soon").contains("active · expires in 3 days"),
+        "{table}"
+    );
     assert!(line("Today").contains("active · expires today"), "{table}");
     assert!(!line("Later").contains("expires"), "{table}");
     assert!(!line("Gone").contains("expires"), "{table}");

@@ -126,7 +126,11 @@ mod tests {
         assert_eq!(dialog.environment, Environment::Staging);
         assert_eq!(dialog.expiry, ExpiryChoice::Year, "untouched");
         typed(&mut dialog, "s");
-        assert_eq!(dialog.name.value(), "Trials", "typing still goes to the name");
+        assert_eq!(
+            dialog.name.value(),
+            "Trials",
+            "typing still goes to the name"
+        );
         assert_eq!(
             dialog.update(Action::Submit),
             Outcome::Run(Effect::Write(Job::Create {

@@ -56,7 +56,14 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             frame.render_widget(Line::styled("Name", theme.title()), label);
             render_field(frame, field, &dialog.name, theme);
             let rule = "1–64 characters, e.g. the service or environment it is for.";
-            render_field_message(frame, message, dialog.error.as_deref(), rule, waiting, theme);
+            render_field_message(
+                frame,
+                message,
+                dialog.error.as_deref(),
+                rule,
+                waiting,
+                theme,
+            );
             render_add_key_choices(dialog, frame, choices, theme);
             frame.render_widget(footer_hints(Context::AddKey, theme), footer);
         }
@@ -258,10 +265,12 @@ fn render_add_key_choices(dialog: &AddKey, frame: &mut Frame<'_>, area: Rect, th
             true => Line::styled(heading, theme.title()),
             false => Line::styled(heading, theme.dim()),
         };
-        let options = options.into_iter().map(|(label, chosen)| match (chosen, focused) {
-            (true, false) => Line::from(format!("  (•) {label}")),
-            _ => option_line(label, chosen, theme),
-        });
+        let options = options
+            .into_iter()
+            .map(|(label, chosen)| match (chosen, focused) {
+                (true, false) => Line::from(format!("  (•) {label}")),
+                _ => option_line(label, chosen, theme),
+            });
         Paragraph::new(std::iter::once(heading).chain(options).collect::<Vec<_>>())
     };
     let environments = Environment::ALL
@@ -274,7 +283,10 @@ fn render_add_key_choices(dialog: &AddKey, frame: &mut Frame<'_>, area: Rect, th
         .collect();
     let environment = column("Environment", AddKeyChoice::Environment, environments);
     frame.render_widget(environment, environment_area);
-    frame.render_widget(column("Expires", AddKeyChoice::Expiry, expiries), expiry_area);
+    frame.render_widget(
+        column("Expires", AddKeyChoice::Expiry, expiries),
+        expiry_area,
+    );
 }
 
 /// `▶ (•) Label` for the chosen option, `  ( ) Label` for the others: readable without colour.
