@@ -345,7 +345,12 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             };
             cells.push(Cell::from(environment));
         }
-        cells.push(Cell::from(Span::styled(status_text, theme.status(status))));
+        // A status with its expiry note: the words carry the warning, the colour repeats it.
+        let style = match status_text.len() > status.label().len() {
+            true => theme.warning(),
+            false => theme.status(status),
+        };
+        cells.push(Cell::from(Span::styled(status_text, style)));
         if show_created {
             cells.push(Cell::from(key.created_at.format("%Y-%m-%d").to_string()));
         }
