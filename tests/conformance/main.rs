@@ -49,6 +49,7 @@ macro_rules! conformance {
     };
 }
 
+mod bulk;
 mod cli;
 mod dashboard;
 mod hostile;
