@@ -24,6 +24,8 @@ pub enum Action {
     OpenCreateDefault,
     OpenRotate,
     OpenRevoke,
+    /// `Space`: mark or unmark the selected row for a bulk revoke.
+    ToggleMark,
     OpenLimit,
     OpenRename,
     OpenDetails,

@@ -20,6 +20,7 @@ pub mod key_list;
 pub mod keymap;
 pub mod layout;
 pub mod loader;
+pub mod marks;
 pub mod terminal;
 pub mod view;
 pub mod writer;

@@ -50,6 +50,7 @@ macro_rules! conformance {
 }
 
 mod bulk;
+mod bulk_dashboard;
 mod cli;
 mod dashboard;
 mod hostile;

@@ -34,8 +34,14 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     } else {
         ""
     };
+    // Marks may be on rows the search or filters hide: the count says how many there are,
+    // and what x does with them.
+    let marked = match app.marks.len() {
+        0 => String::new(),
+        n => format!("· {n} marked, {} revokes ", key(Action::OpenRevoke)),
+    };
     let count = format!(
-        " {} of {} keys {loading}",
+        " {} of {} keys {marked}{loading}",
         app.visible.len(),
         app.total_keys()
     );
@@ -215,6 +221,8 @@ const KEY_WIDTH: u16 = 18;
 const LAST_USED_WIDTH: u16 = 14;
 /// "1,000,000" uses, or the header "Uses ▼".
 const USES_WIDTH: u16 = 9;
+/// The marks' column: `●` or nothing.
+const MARK_WIDTH: u16 = 1;
 /// The Name column's widest: a 64-character name plus " (former default)" fits.
 const NAME_MAX_WIDTH: u16 = 64 + 17;
 
@@ -247,6 +255,9 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         72..84 => Some(4),
         _ => None,
     };
+    // A narrow first column for the marks (`●`), only while there are some: the screen
+    // is as before until the admin marks a row.
+    let show_marks = !app.marks.is_empty();
     let mut header = vec!["Name", "Key"];
     let mut widths = vec![Constraint::Length(KEY_WIDTH)];
     if let Some(width) = environment_width {
@@ -269,7 +280,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         widths.push(Constraint::Length(USES_WIDTH));
     }
     // The sorted column says so, and which way, without colour.
-    let header: Vec<String> = header
+    let mut header: Vec<String> = header
         .into_iter()
         .map(|title| match title == app.sort.column() {
             true => format!("{title} {}", app.sort.marker()),
@@ -287,6 +298,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let room = area
         .width
         .saturating_sub(2 + fixed + widths.len() as u16)
+        .saturating_sub(if show_marks { MARK_WIDTH + 1 } else { 0 })
         .max(4);
     // Name takes the room up to a longest name's width; on a very wide screen what is left
     // is shared out between the other columns, so Key does not drift far from Name.
@@ -298,6 +310,10 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         }
     }
     widths.insert(0, Constraint::Length(name_width));
+    if show_marks {
+        header.insert(0, String::new());
+        widths.insert(0, Constraint::Length(MARK_WIDTH));
+    }
 
     let window = &app.visible[scroll..(scroll + rows_fit).min(app.visible.len())];
     let rows = window.iter().map(|&index| {
@@ -307,10 +323,17 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             true => format!("{} (former default)", printable(&key.name, 64)),
             false => printable(&key.name, 64),
         };
-        let mut cells = vec![
+        let mut cells = Vec::with_capacity(9);
+        if show_marks {
+            cells.push(match app.marks.contains(&key.id) {
+                true => Cell::from(Span::styled("●", theme.warning())),
+                false => Cell::from(""),
+            });
+        }
+        cells.extend([
             Cell::from(fit(&name, name_width as usize)),
             Cell::from(printable(&key.masked_key, KEY_WIDTH as usize)),
-        ];
+        ]);
         if let Some(width) = environment_width {
             let environment = match width > 4 {
                 true => key.environment.label(),
