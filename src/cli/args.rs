@@ -108,10 +108,11 @@ pub enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
     },
-    /// Revoke a key for good: every app using it stops working at once
+    /// Revoke keys for good: every app using them stops working at once
     Revoke {
-        /// The key's id, or a name only one key has
-        key: String,
+        /// Each key's id, or a name only one key has; several are revoked in one transaction
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
         /// Do not ask for confirmation (required when stdin is not a terminal)
         #[arg(long, short = 'y')]
         yes: bool,

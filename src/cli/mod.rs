@@ -2,6 +2,7 @@
 //! one sentence; exit status 0 on success, 1 on failure, 2 on a usage error.
 
 mod args;
+mod bulk;
 mod failure;
 mod output;
 mod verify;
@@ -224,7 +225,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 grace.label()
             ));
         }
-        Command::Revoke { key, yes } => {
+        Command::Revoke { keys, yes } if keys.len() > 1 => {
+            bulk::revoke(&mut store, workspace, keys, *yes, &mut out)?;
+        }
+        Command::Revoke { keys, yes } => {
+            let key = &keys[0];
             let record = store.resolve_key(workspace, key)?;
             confirm(
                 &format!(

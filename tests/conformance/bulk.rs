@@ -114,7 +114,42 @@ fn a_withdrawn_bulk_revoke_changes_nothing(backend: &Backend) {
     assert!(nothing.revoked.is_empty() && nothing.already_revoked.is_empty());
 }
 
+/// `hivekeys revoke A B C`: one confirmation, one transaction, the already revoked reported.
+fn the_cli_revokes_several_keys_at_once(backend: &Backend) {
+    let f = crate::cli::Cli::new(backend);
+    let keys: Vec<String> = ["Billing", "Payments", "CI", "Search"]
+        .iter()
+        .map(|name| f.create(name, "prod"))
+        .collect();
+    let ids: Vec<String> = keys.iter().map(|key| f.id_of(key)).collect();
+    f.run_ok(&["revoke", &ids[2], "--yes"]);
+
+    // Without a terminal and without --yes: refused, nothing changes.
+    let before = f.snapshot();
+    f.run(&["revoke", &ids[0], &ids[1]]).one_line_error(2);
+    // An unknown key among them: refused before anything is revoked.
+    f.run(&["revoke", &ids[0], "key_ffffffff", "--yes"])
+        .one_line_error(1);
+    assert_eq!(f.snapshot(), before);
+
+    // By id and by name, with one already revoked.
+    let run = f.run_ok(&["revoke", &ids[0], "Payments", &ids[2], "--yes"]);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "Revoked {} \"Billing\".\nRevoked {} \"Payments\".\n{} \"CI\" was already revoked.\n",
+            ids[0], ids[1], ids[2]
+        )
+    );
+    assert_eq!(run.stderr, "2 keys revoked; 1 was already revoked.\n");
+    for (i, id) in ids.iter().enumerate() {
+        let expected = if i == 3 { "active" } else { "revoked" };
+        assert_eq!(f.listed(id)["status"], expected, "{id}");
+    }
+}
+
 conformance! {
+    the_cli_revokes_several_keys_at_once,
     an_unknown_id_among_them_revokes_none,
     keys_revoked_meanwhile_are_reported_and_the_rest_revoked,
     a_withdrawn_bulk_revoke_changes_nothing,
