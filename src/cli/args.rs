@@ -28,6 +28,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "HIVEKEYS_WORKSPACE", value_name = "NAME")]
     pub workspace: Option<String>,
 
+    /// Leave the mouse to the terminal in the dashboard (no clicks, wheel or double clicks)
+    #[arg(long, env = "HIVEKEYS_NO_MOUSE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_mouse: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

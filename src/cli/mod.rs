@@ -35,7 +35,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     let workspace = workspace.as_str();
     let Some(command) = &cli.command else {
         let store = open_store(cli)?;
-        let ending = crate::tui::run(store, workspace).map_err(|err| Failure {
+        let options = crate::tui::Options {
+            mouse: !cli.no_mouse,
+        };
+        let ending = crate::tui::run_with(store, workspace, options).map_err(|err| Failure {
             message: format!("The dashboard stopped: {err}."),
             status: 1,
         })?;

@@ -3,6 +3,7 @@
 //! clipboard work they ask for.
 
 mod marking;
+mod pointer;
 mod refresh;
 mod writes;
 
@@ -327,6 +328,7 @@ impl App {
                 Modal::ConfirmRotate(ConfirmRotate::new(key))
             }),
             Action::ToggleMark => self.toggle_mark(),
+            Action::SelectRow(row) => self.select_row(row),
             Action::OpenRevoke if self.revokes_marks() => self.open_bulk_revoke(),
             Action::OpenRevoke => self.open_for_focused_key(ConfirmRevoke::allows, |key| {
                 Modal::ConfirmRevoke(ConfirmRevoke::new(key))

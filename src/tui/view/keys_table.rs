@@ -106,18 +106,14 @@ fn chips_line<'a>(app: &App, theme: &Theme, form: Chips) -> Line<'a> {
     ])
 }
 
-/// `/ Search: text    e [Environment: All]  s [Status: All]`.
-fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let search_key = key(Action::StartSearch);
-    let label = Span::styled(
-        format!("{search_key} Search: "),
-        if app.search_focused {
-            theme.key_hint()
-        } else {
-            theme.dim()
-        },
-    );
-    let label_width = label.width() as u16;
+/// The chips line that fits beside the search box in `area` (the search line), the search
+/// box's area and the chips'. Drawing and clicking both place the chips here.
+fn placed_chips<'a>(
+    app: &App,
+    theme: &Theme,
+    area: Rect,
+    label_width: u16,
+) -> (Line<'a>, Rect, Rect) {
     // With both filters set the full chips take 50 cells: on a narrow screen they would
     // leave the search text no room at all.
     let forms = [Chips::Full, Chips::Short, Chips::Codes, Chips::Values];
@@ -135,6 +131,55 @@ fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) 
         Constraint::Length(chips_width),
     ])
     .areas(area);
+    (chips, search_area, chips_area)
+}
+
+/// The filters a chip in the search line stands for: a click on a chip (or on its key)
+/// does what its key does.
+const CHIP_ACTIONS: [Action; 2] = [Action::CycleEnvironmentFilter, Action::CycleStatusFilter];
+
+/// The filter whose chip is at column `x` of the search line `controls`, if any.
+pub(crate) fn chip_at(app: &App, controls: Rect, x: u16) -> Option<Action> {
+    let label_width = search_label(app, &Theme::PLAIN).width() as u16;
+    let (line, _, chips_area) = placed_chips(app, &Theme::PLAIN, controls, label_width);
+    let mut left = chips_area.x;
+    let mut chip = None;
+    for span in &line.spans {
+        let width = span.width() as u16;
+        if let Some(action) = CHIP_ACTIONS
+            .iter()
+            .find(|a| span.content == key((*a).clone()))
+        {
+            chip = Some(action.clone());
+        }
+        // Two spaces part one chip from the next.
+        let between = span.content == "  ";
+        if (left..left + width).contains(&x) {
+            return chip.filter(|_| !between);
+        }
+        left += width;
+    }
+    None
+}
+
+/// `/ Search: `, lit while the box has focus.
+fn search_label<'a>(app: &App, theme: &Theme) -> Span<'a> {
+    Span::styled(
+        format!("{} Search: ", key(Action::StartSearch)),
+        if app.search_focused {
+            theme.key_hint()
+        } else {
+            theme.dim()
+        },
+    )
+}
+
+/// `/ Search: text    e [Environment: All]  s [Status: All]`.
+fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let search_key = key(Action::StartSearch);
+    let label = search_label(app, theme);
+    let label_width = label.width() as u16;
+    let (chips, search_area, chips_area) = placed_chips(app, theme, area, label_width);
 
     let field_width = search_area.width.saturating_sub(label_width).max(1) as usize;
     // Typed or pasted text is untrusted: `field_view` escapes control characters.
