@@ -13,7 +13,7 @@ use common::store_options;
 use hivekeys::clock::ManualClock;
 use hivekeys::store::SortBy;
 use hivekeys::tui::action::Action;
-use hivekeys::tui::app::{App, Modal};
+use hivekeys::tui::app::{App, Focus, Modal};
 use hivekeys::tui::clipboard::Osc52Only;
 use hivekeys::tui::keymap::{self, Context};
 use hivekeys::tui::mouse::{Clicks, DOUBLE_CLICK};
@@ -152,8 +152,13 @@ fn a_click_selects_the_row_under_it_and_a_double_click_opens_it() {
     fx.click(other, 3000);
     assert_eq!(fx.app.context(), Context::Details);
     fx.key(KeyCode::Esc);
-    // Below the last row, on the border or the panel: nothing.
-    for at in [(5, HEIGHT - 3), (0, 10), (5, 3)] {
+    // A click on the Default API Key panel focuses it; one on a row, the table again.
+    fx.click((5, 3), 4000);
+    assert_eq!(fx.app.focus, Focus::DefaultPanel);
+    fx.click(row, 4500);
+    assert_eq!(fx.app.focus, Focus::Table);
+    // Below the last row, on the border, on the header line: nothing.
+    for at in [(5, HEIGHT - 3), (0, 10), (5, 0)] {
         fx.click(at, 5000);
         assert_eq!(fx.selected(), "Key 17", "{at:?}");
     }

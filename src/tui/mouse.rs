@@ -1,7 +1,8 @@
 //! Mouse reports (SGR, as the terminal sends them once asked to) become actions, as keys do
 //! in the keymap: a click on a row selects it, a second click on the same row within
 //! [`DOUBLE_CLICK`] opens its details, the wheel moves [`WHEEL_ROWS`] rows a notch, a click
-//! on a filter chip cycles it, a click on the table's column headers cycles the sort.
+//! on a filter chip cycles it, a click on the table's column headers cycles the sort, a click
+//! on the Default API Key panel gives it the focus.
 //!
 //! Where the rows and chips are comes from [`layout`] and the keys table's own placement of
 //! its chips, computed from the App (its terminal size, its rows): nothing is remembered from
@@ -13,7 +14,7 @@ use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
 use super::action::{Action, Movement};
-use super::app::App;
+use super::app::{App, Focus};
 use super::key_list::first_row;
 use super::keymap::Context;
 use super::layout;
@@ -60,7 +61,16 @@ impl Clicks {
         let Some(area) = app.terminal_area.filter(|area| !layout::too_small(*area)) else {
             return Vec::new();
         };
-        let [controls, rows] = layout::table_inside(layout::screen(area).table);
+        let screen = layout::screen(area);
+        if screen.panel.contains(at) {
+            self.last = None;
+            // The Default API Key panel takes the focus, as Tab gives it.
+            return match app.focus {
+                Focus::Table => vec![Action::FocusNext],
+                Focus::DefaultPanel => Vec::new(),
+            };
+        }
+        let [controls, rows] = layout::table_inside(screen.table);
         if controls.contains(at) {
             self.last = None;
             return chip_at(app, controls, at.x).into_iter().collect();
