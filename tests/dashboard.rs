@@ -1535,6 +1535,11 @@ fn app_in(context: Context) -> Fixture {
             fx.select_active();
             fx.char('x');
         }
+        Context::ConfirmBulkRevoke => {
+            fx.select_active();
+            fx.char(' ');
+            fx.char('x');
+        }
         Context::SetLimit => {
             fx.select_active();
             fx.char('l');

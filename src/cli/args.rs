@@ -28,6 +28,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "HIVEKEYS_WORKSPACE", value_name = "NAME")]
     pub workspace: Option<String>,
 
+    /// Leave the mouse to the terminal in the dashboard (no clicks, wheel or double clicks)
+    #[arg(long, env = "HIVEKEYS_NO_MOUSE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_mouse: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -114,10 +118,11 @@ pub enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
     },
-    /// Revoke a key for good: every app using it stops working at once
+    /// Revoke keys for good: every app using them stops working at once
     Revoke {
-        /// The key's id, or a name only one key has
-        key: String,
+        /// Each key's id, or a name only one key has; several are revoked in one transaction
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
         /// Do not ask for confirmation (required when stdin is not a terminal)
         #[arg(long, short = 'y')]
         yes: bool,

@@ -26,6 +26,10 @@ pub enum Action {
     OpenCreateDefault,
     OpenRotate,
     OpenRevoke,
+    /// A click on the table's `n`th row (counted in the rows the search and filters leave).
+    SelectRow(usize),
+    /// `Space`: mark or unmark the selected row for a bulk revoke.
+    ToggleMark,
     OpenLimit,
     OpenRename,
     OpenDetails,

@@ -138,6 +138,11 @@ impl KeyList {
         }
     }
 
+    /// Selects the `row`th row of the table (the last, past the end): a click.
+    pub fn select_row(&mut self, row: usize) {
+        self.selected = row.min(self.visible.len().saturating_sub(1));
+    }
+
     /// Makes `keys` (the whole workspace, newest first) the list, keeping the selection on the
     /// same key.
     pub fn replace(

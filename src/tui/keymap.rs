@@ -19,6 +19,8 @@ pub enum Context {
     CreateDefault,
     ConfirmRotate,
     ConfirmRevoke,
+    /// The marked keys' one revoke confirmation.
+    ConfirmBulkRevoke,
     /// The daily limit dialog: a number field.
     SetLimit,
     /// Rename Key: a name field.
@@ -53,6 +55,7 @@ impl Context {
             Context::CreateDefault => "Create Default Key",
             Context::ConfirmRotate => "Rotate confirmation",
             Context::ConfirmRevoke => "Revoke confirmation",
+            Context::ConfirmBulkRevoke => "Bulk revoke confirmation",
             Context::SetLimit => "Daily limit",
             Context::Rename => "Rename Key",
             Context::NewKey => "Your New API Key",
@@ -64,13 +67,14 @@ impl Context {
         }
     }
 
-    pub const ALL: [Context; 14] = [
+    pub const ALL: [Context; 15] = [
         Context::Main,
         Context::Search,
         Context::AddKey,
         Context::CreateDefault,
         Context::ConfirmRotate,
         Context::ConfirmRevoke,
+        Context::ConfirmBulkRevoke,
         Context::SetLimit,
         Context::Rename,
         Context::NewKey,
@@ -103,6 +107,7 @@ impl Key {
     /// The key as text on screen names it.
     pub fn name(self) -> String {
         let name = match self.0 {
+            KeyCode::Char(' ') => "Space".into(),
             KeyCode::Char(c) => c.to_string(),
             KeyCode::Enter => "Enter".into(),
             KeyCode::Esc => "Esc".into(),
@@ -186,7 +191,12 @@ use Movement as M;
 const MAIN: &[Context] = &[C::Main];
 const SEARCH: &[Context] = &[C::Search];
 const CHOICES: &[Context] = &[C::CreateDefault, C::ConfirmRotate];
-const QUESTIONS: &[Context] = &[C::CreateDefault, C::ConfirmRotate, C::ConfirmRevoke];
+const QUESTIONS: &[Context] = &[
+    C::CreateDefault,
+    C::ConfirmRotate,
+    C::ConfirmRevoke,
+    C::ConfirmBulkRevoke,
+];
 const OVERLAYS: &[Context] = &[C::Details, C::Help];
 const EVERYWHERE: &[Context] = &C::ALL;
 
@@ -220,10 +230,11 @@ pub const BINDINGS: &[Binding] = &[
     bind(MAIN, &[Key::char('D')], A::OpenCreateDefault, hint("D", "default key")),
     bind(MAIN, &[Key::char('r')], A::OpenRotate, hint("r", "rotate")),
     bind(MAIN, &[Key::char('x')], A::OpenRevoke, hint("x", "revoke")),
+    bind(MAIN, &[Key::char(' ')], A::ToggleMark, hint("Space", "mark")),
     bind(MAIN, &[Key::char('l')], A::OpenLimit, help("l", "set the focused key's daily limit")),
     bind(MAIN, &[Key::char('n')], A::OpenRename, help("n", "rename the focused key")),
     bind(MAIN, &[ENTER], A::OpenDetails, hint("Enter", "details")),
-    bind(MAIN, &[ESC], A::ClearSearch, help("Esc", "clear the search")),
+    bind(MAIN, &[ESC], A::ClearSearch, help("Esc", "clear the search; with none, the marks")),
     bind(MAIN, &[Key::char('?')], A::OpenHelp, hint("?", "help")),
     bind(MAIN, &[Key::char('q')], A::Quit, hint("q", "quit")),
     // The search box.
@@ -242,7 +253,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[C::AddKey], &[ENTER], A::Submit, hint("Enter", "save")),
     bind(&[C::CreateDefault], &[ENTER], A::Submit, hint("Enter", "create")),
     bind(&[C::ConfirmRotate], &[Key::char('y'), ENTER], A::Confirm, hint("y/Enter", "rotate")),
-    bind(&[C::ConfirmRevoke], &[Key::char('y')], A::Confirm, hint("y", "revoke")),
+    bind(&[C::ConfirmRevoke, C::ConfirmBulkRevoke], &[Key::char('y')], A::Confirm, hint("y", "revoke")),
     bind(&[C::SetLimit, C::Rename], &[ENTER], A::Submit, hint("Enter", "save")),
     bind(&[C::AddKey, C::SetLimit, C::Rename], &[ESC], A::Cancel, hint("Esc", "cancel")),
     bind(QUESTIONS, &[Key::char('n'), ESC], A::Cancel, hint("n/Esc", "cancel")),

@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use crate::environment::Environment;
 use crate::error::{Error, Result};
-use crate::store::{Grace, IssuedKey, KeyRecord, Location, NewKey, Store, StoreOptions};
+use crate::store::{
+    BulkRevoked, Grace, IssuedKey, KeyRecord, Location, NewKey, Store, StoreOptions,
+};
 
 /// Shown in a dialog whose write waits for another process's lock. No spinner: the text
 /// says all there is to know, and nothing moves that could be mistaken for progress.
@@ -41,6 +43,8 @@ pub enum Job {
         grace: Grace,
     },
     Revoke(KeyRecord),
+    /// The marked keys, by id: revoked in one transaction.
+    RevokeKeys(Vec<String>),
     SetLimit {
         key: KeyRecord,
         limit: Option<u64>,
@@ -58,6 +62,7 @@ pub enum Done {
         rotated: bool,
     },
     Revoked(Result<KeyRecord>),
+    BulkRevoked(Result<BulkRevoked>),
     LimitSet(Result<KeyRecord>),
     /// The name the key had when its dialog opened, and the key as renamed.
     Renamed {
@@ -304,6 +309,10 @@ pub fn perform(store: &mut Store, job: Job, workspace: &str, fate: &Fate) -> Don
         ),
         Job::Revoke(key) => {
             Done::Revoked(store.revoke_key_unless(workspace, &key.id, || !fate.go_ahead()))
+        }
+        Job::RevokeKeys(ids) => {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            Done::BulkRevoked(store.revoke_keys_unless(workspace, &ids, || !fate.go_ahead()))
         }
         Job::SetLimit { key, limit } => {
             Done::LimitSet(

@@ -190,6 +190,35 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             render_error(frame, message, error.as_deref(), theme);
             frame.render_widget(footer_hints(Context::ConfirmRevoke, theme), footer);
         }
+        Modal::BulkRevoke(dialog) => {
+            let question = Paragraph::new(vec![
+                Line::styled(dialog.question(), theme.title()),
+                Line::styled(
+                    "Apps using these keys stop working at once. This cannot be undone.",
+                    theme.warning(),
+                ),
+            ])
+            .wrap(Wrap { trim: true });
+            let error = dialog.error.as_deref();
+            let sized = Fitted::new(area, 66, &question, error, theme);
+            let question_height = sized.question.max(3) + 1;
+            let height = question_height + sized.error + 1;
+            let dialog = open(
+                frame,
+                sized.outer(10, height),
+                " Revoke Marked Keys ",
+                theme,
+            );
+            let [question_area, message, footer] = Layout::vertical([
+                Constraint::Length(question_height),
+                Constraint::Min(0),
+                Constraint::Length(1),
+            ])
+            .areas(dialog);
+            frame.render_widget(question, question_area);
+            render_error(frame, message, error, theme);
+            frame.render_widget(footer_hints(Context::ConfirmBulkRevoke, theme), footer);
+        }
         Modal::NewKey(dialog) => render_new_key(dialog, frame, area, theme),
         Modal::Details(overlay) => details::render(overlay, app.now, frame, area, theme),
         Modal::Help(overlay) => help::render(frame, area, overlay.scroll, theme),

@@ -36,8 +36,14 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     } else {
         ""
     };
+    // Marks may be on rows the search or filters hide: the count says how many there are,
+    // and what x does with them.
+    let marked = match app.marks.len() {
+        0 => String::new(),
+        n => format!("· {n} marked, {} revokes ", key(Action::OpenRevoke)),
+    };
     let count = format!(
-        " {} of {} keys {loading}",
+        " {} of {} keys {marked}{loading}",
         app.visible.len(),
         app.total_keys()
     );
@@ -110,18 +116,14 @@ fn chips_line<'a>(app: &App, theme: &Theme, form: Chips) -> Line<'a> {
     ])
 }
 
-/// `/ Search: text    e [Environment: All]  s [Status: All]  u [Usage: All]`.
-fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let search_key = key(Action::StartSearch);
-    let label = Span::styled(
-        format!("{search_key} Search: "),
-        if app.search_focused {
-            theme.key_hint()
-        } else {
-            theme.dim()
-        },
-    );
-    let label_width = label.width() as u16;
+/// The chips line that fits beside the search box in `area` (the search line), the search
+/// box's area and the chips'. Drawing and clicking both place the chips here.
+fn placed_chips<'a>(
+    app: &App,
+    theme: &Theme,
+    area: Rect,
+    label_width: u16,
+) -> (Line<'a>, Rect, Rect) {
     // With every filter set the full chips take 78 cells: on a narrow screen they would
     // leave the search text no room at all.
     let forms = [Chips::Full, Chips::Short, Chips::Codes, Chips::Values];
@@ -139,6 +141,59 @@ fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) 
         Constraint::Length(chips_width),
     ])
     .areas(area);
+    (chips, search_area, chips_area)
+}
+
+/// The filters a chip in the search line stands for: a click on a chip (or on its key)
+/// does what its key does.
+const CHIP_ACTIONS: [Action; 3] = [
+    Action::CycleEnvironmentFilter,
+    Action::CycleStatusFilter,
+    Action::CycleUsageFilter,
+];
+
+/// The filter whose chip is at column `x` of the search line `controls`, if any.
+pub(crate) fn chip_at(app: &App, controls: Rect, x: u16) -> Option<Action> {
+    let label_width = search_label(app, &Theme::PLAIN).width() as u16;
+    let (line, _, chips_area) = placed_chips(app, &Theme::PLAIN, controls, label_width);
+    let mut left = chips_area.x;
+    let mut chip = None;
+    for span in &line.spans {
+        let width = span.width() as u16;
+        if let Some(action) = CHIP_ACTIONS
+            .iter()
+            .find(|a| span.content == key((*a).clone()))
+        {
+            chip = Some(action.clone());
+        }
+        // Two spaces part one chip from the next.
+        let between = span.content == "  ";
+        if (left..left + width).contains(&x) {
+            return chip.filter(|_| !between);
+        }
+        left += width;
+    }
+    None
+}
+
+/// `/ Search: `, lit while the box has focus.
+fn search_label<'a>(app: &App, theme: &Theme) -> Span<'a> {
+    Span::styled(
+        format!("{} Search: ", key(Action::StartSearch)),
+        if app.search_focused {
+            theme.key_hint()
+        } else {
+            theme.dim()
+        },
+    )
+}
+
+/// `/ Search: text    e [Environment: All]  s [Status: All]  u [Usage: All]`.
+fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let search_key = key(Action::StartSearch);
+    let label = search_label(app, theme);
+    let label_width = label.width() as u16;
+    let (chips, search_area, chips_area) = placed_chips(app, theme, area, label_width);
 
     let field_width = search_area.width.saturating_sub(label_width).max(1) as usize;
     // Typed or pasted text is untrusted: `field_view` escapes control characters.
@@ -227,6 +282,8 @@ const KEY_WIDTH: u16 = 18;
 const LAST_USED_WIDTH: u16 = 14;
 /// "1,000,000" uses, or the header "Uses ▼".
 const USES_WIDTH: u16 = 9;
+/// The marks' column: `●` or nothing.
+const MARK_WIDTH: u16 = 1;
 /// The Name column's widest: a 64-character name plus " (former default)" fits.
 const NAME_MAX_WIDTH: u16 = 64 + 17;
 
@@ -275,6 +332,9 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         72..84 => Some(4),
         _ => None,
     };
+    // A narrow first column for the marks (`●`), only while there are some: the screen
+    // is as before until the admin marks a row.
+    let show_marks = !app.marks.is_empty();
     let mut header = vec!["Name", "Key"];
     let mut widths = vec![Constraint::Length(KEY_WIDTH)];
     if let Some(width) = environment_width {
@@ -297,7 +357,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         widths.push(Constraint::Length(USES_WIDTH));
     }
     // The sorted column says so, and which way, without colour.
-    let header: Vec<String> = header
+    let mut header: Vec<String> = header
         .into_iter()
         .map(|title| match title == app.sort.column() {
             true => format!("{title} {}", app.sort.marker()),
@@ -315,6 +375,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let room = area
         .width
         .saturating_sub(2 + fixed + widths.len() as u16)
+        .saturating_sub(if show_marks { MARK_WIDTH + 1 } else { 0 })
         .max(4);
     // Name takes the room up to a longest name's width; on a very wide screen what is left
     // is shared out between the other columns, so Key does not drift far from Name.
@@ -326,6 +387,10 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         }
     }
     widths.insert(0, Constraint::Length(name_width));
+    if show_marks {
+        header.insert(0, String::new());
+        widths.insert(0, Constraint::Length(MARK_WIDTH));
+    }
 
     let rows = window.iter().zip(statuses).map(|(&index, status_text)| {
         let key = &app.keys[index];
@@ -334,10 +399,17 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             true => format!("{} (former default)", printable(&key.name, 64)),
             false => printable(&key.name, 64),
         };
-        let mut cells = vec![
+        let mut cells = Vec::with_capacity(9);
+        if show_marks {
+            cells.push(match app.marks.contains(&key.id) {
+                true => Cell::from(Span::styled("●", theme.warning())),
+                false => Cell::from(""),
+            });
+        }
+        cells.extend([
             Cell::from(fit(&name, name_width as usize)),
             Cell::from(printable(&key.masked_key, KEY_WIDTH as usize)),
-        ];
+        ]);
         if let Some(width) = environment_width {
             let environment = match width > 4 {
                 true => key.environment.label(),
