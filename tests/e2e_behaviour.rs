@@ -299,8 +299,9 @@ fn a_key_added_with_an_expiry_is_listed_and_u_filters_by_usage() {
     drop(store);
 
     let mut pty = Pty::start(&sandbox, &[], &[]);
-    let screen = pty.wait_for("4 of 4 keys");
-    assert!(screen.contains("Active · expires in 3 days"), "{screen}");
+    pty.wait_until("four rows, the trial key marked", |s| {
+        s.contains("4 of 4 keys") && s.contains("Active · expires in 3 days")
+    });
 
     pty.send(b"a");
     pty.wait_for("┌ Add API Key");
@@ -346,10 +347,14 @@ fn a_key_added_with_an_expiry_is_listed_and_u_filters_by_usage() {
         ("[Usage: All]", "5 of 5 keys", "Stale", "no such key"),
     ] {
         pty.send(b"u");
-        let screen = pty.wait_until(chip, |s| s.contains(chip) && s.contains(count));
-        let rows: Vec<&str> = screen.lines().filter(|l| l.contains("fhk_")).collect();
-        assert!(rows.iter().any(|r| r.contains(shown)), "{chip}: {screen}");
-        assert!(!rows.iter().any(|r| r.contains(hidden)), "{chip}: {screen}");
+        // Waits for the whole frame: the chip, the count, and the rows drawn under them.
+        pty.wait_until(&format!("{chip}, {count}, {shown} and not {hidden}"), |s| {
+            let rows: Vec<&str> = s.lines().filter(|l| l.contains("fhk_")).collect();
+            s.contains(chip)
+                && s.contains(count)
+                && rows.iter().any(|r| r.contains(shown))
+                && !rows.iter().any(|r| r.contains(hidden))
+        });
     }
     pty.send(b"q");
     assert!(pty.wait_exit().success());
