@@ -706,6 +706,9 @@ fn measure_keystrokes(db: &Path) -> Value {
         for _ in 0..4 {
             key(&mut app, 4, Action::CycleStatusFilter);
         }
+        for _ in 0..4 {
+            key(&mut app, 5, Action::CycleUsageFilter);
+        }
         // Sorting and filtering together: each order under a filter, then the filter off.
         key(&mut app, 3, Action::CycleEnvironmentFilter);
         for _ in 0..SortBy::ALL.len() {

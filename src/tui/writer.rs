@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use crate::environment::Environment;
 use crate::error::{Error, Result};
-use crate::store::{Grace, IssuedKey, KeyRecord, Location, NewKey, Store, StoreOptions};
+use crate::store::{
+    BulkRevoked, Grace, IssuedKey, KeyRecord, Location, NewKey, Store, StoreOptions,
+};
 
 /// Shown in a dialog whose write waits for another process's lock. No spinner: the text
 /// says all there is to know, and nothing moves that could be mistaken for progress.
@@ -32,6 +34,8 @@ pub enum Job {
     Create {
         name: String,
         environment: Environment,
+        /// How long after its creation the key expires; `None` for never.
+        lifetime: Option<chrono::TimeDelta>,
     },
     CreateDefault(Environment),
     Rotate {
@@ -39,6 +43,8 @@ pub enum Job {
         grace: Grace,
     },
     Revoke(KeyRecord),
+    /// The marked keys, by id: revoked in one transaction.
+    RevokeKeys(Vec<String>),
     SetLimit {
         key: KeyRecord,
         limit: Option<u64>,
@@ -56,6 +62,7 @@ pub enum Done {
         rotated: bool,
     },
     Revoked(Result<KeyRecord>),
+    BulkRevoked(Result<BulkRevoked>),
     LimitSet(Result<KeyRecord>),
     /// The name the key had when its dialog opened, and the key as renamed.
     Renamed {
@@ -280,8 +287,16 @@ pub fn perform(store: &mut Store, job: Job, workspace: &str, fate: &Fate) -> Don
         rotated,
     };
     match job {
-        Job::Create { name, environment } => {
-            let new = NewKey::new(&name, environment);
+        Job::Create {
+            name,
+            environment,
+            lifetime,
+        } => {
+            // Counted from the store's clock, as `create --expires-in` is.
+            let new = NewKey {
+                expires_at: lifetime.map(|lifetime| store.now() + lifetime),
+                ..NewKey::new(&name, environment)
+            };
             issued(store.create_key_and(workspace, new, still_wanted), false)
         }
         Job::CreateDefault(environment) => issued(
@@ -294,6 +309,10 @@ pub fn perform(store: &mut Store, job: Job, workspace: &str, fate: &Fate) -> Don
         ),
         Job::Revoke(key) => {
             Done::Revoked(store.revoke_key_unless(workspace, &key.id, || !fate.go_ahead()))
+        }
+        Job::RevokeKeys(ids) => {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            Done::BulkRevoked(store.revoke_keys_unless(workspace, &ids, || !fate.go_ahead()))
         }
         Job::SetLimit { key, limit } => {
             Done::LimitSet(

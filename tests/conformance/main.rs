@@ -49,6 +49,8 @@ macro_rules! conformance {
     };
 }
 
+mod bulk;
+mod bulk_dashboard;
 mod cli;
 mod dashboard;
 mod hostile;

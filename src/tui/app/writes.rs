@@ -61,6 +61,7 @@ impl App {
                     revoked.id, revoked.name
                 ));
             }
+            Done::BulkRevoked(Ok(done)) => self.bulk_revoked(done, awaited),
             Done::LimitSet(Ok(changed)) => {
                 if awaited {
                     self.modal = None;
@@ -104,12 +105,17 @@ impl App {
                 issued: Err(err), ..
             }
             | Done::Revoked(Err(err))
+            | Done::BulkRevoked(Err(err))
             | Done::LimitSet(Err(err))
             | Done::Renamed {
                 renamed: Err(err), ..
             } if awaited => self.refused(err),
             // Withdrawn and not made, as the notice said when Esc was pressed.
-            Done::Issued { .. } | Done::Revoked(_) | Done::LimitSet(_) | Done::Renamed { .. } => {}
+            Done::Issued { .. }
+            | Done::Revoked(_)
+            | Done::BulkRevoked(_)
+            | Done::LimitSet(_)
+            | Done::Renamed { .. } => {}
         }
     }
 
