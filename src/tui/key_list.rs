@@ -56,7 +56,8 @@ pub struct KeyList {
     pub environment_filter: Option<Environment>,
     pub status_filter: Option<Status>,
     pub usage_filter: UsageFilter,
-    /// Position in `visible` of the selected row.
+    /// Position in `visible` of the selected row. Changed only through the methods here,
+    /// which keep `current` in step.
     pub selected: usize,
     /// The selected row's key, whole: kept in step with `selected` so it can be lent out.
     current: Option<KeyRecord>,
@@ -98,6 +99,12 @@ fn partition(len: usize, after_it: impl Fn(usize) -> bool) -> usize {
 impl KeyList {
     /// The selected table row's key.
     pub fn selected_key(&self) -> Option<&KeyRecord> {
+        // `selected` is changed only through methods that keep `current` in step.
+        debug_assert_eq!(
+            self.current.as_ref().map(|k| k.id.as_str()),
+            self.selected_row().map(|i| self.keys.id(i)),
+            "the selected key was not kept in step with the selection"
+        );
         self.current.as_ref()
     }
 
@@ -177,6 +184,7 @@ impl KeyList {
     /// Selects the `row`th row of the table (the last, past the end): a click.
     pub fn select_row(&mut self, row: usize) {
         self.selected = row.min(self.visible.len().saturating_sub(1));
+        self.settle();
     }
 
     /// Makes `keys` (the whole workspace, newest first) the list, keeping the selection on the

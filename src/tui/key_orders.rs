@@ -21,6 +21,7 @@ fn slot(sort: SortBy) -> usize {
 /// Compares two folded names, each compared without regard to ASCII case when its flag says
 /// so (see [`KeyRows::folded_name`]): the order of the folded names as strings.
 fn compare_names((a, a_fold): (&[u8], bool), (b, b_fold): (&[u8], bool)) -> Ordering {
+    // A plain loop: the Name order makes some twenty million of these at a million keys.
     let lower = |byte: u8, fold: bool| {
         if fold {
             byte.to_ascii_lowercase()
@@ -28,9 +29,13 @@ fn compare_names((a, a_fold): (&[u8], bool), (b, b_fold): (&[u8], bool)) -> Orde
             byte
         }
     };
-    a.iter()
-        .map(|&c| lower(c, a_fold))
-        .cmp(b.iter().map(|&c| lower(c, b_fold)))
+    for (&x, &y) in a.iter().zip(b) {
+        let (x, y) = (lower(x, a_fold), lower(y, b_fold));
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// Where row `a` goes relative to row `b` in `sort`, as [`SortBy::compare`] says; rows that
