@@ -91,7 +91,7 @@ pub enum Taken {
     Nothing,
     /// The read began before the dashboard changed a key: read again.
     Outdated,
-    Keys(Read),
+    Keys(Box<Read>),
     Failed(crate::Error),
 }
 
@@ -274,11 +274,11 @@ impl Loader {
         match result {
             Ok(keys) => {
                 background.first_total = None;
-                Taken::Keys(Read {
+                Taken::Keys(Box::new(Read {
                     version,
                     keys_version,
                     keys,
-                })
+                }))
             }
             Err(err) => {
                 // Instead of leaving a partial list for good, the next tick past the reload

@@ -161,7 +161,7 @@ impl App {
         match self.loader.take(self.store.path()) {
             Taken::Nothing => {}
             Taken::Outdated => self.reload(),
-            Taken::Keys(read) => self.install(read),
+            Taken::Keys(read) => self.install(*read),
             Taken::Failed(err) => self.say_error(err.to_string()),
         }
     }
