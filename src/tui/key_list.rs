@@ -82,20 +82,6 @@ struct SecretMatch {
     id: Option<String>,
 }
 
-/// The first of `0..len` for which `after_it` is false, `after_it` being true of a head.
-fn partition(len: usize, after_it: impl Fn(usize) -> bool) -> usize {
-    let (mut low, mut high) = (0, len);
-    while low < high {
-        let mid = (low + high) / 2;
-        if after_it(mid) {
-            low = mid + 1;
-        } else {
-            high = mid;
-        }
-    }
-    low
-}
-
 impl KeyList {
     /// The selected table row's key.
     pub fn selected_key(&self) -> Option<&KeyRecord> {
@@ -250,8 +236,7 @@ impl KeyList {
         } else {
             // Newest first; among keys created in the same second the store's order may
             // differ, and the full read behind this puts that right.
-            let created = record.created_at.timestamp();
-            let at = partition(self.keys.len(), |k| self.keys.created_secs(k) > created);
+            let at = self.keys.newest_first_place(record);
             self.keys.insert(at, record);
             self.orders.inserted(&self.keys, at);
         }

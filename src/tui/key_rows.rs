@@ -301,6 +301,21 @@ impl KeyRows {
         (0..self.len()).find(|&i| self.id(i) == id)
     }
 
+    /// Where `key` goes among rows kept newest first: after every key created later.
+    pub fn newest_first_place(&self, key: &KeyRecord) -> usize {
+        let created = key.created_at.timestamp();
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let mid = (low + high) / 2;
+            if self.created[mid] > created {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        low
+    }
+
     /// Adds `key` after the last row.
     pub fn push(&mut self, key: &KeyRecord) {
         self.insert(self.len(), key);
