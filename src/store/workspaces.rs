@@ -49,8 +49,21 @@ impl Store {
     /// Refuses a name another workspace already has: creating "Billing" twice is a mistake
     /// worth hearing about, not a no-op.
     pub fn create_workspace(&mut self, name: &str) -> Result<WorkspaceSummary> {
+        self.create_workspace_unless(name, || false)
+    }
+
+    /// [`create_workspace`](Store::create_workspace), unless `withdrawn` says, once the write
+    /// lock is held, that nobody waits for it any more (the dashboard's Esc).
+    pub fn create_workspace_unless(
+        &mut self,
+        name: &str,
+        withdrawn: impl FnOnce() -> bool,
+    ) -> Result<WorkspaceSummary> {
         let name = validate_name(name, "workspace")?;
         self.write(|tx, cx| {
+            if withdrawn() {
+                return Err(Error::Withdrawn.into());
+            }
             let inserted = tx.execute(
                 "INSERT INTO workspaces (name, created_at) VALUES (?1, ?2) \
                  ON CONFLICT (name) DO NOTHING",

@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use crate::environment::Environment;
 use crate::error::{Error, Result};
-use crate::store::{Grace, IssuedKey, KeyRecord, Location, NewKey, Store, StoreOptions};
+use crate::store::{
+    Grace, IssuedKey, KeyRecord, Location, NewKey, Store, StoreOptions, WorkspaceSummary,
+};
 
 /// Shown in a dialog whose write waits for another process's lock. No spinner: the text
 /// says all there is to know, and nothing moves that could be mistaken for progress.
@@ -47,6 +49,8 @@ pub enum Job {
         key: KeyRecord,
         name: String,
     },
+    /// A new, empty workspace (the workspaces overlay's `a`).
+    CreateWorkspace(String),
 }
 
 /// What the store answered to a [`Job`].
@@ -62,6 +66,7 @@ pub enum Done {
         before: String,
         renamed: Result<KeyRecord>,
     },
+    WorkspaceCreated(Result<WorkspaceSummary>),
 }
 
 /// A finished job: its answer, and whether the dashboard was still waiting for it (rather than
@@ -304,6 +309,9 @@ pub fn perform(store: &mut Store, job: Job, workspace: &str, fate: &Fate) -> Don
             renamed: store.rename_key_unless(workspace, &key.id, &name, || !fate.go_ahead()),
             before: key.name,
         },
+        Job::CreateWorkspace(name) => {
+            Done::WorkspaceCreated(store.create_workspace_unless(&name, || !fate.go_ahead()))
+        }
     }
 }
 

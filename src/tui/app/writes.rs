@@ -21,7 +21,10 @@ impl App {
     pub(super) fn run(&mut self, effect: Effect) {
         let job = match effect {
             Effect::Write(job) => job,
-            Effect::Copy | Effect::CloseNewKey => return self.run_here(effect),
+            Effect::Copy
+            | Effect::CloseNewKey
+            | Effect::SwitchWorkspace(_)
+            | Effect::ReadOlderLog => return self.run_here(effect),
         };
         let Some(writer) = &mut self.writer else {
             return self.run_here_job(job);
@@ -100,16 +103,22 @@ impl App {
                     ),
                 });
             }
+            Done::WorkspaceCreated(Ok(created)) => self.workspace_created(created),
             Done::Issued {
                 issued: Err(err), ..
             }
+            | Done::WorkspaceCreated(Err(err))
             | Done::Revoked(Err(err))
             | Done::LimitSet(Err(err))
             | Done::Renamed {
                 renamed: Err(err), ..
             } if awaited => self.refused(err),
             // Withdrawn and not made, as the notice said when Esc was pressed.
-            Done::Issued { .. } | Done::Revoked(_) | Done::LimitSet(_) | Done::Renamed { .. } => {}
+            Done::Issued { .. }
+            | Done::Revoked(_)
+            | Done::LimitSet(_)
+            | Done::Renamed { .. }
+            | Done::WorkspaceCreated(_) => {}
         }
     }
 
@@ -134,7 +143,7 @@ impl App {
         }
     }
 
-    /// Clipboard work, and closing the new key.
+    /// Clipboard work, closing the new key, and the admin overlays' switch and reads.
     pub(super) fn run_here(&mut self, effect: Effect) {
         match effect {
             Effect::Copy => {
@@ -143,6 +152,8 @@ impl App {
                 }
             }
             Effect::Write(_) => unreachable!("writes go through `run`"),
+            Effect::SwitchWorkspace(workspace) => self.switch_workspace(workspace),
+            Effect::ReadOlderLog => self.read_older_log(),
             // The dialog, and with it the secret, is dropped here. When a quit asked the
             // question, the `y` that answers it confirms the quit as well.
             Effect::CloseNewKey => {

@@ -4,14 +4,17 @@
 //! in one place.
 
 mod add_key;
+mod audit_log;
 mod choice;
 mod limit;
 mod name_field;
 mod new_key;
 mod overlay;
 mod rename;
+mod workspaces;
 
 pub use add_key::AddKey;
+pub use audit_log::{AuditLog, LOG_PAGE};
 pub use choice::{
     CHANGED_MEANWHILE, ConfirmRevoke, ConfirmRotate, Confirmation, CreateDefault, Recheck,
 };
@@ -19,6 +22,7 @@ pub use limit::{LIMIT_RULE, SetLimit};
 pub use new_key::NewKeyDialog;
 pub use overlay::{Details, Help};
 pub use rename::RenameKey;
+pub use workspaces::{NewWorkspace, Workspaces};
 
 use ratatui::layout::Rect;
 
@@ -38,6 +42,8 @@ pub enum Modal {
     NewKey(NewKeyDialog),
     Details(Details),
     Help(Help),
+    Workspaces(Workspaces),
+    AuditLog(AuditLog),
 }
 
 /// What a dialog asks for after an action.
@@ -58,6 +64,11 @@ pub enum Effect {
     Copy,
     /// Close "Your New API Key", which drops (and wipes) the secret.
     CloseNewKey,
+    /// Show this workspace instead: header, default key panel, table and what follows the
+    /// store.
+    SwitchWorkspace(String),
+    /// Read the audit log's next older page.
+    ReadOlderLog,
 }
 
 impl Modal {
@@ -74,6 +85,10 @@ impl Modal {
             Modal::NewKey(_) => Context::NewKey,
             Modal::Details(_) => Context::Details,
             Modal::Help(_) => Context::Help,
+            Modal::Workspaces(overlay) if overlay.creating.is_some() => Context::CreateWorkspace,
+            Modal::Workspaces(_) => Context::Workspaces,
+            Modal::AuditLog(log) if log.searching => Context::AuditSearch,
+            Modal::AuditLog(_) => Context::AuditLog,
         }
     }
 
@@ -90,6 +105,14 @@ impl Modal {
             Modal::NewKey(dialog) => dialog.update(action),
             Modal::Details(overlay) => overlay.update(action, screen),
             Modal::Help(overlay) => overlay.update(action, screen),
+            Modal::Workspaces(overlay) => {
+                let rows = screen.map_or(10, crate::tui::view::admin::workspace_rows);
+                overlay.update(action, rows)
+            }
+            Modal::AuditLog(log) => {
+                let rows = screen.map_or(10, crate::tui::view::admin::log_rows);
+                log.update(action, rows)
+            }
         }
     }
 
@@ -128,8 +151,16 @@ impl Modal {
             Modal::ConfirmRevoke(dialog) => &mut dialog.error,
             Modal::SetLimit(dialog) => &mut dialog.error,
             Modal::Rename(dialog) => &mut dialog.error,
+            Modal::Workspaces(Workspaces {
+                creating: Some(creating),
+                ..
+            }) => &mut creating.error,
             // These run no effect that can fail.
-            Modal::NewKey(_) | Modal::Details(_) | Modal::Help(_) => return,
+            Modal::NewKey(_)
+            | Modal::Details(_)
+            | Modal::Help(_)
+            | Modal::Workspaces(_)
+            | Modal::AuditLog(_) => return,
         };
         *error = Some(message);
     }
