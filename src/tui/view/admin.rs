@@ -131,10 +131,30 @@ pub(crate) fn log_rows(area: Rect) -> usize {
     log_parts(area)[2].height as usize
 }
 
-/// Columns: time, actor, action, key; the detail takes the rest.
+/// Columns: time, actor, action, then the key and the detail share the rest.
 const TIME_WIDTH: usize = 20;
 const ACTOR_WIDTH: usize = 12;
-const KEY_WIDTH: usize = 34;
+/// The widest the key column gets: a quoted 20-character name and its id.
+const KEY_WIDTH: usize = 36;
+
+/// The key's and the detail's widths on a line `width` cells wide.
+#[derive(Debug, Clone, Copy)]
+struct Widths {
+    key: usize,
+    detail: usize,
+}
+
+impl Widths {
+    fn at(width: usize) -> Widths {
+        // The selection mark, three fixed columns and the gaps between all five.
+        let rest = width.saturating_sub(2 + TIME_WIDTH + ACTOR_WIDTH + ACTION_WIDTH + 4 * 2);
+        let key = (rest / 2).min(KEY_WIDTH);
+        Widths {
+            key,
+            detail: rest - key,
+        }
+    }
+}
 
 pub fn render_audit_log(
     log: &AuditLog,
@@ -166,16 +186,13 @@ pub fn render_audit_log(
     if let Some(line) = search_line {
         frame.render_widget(line, search);
     }
-    let detail_width = (titles.width as usize)
-        .saturating_sub(TIME_WIDTH + ACTOR_WIDTH + ACTION_WIDTH + KEY_WIDTH + 2 + 8);
+    let widths = Widths::at(titles.width as usize);
+    let titles_text = columns(
+        ["TIME", "ACTOR", "ACTION", "KEY", "DETAIL"].map(str::to_owned),
+        widths,
+    );
     frame.render_widget(
-        Line::styled(
-            columns(
-                ["TIME", "ACTOR", "ACTION", "KEY", "DETAIL"].map(str::to_owned),
-                detail_width,
-            ),
-            theme.dim(),
-        ),
+        Line::styled(format!("  {titles_text}"), theme.dim()),
         titles,
     );
     let rows = rows_area.height as usize;
@@ -196,7 +213,7 @@ pub fn render_audit_log(
                     key,
                     line.detail,
                 ],
-                detail_width,
+                widths,
             );
             match index == log.selected {
                 true => Line::styled(format!("▶ {text}"), theme.selected()),
@@ -243,13 +260,13 @@ fn status_line(log: &AuditLog) -> String {
 }
 
 /// One row: each column cut and padded to its width, the detail to what is left.
-fn columns([time, actor, action, key, detail]: [String; 5], detail_width: usize) -> String {
+fn columns([time, actor, action, key, detail]: [String; 5], widths: Widths) -> String {
     format!(
         "{}  {}  {}  {}  {}",
         pad(&fit(&time, TIME_WIDTH), TIME_WIDTH),
         pad(&fit(&actor, ACTOR_WIDTH), ACTOR_WIDTH),
         pad(&action, ACTION_WIDTH),
-        pad(&fit(&key, KEY_WIDTH), KEY_WIDTH),
-        fit(&detail, detail_width)
+        pad(&fit(&key, widths.key), widths.key),
+        fit(&detail, widths.detail)
     )
 }
