@@ -49,6 +49,7 @@ macro_rules! conformance {
     };
 }
 
+mod admin;
 mod cli;
 mod dashboard;
 mod hostile;
