@@ -5,6 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use super::dialogs::{footer_hints, open, render_field, render_field_message};
 use super::theme::Theme;
@@ -145,10 +146,12 @@ struct Widths {
 }
 
 impl Widths {
-    fn at(width: usize) -> Widths {
+    /// `widest_key`: the widest key text on screen; the key column takes no more, so the
+    /// detail (a grace period, a rename) keeps what the key does not need.
+    fn at(width: usize, widest_key: usize) -> Widths {
         // The selection mark, three fixed columns and the gaps between all five.
         let rest = width.saturating_sub(2 + TIME_WIDTH + ACTOR_WIDTH + ACTION_WIDTH + 4 * 2);
-        let key = (rest / 2).min(KEY_WIDTH);
+        let key = (rest / 2).min(KEY_WIDTH).min(widest_key.max("KEY".len()));
         Widths {
             key,
             detail: rest - key,
@@ -186,7 +189,14 @@ pub fn render_audit_log(
     if let Some(line) = search_line {
         frame.render_widget(line, search);
     }
-    let widths = Widths::at(titles.width as usize);
+    let rows = rows_area.height as usize;
+    let on_screen = || log.matching.iter().skip(log.scroll).take(rows);
+    let key_text = |event: usize| {
+        let line = LogLine::of(&log.events[event]);
+        format!("\"{}\" {}", line.key_name, line.key_id)
+    };
+    let widest_key = on_screen().map(|&e| key_text(e).width()).max().unwrap_or(0);
+    let widths = Widths::at(titles.width as usize, widest_key);
     let titles_text = columns(
         ["TIME", "ACTOR", "ACTION", "KEY", "DETAIL"].map(str::to_owned),
         widths,
@@ -195,7 +205,6 @@ pub fn render_audit_log(
         Line::styled(format!("  {titles_text}"), theme.dim()),
         titles,
     );
-    let rows = rows_area.height as usize;
     let lines: Vec<Line<'static>> = log
         .matching
         .iter()
@@ -204,7 +213,7 @@ pub fn render_audit_log(
         .take(rows)
         .map(|(index, &event)| {
             let line = LogLine::of(&log.events[event]);
-            let key = format!("\"{}\" {}", line.key_name, line.key_id);
+            let key = key_text(event);
             let text = columns(
                 [
                     line.time,
