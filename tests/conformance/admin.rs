@@ -178,6 +178,53 @@ fn the_audit_log_is_the_workspaces_newest_first(backend: &Backend) {
     );
 }
 
+/// Past 10,000 keys the log is read by walking every event newest first (see
+/// `PER_KEY_READ_MAX_KEYS`): the same events, in the same order, page after page, another
+/// workspace's interleaved events left out.
+fn a_large_workspaces_log_pages_like_a_small_ones(backend: &Backend) {
+    let mut store = backend.open(1);
+    store.fill_demo("big", 10_001, 3).unwrap();
+    let small = store
+        .create_key("small", NewKey::new("Small", Environment::Staging))
+        .unwrap()
+        .record;
+    let big_key = store
+        .create_key("big", NewKey::new("Late", Environment::Staging))
+        .unwrap()
+        .record;
+    store.revoke_key("small", &small.id).unwrap();
+    store.rename_key("big", &big_key.id, "Later").unwrap();
+    let page = |before| AuditQuery {
+        before,
+        limit: Some(1_000),
+        ..AuditQuery::default()
+    };
+    let first = store.audit_log("big", &page(None)).unwrap();
+    assert_eq!(first.len(), 1_000);
+    assert_eq!(
+        (first[0].event.action, first[0].key_name.as_str()),
+        (AuditAction::Renamed, "Later")
+    );
+    assert_eq!(
+        first[1].event.action,
+        AuditAction::Created,
+        "small's revoke skipped"
+    );
+    let second = store.audit_log("big", &page(Some(first[999].seq))).unwrap();
+    assert_eq!(second.len(), 1_000);
+    let seqs: Vec<i64> = first.iter().chain(&second).map(|e| e.seq).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] > w[1]),
+        "strictly newest first"
+    );
+    assert!(first.iter().chain(&second).all(|e| e.key_id != small.id));
+    let small_log = store.audit_log("small", &page(None)).unwrap();
+    assert_eq!(
+        actions(&small_log),
+        [AuditAction::Revoked, AuditAction::Created]
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Command line
 
@@ -323,6 +370,7 @@ conformance![
     workspaces_are_listed_with_their_active_keys,
     a_workspace_is_created_once_with_a_valid_name,
     the_audit_log_is_the_workspaces_newest_first,
+    a_large_workspaces_log_pages_like_a_small_ones,
     workspaces_command_lists_counts_marks_the_current_and_creates,
     log_command_prints_the_workspaces_events_newest_first,
 ];
