@@ -3,6 +3,7 @@
 
 mod admin;
 mod args;
+mod bulk;
 mod failure;
 mod output;
 mod verify;
@@ -35,7 +36,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     let workspace = workspace.as_str();
     let Some(command) = &cli.command else {
         let store = open_store(cli)?;
-        let ending = crate::tui::run(store, workspace).map_err(|err| Failure {
+        let options = crate::tui::Options {
+            mouse: !cli.no_mouse,
+        };
+        let ending = crate::tui::run_with(store, workspace, options).map_err(|err| Failure {
             message: format!("The dashboard stopped: {err}."),
             status: 1,
         })?;
@@ -97,12 +101,16 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             status,
             search,
             sort,
+            unused_for,
+            expiring_within,
             json,
         } => {
             let query = KeyQuery {
                 search: search.clone(),
                 environment: *env,
                 status: *status,
+                unused_for: *unused_for,
+                expiring_within: *expiring_within,
                 ..KeyQuery::default()
             };
             let mut keys = store.list_keys(workspace, &query)?;
@@ -225,7 +233,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 grace.label()
             ));
         }
-        Command::Revoke { key, yes } => {
+        Command::Revoke { keys, yes } if keys.len() > 1 => {
+            bulk::revoke(&mut store, workspace, keys, *yes, &mut out)?;
+        }
+        Command::Revoke { keys, yes } => {
+            let key = &keys[0];
             let record = store.resolve_key(workspace, key)?;
             confirm(
                 &format!(

@@ -4,6 +4,7 @@
 //! that two processes never interleave a check and a write.
 
 mod audit;
+mod bulk_revoke;
 mod copy;
 mod demo;
 mod failure;
@@ -37,6 +38,7 @@ use crate::entropy::{Entropy, OsEntropy};
 use crate::error::{Error, Result};
 
 pub use audit::{AuditQuery, LoggedEvent};
+pub use bulk_revoke::BulkRevoked;
 pub use copy::CopySummary;
 pub use demo::{DemoSummary, random_seed};
 pub use key_queries::{fold_for_search, normalize_search, search_text};

@@ -18,12 +18,18 @@ pub enum Action {
     ClearSearch,
     CycleEnvironmentFilter,
     CycleStatusFilter,
+    /// `u`: the next usage filter (all, used in 30 days, unused 30+ days, never used).
+    CycleUsageFilter,
     /// `o`: the next order of the table (created, last used, name, uses).
     CycleSort,
     OpenAddKey,
     OpenCreateDefault,
     OpenRotate,
     OpenRevoke,
+    /// A click on the table's `n`th row (counted in the rows the search and filters leave).
+    SelectRow(usize),
+    /// `Space`: mark or unmark the selected row for a bulk revoke.
+    ToggleMark,
     OpenLimit,
     OpenRename,
     OpenDetails,

@@ -19,6 +19,8 @@ pub enum Context {
     CreateDefault,
     ConfirmRotate,
     ConfirmRevoke,
+    /// The marked keys' one revoke confirmation.
+    ConfirmBulkRevoke,
     /// The daily limit dialog: a number field.
     SetLimit,
     /// Rename Key: a name field.
@@ -66,6 +68,7 @@ impl Context {
             Context::CreateDefault => "Create Default Key",
             Context::ConfirmRotate => "Rotate confirmation",
             Context::ConfirmRevoke => "Revoke confirmation",
+            Context::ConfirmBulkRevoke => "Bulk revoke confirmation",
             Context::SetLimit => "Daily limit",
             Context::Rename => "Rename Key",
             Context::NewKey => "Your New API Key",
@@ -81,13 +84,14 @@ impl Context {
         }
     }
 
-    pub const ALL: [Context; 18] = [
+    pub const ALL: [Context; 19] = [
         Context::Main,
         Context::Search,
         Context::AddKey,
         Context::CreateDefault,
         Context::ConfirmRotate,
         Context::ConfirmRevoke,
+        Context::ConfirmBulkRevoke,
         Context::SetLimit,
         Context::Rename,
         Context::NewKey,
@@ -124,6 +128,7 @@ impl Key {
     /// The key as text on screen names it.
     pub fn name(self) -> String {
         let name = match self.0 {
+            KeyCode::Char(' ') => "Space".into(),
             KeyCode::Char(c) => c.to_string(),
             KeyCode::Enter => "Enter".into(),
             KeyCode::Esc => "Esc".into(),
@@ -206,8 +211,13 @@ use Movement as M;
 
 const MAIN: &[Context] = &[C::Main];
 const SEARCH: &[Context] = &[C::Search, C::AuditSearch];
-const CHOICES: &[Context] = &[C::AddKey, C::CreateDefault, C::ConfirmRotate];
-const QUESTIONS: &[Context] = &[C::CreateDefault, C::ConfirmRotate, C::ConfirmRevoke];
+const CHOICES: &[Context] = &[C::CreateDefault, C::ConfirmRotate];
+const QUESTIONS: &[Context] = &[
+    C::CreateDefault,
+    C::ConfirmRotate,
+    C::ConfirmRevoke,
+    C::ConfirmBulkRevoke,
+];
 const OVERLAYS: &[Context] = &[C::Details, C::Help, C::AuditLog];
 const EVERYWHERE: &[Context] = &C::ALL;
 
@@ -232,19 +242,22 @@ pub const BINDINGS: &[Binding] = &[
     bind(MAIN, &[TAB], A::FocusNext, help("Tab/Shift-Tab", "focus table / Default API Key panel")),
     bind(MAIN, &[BACK_TAB], A::FocusPrevious, None),
     bind(MAIN, &[Key::char('/')], A::StartSearch, hint("/", "search")),
-    bind(MAIN, &[Key::char('e')], A::CycleEnvironmentFilter, hint("e", "env filter")),
-    bind(MAIN, &[Key::char('s')], A::CycleStatusFilter, hint("s", "status filter")),
+    // The three filters share a hint, as their chips sit side by side, each after its key.
+    bind(MAIN, &[Key::char('e')], A::CycleEnvironmentFilter, hint("e/s/u", "filter env/status/usage")),
+    bind(MAIN, &[Key::char('s')], A::CycleStatusFilter, None),
+    bind(MAIN, &[Key::char('u')], A::CycleUsageFilter, None),
     bind(MAIN, &[Key::char('o')], A::CycleSort, hint("o", "sort")),
     bind(MAIN, &[Key::char('a')], A::OpenAddKey, hint("a", "add key")),
     bind(MAIN, &[Key::char('D')], A::OpenCreateDefault, hint("D", "default key")),
     bind(MAIN, &[Key::char('r')], A::OpenRotate, hint("r", "rotate")),
     bind(MAIN, &[Key::char('x')], A::OpenRevoke, hint("x", "revoke")),
+    bind(MAIN, &[Key::char(' ')], A::ToggleMark, hint("Space", "mark")),
     bind(MAIN, &[Key::char('l')], A::OpenLimit, help("l", "set the focused key's daily limit")),
     bind(MAIN, &[Key::char('n')], A::OpenRename, help("n", "rename the focused key")),
     bind(MAIN, &[ENTER], A::OpenDetails, hint("Enter", "details")),
     bind(MAIN, &[Key::char('w')], A::OpenWorkspaces, hint("w", "workspaces")),
     bind(MAIN, &[Key::char('L')], A::OpenAuditLog, hint("L", "audit log")),
-    bind(MAIN, &[ESC], A::ClearSearch, help("Esc", "clear the search")),
+    bind(MAIN, &[ESC], A::ClearSearch, help("Esc", "clear the search; with none, the marks")),
     bind(MAIN, &[Key::char('?')], A::OpenHelp, hint("?", "help")),
     bind(MAIN, &[Key::char('q')], A::Quit, hint("q", "quit")),
     // The search box.
@@ -255,10 +268,15 @@ pub const BINDINGS: &[Binding] = &[
     // Dialogs with a choice (environment, grace period).
     bind(CHOICES, &[DOWN, TAB], A::ChoiceNext, hint("↑/↓ Tab", "choose")),
     bind(CHOICES, &[UP, BACK_TAB], A::ChoicePrevious, None),
+    // Add API Key has two choices: Tab moves between them, the arrows change the focused one.
+    bind(&[C::AddKey], &[DOWN], A::ChoiceNext, hint("↑/↓", "choose")),
+    bind(&[C::AddKey], &[UP], A::ChoicePrevious, None),
+    bind(&[C::AddKey], &[TAB], A::FocusNext, hint("Tab", "next choice")),
+    bind(&[C::AddKey], &[BACK_TAB], A::FocusPrevious, None),
     bind(&[C::AddKey], &[ENTER], A::Submit, hint("Enter", "save")),
     bind(&[C::CreateDefault], &[ENTER], A::Submit, hint("Enter", "create")),
     bind(&[C::ConfirmRotate], &[Key::char('y'), ENTER], A::Confirm, hint("y/Enter", "rotate")),
-    bind(&[C::ConfirmRevoke], &[Key::char('y')], A::Confirm, hint("y", "revoke")),
+    bind(&[C::ConfirmRevoke, C::ConfirmBulkRevoke], &[Key::char('y')], A::Confirm, hint("y", "revoke")),
     bind(&[C::SetLimit, C::Rename], &[ENTER], A::Submit, hint("Enter", "save")),
     bind(&[C::AddKey, C::SetLimit, C::Rename], &[ESC], A::Cancel, hint("Esc", "cancel")),
     bind(QUESTIONS, &[Key::char('n'), ESC], A::Cancel, hint("n/Esc", "cancel")),
@@ -430,6 +448,7 @@ mod tests {
             (key('/'), StartSearch),
             (key('e'), CycleEnvironmentFilter),
             (key('s'), CycleStatusFilter),
+            (key('u'), CycleUsageFilter),
             (key('o'), CycleSort),
             (key('a'), OpenAddKey),
             (key('D'), OpenCreateDefault),
@@ -460,7 +479,7 @@ mod tests {
     #[test]
     fn text_fields_take_printable_keys_but_not_ctrl_c() {
         for context in [Context::Search, Context::AddKey, Context::Rename] {
-            for c in ['q', 'j', 'a', 'x', 'n', 'o', 'D', '?', '/'] {
+            for c in ['q', 'j', 'a', 'x', 'n', 'o', 'u', 'D', '?', '/'] {
                 assert_eq!(
                     action_for(context, &key(c)),
                     Some(Action::Edit(InputRequest::InsertChar(c))),
@@ -498,7 +517,23 @@ mod tests {
         );
         assert_eq!(
             action_for(Context::AddKey, &plain(KeyCode::Tab)),
+            Some(Action::FocusNext),
+            "Tab moves between the environment and expiry choices"
+        );
+        assert_eq!(
+            action_for(
+                Context::AddKey,
+                &press(KeyCode::BackTab, KeyModifiers::SHIFT)
+            ),
+            Some(Action::FocusPrevious)
+        );
+        assert_eq!(
+            action_for(Context::AddKey, &plain(KeyCode::Down)),
             Some(Action::ChoiceNext)
+        );
+        assert_eq!(
+            action_for(Context::AddKey, &plain(KeyCode::Up)),
+            Some(Action::ChoicePrevious)
         );
         assert_eq!(action_for(Context::Main, &Event::Paste("x".into())), None);
     }
@@ -571,7 +606,7 @@ mod tests {
     #[test]
     fn the_too_small_notice_takes_only_quit() {
         for c in [
-            'D', 'x', 'y', 'r', 'a', 'c', 'n', 'j', 'k', 'g', 'G', 'e', 's', 'o', '/', '?',
+            'D', 'x', 'y', 'r', 'a', 'c', 'n', 'j', 'k', 'g', 'G', 'e', 's', 'o', 'u', '/', '?',
         ] {
             assert_eq!(action_for(Context::TooSmall, &key(c)), None, "{c}");
         }
@@ -675,6 +710,7 @@ mod tests {
             (Context::Main, ClearSearch, "Esc"),
             (Context::Main, CycleEnvironmentFilter, "e"),
             (Context::Main, CycleStatusFilter, "s"),
+            (Context::Main, CycleUsageFilter, "u"),
             (Context::Main, CycleSort, "o"),
             (Context::Main, Move(Movement::PageDown), "PgDn"),
             (Context::Search, Move(Movement::Down), "↓"),
@@ -686,6 +722,11 @@ mod tests {
         }
         assert_eq!(hint_keys(Context::Help, &Move(Movement::Down)), "j/k");
         assert_eq!(hint_keys(Context::Help, &Cancel), "Esc/?");
+        assert_eq!(
+            hint_keys(Context::Main, &CycleEnvironmentFilter),
+            "e/s/u",
+            "the filters' shared hint names all three keys"
+        );
         assert_eq!(key_name(Context::Help, &OpenRotate), "", "not bound there");
     }
 }

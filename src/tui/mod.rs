@@ -20,6 +20,8 @@ pub mod key_list;
 pub mod keymap;
 pub mod layout;
 pub mod loader;
+pub mod marks;
+pub mod mouse;
 pub mod terminal;
 pub mod view;
 pub mod writer;
@@ -29,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::Backend;
+use ratatui::crossterm::event::Event;
 use signal_hook::consts::SIGHUP;
 
 use crate::store::{Store, StoreOptions};
@@ -63,9 +66,27 @@ pub enum Ending {
     StoppedMidWrite,
 }
 
+/// How the dashboard runs, from the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Ask the terminal for mouse reports (`--no-mouse` or `HIVEKEYS_NO_MOUSE` say no).
+    pub mouse: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { mouse: true }
+    }
+}
+
 /// Runs the dashboard until the admin quits, a signal stops it or the terminal goes away.
 /// The terminal is restored and the store closed on every way out.
 pub fn run(store: Store, workspace: &str) -> io::Result<Ending> {
+    run_with(store, workspace, Options::default())
+}
+
+/// [`run`], with `options`.
+pub fn run_with(store: Store, workspace: &str, options: Options) -> io::Result<Ending> {
     // The same rule as every command's, before the terminal is taken over: a dashboard on a
     // workspace no write can use would open fine and fail at the first change.
     let workspace = crate::text::validate_name(workspace, "workspace")
@@ -94,7 +115,7 @@ pub fn run(store: Store, workspace: &str) -> io::Result<Ending> {
     .map_err(io::Error::other)?;
     let mut app = App::new_in_background(store, workspace, clipboard);
     app.write_in_background(writer);
-    let ending = event_loop(&mut guard.terminal, &mut app, &theme, &inputs);
+    let ending = event_loop(&mut guard.terminal, &mut app, &theme, &inputs, options);
     // A write still waiting for another process's lock is withdrawn, not waited for: the
     // terminal is handed back now, and the admin told that the change was not made.
     let withdrew = app.withdraw_waiting_write();
@@ -116,6 +137,7 @@ pub fn event_loop<B: Backend>(
     app: &mut App,
     theme: &Theme,
     inputs: &Inputs,
+    options: Options,
 ) -> io::Result<Ending>
 where
     B::Error: Into<io::Error>,
@@ -124,7 +146,11 @@ where
     // Resizes arrive as events; the size before the first one is asked for.
     let size = terminal.size().map_err(Into::into)?;
     app.update(Action::Resize(size.width, size.height));
+    let mut clicks = mouse::Clicks::default();
     loop {
+        // Before drawing: the new key's dialog must never be on screen with the mouse
+        // captured, or the admin could not select the key by hand.
+        terminal::set_mouse(options.mouse && app.wants_mouse())?;
         terminal
             .draw(|frame| view::render(app, frame, theme))
             .map_err(Into::into)?;
@@ -144,7 +170,11 @@ where
                 Input::Signal(_) => return Ok(Ending::Stopped),
             };
             // A resize is an action too, so the keys after it already apply to the new size.
-            if let Some(action) = keymap::action_for(app.context(), &event) {
+            if let Event::Mouse(mouse) = &event {
+                for action in clicks.actions(app, mouse, Instant::now()) {
+                    app.update(action);
+                }
+            } else if let Some(action) = keymap::action_for(app.context(), &event) {
                 app.update(action);
             }
             if !app.should_quit {

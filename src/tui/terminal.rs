@@ -1,10 +1,11 @@
 //! Entering and leaving the terminal's full-screen mode. Whatever happens — quit, error or
 //! panic — the terminal is handed back as it was found: main screen, cooked mode, cursor
-//! shown, bracketed paste off.
+//! shown, bracketed paste and mouse reporting off.
 
 use std::io::{self, Write};
 use std::mem::ManuallyDrop;
 use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ratatui::Terminal;
 use ratatui::backend::{ClearType, CrosstermBackend, WindowSize};
@@ -51,9 +52,41 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// Whether mouse reporting is on now: [`restore`] turns it off only then, so a dashboard run
+/// with `--no-mouse` never sends a mouse sequence at all. Global, like the terminal itself:
+/// the panic hook and the signal thread restore it too.
+static MOUSE_ON: AtomicBool = AtomicBool::new(false);
+
+/// Button presses and releases, the wheel among them (1000), reported in SGR form (1006:
+/// any column, unambiguous press and release). Not crossterm's `EnableMouseCapture`, which
+/// also asks for every motion of the pointer (1003): a flood of events the dashboard has no
+/// use for, each one a redraw.
+const MOUSE_ON_SEQUENCE: &str = "\x1b[?1000h\x1b[?1006h";
+const MOUSE_OFF_SEQUENCE: &str = "\x1b[?1006l\x1b[?1000l";
+
+/// Turns mouse reporting on or off, when that changes anything. Off while "Your New API Key"
+/// is open, so the admin can select the key with the mouse as in any terminal text.
+pub fn set_mouse(on: bool) -> io::Result<()> {
+    if MOUSE_ON.swap(on, Ordering::SeqCst) == on {
+        return Ok(());
+    }
+    let mut out = io::stdout();
+    out.write_all(
+        match on {
+            true => MOUSE_ON_SEQUENCE,
+            false => MOUSE_OFF_SEQUENCE,
+        }
+        .as_bytes(),
+    )?;
+    out.flush()
+}
+
 /// Puts the terminal back. Safe to call more than once.
 pub fn restore() {
     let mut out = io::stdout();
+    if MOUSE_ON.swap(false, Ordering::SeqCst) {
+        let _ = out.write_all(MOUSE_OFF_SEQUENCE.as_bytes());
+    }
     let _ = execute!(
         out,
         DisableBracketedPaste,

@@ -21,7 +21,8 @@ use std::time::Duration;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::store::{
-    Grace, IssuedKey, KeyRecord, Location, NewKey, Store, StoreOptions, WorkspaceSummary,
+    BulkRevoked, Grace, IssuedKey, KeyRecord, Location, NewKey, Store, StoreOptions,
+    WorkspaceSummary,
 };
 
 /// Shown in a dialog whose write waits for another process's lock. No spinner: the text
@@ -34,6 +35,8 @@ pub enum Job {
     Create {
         name: String,
         environment: Environment,
+        /// How long after its creation the key expires; `None` for never.
+        lifetime: Option<chrono::TimeDelta>,
     },
     CreateDefault(Environment),
     Rotate {
@@ -41,6 +44,8 @@ pub enum Job {
         grace: Grace,
     },
     Revoke(KeyRecord),
+    /// The marked keys, by id: revoked in one transaction.
+    RevokeKeys(Vec<String>),
     SetLimit {
         key: KeyRecord,
         limit: Option<u64>,
@@ -60,6 +65,7 @@ pub enum Done {
         rotated: bool,
     },
     Revoked(Result<KeyRecord>),
+    BulkRevoked(Result<BulkRevoked>),
     LimitSet(Result<KeyRecord>),
     /// The name the key had when its dialog opened, and the key as renamed.
     Renamed {
@@ -285,8 +291,16 @@ pub fn perform(store: &mut Store, job: Job, workspace: &str, fate: &Fate) -> Don
         rotated,
     };
     match job {
-        Job::Create { name, environment } => {
-            let new = NewKey::new(&name, environment);
+        Job::Create {
+            name,
+            environment,
+            lifetime,
+        } => {
+            // Counted from the store's clock, as `create --expires-in` is.
+            let new = NewKey {
+                expires_at: lifetime.map(|lifetime| store.now() + lifetime),
+                ..NewKey::new(&name, environment)
+            };
             issued(store.create_key_and(workspace, new, still_wanted), false)
         }
         Job::CreateDefault(environment) => issued(
@@ -299,6 +313,10 @@ pub fn perform(store: &mut Store, job: Job, workspace: &str, fate: &Fate) -> Don
         ),
         Job::Revoke(key) => {
             Done::Revoked(store.revoke_key_unless(workspace, &key.id, || !fate.go_ahead()))
+        }
+        Job::RevokeKeys(ids) => {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            Done::BulkRevoked(store.revoke_keys_unless(workspace, &ids, || !fate.go_ahead()))
         }
         Job::SetLimit { key, limit } => {
             Done::LimitSet(

@@ -50,6 +50,8 @@ macro_rules! conformance {
 }
 
 mod admin;
+mod bulk;
+mod bulk_dashboard;
 mod cli;
 mod dashboard;
 mod hostile;

@@ -3,6 +3,8 @@
 //! clipboard work they ask for.
 
 mod admin;
+mod marking;
+mod pointer;
 mod refresh;
 mod writes;
 
@@ -21,6 +23,7 @@ use super::key_list::KeyList;
 use super::keymap::{self, Context};
 use super::layout;
 use super::loader::{Due, Loader, Read, Taken};
+use super::marks::Marks;
 use super::writer::{Done, Job, Writer};
 use crate::environment::Status;
 use crate::store::{IssuedKey, KeyRecord, Store};
@@ -50,6 +53,9 @@ pub struct App {
     clipboard: Box<dyn Clipboard>,
     /// The keys, their search and filters and the selection; read through [`Deref`].
     list: KeyList,
+    /// Rows marked for a bulk revoke, by key id: outside the list, so that they outlast
+    /// its searches, filters, sorts and reloads.
+    pub marks: Marks,
     loader: Loader,
     /// Where store writes run: on a thread of their own when set (the real dashboard, and
     /// tests of waiting), inline on `store` otherwise, settled when `update` returns.
@@ -116,6 +122,7 @@ impl App {
             workspace: workspace.to_owned(),
             clipboard,
             list: KeyList::default(),
+            marks: Marks::default(),
             loader,
             writer: None,
             search_focused: false,
@@ -213,12 +220,21 @@ impl App {
         match action {
             Action::OpenCreateDefault => self.list.default_key.is_none(),
             Action::OpenRotate => focused_status.is_some_and(ConfirmRotate::allows),
+            Action::OpenRevoke if self.revokes_marks() => true,
+            Action::ToggleMark => {
+                self.focus == Focus::Table
+                    && focused_status.is_some_and(|status| status != Status::Revoked)
+            }
             Action::OpenRevoke | Action::OpenLimit | Action::OpenRename => {
                 focused_status.is_some_and(ConfirmRevoke::allows)
             }
             Action::OpenDetails => self.focused_key().is_some(),
             Action::Move(_) => !self.list.visible.is_empty() || self.modal.is_some(),
-            Action::ClearSearch => !self.list.search.value().is_empty() || self.search_focused,
+            Action::ClearSearch => {
+                !self.list.search.value().is_empty()
+                    || self.search_focused
+                    || !self.marks.is_empty()
+            }
             _ => true,
         }
     }
@@ -279,6 +295,13 @@ impl App {
                 self.focus = Focus::Table;
             }
             Action::KeepSearch => self.search_focused = false,
+            Action::ClearSearch
+                if self.list.search.value().is_empty()
+                    && !self.search_focused
+                    && !self.marks.is_empty() =>
+            {
+                self.clear_marks()
+            }
             Action::ClearSearch => {
                 self.search_focused = false;
                 self.list.clear_search(now);
@@ -293,6 +316,7 @@ impl App {
             }
             Action::CycleEnvironmentFilter => self.list.cycle_environment_filter(now),
             Action::CycleStatusFilter => self.list.cycle_status_filter(now),
+            Action::CycleUsageFilter => self.list.cycle_usage_filter(now),
             Action::CycleSort => self.list.cycle_sort(now),
             Action::OpenAddKey => self.modal = Some(Modal::AddKey(AddKey::default())),
             Action::OpenCreateDefault => match &self.list.default_key {
@@ -305,6 +329,9 @@ impl App {
             Action::OpenRotate => self.open_for_focused_key(ConfirmRotate::allows, |key| {
                 Modal::ConfirmRotate(ConfirmRotate::new(key))
             }),
+            Action::ToggleMark => self.toggle_mark(),
+            Action::SelectRow(row) => self.select_row(row),
+            Action::OpenRevoke if self.revokes_marks() => self.open_bulk_revoke(),
             Action::OpenRevoke => self.open_for_focused_key(ConfirmRevoke::allows, |key| {
                 Modal::ConfirmRevoke(ConfirmRevoke::new(key))
             }),

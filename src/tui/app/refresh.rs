@@ -172,6 +172,7 @@ impl App {
 
     pub(super) fn install(&mut self, read: Read) {
         self.loader.install(read, &mut self.list, self.now);
+        self.prune_marks();
         self.follow_open_modal();
     }
 

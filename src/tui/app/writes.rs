@@ -64,6 +64,7 @@ impl App {
                     revoked.id, revoked.name
                 ));
             }
+            Done::BulkRevoked(Ok(done)) => self.bulk_revoked(done, awaited),
             Done::LimitSet(Ok(changed)) => {
                 if awaited {
                     self.modal = None;
@@ -109,6 +110,7 @@ impl App {
             }
             | Done::WorkspaceCreated(Err(err))
             | Done::Revoked(Err(err))
+            | Done::BulkRevoked(Err(err))
             | Done::LimitSet(Err(err))
             | Done::Renamed {
                 renamed: Err(err), ..
@@ -116,6 +118,7 @@ impl App {
             // Withdrawn and not made, as the notice said when Esc was pressed.
             Done::Issued { .. }
             | Done::Revoked(_)
+            | Done::BulkRevoked(_)
             | Done::LimitSet(_)
             | Done::Renamed { .. }
             | Done::WorkspaceCreated(_) => {}

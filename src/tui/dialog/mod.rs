@@ -5,6 +5,7 @@
 
 mod add_key;
 mod audit_log;
+mod bulk_revoke;
 mod choice;
 mod limit;
 mod name_field;
@@ -13,8 +14,9 @@ mod overlay;
 mod rename;
 mod workspaces;
 
-pub use add_key::AddKey;
+pub use add_key::{AddKey, AddKeyChoice};
 pub use audit_log::{AuditLog, LOG_PAGE};
+pub use bulk_revoke::ConfirmBulkRevoke;
 pub use choice::{
     CHANGED_MEANWHILE, ConfirmRevoke, ConfirmRotate, Confirmation, CreateDefault, Recheck,
 };
@@ -37,6 +39,8 @@ pub enum Modal {
     CreateDefault(CreateDefault),
     ConfirmRotate(ConfirmRotate),
     ConfirmRevoke(ConfirmRevoke),
+    /// The marked keys' one confirmation.
+    BulkRevoke(ConfirmBulkRevoke),
     SetLimit(SetLimit),
     Rename(RenameKey),
     NewKey(NewKeyDialog),
@@ -79,6 +83,7 @@ impl Modal {
             Modal::CreateDefault(_) => Context::CreateDefault,
             Modal::ConfirmRotate(_) => Context::ConfirmRotate,
             Modal::ConfirmRevoke(_) => Context::ConfirmRevoke,
+            Modal::BulkRevoke(_) => Context::ConfirmBulkRevoke,
             Modal::SetLimit(_) => Context::SetLimit,
             Modal::Rename(_) => Context::Rename,
             Modal::NewKey(dialog) if dialog.confirm_close => Context::ConfirmClose,
@@ -100,6 +105,7 @@ impl Modal {
             Modal::CreateDefault(dialog) => dialog.update(action),
             Modal::ConfirmRotate(dialog) => dialog.update(action),
             Modal::ConfirmRevoke(dialog) => dialog.update(action),
+            Modal::BulkRevoke(dialog) => dialog.update(action),
             Modal::SetLimit(dialog) => dialog.update(action),
             Modal::Rename(dialog) => dialog.update(action),
             Modal::NewKey(dialog) => dialog.update(action),
@@ -149,6 +155,7 @@ impl Modal {
             Modal::CreateDefault(dialog) => &mut dialog.error,
             Modal::ConfirmRotate(dialog) => &mut dialog.error,
             Modal::ConfirmRevoke(dialog) => &mut dialog.error,
+            Modal::BulkRevoke(dialog) => &mut dialog.error,
             Modal::SetLimit(dialog) => &mut dialog.error,
             Modal::Rename(dialog) => &mut dialog.error,
             Modal::Workspaces(Workspaces {

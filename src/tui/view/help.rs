@@ -30,6 +30,13 @@ const FAQ: &[(&str, &str)] = &[
          listed so their history can be reviewed.",
     ),
     (
+        "Can I use the mouse?",
+        "Yes: a click selects a row, a double click opens its details, the wheel scrolls, and a \
+         click on a filter chip or on the column headers cycles it. While a new key is shown the \
+         mouse is left to the terminal, so you can select the key by hand; start hivekeys with \
+         --no-mouse to leave it to the terminal always.",
+    ),
+    (
         "Are these my model provider's keys?",
         "No. Workspace API keys authenticate requests to your deployments. They are not the \
          provider credentials you connect for personal model usage; those are managed under \

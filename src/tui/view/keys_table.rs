@@ -8,10 +8,12 @@ use ratatui::widgets::{
     Block, Cell, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState, Table,
     TableState, Wrap,
 };
+use unicode_width::UnicodeWidthStr;
 
 use super::text_field::field_view;
 use super::theme::Theme;
 use crate::environment::Status;
+use crate::expiry;
 use crate::store::SortBy;
 use crate::text::{fit, group_digits, printable};
 use crate::timefmt::relative;
@@ -34,8 +36,14 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     } else {
         ""
     };
+    // Marks may be on rows the search or filters hide: the count says how many there are,
+    // and what x does with them.
+    let marked = match app.marks.len() {
+        0 => String::new(),
+        n => format!("· {n} marked, {} revokes ", key(Action::OpenRevoke)),
+    };
     let count = format!(
-        " {} of {} keys {loading}",
+        " {} of {} keys {marked}{loading}",
         app.visible.len(),
         app.total_keys()
     );
@@ -58,13 +66,13 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
 /// box [`SEARCH_ROOM`] cells for its text is drawn.
 #[derive(Clone, Copy)]
 enum Chips {
-    /// `[Environment: Development]  [Status: Revoked]`
+    /// `[Environment: Development]  [Status: Revoked]  [Usage: Unused 30+ days]`
     Full,
-    /// `[Env: Development]  [Status: Revoked]`
+    /// `[Env: Development]  [Status: Revoked]  [Usage: Unused 30+ days]`
     Short,
-    /// `[Env: dev]  [Status: Revoked]`
+    /// `[Env: dev]  [Status: Revoked]  [Usage: unused 30d+]`
     Codes,
-    /// `[dev]  [Revoked]`
+    /// `[dev]  [Revoked]  [unused 30d+]`
     Values,
 }
 
@@ -80,15 +88,19 @@ fn chips_line<'a>(app: &App, theme: &Theme, form: Chips) -> Line<'a> {
         };
         Span::styled(text, theme.chip(value != "All"))
     };
-    let (environment_label, status_label) = match form {
-        Chips::Full => ("Environment", "Status"),
-        Chips::Short | Chips::Codes => ("Env", "Status"),
-        Chips::Values => ("", ""),
+    let (environment_label, status_label, usage_label) = match form {
+        Chips::Full => ("Environment", "Status", "Usage"),
+        Chips::Short | Chips::Codes => ("Env", "Status", "Usage"),
+        Chips::Values => ("", "", ""),
     };
     let environment = app.environment_filter.map(|e| match form {
         Chips::Full | Chips::Short => e.label(),
         Chips::Codes | Chips::Values => e.code(),
     });
+    let usage = match form {
+        Chips::Full | Chips::Short => app.usage_filter.label(),
+        Chips::Codes | Chips::Values => app.usage_filter.code(),
+    };
     Line::from(vec![
         Span::styled(key(Action::CycleEnvironmentFilter), theme.key_hint()),
         Span::raw(" "),
@@ -97,22 +109,22 @@ fn chips_line<'a>(app: &App, theme: &Theme, form: Chips) -> Line<'a> {
         Span::styled(key(Action::CycleStatusFilter), theme.key_hint()),
         Span::raw(" "),
         chip(status_label, app.status_filter.map(|s| s.label())),
+        Span::raw("  "),
+        Span::styled(key(Action::CycleUsageFilter), theme.key_hint()),
+        Span::raw(" "),
+        chip(usage_label, usage),
     ])
 }
 
-/// `/ Search: text    e [Environment: All]  s [Status: All]`.
-fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let search_key = key(Action::StartSearch);
-    let label = Span::styled(
-        format!("{search_key} Search: "),
-        if app.search_focused {
-            theme.key_hint()
-        } else {
-            theme.dim()
-        },
-    );
-    let label_width = label.width() as u16;
-    // With both filters set the full chips take 50 cells: on a narrow screen they would
+/// The chips line that fits beside the search box in `area` (the search line), the search
+/// box's area and the chips'. Drawing and clicking both place the chips here.
+fn placed_chips<'a>(
+    app: &App,
+    theme: &Theme,
+    area: Rect,
+    label_width: u16,
+) -> (Line<'a>, Rect, Rect) {
+    // With every filter set the full chips take 78 cells: on a narrow screen they would
     // leave the search text no room at all.
     let forms = [Chips::Full, Chips::Short, Chips::Codes, Chips::Values];
     let chips = forms
@@ -129,6 +141,59 @@ fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) 
         Constraint::Length(chips_width),
     ])
     .areas(area);
+    (chips, search_area, chips_area)
+}
+
+/// The filters a chip in the search line stands for: a click on a chip (or on its key)
+/// does what its key does.
+const CHIP_ACTIONS: [Action; 3] = [
+    Action::CycleEnvironmentFilter,
+    Action::CycleStatusFilter,
+    Action::CycleUsageFilter,
+];
+
+/// The filter whose chip is at column `x` of the search line `controls`, if any.
+pub(crate) fn chip_at(app: &App, controls: Rect, x: u16) -> Option<Action> {
+    let label_width = search_label(app, &Theme::PLAIN).width() as u16;
+    let (line, _, chips_area) = placed_chips(app, &Theme::PLAIN, controls, label_width);
+    let mut left = chips_area.x;
+    let mut chip = None;
+    for span in &line.spans {
+        let width = span.width() as u16;
+        if let Some(action) = CHIP_ACTIONS
+            .iter()
+            .find(|a| span.content == key((*a).clone()))
+        {
+            chip = Some(action.clone());
+        }
+        // Two spaces part one chip from the next.
+        let between = span.content == "  ";
+        if (left..left + width).contains(&x) {
+            return chip.filter(|_| !between);
+        }
+        left += width;
+    }
+    None
+}
+
+/// `/ Search: `, lit while the box has focus.
+fn search_label<'a>(app: &App, theme: &Theme) -> Span<'a> {
+    Span::styled(
+        format!("{} Search: ", key(Action::StartSearch)),
+        if app.search_focused {
+            theme.key_hint()
+        } else {
+            theme.dim()
+        },
+    )
+}
+
+/// `/ Search: text    e [Environment: All]  s [Status: All]  u [Usage: All]`.
+fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let search_key = key(Action::StartSearch);
+    let label = search_label(app, theme);
+    let label_width = label.width() as u16;
+    let (chips, search_area, chips_area) = placed_chips(app, theme, area, label_width);
 
     let field_width = search_area.width.saturating_sub(label_width).max(1) as usize;
     // Typed or pasted text is untrusted: `field_view` escapes control characters.
@@ -199,7 +264,9 @@ fn render_empty(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
                 Span::styled(key(Action::CycleEnvironmentFilter), theme.key_hint()),
                 Span::raw(" / "),
                 Span::styled(key(Action::CycleStatusFilter), theme.key_hint()),
-                Span::raw(" change the environment and status filters."),
+                Span::raw(" / "),
+                Span::styled(key(Action::CycleUsageFilter), theme.key_hint()),
+                Span::raw(" change the environment, status and usage filters."),
             ]),
         ]
     };
@@ -215,6 +282,8 @@ const KEY_WIDTH: u16 = 18;
 const LAST_USED_WIDTH: u16 = 14;
 /// "1,000,000" uses, or the header "Uses ▼".
 const USES_WIDTH: u16 = 9;
+/// The marks' column: `●` or nothing.
+const MARK_WIDTH: u16 = 1;
 /// The Name column's widest: a 64-character name plus " (former default)" fits.
 const NAME_MAX_WIDTH: u16 = 64 + 17;
 
@@ -238,6 +307,22 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     // `update` keeps the selection in the window for the size it was told; this frame may
     // be drawn at another (before the resize event), so it is kept in view here too.
     let scroll = first_row(app.scroll, app.selected, app.visible.len(), rows_fit);
+    let window = &app.visible[scroll..(scroll + rows_fit).min(app.visible.len())];
+    // "Active · expires in 3 days" for a key in its last week: said in words, not by colour
+    // alone. The column widens only while such a row is on screen.
+    let statuses: Vec<String> = window
+        .iter()
+        .map(|&index| {
+            let key = &app.keys[index];
+            expiry::status_text(key, app.now, key.status_at(app.now).label())
+        })
+        .collect();
+    let status_width = statuses
+        .iter()
+        .map(|s| s.width() as u16)
+        .max()
+        .unwrap_or(0)
+        .max(7);
 
     // Columns drop out as the screen narrows; below 72 cells the Environment column goes,
     // since the masked key's prefix (fhk_prod_…) already says it.
@@ -247,6 +332,9 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         72..84 => Some(4),
         _ => None,
     };
+    // A narrow first column for the marks (`●`), only while there are some: the screen
+    // is as before until the admin marks a row.
+    let show_marks = !app.marks.is_empty();
     let mut header = vec!["Name", "Key"];
     let mut widths = vec![Constraint::Length(KEY_WIDTH)];
     if let Some(width) = environment_width {
@@ -254,7 +342,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         widths.push(Constraint::Length(width));
     }
     header.push("Status");
-    widths.push(Constraint::Length(7));
+    widths.push(Constraint::Length(status_width));
     if show_created {
         header.push("Created");
         widths.push(Constraint::Length(10));
@@ -269,7 +357,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         widths.push(Constraint::Length(USES_WIDTH));
     }
     // The sorted column says so, and which way, without colour.
-    let header: Vec<String> = header
+    let mut header: Vec<String> = header
         .into_iter()
         .map(|title| match title == app.sort.column() {
             true => format!("{title} {}", app.sort.marker()),
@@ -287,6 +375,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let room = area
         .width
         .saturating_sub(2 + fixed + widths.len() as u16)
+        .saturating_sub(if show_marks { MARK_WIDTH + 1 } else { 0 })
         .max(4);
     // Name takes the room up to a longest name's width; on a very wide screen what is left
     // is shared out between the other columns, so Key does not drift far from Name.
@@ -298,19 +387,29 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         }
     }
     widths.insert(0, Constraint::Length(name_width));
+    if show_marks {
+        header.insert(0, String::new());
+        widths.insert(0, Constraint::Length(MARK_WIDTH));
+    }
 
-    let window = &app.visible[scroll..(scroll + rows_fit).min(app.visible.len())];
-    let rows = window.iter().map(|&index| {
+    let rows = window.iter().zip(statuses).map(|(&index, status_text)| {
         let key = &app.keys[index];
         let status = key.status_at(app.now);
         let name = match key.is_default {
             true => format!("{} (former default)", printable(&key.name, 64)),
             false => printable(&key.name, 64),
         };
-        let mut cells = vec![
+        let mut cells = Vec::with_capacity(9);
+        if show_marks {
+            cells.push(match app.marks.contains(&key.id) {
+                true => Cell::from(Span::styled("●", theme.warning())),
+                false => Cell::from(""),
+            });
+        }
+        cells.extend([
             Cell::from(fit(&name, name_width as usize)),
             Cell::from(printable(&key.masked_key, KEY_WIDTH as usize)),
-        ];
+        ]);
         if let Some(width) = environment_width {
             let environment = match width > 4 {
                 true => key.environment.label(),
@@ -318,10 +417,12 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             };
             cells.push(Cell::from(environment));
         }
-        cells.push(Cell::from(Span::styled(
-            status.label(),
-            theme.status(status),
-        )));
+        // A status with its expiry note: the words carry the warning, the colour repeats it.
+        let style = match status_text.len() > status.label().len() {
+            true => theme.warning(),
+            false => theme.status(status),
+        };
+        cells.push(Cell::from(Span::styled(status_text, style)));
         if show_created {
             cells.push(Cell::from(key.created_at.format("%Y-%m-%d").to_string()));
         }

@@ -8,7 +8,7 @@ mod dialogs;
 mod footer;
 mod header;
 pub(crate) mod help;
-mod keys_table;
+pub(crate) mod keys_table;
 mod text_field;
 pub mod theme;
 
