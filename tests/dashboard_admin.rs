@@ -226,6 +226,24 @@ fn enter_switches_the_whole_screen_and_writes_follow() {
     assert!(fx.log().events.iter().all(|e| e.key_name != "Payments"));
 }
 
+/// Marks are of the workspace they were made in: switching drops them, so `x` in the new
+/// workspace can never revoke the old one's keys.
+#[test]
+fn switching_drops_the_marks_of_the_workspace_left() {
+    let mut fx = Fixture::new();
+    fx.char(' ');
+    assert!(!fx.app.marks.is_empty());
+    fx.char('w');
+    fx.key(KeyCode::Down);
+    fx.key(KeyCode::Enter);
+    assert_eq!(fx.app.workspace, "ops");
+    assert!(fx.app.marks.is_empty());
+    // Dropped as the workspace's, not reported as keys gone from the store.
+    let screen = fx.screen(100, 24);
+    assert!(!screen.contains("marked"), "{screen}");
+    assert!(screen.contains("Now in workspace \"ops\""), "{screen}");
+}
+
 #[test]
 fn a_created_workspace_is_stored_listed_selected_and_switched_to() {
     let mut fx = Fixture::new();

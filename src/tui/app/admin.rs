@@ -83,6 +83,8 @@ impl App {
         self.focus = Focus::Table;
         self.workspace = workspace;
         self.list = KeyList::default();
+        // Marks name keys of the workspace left behind: x must never revoke them from here.
+        self.marks = Default::default();
         self.now = self.store.now();
         if self.loader.is_background() {
             // The read under way (if any) is of the other workspace: dropped with its loader.
