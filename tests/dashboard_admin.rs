@@ -114,7 +114,7 @@ impl Fixture {
         self.app
             .visible
             .iter()
-            .map(|&i| self.app.keys[i].name.clone())
+            .map(|&i| self.app.keys.name(i as usize).to_owned())
             .collect()
     }
 }
