@@ -320,10 +320,11 @@ impl KeyList {
             self.usage_filter,
         );
         let filtered = environment.is_some() || status.is_some() || usage != UsageFilter::All;
+        let used_cutoff = UsageFilter::cutoff(now);
         let passes = |i: usize| {
             environment.is_none_or(|e| keys.environment(i) == e)
                 && status.is_none_or(|s| keys.status_at_secs(i, now_secs) == s)
-                && usage.passes(keys.last_used_at(i), now)
+                && usage.passes_secs(keys.last_used_secs(i), used_cutoff)
         };
         // Filtering the sorted order keeps the rows sorted: no sort per keystroke. Each case
         // touches no more than it must: a million rows are a million steps.
