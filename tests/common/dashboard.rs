@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use hivekeys::Store;
 use hivekeys::clock::ManualClock;
 use hivekeys::store::Location;
 use hivekeys::tui::action::Action;
@@ -14,6 +14,8 @@ use hivekeys::tui::app::{App, RELOAD_INTERVAL};
 use hivekeys::tui::clipboard::Osc52Only;
 use hivekeys::tui::keymap;
 use hivekeys::tui::view::{self, theme::Theme};
+use hivekeys::tui::writer::Writer;
+use hivekeys::{Store, StoreOptions};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{
@@ -158,6 +160,90 @@ impl TempApp {
 }
 
 impl Drive for TempApp {
+    fn app(&self) -> &App {
+        &self.app
+    }
+
+    fn app_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
+}
+
+/// An app on workspace `default` of the store at `location` (either backend), filled by
+/// `prepare` first, with the store's data version at its last tick: for tests that wait for
+/// other processes' changes to be heard.
+pub struct OnStore {
+    pub app: App,
+    pub clock: Arc<ManualClock>,
+    pub location: Location,
+    /// The store's data version at the last tick.
+    pub seen: Option<i64>,
+}
+
+impl OnStore {
+    pub fn open(
+        location: &Location,
+        clock: Arc<ManualClock>,
+        prepare: impl FnOnce(&mut Store, &ManualClock),
+    ) -> OnStore {
+        let mut store = Store::open_with(location, store_options(&clock, 42)).unwrap();
+        prepare(&mut store, &clock);
+        let app = App::new(store, "default", Box::new(Osc52Only::default()));
+        let seen = app.store().data_version().ok();
+        OnStore {
+            app,
+            clock,
+            location: location.clone(),
+            seen,
+        }
+    }
+
+    /// Another admin's process on the same store: same clock, entropy seeded with `seed`.
+    pub fn other_process(&self, seed: u64) -> Store {
+        Store::open_with(&self.location, store_options(&self.clock, seed)).unwrap()
+    }
+
+    /// A tick once the reload throttle lets other processes' changes in.
+    pub fn tick_later(&mut self) {
+        self.clock.advance(RELOAD_INTERVAL);
+        self.app.update(Action::Tick);
+        self.seen = self.app.store().data_version().ok();
+    }
+
+    /// [`tick_later`](OnStore::tick_later) once another process's change has been heard:
+    /// at once on SQLite, whose data version moves at the commit; on PostgreSQL when the
+    /// change's NOTIFY arrives, a moment later, within the dashboards' bound of 2 s.
+    pub fn tick_after_change(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while self.app.store().data_version().ok() == self.seen && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        self.tick_later();
+    }
+
+    /// Writes go to a writer thread with its own store on the same store, opened with the
+    /// same kind of options (the standing clock, seeded entropy) and a long busy timeout.
+    pub fn write_in_background(&mut self) {
+        let options = StoreOptions {
+            busy_timeout: Duration::from_secs(30),
+            ..store_options(&self.clock, 7)
+        };
+        let writer = Writer::start(&self.location, options).expect("start the writer");
+        self.app.write_in_background(writer);
+    }
+
+    /// Takes the writer's answers until none is outstanding (as the event loop does).
+    pub fn wait_for_write(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.app.has_outstanding_write() {
+            assert!(Instant::now() < deadline, "the write never answered");
+            self.app.settle_write(Duration::from_millis(20));
+            self.app.update(Action::WriteDone);
+        }
+    }
+}
+
+impl Drive for OnStore {
     fn app(&self) -> &App {
         &self.app
     }
