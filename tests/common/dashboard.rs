@@ -1,6 +1,8 @@
 //! The dashboard in the test's own process: [`Drive`], how a test works an `App` (key events
 //! through the real keymap, screens drawn in ratatui's `TestBackend`, the rows in the table),
-//! and [`Dashboard`], the app on any store with a manual clock.
+//! and the apps to work: [`TempApp`] over a SQLite store in a temporary directory, [`OnStore`]
+//! over a store on either backend that other processes change, and [`Dashboard`], the app on
+//! any store with a clock at the present.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,7 +23,6 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers,
 };
-
 use tempfile::TempDir;
 
 use super::store_options;
