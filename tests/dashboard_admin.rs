@@ -5,102 +5,39 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use chrono::{DateTime, TimeZone, Utc};
-use common::store_options;
-use hivekeys::clock::ManualClock;
+use common::dashboard::{Drive, TempApp, t0};
 use hivekeys::store::{Grace, LoggedEvent};
 use hivekeys::tui::action::Action;
-use hivekeys::tui::app::{App, Modal};
-use hivekeys::tui::clipboard::Osc52Only;
+use hivekeys::tui::app::Modal;
 use hivekeys::tui::dialog::LOG_PAGE;
-use hivekeys::tui::keymap::{self, Context};
-use hivekeys::tui::view::{self, theme::Theme};
-use hivekeys::{Environment, NewKey, Store};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers,
-};
-use tempfile::TempDir;
+use hivekeys::tui::keymap::Context;
+use hivekeys::{Environment, NewKey};
+use ratatui::crossterm::event::KeyCode;
 
 const WS: &str = "default";
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
-}
-
 /// An app on workspace "default" ("Billing", rotated with a 24-hour grace and renamed to
-/// "Payments"; "Search") of a store that also holds workspace "ops" ("Gateway"). Fields drop
-/// in order: the app closes its store before the directory goes.
-struct Fixture {
-    app: App,
-    path: std::path::PathBuf,
-    clock: Arc<ManualClock>,
-    _dir: TempDir,
-}
+/// "Payments"; "Search") of a store that also holds workspace "ops" ("Gateway").
+type Fixture = TempApp;
 
 impl Fixture {
     fn new() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hivekeys.db");
-        let clock = Arc::new(ManualClock::new(t0()));
-        let mut store = Store::open_with(&path, store_options(&clock, 42)).unwrap();
-        let billing = store
-            .create_key(WS, NewKey::new("Billing", Environment::Production))
-            .unwrap()
-            .record;
-        store
-            .create_key(WS, NewKey::new("Search", Environment::Staging))
-            .unwrap();
-        clock.advance(chrono::TimeDelta::minutes(5));
-        store.rotate_key(WS, &billing.id, Grace::OneDay).unwrap();
-        clock.advance(chrono::TimeDelta::minutes(5));
-        store.rename_key(WS, &billing.id, "Payments").unwrap();
-        store
-            .create_key("ops", NewKey::new("Gateway", Environment::Development))
-            .unwrap();
-        let app = App::new(store, WS, Box::new(Osc52Only::default()));
-        Fixture {
-            app,
-            path,
-            clock,
-            _dir: dir,
-        }
-    }
-
-    fn other_store(&self) -> Store {
-        Store::open_with(&self.path, store_options(&self.clock, 9)).unwrap()
-    }
-
-    fn key(&mut self, code: KeyCode) {
-        let event = Event::Key(KeyEvent {
-            code,
-            modifiers: KeyModifiers::NONE,
-            kind: KeyEventKind::Press,
-            state: KeyEventState::NONE,
-        });
-        if let Some(action) = keymap::action_for(self.app.context(), &event) {
-            self.app.update(action);
-        }
-    }
-
-    fn char(&mut self, c: char) {
-        self.key(KeyCode::Char(c));
-    }
-
-    fn type_text(&mut self, text: &str) {
-        text.chars().for_each(|c| self.char(c));
-    }
-
-    fn screen(&mut self, width: u16, height: u16) -> String {
-        self.app.update(Action::Resize(width, height));
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal
-            .draw(|frame| view::render(&self.app, frame, &Theme::PLAIN))
-            .unwrap();
-        terminal.backend().to_string()
+        TempApp::at(t0(), |store, clock| {
+            let billing = store
+                .create_key(WS, NewKey::new("Billing", Environment::Production))
+                .unwrap()
+                .record;
+            store
+                .create_key(WS, NewKey::new("Search", Environment::Staging))
+                .unwrap();
+            clock.advance(chrono::TimeDelta::minutes(5));
+            store.rotate_key(WS, &billing.id, Grace::OneDay).unwrap();
+            clock.advance(chrono::TimeDelta::minutes(5));
+            store.rename_key(WS, &billing.id, "Payments").unwrap();
+            store
+                .create_key("ops", NewKey::new("Gateway", Environment::Development))
+                .unwrap();
+        })
     }
 
     fn log(&self) -> &hivekeys::tui::dialog::AuditLog {
@@ -108,14 +45,6 @@ impl Fixture {
             Some(Modal::AuditLog(log)) => log,
             _ => panic!("the audit log is not open"),
         }
-    }
-
-    fn names_in_table(&self) -> Vec<String> {
-        self.app
-            .visible
-            .iter()
-            .map(|&i| self.app.keys.name(i as usize).to_owned())
-            .collect()
     }
 }
 
@@ -138,7 +67,7 @@ fn snapshot_create_workspace_dialog() {
     fx.char('a');
     assert_eq!(fx.app.context(), Context::CreateWorkspace);
     fx.type_text("ops");
-    fx.key(KeyCode::Enter);
+    fx.press(KeyCode::Enter);
     insta::assert_snapshot!(fx.screen(100, 24));
 }
 
@@ -160,7 +89,7 @@ fn snapshot_audit_log_searched() {
     fx.char('/');
     assert_eq!(fx.app.context(), Context::AuditSearch);
     fx.type_text("24 HOURS");
-    fx.key(KeyCode::Enter);
+    fx.press(KeyCode::Enter);
     assert_eq!(fx.app.context(), Context::AuditLog);
     insta::assert_snapshot!(fx.screen(100, 24));
 }
@@ -183,7 +112,7 @@ fn the_audit_log_is_the_workspaces_own_newest_first() {
     let renamed: &LoggedEvent = &fx.log().events[0];
     assert_eq!(renamed.event.detail.as_deref(), Some("Billing → Payments"));
     assert_eq!(renamed.event.actor, "alice");
-    fx.key(KeyCode::Esc);
+    fx.press(KeyCode::Esc);
     assert!(fx.app.modal.is_none());
 }
 
@@ -192,8 +121,8 @@ fn enter_switches_the_whole_screen_and_writes_follow() {
     let mut fx = Fixture::new();
     fx.char('w');
     // "default" (current) then "ops".
-    fx.key(KeyCode::Down);
-    fx.key(KeyCode::Enter);
+    fx.press(KeyCode::Down);
+    fx.press(KeyCode::Enter);
     assert!(fx.app.modal.is_none());
     assert_eq!(fx.app.workspace, "ops");
     assert_eq!(fx.names_in_table(), ["Gateway"]);
@@ -204,16 +133,16 @@ fn enter_switches_the_whole_screen_and_writes_follow() {
     // A key added now lands in "ops", and another process's change there shows.
     fx.char('a');
     fx.type_text("Worker");
-    fx.key(KeyCode::Enter);
+    fx.press(KeyCode::Enter);
     assert_eq!(fx.app.context(), Context::NewKey);
-    fx.key(KeyCode::Esc);
+    fx.press(KeyCode::Esc);
     fx.char('y');
     let ops = fx
-        .other_store()
+        .other_process(9)
         .list_keys("ops", &Default::default())
         .unwrap();
     assert!(ops.iter().any(|k| k.name == "Worker"), "{ops:?}");
-    fx.other_store()
+    fx.other_process(9)
         .create_key("ops", NewKey::new("Cron", Environment::Staging))
         .unwrap();
     fx.clock.advance(chrono::TimeDelta::seconds(2));
@@ -234,8 +163,8 @@ fn switching_drops_the_marks_of_the_workspace_left() {
     fx.char(' ');
     assert!(!fx.app.marks.is_empty());
     fx.char('w');
-    fx.key(KeyCode::Down);
-    fx.key(KeyCode::Enter);
+    fx.press(KeyCode::Down);
+    fx.press(KeyCode::Enter);
     assert_eq!(fx.app.workspace, "ops");
     assert!(fx.app.marks.is_empty());
     // Dropped as the workspace's, not reported as keys gone from the store.
@@ -250,10 +179,10 @@ fn a_created_workspace_is_stored_listed_selected_and_switched_to() {
     fx.char('w');
     fx.char('a');
     fx.type_text(" Team A ");
-    fx.key(KeyCode::Enter);
+    fx.press(KeyCode::Enter);
     assert_eq!(fx.app.context(), Context::Workspaces, "back to the list");
     let stored: Vec<String> = fx
-        .other_store()
+        .other_process(9)
         .workspaces()
         .unwrap()
         .into_iter()
@@ -265,7 +194,7 @@ fn a_created_workspace_is_stored_listed_selected_and_switched_to() {
     };
     assert_eq!(overlay.selected_entry().unwrap().name, "Team A");
     assert!(fx.app.notice.as_ref().unwrap().text.contains("Team A"));
-    fx.key(KeyCode::Enter);
+    fx.press(KeyCode::Enter);
     assert_eq!(fx.app.workspace, "Team A");
     assert!(fx.app.keys.is_empty());
 }
@@ -274,14 +203,14 @@ fn a_created_workspace_is_stored_listed_selected_and_switched_to() {
 fn a_pasted_key_is_refused_as_a_workspace_name_and_never_shown() {
     let mut fx = Fixture::new();
     let secret = fx
-        .other_store()
+        .other_process(9)
         .create_key("ops", NewKey::new("Leak", Environment::Production))
         .unwrap()
         .secret;
     fx.char('w');
     fx.char('a');
     fx.app.update(Action::Paste(secret.expose().to_owned()));
-    fx.key(KeyCode::Enter);
+    fx.press(KeyCode::Enter);
     let Some(Modal::Workspaces(overlay)) = &fx.app.modal else {
         panic!("the overlay closed");
     };
@@ -292,7 +221,7 @@ fn a_pasted_key_is_refused_as_a_workspace_name_and_never_shown() {
     assert!(!error.contains(secret.expose()), "{error}");
     assert!(error.contains(&secret.masked()), "{error}");
     assert_eq!(
-        fx.other_store().workspaces().unwrap().len(),
+        fx.other_process(9).workspaces().unwrap().len(),
         2,
         "nothing stored"
     );
@@ -301,7 +230,7 @@ fn a_pasted_key_is_refused_as_a_workspace_name_and_never_shown() {
 #[test]
 fn the_log_reads_older_pages_as_the_selection_reaches_the_end() {
     let mut fx = Fixture::new();
-    let mut other = fx.other_store();
+    let mut other = fx.other_process(9);
     let id = other
         .create_key(WS, NewKey::new("Busy", Environment::Staging))
         .unwrap()
@@ -314,7 +243,7 @@ fn the_log_reads_older_pages_as_the_selection_reaches_the_end() {
     assert_eq!(fx.log().events.len(), LOG_PAGE);
     assert!(fx.log().more);
     fx.char('G');
-    fx.key(KeyCode::Down);
+    fx.press(KeyCode::Down);
     // The rest: the 10 limits, "Busy"'s creation and the 4 events of the fixture.
     assert_eq!(fx.log().events.len(), LOG_PAGE + 10 + 1 + 4);
     assert!(!fx.log().more);
