@@ -13,6 +13,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 
+use super::byte_classes;
 use crate::environment::{Environment, Status};
 use crate::store::{KeyRecord, KeyUsage, search_text};
 
@@ -49,6 +50,9 @@ pub struct KeyRows {
     /// Where the masked key's "…" stood (`text` holds "..." there), or [`NO_ELLIPSIS`].
     ellipsis: Vec<u8>,
     flags: Vec<u8>,
+    /// Which bytes each key's searched text holds ([`byte_classes`]): what search reads
+    /// before the text.
+    byte_masks: Vec<u64>,
     created: Vec<i64>,
     expires: Vec<i64>,
     last_used: Vec<i64>,
@@ -179,6 +183,11 @@ impl KeyRows {
             true => (own + FOLDED.len_utf8(), end),
             false => (start, own),
         }
+    }
+
+    /// Which bytes each key's searched text holds, by row.
+    pub(super) fn byte_masks(&self) -> &[u64] {
+        &self.byte_masks
     }
 
     /// Key `i`'s name folded as search folds it, as bytes: compared byte by byte without
@@ -325,6 +334,11 @@ impl KeyRows {
     pub fn insert(&mut self, at: usize, key: &KeyRecord) {
         let encoded = encode(key);
         let offset = self.span_start(at);
+        let searched = match &encoded.folded {
+            Some(folded) => folded.as_bytes(),
+            None => encoded.text.as_bytes(),
+        };
+        let byte_mask = byte_classes::of(searched);
         let mut text = encoded.text;
         if let Some(folded) = &encoded.folded {
             text.push(FOLDED);
@@ -351,6 +365,7 @@ impl KeyRows {
         self.lens.insert(at, encoded.lens);
         self.ellipsis.insert(at, encoded.ellipsis);
         self.flags.insert(at, flags);
+        self.byte_masks.insert(at, byte_mask);
         self.created.insert(at, key.created_at.timestamp());
         self.expires.insert(at, seconds(key.expires_at));
         self.last_used.insert(at, seconds(key.last_used_at));
@@ -375,6 +390,7 @@ impl KeyRows {
         self.lens.remove(at);
         self.ellipsis.remove(at);
         self.flags.remove(at);
+        self.byte_masks.remove(at);
         self.created.remove(at);
         self.expires.remove(at);
         self.last_used.remove(at);
@@ -405,6 +421,7 @@ impl KeyRows {
         self.lens.reserve(n);
         self.ellipsis.reserve(n);
         self.flags.reserve(n);
+        self.byte_masks.reserve(n);
         self.created.reserve(n);
         self.expires.reserve(n);
         self.last_used.reserve(n);
@@ -418,6 +435,7 @@ impl KeyRows {
         self.lens.shrink_to_fit();
         self.ellipsis.shrink_to_fit();
         self.flags.shrink_to_fit();
+        self.byte_masks.shrink_to_fit();
         self.created.shrink_to_fit();
         self.expires.shrink_to_fit();
         self.last_used.shrink_to_fit();

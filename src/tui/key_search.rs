@@ -1,8 +1,10 @@
-//! Which keys a search matches, found in the shared text of [`KeyRows`] at the speed of a
-//! memory scan: one sweep of the whole arena for the rarest byte of the search (either ASCII
-//! case), each hit checked in place, rather than a search per key. A search that only grew
-//! (typing) looks only at the keys the shorter one matched.
+//! Which keys a search matches, found in the shared text of [`KeyRows`]: each key's mask of
+//! the bytes it holds rules most keys out first (a one-byte search needs nothing more), and
+//! only the keys left are swept for the rarest byte of the search (either ASCII case), each
+//! hit checked in place. A search that only grew (typing) looks only at the keys the shorter
+//! one matched.
 
+use super::byte_classes;
 use super::key_rows::KeyRows;
 
 /// One bit per key: set for the keys a search matches.
@@ -27,10 +29,6 @@ impl Matches {
         self.bits
             .get(i / 64)
             .is_some_and(|word| word & (1 << (i % 64)) != 0)
-    }
-
-    fn set(&mut self, i: usize) {
-        self.bits[i / 64] |= 1 << (i % 64);
     }
 
     /// The keys matched, in order.
@@ -71,59 +69,47 @@ pub fn matching(rows: &KeyRows, needle: &str, within: Option<&Matches>) -> Match
     };
     let (lower, upper) = (needle[pivot], needle[pivot].to_ascii_uppercase());
     let text = rows.text().as_bytes();
-    // Whether the search starts at `at` inside key `i`'s searched text.
-    let starts_at = |i: usize, at: usize| {
+    // Whether key `i`'s searched text holds the search: a sweep of that text alone for the
+    // search's rarest byte, each hit compared in place.
+    let holds = |i: usize| {
         let (from, to) = rows.searched(i);
-        at >= from
-            && at + needle.len() <= to
-            && text[at..at + needle.len()].eq_ignore_ascii_case(needle)
+        let mut at = from + pivot;
+        while at < to {
+            let Some(hit) = memchr::memchr2(lower, upper, &text[at..to]) else {
+                return false;
+            };
+            let start = at + hit - pivot;
+            if start + needle.len() <= to
+                && text[start..start + needle.len()].eq_ignore_ascii_case(needle)
+            {
+                return true;
+            }
+            at += hit + 1;
+        }
+        false
     };
-    // Narrowing looks at each earlier match on its own: worth it while they are few. Past
-    // that one sweep of the arena, passing over the keys that did not match, costs less.
-    let few = within.filter(|w| w.count() * 16 < rows.len());
-    match few {
-        Some(within) => {
-            for i in within.iter() {
-                let (from, to) = rows.searched(i);
-                let mut at = from + pivot;
-                while at < to {
-                    let Some(hit) = memchr::memchr2(lower, upper, &text[at..to]) else {
-                        break;
-                    };
-                    if starts_at(i, at + hit - pivot) {
-                        found.set(i);
-                        break;
-                    }
-                    at += hit + 1;
+    // The masks rule out most keys at one AND each; for one byte with a bit of its own they
+    // are the answer.
+    let want = byte_classes::of(needle);
+    let answered = needle.len() == 1 && byte_classes::is_exact(needle[0]);
+    for (w, masks) in rows.byte_masks().chunks(64).enumerate() {
+        let mut word = masks.iter().enumerate().fold(0u64, |word, (bit, &mask)| {
+            word | u64::from(mask & want == want) << bit
+        });
+        if let Some(within) = within {
+            word &= within.bits.get(w).copied().unwrap_or(0);
+        }
+        if !answered {
+            let mut candidates = word;
+            while candidates != 0 {
+                let bit = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                if !holds(w * 64 + bit) {
+                    word &= !(1 << bit);
                 }
             }
         }
-        None => {
-            let mut key = 0;
-            // Where the sweep goes on from: past the keys decided already.
-            let mut from = pivot;
-            'sweep: while from < text.len() {
-                for hit in memchr::memchr2_iter(lower, upper, &text[from..]) {
-                    let hit = from + hit;
-                    while key + 1 < rows.len() && rows.start(key + 1) <= hit {
-                        key += 1;
-                    }
-                    let decided = within.is_some_and(|w| !w.contains(key)) || {
-                        let matched = starts_at(key, hit - pivot);
-                        if matched {
-                            found.set(key);
-                        }
-                        matched
-                    };
-                    if decided {
-                        // The rest of this key cannot add anything: start again at the next.
-                        from = rows.span(key).1 + pivot;
-                        continue 'sweep;
-                    }
-                }
-                break;
-            }
-        }
+        found.bits[w] = word;
     }
     found
 }
@@ -145,9 +131,11 @@ mod tests {
             "search",
             "x",
             "WORKER b",
+            "東京 support",
+            "Équipe a/b (eu-west) v2",
+            "🚀 Launch tools",
         ];
-        // Many keys no search below but "y_0" finds: narrowing from a few matches looks at
-        // each on its own, from many sweeps; both are tried.
+        // Keys past the first 64: the masks are read 64 keys at a time.
         let fillers: Vec<String> = (0..200).map(|i| format!("filler {i}")).collect();
         let keys: Vec<KeyRecord> = names
             .iter()
@@ -194,6 +182,17 @@ mod tests {
             "b0",
             "y_0006",
             "nothing",
+            "Q",
+            "7",
+            "/",
+            "(",
+            "é",
+            "東",
+            "🚀",
+            "é",
+            "/b",
+            "p (",
+            "京 s",
         ] {
             let needle = normalize_search(typed);
             let all = matching(&rows, &needle, None);
@@ -209,6 +208,71 @@ mod tests {
                 let narrowed = matching(&rows, &needle, Some(&wider));
                 assert_eq!(narrowed, all, "{typed} narrowed");
             }
+        }
+    }
+
+    /// Every needle of one, two, three and four characters a key's folded text holds, in
+    /// both ASCII cases, and each with a byte no key holds added: the masks rule out only what
+    /// a plain search of each text would, alone and narrowing.
+    #[test]
+    fn every_short_piece_of_a_key_finds_what_a_plain_search_finds() {
+        let (keys, rows) = rows();
+        let mut needles = std::collections::BTreeSet::new();
+        for k in &keys[..12] {
+            let folded = search_text(&k.name, &k.masked_key, &k.id);
+            let chars: Vec<char> = folded.chars().collect();
+            for len in 1..=4 {
+                for piece in chars.windows(len) {
+                    let piece: String = piece.iter().collect();
+                    for typed in [
+                        piece.to_uppercase(),
+                        format!("{piece}q"),
+                        format!("{piece}/"),
+                        piece,
+                    ] {
+                        // What the dashboard passes: folded, and never empty.
+                        let needle = normalize_search(&typed);
+                        if !needle.is_empty() {
+                            needles.insert(needle);
+                        }
+                    }
+                }
+            }
+        }
+        for needle in &needles {
+            let all = matching(&rows, needle, None);
+            assert_eq!(
+                all.iter().collect::<Vec<_>>(),
+                expected(&keys, needle),
+                "{needle:?}"
+            );
+            if let Some((last, _)) = needle.char_indices().last().filter(|(i, _)| *i > 0) {
+                let wider = matching(&rows, &needle[..last], None);
+                assert_eq!(
+                    matching(&rows, needle, Some(&wider)),
+                    all,
+                    "{needle:?} narrowed"
+                );
+            }
+        }
+    }
+
+    /// Rows put in and taken out keep each key's mask with its key.
+    #[test]
+    fn masks_follow_rows_put_in_and_taken_out() {
+        let (mut keys, mut rows) = rows();
+        let at = keys[0].created_at;
+        let added = KeyRecord::example("key_new", "Zebra ÜBER", Environment::Staging, at);
+        rows.insert(3, &added);
+        keys.insert(3, added);
+        rows.remove(0);
+        keys.remove(0);
+        for needle in ["z", "zebra", "über", "b", "q", "bill", "ü"] {
+            assert_eq!(
+                matching(&rows, needle, None).iter().collect::<Vec<_>>(),
+                expected(&keys, needle),
+                "{needle}"
+            );
         }
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod action;
 pub mod app;
+mod byte_classes;
 pub mod clipboard;
 pub mod dialog;
 pub mod input;
