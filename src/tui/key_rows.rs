@@ -153,14 +153,9 @@ impl KeyRows {
         self.starts.as_ptr()
     }
 
-    /// The arena itself: search sweeps it whole.
+    /// The arena itself: search reads the keys' texts in place.
     pub(super) fn text(&self) -> &str {
         &self.text
-    }
-
-    /// Where key `i`'s text starts.
-    pub(super) fn start(&self, i: usize) -> usize {
-        self.starts[i] as usize
     }
 
     /// Where key `i`'s text starts, and where it ends.
