@@ -328,27 +328,29 @@ impl KeyList {
         };
         // Filtering the sorted order keeps the rows sorted: no sort per keystroke. Each case
         // touches no more than it must: a million rows are a million steps.
+        // Which rows pass, worked out in row order first (sequential reads of the columns),
+        // then the sort's order walked against that one bitset.
+        let keep = match (filtered, matches) {
+            (_, None) if pinned_row.is_some() => None,
+            (false, matches) => matches,
+            (true, matches) => {
+                let mut keep = Matches::of(keys.len(), passes);
+                if let Some(m) = &matches {
+                    keep.intersect(m);
+                }
+                Some(keep)
+            }
+        };
         let order = self.orders.get(self.sort);
-        match (pinned_row, &matches, order) {
+        match (pinned_row, &keep, order) {
             (Some(row), _, _) => visible.extend(row.filter(|&i| passes(i)).map(|i| i as u32)),
-            // The rows' own order: the matches, in it already.
-            (None, Some(m), None) => {
-                visible.extend(m.iter().filter(|&i| passes(i)).map(|i| i as u32))
+            // The rows' own order: the kept rows, in it already.
+            (None, Some(keep), None) => visible.extend(keep.iter().map(|i| i as u32)),
+            (None, Some(keep), Some(order)) => {
+                visible.extend(order.iter().copied().filter(|&i| keep.contains(i as usize)))
             }
-            (None, Some(m), Some(order)) => visible.extend(
-                order
-                    .iter()
-                    .copied()
-                    .filter(|&i| m.contains(i as usize) && passes(i as usize)),
-            ),
-            (None, None, Some(order)) if !filtered => visible.extend_from_slice(order),
-            (None, None, None) if !filtered => visible.extend(0..keys.len() as u32),
-            (None, None, Some(order)) => {
-                visible.extend(order.iter().copied().filter(|&i| passes(i as usize)))
-            }
-            (None, None, None) => {
-                visible.extend((0..keys.len() as u32).filter(|&i| passes(i as usize)))
-            }
+            (None, None, Some(order)) => visible.extend_from_slice(order),
+            (None, None, None) => visible.extend(0..keys.len() as u32),
         }
         self.visible = visible;
         let searching = pinned.is_some() || !needle.is_empty();

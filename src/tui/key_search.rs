@@ -20,6 +20,26 @@ impl Matches {
         }
     }
 
+    /// The keys of `0..len` for which `passes` holds, asked in row order: a filter read
+    /// column by column, not in a sort's order (a million random reads of 8 MB columns).
+    pub fn of(len: usize, passes: impl Fn(usize) -> bool) -> Matches {
+        let mut found = Matches::none(len);
+        for (w, word) in found.bits.iter_mut().enumerate() {
+            let keys = w * 64..(w * 64 + 64).min(len);
+            *word = keys
+                .enumerate()
+                .fold(0, |word, (bit, i)| word | u64::from(passes(i)) << bit);
+        }
+        found
+    }
+
+    /// Keeps only the keys `other` holds too.
+    pub fn intersect(&mut self, other: &Matches) {
+        for (word, &theirs) in self.bits.iter_mut().zip(&other.bits) {
+            *word &= theirs;
+        }
+    }
+
     /// How many keys matched.
     pub fn count(&self) -> usize {
         self.bits.iter().map(|w| w.count_ones() as usize).sum()
