@@ -320,10 +320,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 crate::text::printable_path(target.path()),
             )?;
         }
-        Command::Verify
-        | Command::Serve { .. }
-        | Command::Completions { .. }
-        | Command::Man => unreachable!("handled above"),
+        Command::Verify | Command::Serve { .. } | Command::Completions { .. } | Command::Man => {
+            unreachable!("handled above")
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -112,7 +112,10 @@ pub fn man_page() -> Vec<u8> {
             "HIVEKEYS_NO_MOUSE",
             "When true, the dashboard leaves the mouse to the terminal, as --no-mouse.",
         ),
-        ("HIVEKEYS_LISTEN", "The address serve listens on, as --listen."),
+        (
+            "HIVEKEYS_LISTEN",
+            "The address serve listens on, as --listen.",
+        ),
         (
             crate::store::BUSY_TIMEOUT_VAR,
             "How long, in milliseconds, to wait for another process that holds the store.",
@@ -134,7 +137,10 @@ pub fn man_page() -> Vec<u8> {
     tail.control("SH", ["EXIT STATUS"]);
     for (status, what) in [
         ("0", "Success; for verify, the key is valid."),
-        ("1", "Failure, said in one sentence on stderr; for verify, the key is not valid."),
+        (
+            "1",
+            "Failure, said in one sentence on stderr; for verify, the key is not valid.",
+        ),
         ("2", "A usage error: a bad option or value."),
     ] {
         tail.control("TP", []);
@@ -145,7 +151,26 @@ pub fn man_page() -> Vec<u8> {
     let mut version = Vec::new();
     let _ = man.render_version_section(&mut version);
     page.extend_from_slice(&version);
-    page
+    only_one_preamble(&page)
+}
+
+/// Each piece rendered on its own starts with roff's preamble (the `Aq` string); the page
+/// needs it once, at its top.
+fn only_one_preamble(page: &[u8]) -> Vec<u8> {
+    let page = String::from_utf8_lossy(page);
+    let mut seen = Vec::new();
+    let mut kept = String::with_capacity(page.len());
+    for line in page.split_inclusive('\n') {
+        let preamble = line.starts_with(".ie \\n(.g .ds Aq") || line.starts_with(".el .ds Aq");
+        if preamble && seen.contains(&line) {
+            continue;
+        }
+        if preamble {
+            seen.push(line);
+        }
+        kept.push_str(line);
+    }
+    kept.into_bytes()
 }
 
 /// `hivekeys list [OPTIONS]`, from clap's usage line without its "Usage: ".
