@@ -174,16 +174,12 @@ pub enum Command {
 /// A value parser that also names the values it accepts, for shell completions and the
 /// manual; parsing and its messages stay those of `parse`.
 #[derive(Clone)]
-pub struct Choices<F> {
-    parse: F,
+pub struct Choices<T> {
+    parse: fn(&str) -> Result<T, String>,
     values: Vec<PossibleValue>,
 }
 
-impl<F, T> TypedValueParser for Choices<F>
-where
-    F: Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static,
-    T: Clone + Send + Sync + 'static,
-{
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Choices<T> {
     type Value = T;
 
     fn parse_ref(
@@ -200,7 +196,7 @@ where
     }
 }
 
-fn environments() -> Choices<fn(&str) -> Result<Environment, String>> {
+fn environments() -> Choices<Environment> {
     Choices {
         parse: parse_environment,
         values: Environment::ALL
@@ -210,7 +206,7 @@ fn environments() -> Choices<fn(&str) -> Result<Environment, String>> {
     }
 }
 
-fn statuses() -> Choices<fn(&str) -> Result<Status, String>> {
+fn statuses() -> Choices<Status> {
     Choices {
         parse: parse_status,
         values: Status::ALL
@@ -220,7 +216,7 @@ fn statuses() -> Choices<fn(&str) -> Result<Status, String>> {
     }
 }
 
-fn orders() -> Choices<fn(&str) -> Result<SortBy, String>> {
+fn orders() -> Choices<SortBy> {
     Choices {
         parse: parse_sort,
         values: SortBy::ALL
@@ -230,7 +226,7 @@ fn orders() -> Choices<fn(&str) -> Result<SortBy, String>> {
     }
 }
 
-fn graces() -> Choices<fn(&str) -> Result<Grace, String>> {
+fn graces() -> Choices<Grace> {
     Choices {
         parse: parse_grace,
         values: Grace::ALL
