@@ -17,7 +17,8 @@
 //! - **memory**: the dashboard's peak resident set (`VmHWM`) after the list is loaded and a
 //!   search has been typed;
 //! - **keystrokes** (in-process, update + draw into `TestBackend`): typing a search and
-//!   deleting it, moving the selection, cycling a filter, cycling the sort — median and p99.
+//!   deleting it, moving the selection, cycling a filter (environment, status, usage),
+//!   cycling the sort — median and p99.
 //!
 //! Figures are medians over several repeats. Nothing here asserts a time.
 
@@ -636,6 +637,7 @@ fn measure_keystrokes(db: &Path) -> Value {
         for _ in 0..4 {
             filtering.push(key(&mut app, Action::CycleEnvironmentFilter));
             filtering.push(key(&mut app, Action::CycleStatusFilter));
+            filtering.push(key(&mut app, Action::CycleUsageFilter));
         }
         // A whole cycle: Last used, Name, Uses (each sorts the list), back to Created.
         for _ in 0..4 {

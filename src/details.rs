@@ -37,7 +37,10 @@ pub fn fields(key: &KeyRecord, uses_today: u64, now: DateTime<Utc>) -> Vec<Field
         field("Environment", key.environment.label().to_owned()),
         Field {
             status: Some(status),
-            ..field("Status", status.label().to_owned())
+            ..field(
+                "Status",
+                crate::expiry::status_text(key, now, status.label()),
+            )
         },
         field(
             "Default",

@@ -9,12 +9,14 @@ pub mod details;
 pub mod entropy;
 pub mod environment;
 pub mod error;
+pub mod expiry;
 pub mod key;
 pub mod serve;
 pub mod store;
 pub mod text;
 pub mod timefmt;
 pub mod tui;
+pub mod usage_filter;
 
 pub use environment::{Environment, Status};
 pub use error::{Error, Result};

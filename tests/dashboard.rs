@@ -800,16 +800,19 @@ fn a_opens_add_key_where_letters_are_typed_not_bound() {
         Some(Modal::AddKey(AddKey {
             name,
             environment,
+            expiry,
+            focus: _,
             error,
         })) => {
             assert_eq!(name.value(), "");
             assert_eq!(*environment, Environment::Production);
+            assert_eq!(*expiry, hivekeys::expiry::ExpiryChoice::Never);
             assert_eq!(*error, None);
         }
         _ => panic!("Add API Key is not open"),
     }
-    fx.type_text("qjkxrDsea?/");
-    assert_eq!(fx.add_key_name(), "qjkxrDsea?/");
+    fx.type_text("qjkxrDseua?/");
+    assert_eq!(fx.add_key_name(), "qjkxrDseua?/");
     assert!(!fx.app.should_quit, "q typed in the name does not quit");
     assert_eq!(fx.app.context(), Context::AddKey);
     assert_eq!(fx.add_key_error(), None);
@@ -901,26 +904,45 @@ fn enter_with_a_valid_name_creates_the_key_and_shows_it_once() {
 }
 
 #[test]
-fn the_environment_choice_cycles_with_arrows_and_tab() {
+fn the_arrows_change_the_choice_tab_moves_between_environment_and_expiry() {
     let mut fx = Fixture::empty();
     fx.char('a');
-    let environment = |fx: &Fixture| match &fx.app.modal {
-        Some(Modal::AddKey(AddKey { environment, .. })) => *environment,
+    let picked = |fx: &Fixture| match &fx.app.modal {
+        Some(Modal::AddKey(AddKey {
+            environment,
+            expiry,
+            ..
+        })) => (*environment, *expiry),
         _ => panic!("Add API Key is not open"),
     };
+    use hivekeys::expiry::ExpiryChoice;
     fx.press(KeyCode::Down);
-    assert_eq!(environment(&fx), Environment::Staging);
-    fx.press(KeyCode::Tab);
-    assert_eq!(environment(&fx), Environment::Development);
+    assert_eq!(picked(&fx), (Environment::Staging, ExpiryChoice::Never));
     fx.press(KeyCode::Down);
-    assert_eq!(environment(&fx), Environment::Production, "wraps around");
+    fx.press(KeyCode::Down);
+    assert_eq!(picked(&fx).0, Environment::Production, "wraps around");
     fx.press(KeyCode::Up);
-    assert_eq!(environment(&fx), Environment::Development);
+    assert_eq!(picked(&fx).0, Environment::Development);
+    fx.press(KeyCode::Tab);
+    fx.press(KeyCode::Down);
+    fx.press(KeyCode::Down);
+    assert_eq!(
+        picked(&fx),
+        (Environment::Development, ExpiryChoice::Days90)
+    );
     fx.send(back_tab());
-    assert_eq!(environment(&fx), Environment::Staging);
+    fx.press(KeyCode::Up);
+    assert_eq!(picked(&fx), (Environment::Staging, ExpiryChoice::Days90));
     fx.type_text("Dev box");
     fx.press(KeyCode::Enter);
-    assert_eq!(fx.new_key_dialog().key.environment, Environment::Staging);
+    let key = fx.new_key_dialog().key.clone();
+    assert_eq!(key.environment, Environment::Staging);
+    assert_eq!(
+        key.expires_at,
+        Some(key.created_at + TimeDelta::days(90)),
+        "90 days from its creation"
+    );
+    assert_eq!(fx.stored(&key.id).expires_at, key.expires_at);
     let secret = hivekeys::Secret::parse(&fx.shown_secret()).unwrap();
     assert_eq!(secret.environment(), Environment::Staging);
 }

@@ -208,6 +208,14 @@ fn a_click_on_a_chip_cycles_its_filter_and_on_the_headers_the_sort() {
     let header = fx.find("Created ▼");
     fx.click(header, 4000);
     assert_eq!(fx.app.sort, SortBy::LastUsed);
+
+    let usage = fx.find("[Usage: All]");
+    fx.click(usage, 5000);
+    assert_eq!(
+        fx.app.usage_filter,
+        hivekeys::usage_filter::UsageFilter::UsedRecently
+    );
+    assert!(fx.app.visible.is_empty(), "no key was ever used");
 }
 
 #[test]

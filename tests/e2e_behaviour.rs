@@ -1,6 +1,7 @@
 //! The real binary, in a pseudo-terminal where a terminal matters, for the dashboard's
 //! behaviour around other processes: a write waiting for another process's lock, a quit
-//! confirmed on an uncopied key, a workspace no command accepts; and `show`'s live secrets.
+//! confirmed on an uncopied key, a workspace no command accepts; `show`'s live secrets; and the
+//! admin console's expiry choice and usage filter.
 //! Every step waits for what it expects with a deadline; nothing sleeps a fixed time.
 
 mod common;
@@ -260,4 +261,101 @@ fn show_lists_the_live_secrets_in_text_and_json() {
     sandbox.stdout_of(&["revoke", "Billing", "--yes"], None);
     let json = sandbox.show_json("Billing");
     assert_eq!(json["secrets"].as_array().map(Vec::len), Some(0));
+}
+
+/// The admin console's expiry and usage filter in the real binary: a key added through the
+/// Add API Key dialog with a 30-day expiry is listed with it by `list`; a key in its last
+/// week is marked in the table; `u` cycles the usage filter and the rows and count follow.
+#[test]
+fn a_key_added_with_an_expiry_is_listed_and_u_filters_by_usage() {
+    use chrono::{TimeDelta, Utc};
+    use hivekeys::clock::ManualClock;
+    use hivekeys::{Environment, NewKey, Store};
+
+    let sandbox = Sandbox::new();
+    // History written relative to now, since the binary reads the system clock.
+    let now = Utc::now();
+    let clock = std::sync::Arc::new(ManualClock::new(now - TimeDelta::days(60)));
+    let mut store = Store::open_with(&sandbox.db, common::store_options(&clock, 5)).unwrap();
+    let mut create = |name: &str, expires_at| {
+        let new = NewKey {
+            expires_at,
+            ..NewKey::new(name, Environment::Staging)
+        };
+        store.create_key("default", new).unwrap()
+    };
+    let stale = create("Stale", None);
+    let fresh = create("Fresh", None);
+    create("Unused", None);
+    create(
+        "Trial",
+        Some(now + TimeDelta::days(3) + TimeDelta::hours(2)),
+    );
+    clock.set(now - TimeDelta::days(40));
+    store.verify(stale.secret.expose()).unwrap();
+    clock.set(now - TimeDelta::hours(1));
+    store.verify(fresh.secret.expose()).unwrap();
+    store.flush_usage().unwrap();
+    drop(store);
+
+    let mut pty = Pty::start(&sandbox, &[], &[]);
+    pty.wait_until("four rows, the trial key marked", |s| {
+        s.contains("4 of 4 keys") && s.contains("Active · expires in 3 days")
+    });
+
+    pty.send(b"a");
+    pty.wait_for("┌ Add API Key");
+    pty.send(b"Contractor\t\x1b[B");
+    pty.wait_for("▶ (•) 30 days");
+    pty.send(b"\r");
+    pty.wait_for("┌ Your New API Key");
+    pty.send(b"c\r");
+    pty.wait_until("the dialog closed and the key listed", |s| {
+        !s.contains("Your New API Key") && s.contains("5 of 5 keys") && s.contains("Contractor")
+    });
+
+    let listed: serde_json::Value =
+        serde_json::from_str(&sandbox.stdout_of(&["list", "--json"], None)).unwrap();
+    let contractor = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "Contractor")
+        .unwrap_or_else(|| panic!("{listed}"));
+    let expires: chrono::DateTime<Utc> =
+        contractor["expires_at"].as_str().unwrap().parse().unwrap();
+    let lifetime = expires - now;
+    assert!(
+        // Stored to the second.
+        lifetime > TimeDelta::days(30) - TimeDelta::seconds(1)
+            && lifetime < TimeDelta::days(30) + TimeDelta::minutes(5),
+        "{contractor}"
+    );
+    assert_eq!(contractor["expiring_soon"], false, "{contractor}");
+    let expiring = sandbox.stdout_of(&["list", "--expiring-within", "7d"], None);
+    assert!(
+        expiring.contains("Trial") && expiring.contains("active · expires in 3 days"),
+        "{expiring}"
+    );
+    assert!(!expiring.contains("Contractor"), "{expiring}");
+
+    // Used in 30 days → Unused 30+ days → Never used → All.
+    for (chip, count, shown, hidden) in [
+        ("[Usage: Used in 30 days]", "1 of 5 keys", "Fresh", "Stale"),
+        ("[Usage: Unused 30+ days]", "4 of 5 keys", "Stale", "Fresh"),
+        ("[Usage: Never used]", "3 of 5 keys", "Contractor", "Stale"),
+        ("[Usage: All]", "5 of 5 keys", "Stale", "no such key"),
+    ] {
+        pty.send(b"u");
+        // Waits for the whole frame: the chip, the count, and the rows drawn under them.
+        pty.wait_until(&format!("{chip}, {count}, {shown} and not {hidden}"), |s| {
+            let rows: Vec<&str> = s.lines().filter(|l| l.contains("fhk_")).collect();
+            s.contains(chip)
+                && s.contains(count)
+                && rows.iter().any(|r| r.contains(shown))
+                && !rows.iter().any(|r| r.contains(hidden))
+        });
+    }
+    pty.send(b"q");
+    assert!(pty.wait_exit().success());
 }

@@ -219,7 +219,12 @@ fn clicks_wheel_and_chips_in_the_real_binary() {
         sandbox.create_key(name, "prod");
     }
     let mut pty = Pty::start(&sandbox, &[], &[]);
-    let screen = pty.wait_for("4 of 4 keys");
+    // The whole frame with every row, not one caught half drawn.
+    let screen = pty.wait_until("four rows", |s| {
+        s.contains("4 of 4 keys")
+            && !s.contains("loading…")
+            && line_with(s, "Billing").contains("Never")
+    });
     let log = pty.log();
     for on in MOUSE_ON {
         assert_eq!(count(&log, on), 1, "{}", String::from_utf8_lossy(on));
@@ -266,6 +271,10 @@ fn clicks_wheel_and_chips_in_the_real_binary() {
     pty.wait_until("reporting back on", |_| count(&pty.log(), MOUSE_ON[0]) == 2);
     pty.send(b"q");
     assert!(pty.wait_exit().success());
+    // The reader thread may still be taking in the last bytes the process wrote.
+    pty.wait_until("the exit's sequences read", |_| {
+        MOUSE_OFF.iter().all(|off| count(&pty.log(), off) >= 2)
+    });
     let log = pty.log();
     let on_at = last(&log, MOUSE_ON[1]).unwrap();
     for off in MOUSE_OFF {

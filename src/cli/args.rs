@@ -65,6 +65,12 @@ pub enum Command {
         #[arg(long, value_name = "ORDER", default_value_t = SortBy::Created, value_parser = orders(),
               hide_possible_values = true)]
         sort: SortBy,
+        /// Only keys not used for this long (e.g. 30d), never-used keys included
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        unused_for: Option<TimeDelta>,
+        /// Only active keys that expire within this long (e.g. 7d)
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        expiring_within: Option<TimeDelta>,
         /// Print a JSON array instead of a table
         #[arg(long)]
         json: bool,
@@ -80,7 +86,7 @@ pub enum Command {
         /// Create the workspace's default key
         #[arg(long)]
         default: bool,
-        /// Let the key expire after this long (e.g. 90m, 12h, 30d)
+        /// Let the key expire after this long (e.g. 30d, 90d, 1y; also 90m, 12h)
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         expires_in: Option<TimeDelta>,
         /// Allow at most N uses per UTC day (1 to 1,000,000,000)
@@ -283,11 +289,12 @@ fn parse_grace(input: &str) -> Result<Grace, String> {
         .map_err(|e: crate::store::UnknownGrace| e.to_string())
 }
 
-/// `90m`, `12h`, `30d`: a whole number of minutes, hours or days, up to ten years.
+/// `90m`, `12h`, `30d`, `1y`: a whole number of minutes, hours, days or years (of 365 days,
+/// as [`crate::expiry::YEAR`]), up to ten years.
 pub fn parse_duration(input: &str) -> Result<TimeDelta, String> {
     let error = || {
         format!(
-            "\"{}\" is not a duration: use a whole number followed by m, h or d (e.g. 30d)",
+            "\"{}\" is not a duration: use a whole number followed by m, h, d or y (e.g. 30d, 90d, 1y)",
             crate::text::echo(input, 40)
         )
     };
@@ -302,6 +309,9 @@ pub fn parse_duration(input: &str) -> Result<TimeDelta, String> {
         "m" => number,
         "h" => number.checked_mul(60).ok_or_else(error)?,
         "d" => number.checked_mul(24 * 60).ok_or_else(error)?,
+        "y" => number
+            .checked_mul(crate::expiry::YEAR.num_minutes())
+            .ok_or_else(error)?,
         _ => return Err(error()),
     };
     if !(1..=10 * 366 * 24 * 60).contains(&minutes) {
@@ -325,6 +335,15 @@ mod tests {
         assert_eq!(parse_duration("90m").unwrap(), TimeDelta::minutes(90));
         assert_eq!(parse_duration("12h").unwrap(), TimeDelta::hours(12));
         assert_eq!(parse_duration("30d").unwrap(), TimeDelta::days(30));
+        assert_eq!(parse_duration("90d").unwrap(), TimeDelta::days(90));
+        assert_eq!(parse_duration("1y").unwrap(), TimeDelta::days(365));
+        assert_eq!(parse_duration("10y").unwrap(), TimeDelta::days(3650));
+        let error = parse_duration("2w").unwrap_err();
+        assert_eq!(
+            error,
+            "\"2w\" is not a duration: use a whole number followed by m, h, d or y (e.g. 30d, 90d, 1y)"
+        );
+        assert!(parse_duration("11y").is_err(), "over ten years");
         for bad in [
             "",
             "d",

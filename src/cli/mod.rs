@@ -113,12 +113,16 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             status,
             search,
             sort,
+            unused_for,
+            expiring_within,
             json,
         } => {
             let query = KeyQuery {
                 search: search.clone(),
                 environment: *env,
                 status: *status,
+                unused_for: *unused_for,
+                expiring_within: *expiring_within,
                 ..KeyQuery::default()
             };
             let mut keys = store.list_keys(workspace, &query)?;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
+use crate::expiry;
 use crate::store::{AuditEvent, DailyUse, KeyRecord, LiveSecret, Verification};
 use crate::text::{fit, group_digits, is_forbidden_in_name, pad, printable};
 use crate::timefmt::{relative, rfc3339, short};
@@ -23,6 +24,11 @@ pub struct KeyJson<'a> {
     last_used_at: Option<String>,
     use_count: u64,
     expires_at: Option<String>,
+    /// Whole days an active key has left before it expires, rounded down; null without
+    /// expiry and once the key is no longer active.
+    expires_in_days: Option<i64>,
+    /// Active and expiring within 7 days: the keys the Status column marks.
+    expiring_soon: bool,
     daily_limit: Option<u64>,
     uses_today: u64,
 }
@@ -40,6 +46,8 @@ impl<'a> KeyJson<'a> {
             last_used_at: key.last_used_at.map(rfc3339),
             use_count: key.use_count,
             expires_at: key.expires_at.map(rfc3339),
+            expires_in_days: expiry::days_left(key, now),
+            expiring_soon: expiry::soon_note(key, now).is_some(),
             daily_limit: key.daily_limit,
             uses_today,
         }
@@ -224,26 +232,32 @@ pub fn write_key_table(
         .map(|k| fit(&printable(&k.name, 64), NAME_WIDTH))
         .collect();
     let name_width = names.iter().map(|n| n.width()).max().unwrap_or(0).max(4);
+    // "active · expires in 3 days" for a key in its last week, as the dashboard marks it.
+    let statuses: Vec<String> = keys
+        .iter()
+        .map(|k| expiry::status_text(k, now, k.status_at(now).as_str()))
+        .collect();
+    let status_width = statuses.iter().map(|s| s.width()).max().unwrap_or(0).max(7);
     writeln!(
         out,
-        "{:<12}  {}  {:<4}  {:<7}  {:<7}  {:<18}  {:<20}  LAST USED",
+        "{:<12}  {}  {:<4}  {:<7}  {}  {:<18}  {:<20}  LAST USED",
         "ID",
         pad("NAME", name_width),
         "ENV",
         "DEFAULT",
-        "STATUS",
+        pad("STATUS", status_width),
         "KEY",
         "CREATED"
     )?;
-    for (key, name) in keys.iter().zip(&names) {
+    for ((key, name), status) in keys.iter().zip(&names).zip(&statuses) {
         writeln!(
             out,
-            "{:<12}  {}  {:<4}  {:<7}  {:<7}  {:<18}  {:<20}  {}",
+            "{:<12}  {}  {:<4}  {:<7}  {}  {:<18}  {:<20}  {}",
             printable(&key.id, 32),
             pad(name, name_width),
             key.environment.code(),
             if key.is_default { "yes" } else { "" },
-            key.status_at(now).as_str(),
+            pad(status, status_width),
             printable(&key.masked_key, 32),
             short(key.created_at),
             relative(key.last_used_at, now)

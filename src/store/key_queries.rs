@@ -297,7 +297,9 @@ fn list_sql(
         && query.search.is_none()
         && query.environment.is_none()
         && query.status.is_none()
-        && query.is_default.is_none();
+        && query.is_default.is_none()
+        && query.unused_for.is_none()
+        && query.expiring_within.is_none();
     let walk_index = (query.limit.is_some() && query.search.is_none()) || count_all;
     // PostgreSQL plans for itself, and its unary `+` would cost a conversion per row.
     let unindexed = match (walk_index, db) {
@@ -324,6 +326,19 @@ fn list_sql(
     if let Some(is_default) = query.is_default {
         let flag = bind(Value::Int(is_default.into()));
         sql.push_str(&format!(" AND k.is_default = {flag}"));
+    }
+    if let Some(period) = query.unused_for {
+        let cutoff = bind(Value::Int(now.saturating_sub(period.num_seconds())));
+        sql.push_str(&format!(
+            " AND (k.last_used_at IS NULL OR k.last_used_at <= {cutoff})"
+        ));
+    }
+    if let Some(window) = query.expiring_within {
+        let from = bind(Value::Int(now));
+        let until = bind(Value::Int(now.saturating_add(window.num_seconds())));
+        sql.push_str(&format!(
+            " AND k.revoked_at IS NULL AND k.expires_at > {from} AND k.expires_at <= {until}"
+        ));
     }
     if let Some(search) = query
         .search

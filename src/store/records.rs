@@ -1,6 +1,6 @@
 //! The values the store hands out and takes in.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
 use crate::environment::{Environment, Status};
@@ -106,6 +106,11 @@ pub struct KeyQuery {
     pub environment: Option<Environment>,
     pub status: Option<Status>,
     pub is_default: Option<bool>,
+    /// Only keys never used, or last used this long ago or longer
+    /// ([`crate::usage_filter::unused_for`]).
+    pub unused_for: Option<TimeDelta>,
+    /// Only active keys that expire within this long.
+    pub expiring_within: Option<TimeDelta>,
     pub limit: Option<usize>,
     pub offset: usize,
 }

@@ -18,6 +18,8 @@ pub enum Action {
     ClearSearch,
     CycleEnvironmentFilter,
     CycleStatusFilter,
+    /// `u`: the next usage filter (all, used in 30 days, unused 30+ days, never used).
+    CycleUsageFilter,
     /// `o`: the next order of the table (created, last used, name, uses).
     CycleSort,
     OpenAddKey,

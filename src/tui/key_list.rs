@@ -9,6 +9,7 @@ use tui_input::{Input, InputRequest};
 use super::action::{Movement, cycle};
 use crate::environment::{Environment, Status};
 use crate::store::{KeyRecord, SortBy, fold_for_search, normalize_search, search_text};
+use crate::usage_filter::UsageFilter;
 
 /// The longest search kept: no key's searchable text is longer, and a huge paste must not
 /// cost a pass per character.
@@ -54,6 +55,7 @@ pub struct KeyList {
     pub search: Input,
     pub environment_filter: Option<Environment>,
     pub status_filter: Option<Status>,
+    pub usage_filter: UsageFilter,
     /// Position in `visible` of the selected row.
     pub selected: usize,
     /// Position in `visible` of the first row on screen. It moves only when the selection
@@ -250,6 +252,7 @@ impl KeyList {
             let key = &self.keys[i];
             self.environment_filter.is_none_or(|e| key.environment == e)
                 && self.status_filter.is_none_or(|s| key.status_at(now) == s)
+                && self.usage_filter.passes(key.last_used_at, now)
                 && matches(key, &self.haystacks[i])
         };
         // Filtering the sorted order keeps the rows sorted: no sort per keystroke.
@@ -347,6 +350,11 @@ impl KeyList {
         self.refilter(now);
     }
 
+    pub fn cycle_usage_filter(&mut self, now: DateTime<Utc>) {
+        self.usage_filter = cycle(&UsageFilter::ALL, self.usage_filter, 1);
+        self.refilter(now);
+    }
+
     /// The next order `o` offers; the focused key stays focused wherever it lands.
     pub fn cycle_sort(&mut self, now: DateTime<Utc>) {
         self.sort = cycle(&SortBy::ALL, self.sort, 1);
@@ -364,6 +372,9 @@ impl KeyList {
             self.order = None;
             self.order_slot = None;
             self.resort();
+            self.refilter(now);
+        } else if self.usage_filter != UsageFilter::All {
+            // A key just used leaves "Never used" and "Unused 30+ days".
             self.refilter(now);
         }
     }
@@ -613,6 +624,71 @@ mod tests {
         list.cycle_sort(now());
         list.cycle_sort(now());
         assert_eq!(visible_ids(&list), ["k1", "k2", "k3"]);
+    }
+
+    #[test]
+    fn the_usage_filter_cycles_and_combines_with_search_filters_and_sort() {
+        let mut list = list();
+        // k1 used an hour ago, k2 forty days ago, k3 (revoked) never; the default key is not
+        // a row whatever its use.
+        let mut keys = list.keys.clone();
+        keys[0].last_used_at = Some(now() - TimeDelta::hours(1));
+        keys[1].last_used_at = Some(now() - TimeDelta::days(40));
+        keys.push(list.default_key.clone().unwrap());
+        list.replace(list.default_key.clone(), keys, now());
+        list.select("k2");
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            list.cycle_usage_filter(now());
+            let ids: Vec<String> = visible_ids(&list).iter().map(|id| id.to_string()).collect();
+            seen.push((list.usage_filter, ids));
+        }
+        let seen: Vec<(UsageFilter, Vec<&str>)> = seen
+            .iter()
+            .map(|(filter, ids)| (*filter, ids.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (UsageFilter::UsedRecently, vec!["k1"]),
+                (UsageFilter::Unused, vec!["k2", "k3"]),
+                (UsageFilter::NeverUsed, vec!["k3"]),
+                (UsageFilter::All, vec!["k1", "k2", "k3"]),
+            ]
+        );
+        list.cycle_usage_filter(now());
+        list.cycle_usage_filter(now());
+        assert_eq!(visible_ids(&list), ["k2", "k3"]);
+        list.select("k2");
+        list.cycle_sort(now());
+        assert_eq!(list.selected_key().unwrap().id, "k2", "kept on its key");
+        assert_eq!(list.sort, SortBy::LastUsed);
+        assert_eq!(visible_ids(&list), ["k2", "k3"], "never used last");
+        list.cycle_status_filter(now());
+        assert_eq!(visible_ids(&list), ["k2"], "and active");
+        assert_eq!(list.selected_key().unwrap().id, "k2");
+        list.paste_search("work", now());
+        assert!(visible_ids(&list).is_empty(), "Worker is revoked");
+        list.clear_search(now());
+        list.cycle_status_filter(now());
+        list.cycle_environment_filter(now());
+        list.cycle_environment_filter(now());
+        list.cycle_environment_filter(now());
+        assert_eq!(visible_ids(&list), ["k3"], "Development, unused");
+    }
+
+    #[test]
+    fn a_use_read_again_moves_a_key_out_of_never_used() {
+        let mut list = list();
+        list.cycle_usage_filter(now());
+        list.cycle_usage_filter(now());
+        list.cycle_usage_filter(now());
+        assert_eq!(list.usage_filter, UsageFilter::NeverUsed);
+        assert_eq!(visible_ids(&list), ["k1", "k2", "k3"]);
+        let at = list.keys.iter().position(|k| k.id == "k2").unwrap();
+        list.keys[at].last_used_at = Some(now());
+        list.usage_changed(now());
+        assert_eq!(visible_ids(&list), ["k1", "k3"]);
     }
 
     #[test]

@@ -190,7 +190,7 @@ use Movement as M;
 
 const MAIN: &[Context] = &[C::Main];
 const SEARCH: &[Context] = &[C::Search];
-const CHOICES: &[Context] = &[C::AddKey, C::CreateDefault, C::ConfirmRotate];
+const CHOICES: &[Context] = &[C::CreateDefault, C::ConfirmRotate];
 const QUESTIONS: &[Context] = &[
     C::CreateDefault,
     C::ConfirmRotate,
@@ -221,8 +221,10 @@ pub const BINDINGS: &[Binding] = &[
     bind(MAIN, &[TAB], A::FocusNext, help("Tab/Shift-Tab", "focus table / Default API Key panel")),
     bind(MAIN, &[BACK_TAB], A::FocusPrevious, None),
     bind(MAIN, &[Key::char('/')], A::StartSearch, hint("/", "search")),
-    bind(MAIN, &[Key::char('e')], A::CycleEnvironmentFilter, hint("e", "env filter")),
-    bind(MAIN, &[Key::char('s')], A::CycleStatusFilter, hint("s", "status filter")),
+    // The three filters share a hint, as their chips sit side by side, each after its key.
+    bind(MAIN, &[Key::char('e')], A::CycleEnvironmentFilter, hint("e/s/u", "filter env/status/usage")),
+    bind(MAIN, &[Key::char('s')], A::CycleStatusFilter, None),
+    bind(MAIN, &[Key::char('u')], A::CycleUsageFilter, None),
     bind(MAIN, &[Key::char('o')], A::CycleSort, hint("o", "sort")),
     bind(MAIN, &[Key::char('a')], A::OpenAddKey, hint("a", "add key")),
     bind(MAIN, &[Key::char('D')], A::OpenCreateDefault, hint("D", "default key")),
@@ -243,6 +245,11 @@ pub const BINDINGS: &[Binding] = &[
     // Dialogs with a choice (environment, grace period).
     bind(CHOICES, &[DOWN, TAB], A::ChoiceNext, hint("↑/↓ Tab", "choose")),
     bind(CHOICES, &[UP, BACK_TAB], A::ChoicePrevious, None),
+    // Add API Key has two choices: Tab moves between them, the arrows change the focused one.
+    bind(&[C::AddKey], &[DOWN], A::ChoiceNext, hint("↑/↓", "choose")),
+    bind(&[C::AddKey], &[UP], A::ChoicePrevious, None),
+    bind(&[C::AddKey], &[TAB], A::FocusNext, hint("Tab", "next choice")),
+    bind(&[C::AddKey], &[BACK_TAB], A::FocusPrevious, None),
     bind(&[C::AddKey], &[ENTER], A::Submit, hint("Enter", "save")),
     bind(&[C::CreateDefault], &[ENTER], A::Submit, hint("Enter", "create")),
     bind(&[C::ConfirmRotate], &[Key::char('y'), ENTER], A::Confirm, hint("y/Enter", "rotate")),
@@ -407,6 +414,7 @@ mod tests {
             (key('/'), StartSearch),
             (key('e'), CycleEnvironmentFilter),
             (key('s'), CycleStatusFilter),
+            (key('u'), CycleUsageFilter),
             (key('o'), CycleSort),
             (key('a'), OpenAddKey),
             (key('D'), OpenCreateDefault),
@@ -437,7 +445,7 @@ mod tests {
     #[test]
     fn text_fields_take_printable_keys_but_not_ctrl_c() {
         for context in [Context::Search, Context::AddKey, Context::Rename] {
-            for c in ['q', 'j', 'a', 'x', 'n', 'o', 'D', '?', '/'] {
+            for c in ['q', 'j', 'a', 'x', 'n', 'o', 'u', 'D', '?', '/'] {
                 assert_eq!(
                     action_for(context, &key(c)),
                     Some(Action::Edit(InputRequest::InsertChar(c))),
@@ -475,7 +483,23 @@ mod tests {
         );
         assert_eq!(
             action_for(Context::AddKey, &plain(KeyCode::Tab)),
+            Some(Action::FocusNext),
+            "Tab moves between the environment and expiry choices"
+        );
+        assert_eq!(
+            action_for(
+                Context::AddKey,
+                &press(KeyCode::BackTab, KeyModifiers::SHIFT)
+            ),
+            Some(Action::FocusPrevious)
+        );
+        assert_eq!(
+            action_for(Context::AddKey, &plain(KeyCode::Down)),
             Some(Action::ChoiceNext)
+        );
+        assert_eq!(
+            action_for(Context::AddKey, &plain(KeyCode::Up)),
+            Some(Action::ChoicePrevious)
         );
         assert_eq!(action_for(Context::Main, &Event::Paste("x".into())), None);
     }
@@ -548,7 +572,7 @@ mod tests {
     #[test]
     fn the_too_small_notice_takes_only_quit() {
         for c in [
-            'D', 'x', 'y', 'r', 'a', 'c', 'n', 'j', 'k', 'g', 'G', 'e', 's', 'o', '/', '?',
+            'D', 'x', 'y', 'r', 'a', 'c', 'n', 'j', 'k', 'g', 'G', 'e', 's', 'o', 'u', '/', '?',
         ] {
             assert_eq!(action_for(Context::TooSmall, &key(c)), None, "{c}");
         }
@@ -652,6 +676,7 @@ mod tests {
             (Context::Main, ClearSearch, "Esc"),
             (Context::Main, CycleEnvironmentFilter, "e"),
             (Context::Main, CycleStatusFilter, "s"),
+            (Context::Main, CycleUsageFilter, "u"),
             (Context::Main, CycleSort, "o"),
             (Context::Main, Move(Movement::PageDown), "PgDn"),
             (Context::Search, Move(Movement::Down), "↓"),
@@ -663,6 +688,11 @@ mod tests {
         }
         assert_eq!(hint_keys(Context::Help, &Move(Movement::Down)), "j/k");
         assert_eq!(hint_keys(Context::Help, &Cancel), "Esc/?");
+        assert_eq!(
+            hint_keys(Context::Main, &CycleEnvironmentFilter),
+            "e/s/u",
+            "the filters' shared hint names all three keys"
+        );
         assert_eq!(key_name(Context::Help, &OpenRotate), "", "not bound there");
     }
 }

@@ -34,6 +34,8 @@ pub enum Job {
     Create {
         name: String,
         environment: Environment,
+        /// How long after its creation the key expires; `None` for never.
+        lifetime: Option<chrono::TimeDelta>,
     },
     CreateDefault(Environment),
     Rotate {
@@ -285,8 +287,16 @@ pub fn perform(store: &mut Store, job: Job, workspace: &str, fate: &Fate) -> Don
         rotated,
     };
     match job {
-        Job::Create { name, environment } => {
-            let new = NewKey::new(&name, environment);
+        Job::Create {
+            name,
+            environment,
+            lifetime,
+        } => {
+            // Counted from the store's clock, as `create --expires-in` is.
+            let new = NewKey {
+                expires_at: lifetime.map(|lifetime| store.now() + lifetime),
+                ..NewKey::new(&name, environment)
+            };
             issued(store.create_key_and(workspace, new, still_wanted), false)
         }
         Job::CreateDefault(environment) => issued(

@@ -14,8 +14,9 @@ use hivekeys::{Environment, NewKey};
 use crate::common::{self, Run, checksum, contains_full_key, is_full_key, run};
 use crate::{Backend, t0};
 
-/// PRODUCT.md's fields of `list --json`, Part 1's and Part 2's.
-const LIST_FIELDS: [&str; 12] = [
+/// PRODUCT.md's fields of `list --json`, Part 1's and Part 2's (the admin console adds
+/// `expires_in_days` and `expiring_soon`).
+const LIST_FIELDS: [&str; 14] = [
     "id",
     "name",
     "environment",
@@ -28,6 +29,8 @@ const LIST_FIELDS: [&str; 12] = [
     "expires_at",
     "daily_limit",
     "uses_today",
+    "expires_in_days",
+    "expiring_soon",
 ];
 
 /// The binary on one backend's store.
@@ -1442,7 +1445,201 @@ fn list_sorts_by_created_last_used_name_and_uses(backend: &Backend) {
     );
 }
 
+/// `create --expires-in 30d|90d|1y` counts from now; anything else is refused with one
+/// sentence before the store is touched.
+fn create_expires_in_30d_90d_or_a_year(backend: &Backend) {
+    let f = Cli::new(backend);
+    for (given, days) in [("30d", 30), ("90d", 90), ("1y", 365)] {
+        let before = chrono::Utc::now();
+        let key = f.create_with(&[
+            "create",
+            "--name",
+            given,
+            "--env",
+            "dev",
+            "--expires-in",
+            given,
+        ]);
+        let after = chrono::Utc::now();
+        let listed = f.listed(&f.id_of(&key));
+        let expires: chrono::DateTime<chrono::Utc> =
+            listed["expires_at"].as_str().unwrap().parse().unwrap();
+        let lifetime = TimeDelta::days(days);
+        assert!(
+            expires >= before + lifetime - TimeDelta::seconds(1)
+                && expires <= after + lifetime + TimeDelta::seconds(1),
+            "{given}: {listed}"
+        );
+        assert_eq!(listed["status"], "active");
+        assert_eq!(
+            listed["expires_in_days"],
+            days - 1,
+            "{given}: whole days left"
+        );
+        assert_eq!(listed["expiring_soon"], false);
+    }
+    let before = f.snapshot();
+    for bad in ["2w", "30", "0d", "11y", "1.5y", "y"] {
+        let run = f.run(&["create", "--name", "x", "--env", "dev", "--expires-in", bad]);
+        run.clap_error(bad);
+        let first = run.stderr.lines().next().unwrap();
+        assert!(
+            first.contains("is not a duration: use a whole number followed by m, h, d or y")
+                || first.contains("the duration must be between 1 minute and 10 years"),
+            "{run:#?}"
+        );
+    }
+    assert_eq!(f.snapshot(), before, "nothing was created");
+}
+
+/// `list --unused-for` finds keys unused that long, never-used ones included, and
+/// `--expiring-within` the active keys that expire in that window; both combine with the other
+/// filters, and a key in its last week is marked in text and in JSON.
+fn list_finds_unused_and_expiring_keys(backend: &Backend) {
+    let f = Cli::new(backend);
+    let clock = &backend.clock;
+    // The binary reads the system clock: the keys' history is written relative to it.
+    let now = chrono::Utc::now();
+    clock.set(now - TimeDelta::days(60));
+    let mut store = backend.open(11);
+    let mut create = |name: &str, env: Environment, expires_in: Option<TimeDelta>| {
+        let new = NewKey {
+            expires_at: expires_in.map(|d| now + d),
+            ..NewKey::new(name, env)
+        };
+        store.create_key("default", new).unwrap()
+    };
+    let stale = create("Stale", Environment::Production, None);
+    let fresh = create("Fresh", Environment::Production, None);
+    let idle = create("Idle", Environment::Staging, None);
+    let soon = create(
+        "Soon",
+        Environment::Staging,
+        Some(TimeDelta::days(3) + TimeDelta::hours(2)),
+    );
+    let today = create("Today", Environment::Development, Some(TimeDelta::hours(5)));
+    let later = create("Later", Environment::Development, Some(TimeDelta::days(20)));
+    let gone = create("Gone", Environment::Staging, Some(TimeDelta::days(2)));
+    let lapsed = create("Lapsed", Environment::Staging, Some(TimeDelta::days(-1)));
+    store.revoke_key("default", &gone.record.id).unwrap();
+    let mut use_at = |key: &IssuedKey, ago: TimeDelta| {
+        clock.set(now - ago);
+        store.verify(key.secret.expose()).unwrap();
+    };
+    use_at(&stale, TimeDelta::days(45));
+    use_at(&fresh, TimeDelta::hours(2));
+    use_at(&soon, TimeDelta::days(31));
+    use_at(&later, TimeDelta::days(1));
+    use_at(&lapsed, TimeDelta::days(40));
+    store.flush_usage().unwrap();
+    drop(store);
+    let ids = [&stale, &fresh, &idle, &soon, &today, &later, &gone, &lapsed]
+        .map(|key| key.record.id.clone());
+    let name_of = |id: &str| {
+        let at = ids.iter().position(|i| i == id).unwrap();
+        [
+            "Stale", "Fresh", "Idle", "Soon", "Today", "Later", "Gone", "Lapsed",
+        ][at]
+    };
+    let names = |extra: &[&str]| -> Vec<&str> {
+        let mut names: Vec<&str> = f
+            .list(extra)
+            .iter()
+            .map(|k| name_of(k["id"].as_str().unwrap()))
+            .collect();
+        names.sort();
+        names
+    };
+
+    assert_eq!(
+        names(&["--unused-for", "30d"]),
+        ["Gone", "Idle", "Lapsed", "Soon", "Stale", "Today"],
+        "never-used keys included, whatever their status"
+    );
+    assert_eq!(
+        names(&["--unused-for", "1d"]),
+        ["Gone", "Idle", "Lapsed", "Later", "Soon", "Stale", "Today"]
+    );
+    assert_eq!(
+        names(&["--unused-for", "1y"]),
+        ["Gone", "Idle", "Today"],
+        "only never-used ones"
+    );
+    assert_eq!(
+        names(&["--unused-for", "30d", "--status", "active", "--env", "stg"]),
+        ["Idle", "Soon"]
+    );
+    assert_eq!(
+        names(&["--expiring-within", "7d"]),
+        ["Soon", "Today"],
+        "active only: not the revoked one nor the expired one"
+    );
+    assert_eq!(
+        names(&["--expiring-within", "30d"]),
+        ["Later", "Soon", "Today"]
+    );
+    assert_eq!(
+        names(&[
+            "--expiring-within",
+            "7d",
+            "--unused-for",
+            "30d",
+            "--search",
+            "soo"
+        ]),
+        ["Soon"]
+    );
+
+    let listed = f.list(&["--expiring-within", "7d"]);
+    let soon_json = listed.iter().find(|k| k["name"] == "Soon").unwrap();
+    assert_eq!(soon_json["expires_in_days"], 3);
+    assert_eq!(soon_json["expiring_soon"], true);
+    let today_json = listed.iter().find(|k| k["name"] == "Today").unwrap();
+    assert_eq!(today_json["expires_in_days"], 0);
+    let later_json = f.listed(&later.record.id);
+    assert_eq!(
+        (&later_json["expires_in_days"], &later_json["expiring_soon"]),
+        (&json!(19), &json!(false))
+    );
+    let gone_json = f.listed(&gone.record.id);
+    assert_eq!(gone_json["expires_in_days"], Value::Null, "revoked");
+    assert_eq!(gone_json["expiring_soon"], false);
+    assert_eq!(f.listed(&stale.record.id)["expires_in_days"], Value::Null);
+
+    let table = f.run_ok(&["list"]).stdout;
+    let line = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_else(|| panic!("{name}: {table}"))
+            .to_owned()
+    };
+    assert!(
+        line("Soon").contains("active · expires in 3 days"),
+        "{table}"
+    );
+    assert!(line("Today").contains("active · expires today"), "{table}");
+    assert!(!line("Later").contains("expires"), "{table}");
+    assert!(!line("Gone").contains("expires"), "{table}");
+    assert!(line("Lapsed").contains("expired"), "{table}");
+    let header = table.lines().next().unwrap();
+    let status_at = header.find("STATUS").unwrap();
+    let key_at = header.find("KEY").unwrap();
+    assert!(
+        key_at - status_at >= "active · expires in 3 days".chars().count(),
+        "the column is as wide as its widest status: {table}"
+    );
+    let narrowed = f.run_ok(&["list", "--unused-for", "1y"]).stdout;
+    assert!(narrowed.contains("3 of 8 keys"), "{narrowed}");
+
+    for flag in ["--unused-for", "--expiring-within"] {
+        f.run(&["list", flag, "a week"]).clap_error("a week");
+    }
+}
+
 conformance![
+    create_expires_in_30d_90d_or_a_year,
+    list_finds_unused_and_expiring_keys,
     create_prints_the_full_key_alone_on_stdout,
     create_default_key_is_production_unless_told_and_only_one_is_active,
     list_json_has_the_documented_shape,

@@ -315,6 +315,7 @@ impl App {
             }
             Action::CycleEnvironmentFilter => self.list.cycle_environment_filter(now),
             Action::CycleStatusFilter => self.list.cycle_status_filter(now),
+            Action::CycleUsageFilter => self.list.cycle_usage_filter(now),
             Action::CycleSort => self.list.cycle_sort(now),
             Action::OpenAddKey => self.modal = Some(Modal::AddKey(AddKey::default())),
             Action::OpenCreateDefault => match &self.list.default_key {

@@ -1,14 +1,27 @@
-//! Add API Key: a name field and an environment choice.
+//! Add API Key: a name field and two choices, the environment and the expiry. Typing always
+//! goes to the name; Tab moves between the choices and the arrows change the one in focus.
 
 use tui_input::Input;
 
 use super::{Effect, Job, Outcome, choice_step, name_field};
 use crate::environment::Environment;
+use crate::expiry::ExpiryChoice;
 use crate::tui::action::{Action, cycle};
+
+/// The choice the arrows change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddKeyChoice {
+    #[default]
+    Environment,
+    Expiry,
+}
 
 pub struct AddKey {
     pub name: Input,
     pub environment: Environment,
+    /// Never unless the admin picks a lifetime.
+    pub expiry: ExpiryChoice,
+    pub focus: AddKeyChoice,
     /// Shown under the name field as the admin types.
     pub error: Option<String>,
 }
@@ -18,6 +31,8 @@ impl Default for AddKey {
         AddKey {
             name: Input::default(),
             environment: Environment::Production,
+            expiry: ExpiryChoice::Never,
+            focus: AddKeyChoice::Environment,
             error: None,
         }
     }
@@ -30,10 +45,22 @@ impl AddKey {
             return Outcome::Stay;
         }
         if let Some(step) = choice_step(&action) {
-            self.environment = cycle(&Environment::ALL, self.environment, step);
+            match self.focus {
+                AddKeyChoice::Environment => {
+                    self.environment = cycle(&Environment::ALL, self.environment, step)
+                }
+                AddKeyChoice::Expiry => self.expiry = cycle(&ExpiryChoice::ALL, self.expiry, step),
+            }
             return Outcome::Stay;
         }
         match action {
+            // Two choices: forward and back both reach the other one.
+            Action::FocusNext | Action::FocusPrevious => {
+                self.focus = match self.focus {
+                    AddKeyChoice::Environment => AddKeyChoice::Expiry,
+                    AddKeyChoice::Expiry => AddKeyChoice::Environment,
+                };
+            }
             Action::Cancel => return Outcome::Close,
             Action::Submit => match name_field::submit_error(self.name.value()) {
                 Some(rule) => self.error = Some(rule),
@@ -41,6 +68,7 @@ impl AddKey {
                     return Outcome::Run(Effect::Write(Job::Create {
                         name: self.name.value().to_owned(),
                         environment: self.environment,
+                        lifetime: self.expiry.lifetime(),
                     }));
                 }
             },
@@ -75,6 +103,40 @@ mod tests {
             Outcome::Run(Effect::Write(Job::Create {
                 name: "Billing".into(),
                 environment: Environment::Staging,
+                lifetime: None,
+            }))
+        );
+    }
+
+    #[test]
+    fn tab_moves_to_the_expiry_and_the_arrows_then_pick_a_lifetime() {
+        let mut dialog = AddKey::default();
+        typed(&mut dialog, "Trial");
+        assert_eq!(dialog.expiry, ExpiryChoice::Never, "never by default");
+        dialog.update(Action::FocusNext);
+        assert_eq!(dialog.focus, AddKeyChoice::Expiry);
+        dialog.update(Action::ChoiceNext);
+        assert_eq!(dialog.expiry, ExpiryChoice::Days30);
+        assert_eq!(dialog.environment, Environment::Production, "untouched");
+        dialog.update(Action::ChoicePrevious);
+        dialog.update(Action::ChoicePrevious);
+        assert_eq!(dialog.expiry, ExpiryChoice::Year, "wraps around");
+        dialog.update(Action::FocusPrevious);
+        dialog.update(Action::ChoiceNext);
+        assert_eq!(dialog.environment, Environment::Staging);
+        assert_eq!(dialog.expiry, ExpiryChoice::Year, "untouched");
+        typed(&mut dialog, "s");
+        assert_eq!(
+            dialog.name.value(),
+            "Trials",
+            "typing still goes to the name"
+        );
+        assert_eq!(
+            dialog.update(Action::Submit),
+            Outcome::Run(Effect::Write(Job::Create {
+                name: "Trials".into(),
+                environment: Environment::Staging,
+                lifetime: Some(chrono::TimeDelta::days(365)),
             }))
         );
     }

@@ -12,7 +12,7 @@ mod new_key;
 mod overlay;
 mod rename;
 
-pub use add_key::AddKey;
+pub use add_key::{AddKey, AddKeyChoice};
 pub use bulk_revoke::ConfirmBulkRevoke;
 pub use choice::{
     CHANGED_MEANWHILE, ConfirmRevoke, ConfirmRotate, Confirmation, CreateDefault, Recheck,

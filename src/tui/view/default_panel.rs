@@ -36,7 +36,10 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
                     Span::raw("   "),
                     Span::raw(key.environment.label()),
                     Span::raw("   "),
-                    Span::styled(status.label(), theme.status(status)),
+                    Span::styled(
+                        crate::expiry::status_text(key, app.now, status.label()),
+                        theme.status(status),
+                    ),
                     Span::styled(format!("   {}", printable(&key.id, 40)), theme.dim()),
                 ]),
                 Line::from(format!(

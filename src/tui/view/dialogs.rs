@@ -11,9 +11,11 @@ use super::text_field::field_view;
 use super::theme::Theme;
 use super::{clear_box, details, help};
 use crate::environment::{Environment, Status};
+use crate::expiry::ExpiryChoice;
 use crate::store::{Grace, KeyRecord};
 use crate::text::{capitalize, echo, fit, printable};
 use crate::tui::app::{App, Modal, NewKeyDialog};
+use crate::tui::dialog::{AddKey, AddKeyChoice};
 use crate::tui::keymap::{Context, hints as key_hints};
 use crate::tui::layout::{centered, dialog_inside};
 use crate::tui::writer::WAITING;
@@ -40,25 +42,29 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         };
     match modal {
         Modal::AddKey(dialog) => {
-            let (name, environment, error) = (&dialog.name, &dialog.environment, &dialog.error);
-            let dialog = open(frame, centered(area, 64, 15), " Add API Key ", theme);
-            let [label, field, message, _, choice_label, choices, _, footer] = Layout::vertical([
+            let inner = open(frame, centered(area, 64, 15), " Add API Key ", theme);
+            let [label, field, message, _, choices, _, footer] = Layout::vertical([
                 Constraint::Length(1),
                 Constraint::Length(1),
                 Constraint::Length(2),
                 Constraint::Length(1),
-                Constraint::Length(1),
-                Constraint::Length(3),
+                Constraint::Length(1 + ExpiryChoice::ALL.len() as u16),
                 Constraint::Min(0),
                 Constraint::Length(1),
             ])
-            .areas(dialog);
+            .areas(inner);
             frame.render_widget(Line::styled("Name", theme.title()), label);
-            render_field(frame, field, name, theme);
+            render_field(frame, field, &dialog.name, theme);
             let rule = "1–64 characters, e.g. the service or environment it is for.";
-            render_field_message(frame, message, error.as_deref(), rule, waiting, theme);
-            frame.render_widget(Line::styled("Environment", theme.title()), choice_label);
-            frame.render_widget(environment_choice(*environment, theme), choices);
+            render_field_message(
+                frame,
+                message,
+                dialog.error.as_deref(),
+                rule,
+                waiting,
+                theme,
+            );
+            render_add_key_choices(dialog, frame, choices, theme);
             frame.render_widget(footer_hints(Context::AddKey, theme), footer);
         }
         Modal::SetLimit(dialog) => {
@@ -275,6 +281,41 @@ fn environment_choice(selected: Environment, theme: &Theme) -> Paragraph<'static
             .map(|e| option_line(e.label().to_owned(), *e == selected, theme))
             .collect::<Vec<_>>(),
     )
+}
+
+/// Add API Key's two choices side by side, each under its heading. Only the one the arrows
+/// change marks its option with `▶`; the other shows its pick as `(•)` alone.
+fn render_add_key_choices(dialog: &AddKey, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let [environment_area, expiry_area] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+    let column = |heading: &'static str, focus: AddKeyChoice, options: Vec<(String, bool)>| {
+        let focused = dialog.focus == focus;
+        let heading = match focused {
+            true => Line::styled(heading, theme.title()),
+            false => Line::styled(heading, theme.dim()),
+        };
+        let options = options
+            .into_iter()
+            .map(|(label, chosen)| match (chosen, focused) {
+                (true, false) => Line::from(format!("  (•) {label}")),
+                _ => option_line(label, chosen, theme),
+            });
+        Paragraph::new(std::iter::once(heading).chain(options).collect::<Vec<_>>())
+    };
+    let environments = Environment::ALL
+        .iter()
+        .map(|e| (e.label().to_owned(), *e == dialog.environment))
+        .collect();
+    let expiries = ExpiryChoice::ALL
+        .iter()
+        .map(|e| (e.label().to_owned(), *e == dialog.expiry))
+        .collect();
+    let environment = column("Environment", AddKeyChoice::Environment, environments);
+    frame.render_widget(environment, environment_area);
+    frame.render_widget(
+        column("Expires", AddKeyChoice::Expiry, expiries),
+        expiry_area,
+    );
 }
 
 /// `▶ (•) Label` for the chosen option, `  ( ) Label` for the others: readable without colour.

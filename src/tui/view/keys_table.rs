@@ -8,10 +8,12 @@ use ratatui::widgets::{
     Block, Cell, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState, Table,
     TableState, Wrap,
 };
+use unicode_width::UnicodeWidthStr;
 
 use super::text_field::field_view;
 use super::theme::Theme;
 use crate::environment::Status;
+use crate::expiry;
 use crate::store::SortBy;
 use crate::text::{fit, group_digits, printable};
 use crate::timefmt::relative;
@@ -64,13 +66,13 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
 /// box [`SEARCH_ROOM`] cells for its text is drawn.
 #[derive(Clone, Copy)]
 enum Chips {
-    /// `[Environment: Development]  [Status: Revoked]`
+    /// `[Environment: Development]  [Status: Revoked]  [Usage: Unused 30+ days]`
     Full,
-    /// `[Env: Development]  [Status: Revoked]`
+    /// `[Env: Development]  [Status: Revoked]  [Usage: Unused 30+ days]`
     Short,
-    /// `[Env: dev]  [Status: Revoked]`
+    /// `[Env: dev]  [Status: Revoked]  [Usage: unused 30d+]`
     Codes,
-    /// `[dev]  [Revoked]`
+    /// `[dev]  [Revoked]  [unused 30d+]`
     Values,
 }
 
@@ -86,15 +88,19 @@ fn chips_line<'a>(app: &App, theme: &Theme, form: Chips) -> Line<'a> {
         };
         Span::styled(text, theme.chip(value != "All"))
     };
-    let (environment_label, status_label) = match form {
-        Chips::Full => ("Environment", "Status"),
-        Chips::Short | Chips::Codes => ("Env", "Status"),
-        Chips::Values => ("", ""),
+    let (environment_label, status_label, usage_label) = match form {
+        Chips::Full => ("Environment", "Status", "Usage"),
+        Chips::Short | Chips::Codes => ("Env", "Status", "Usage"),
+        Chips::Values => ("", "", ""),
     };
     let environment = app.environment_filter.map(|e| match form {
         Chips::Full | Chips::Short => e.label(),
         Chips::Codes | Chips::Values => e.code(),
     });
+    let usage = match form {
+        Chips::Full | Chips::Short => app.usage_filter.label(),
+        Chips::Codes | Chips::Values => app.usage_filter.code(),
+    };
     Line::from(vec![
         Span::styled(key(Action::CycleEnvironmentFilter), theme.key_hint()),
         Span::raw(" "),
@@ -103,6 +109,10 @@ fn chips_line<'a>(app: &App, theme: &Theme, form: Chips) -> Line<'a> {
         Span::styled(key(Action::CycleStatusFilter), theme.key_hint()),
         Span::raw(" "),
         chip(status_label, app.status_filter.map(|s| s.label())),
+        Span::raw("  "),
+        Span::styled(key(Action::CycleUsageFilter), theme.key_hint()),
+        Span::raw(" "),
+        chip(usage_label, usage),
     ])
 }
 
@@ -114,7 +124,7 @@ fn placed_chips<'a>(
     area: Rect,
     label_width: u16,
 ) -> (Line<'a>, Rect, Rect) {
-    // With both filters set the full chips take 50 cells: on a narrow screen they would
+    // With every filter set the full chips take 78 cells: on a narrow screen they would
     // leave the search text no room at all.
     let forms = [Chips::Full, Chips::Short, Chips::Codes, Chips::Values];
     let chips = forms
@@ -136,7 +146,11 @@ fn placed_chips<'a>(
 
 /// The filters a chip in the search line stands for: a click on a chip (or on its key)
 /// does what its key does.
-const CHIP_ACTIONS: [Action; 2] = [Action::CycleEnvironmentFilter, Action::CycleStatusFilter];
+const CHIP_ACTIONS: [Action; 3] = [
+    Action::CycleEnvironmentFilter,
+    Action::CycleStatusFilter,
+    Action::CycleUsageFilter,
+];
 
 /// The filter whose chip is at column `x` of the search line `controls`, if any.
 pub(crate) fn chip_at(app: &App, controls: Rect, x: u16) -> Option<Action> {
@@ -174,7 +188,7 @@ fn search_label<'a>(app: &App, theme: &Theme) -> Span<'a> {
     )
 }
 
-/// `/ Search: text    e [Environment: All]  s [Status: All]`.
+/// `/ Search: text    e [Environment: All]  s [Status: All]  u [Usage: All]`.
 fn render_controls(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let search_key = key(Action::StartSearch);
     let label = search_label(app, theme);
@@ -250,7 +264,9 @@ fn render_empty(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
                 Span::styled(key(Action::CycleEnvironmentFilter), theme.key_hint()),
                 Span::raw(" / "),
                 Span::styled(key(Action::CycleStatusFilter), theme.key_hint()),
-                Span::raw(" change the environment and status filters."),
+                Span::raw(" / "),
+                Span::styled(key(Action::CycleUsageFilter), theme.key_hint()),
+                Span::raw(" change the environment, status and usage filters."),
             ]),
         ]
     };
@@ -291,6 +307,22 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     // `update` keeps the selection in the window for the size it was told; this frame may
     // be drawn at another (before the resize event), so it is kept in view here too.
     let scroll = first_row(app.scroll, app.selected, app.visible.len(), rows_fit);
+    let window = &app.visible[scroll..(scroll + rows_fit).min(app.visible.len())];
+    // "Active · expires in 3 days" for a key in its last week: said in words, not by colour
+    // alone. The column widens only while such a row is on screen.
+    let statuses: Vec<String> = window
+        .iter()
+        .map(|&index| {
+            let key = &app.keys[index];
+            expiry::status_text(key, app.now, key.status_at(app.now).label())
+        })
+        .collect();
+    let status_width = statuses
+        .iter()
+        .map(|s| s.width() as u16)
+        .max()
+        .unwrap_or(0)
+        .max(7);
 
     // Columns drop out as the screen narrows; below 72 cells the Environment column goes,
     // since the masked key's prefix (fhk_prod_…) already says it.
@@ -310,7 +342,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         widths.push(Constraint::Length(width));
     }
     header.push("Status");
-    widths.push(Constraint::Length(7));
+    widths.push(Constraint::Length(status_width));
     if show_created {
         header.push("Created");
         widths.push(Constraint::Length(10));
@@ -360,8 +392,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         widths.insert(0, Constraint::Length(MARK_WIDTH));
     }
 
-    let window = &app.visible[scroll..(scroll + rows_fit).min(app.visible.len())];
-    let rows = window.iter().map(|&index| {
+    let rows = window.iter().zip(statuses).map(|(&index, status_text)| {
         let key = &app.keys[index];
         let status = key.status_at(app.now);
         let name = match key.is_default {
@@ -386,10 +417,12 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             };
             cells.push(Cell::from(environment));
         }
-        cells.push(Cell::from(Span::styled(
-            status.label(),
-            theme.status(status),
-        )));
+        // A status with its expiry note: the words carry the warning, the colour repeats it.
+        let style = match status_text.len() > status.label().len() {
+            true => theme.warning(),
+            false => theme.status(status),
+        };
+        cells.push(Cell::from(Span::styled(status_text, style)));
         if show_created {
             cells.push(Cell::from(key.created_at.format("%Y-%m-%d").to_string()));
         }
