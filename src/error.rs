@@ -41,6 +41,9 @@ pub enum Error {
     )]
     DefaultKeyExists { workspace: String, id: String },
 
+    #[error("A workspace named \"{name}\" already exists; choose another name.")]
+    WorkspaceExists { name: String },
+
     #[error("The expiry time must be in the future.")]
     ExpiryInPast,
 

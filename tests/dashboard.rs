@@ -15,7 +15,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
+use common::dashboard::{Drive, key_event, press_event, render, t0};
 use common::{store_options, styled_buffer};
 use hivekeys::clock::ManualClock;
 use hivekeys::store::{Grace, InvalidReason, Verification};
@@ -40,11 +41,6 @@ const WS: &str = "default";
 // Fixture
 // ---------------------------------------------------------------------------------------------
 
-/// 2026-11-26 12:00:00 UTC: the time every fixture starts at and stays at unless moved.
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
-}
-
 /// An app over a store in a fresh temporary directory. Fields drop in order: the app (and its
 /// store) closes before the directory goes.
 struct Fixture {
@@ -54,6 +50,16 @@ struct Fixture {
     /// Another process's write lock, held for the fixture's life (see `Context::Waiting`).
     lock: Option<rusqlite::Connection>,
     _dir: TempDir,
+}
+
+impl Drive for Fixture {
+    fn app(&self) -> &App {
+        &self.app
+    }
+
+    fn app_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
 }
 
 impl Fixture {
@@ -91,48 +97,12 @@ impl Fixture {
         Store::open_with(&self.path, store_options(&self.clock, 4242)).unwrap()
     }
 
-    /// Feeds `event` through the real keymap and update; returns the action it became.
-    fn send(&mut self, event: Event) -> Option<Action> {
-        let action = keymap::action_for(self.app.context(), &event);
-        if let Some(action) = action.clone() {
-            self.app.update(action);
-        }
-        action
-    }
-
-    fn press(&mut self, code: KeyCode) -> Option<Action> {
-        self.send(plain(code))
-    }
-
-    fn char(&mut self, c: char) -> Option<Action> {
-        self.send(char_key(c))
-    }
-
-    fn type_text(&mut self, text: &str) {
-        for c in text.chars() {
-            self.char(c);
-        }
-    }
-
-    fn paste(&mut self, text: &str) -> Option<Action> {
-        self.send(Event::Paste(text.to_owned()))
-    }
-
     fn update(&mut self, action: Action) {
         self.app.update(action);
     }
 
     fn focused_id(&self) -> Option<String> {
         self.app.focused_key().map(|k| k.id.clone())
-    }
-
-    /// Ids of the table rows that pass the search and filters, in order.
-    fn visible_ids(&self) -> Vec<String> {
-        self.app
-            .visible
-            .iter()
-            .map(|&i| self.app.keys[i].id.clone())
-            .collect()
     }
 
     fn visible_keys(&self) -> Vec<&KeyRecord> {
@@ -217,26 +187,12 @@ impl Fixture {
         (record, secret)
     }
 
-    /// The screen at `width`×`height`, after telling the app the terminal has that size.
-    fn screen(&mut self, width: u16, height: u16) -> String {
-        self.app.update(Action::Resize(width, height));
-        render(&self.app, width, height)
-    }
-
     /// A tick once the reload throttle lets other processes' changes in: `RELOAD_INTERVAL`
     /// after the last reload.
     fn tick_later(&mut self) {
         self.clock.advance(RELOAD_INTERVAL);
         self.update(Action::Tick);
     }
-}
-
-fn render(app: &App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal
-        .draw(|frame| view::render(app, frame, &Theme::PLAIN))
-        .unwrap();
-    terminal.backend().to_string()
 }
 
 /// Renders twice from the same state: the output must not depend on anything but the state.
@@ -247,28 +203,13 @@ fn stable_screen(app: &App, width: u16, height: u16) -> String {
     first
 }
 
-fn key_event(code: KeyCode, modifiers: KeyModifiers) -> Event {
-    Event::Key(KeyEvent {
-        code,
-        modifiers,
-        kind: KeyEventKind::Press,
-        state: KeyEventState::NONE,
-    })
-}
-
 fn plain(code: KeyCode) -> Event {
     key_event(code, KeyModifiers::NONE)
 }
 
 /// A printable key as a terminal reports it: capitals and shifted symbols carry Shift.
 fn char_key(c: char) -> Event {
-    let shifted = c.is_uppercase() || "?!@#$%^&*()_+{}|:\"<>~".contains(c);
-    let modifiers = if shifted {
-        KeyModifiers::SHIFT
-    } else {
-        KeyModifiers::NONE
-    };
-    key_event(KeyCode::Char(c), modifiers)
+    press_event(KeyCode::Char(c))
 }
 
 fn ctrl_c() -> Event {
@@ -1568,6 +1509,20 @@ fn app_in(context: Context) -> Fixture {
         Context::TooSmall => {
             fx.screen(59, 15);
         }
+        Context::Workspaces => {
+            fx.char('w');
+        }
+        Context::CreateWorkspace => {
+            fx.char('w');
+            fx.char('a');
+        }
+        Context::AuditLog => {
+            fx.char('L');
+        }
+        Context::AuditSearch => {
+            fx.char('L');
+            fx.char('/');
+        }
         Context::Waiting => {
             // Writes on their own thread, and another process holding the lock they need.
             let options = hivekeys::StoreOptions {
@@ -2330,11 +2285,8 @@ fn snapshot_help_overlay() {
 fn snapshot_help_overlay_scrolled_to_the_faq() {
     let fx = demo_after(&[
         Action::OpenHelp,
-        Action::Move(Movement::PageDown),
-        Action::Move(Movement::PageDown),
-        Action::Move(Movement::PageDown),
-        Action::Move(Movement::PageDown),
-        Action::Move(Movement::PageDown),
+        // The end, wherever the key list above it ends: the FAQ is last.
+        Action::Move(Movement::Bottom),
     ]);
     snapshot("help_faq", &fx, 120, 40);
 }

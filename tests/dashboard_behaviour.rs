@@ -4,83 +4,24 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use chrono::{DateTime, TimeZone, Utc};
-use common::store_options;
-use hivekeys::clock::ManualClock;
-use hivekeys::tui::action::Action;
-use hivekeys::tui::app::App;
-use hivekeys::tui::clipboard::Osc52Only;
-use hivekeys::tui::keymap;
-use hivekeys::tui::view::{self, theme::Theme};
-use hivekeys::{Environment, NewKey, Store};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers,
-};
-use tempfile::TempDir;
+use common::dashboard::{Drive, TempApp, t0};
+use hivekeys::{Environment, NewKey};
+use ratatui::crossterm::event::KeyCode;
 
 const WS: &str = "default";
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
-}
-
-/// An app over a store holding the keys "Billing" and "Search" (staging). Fields drop in
-/// order: the app closes its store before the directory goes.
-struct Fixture {
-    app: App,
-    _dir: TempDir,
-}
+/// An app over a store holding the keys "Billing" and "Search" (staging).
+type Fixture = TempApp;
 
 impl Fixture {
     fn new() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hivekeys.db");
-        let clock = Arc::new(ManualClock::new(t0()));
-        let mut store = Store::open_with(&path, store_options(&clock, 42)).unwrap();
-        for name in ["Billing", "Search"] {
-            store
-                .create_key(WS, NewKey::new(name, Environment::Staging))
-                .unwrap();
-        }
-        let app = App::new(store, WS, Box::new(Osc52Only::default()));
-        Fixture { app, _dir: dir }
-    }
-
-    fn char(&mut self, c: char) {
-        let event = Event::Key(KeyEvent {
-            code: KeyCode::Char(c),
-            modifiers: KeyModifiers::NONE,
-            kind: KeyEventKind::Press,
-            state: KeyEventState::NONE,
-        });
-        if let Some(action) = keymap::action_for(self.app.context(), &event) {
-            self.app.update(action);
-        }
-    }
-
-    fn press(&mut self, code: KeyCode) {
-        let event = Event::Key(KeyEvent {
-            code,
-            modifiers: KeyModifiers::NONE,
-            kind: KeyEventKind::Press,
-            state: KeyEventState::NONE,
-        });
-        if let Some(action) = keymap::action_for(self.app.context(), &event) {
-            self.app.update(action);
-        }
-    }
-
-    fn screen(&mut self, width: u16, height: u16) -> String {
-        self.app.update(Action::Resize(width, height));
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal
-            .draw(|frame| view::render(&self.app, frame, &Theme::PLAIN))
-            .unwrap();
-        terminal.backend().to_string()
+        TempApp::at(t0(), |store, _| {
+            for name in ["Billing", "Search"] {
+                store
+                    .create_key(WS, NewKey::new(name, Environment::Staging))
+                    .unwrap();
+            }
+        })
     }
 }
 

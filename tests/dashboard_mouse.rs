@@ -5,27 +5,21 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::sync::Arc;
+use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
-use chrono::{TimeDelta, TimeZone, Utc};
-use common::store_options;
-use hivekeys::clock::ManualClock;
+use chrono::TimeDelta;
+use common::dashboard::{Drive, TempApp, t0};
 use hivekeys::store::SortBy;
 use hivekeys::tui::action::Action;
-use hivekeys::tui::app::{App, Focus, Modal};
-use hivekeys::tui::clipboard::Osc52Only;
-use hivekeys::tui::keymap::{self, Context};
+use hivekeys::tui::app::{Focus, Modal};
+use hivekeys::tui::keymap::Context;
 use hivekeys::tui::mouse::{Clicks, DOUBLE_CLICK};
 use hivekeys::tui::view::{self, theme::Theme};
-use hivekeys::{Environment, NewKey, Status, Store};
+use hivekeys::{Environment, NewKey, Status};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers, MouseButton, MouseEvent,
-    MouseEventKind,
-};
-use tempfile::TempDir;
+use ratatui::crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 const WS: &str = "default";
 const WIDTH: u16 = 100;
@@ -33,33 +27,26 @@ const HEIGHT: u16 = 24;
 
 /// Twenty keys "Key 01" … "Key 20", a second apart: more than a 100×24 screen shows.
 struct Fixture {
-    app: App,
+    fx: TempApp,
     clicks: Clicks,
     start: Instant,
-    _dir: TempDir,
 }
 
 impl Fixture {
     fn new() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hivekeys.db");
-        let clock = Arc::new(ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap(),
-        ));
-        let mut store = Store::open_with(&path, store_options(&clock, 42)).unwrap();
-        for i in 1..=20 {
-            clock.advance(TimeDelta::seconds(1));
-            store
-                .create_key(WS, NewKey::new(format!("Key {i:02}"), Environment::Staging))
-                .unwrap();
-        }
-        let mut app = App::new(store, WS, Box::new(Osc52Only::default()));
-        app.update(Action::Resize(WIDTH, HEIGHT));
+        let mut fx = TempApp::at(t0(), |store, clock| {
+            for i in 1..=20 {
+                clock.advance(TimeDelta::seconds(1));
+                store
+                    .create_key(WS, NewKey::new(format!("Key {i:02}"), Environment::Staging))
+                    .unwrap();
+            }
+        });
+        fx.app.update(Action::Resize(WIDTH, HEIGHT));
         Fixture {
-            app,
+            fx,
             clicks: Clicks::default(),
             start: Instant::now(),
-            _dir: dir,
         }
     }
 
@@ -98,8 +85,8 @@ impl Fixture {
             modifiers: KeyModifiers::NONE,
         };
         let at = self.start + Duration::from_millis(ms);
-        for action in self.clicks.actions(&self.app, &event, at) {
-            self.app.update(action);
+        for action in self.clicks.actions(&self.fx.app, &event, at) {
+            self.fx.app.update(action);
         }
     }
 
@@ -111,17 +98,19 @@ impl Fixture {
     fn selected(&self) -> String {
         self.app.selected_key().unwrap().name.clone()
     }
+}
 
-    fn key(&mut self, code: KeyCode) {
-        let event = Event::Key(KeyEvent {
-            code,
-            modifiers: KeyModifiers::NONE,
-            kind: KeyEventKind::Press,
-            state: KeyEventState::NONE,
-        });
-        if let Some(action) = keymap::action_for(self.app.context(), &event) {
-            self.app.update(action);
-        }
+impl Deref for Fixture {
+    type Target = TempApp;
+
+    fn deref(&self) -> &TempApp {
+        &self.fx
+    }
+}
+
+impl DerefMut for Fixture {
+    fn deref_mut(&mut self) -> &mut TempApp {
+        &mut self.fx
     }
 }
 
@@ -151,7 +140,7 @@ fn a_click_selects_the_row_under_it_and_a_double_click_opens_it() {
     // Clicks go nowhere while an overlay is open; Esc closes it.
     fx.click(other, 3000);
     assert_eq!(fx.app.context(), Context::Details);
-    fx.key(KeyCode::Esc);
+    fx.press(KeyCode::Esc);
     // A click on the Default API Key panel focuses it; one on a row, the table again.
     fx.click((5, 3), 4000);
     assert_eq!(fx.app.focus, Focus::DefaultPanel);
@@ -221,9 +210,9 @@ fn a_click_on_a_chip_cycles_its_filter_and_on_the_headers_the_sort() {
 #[test]
 fn a_click_from_the_search_box_keeps_the_search_and_selects() {
     let mut fx = Fixture::new();
-    fx.key(KeyCode::Char('/'));
+    fx.press(KeyCode::Char('/'));
     for c in "key 1".chars() {
-        fx.key(KeyCode::Char(c));
+        fx.press(KeyCode::Char(c));
     }
     assert_eq!(fx.app.context(), Context::Search);
     let row = fx.find("Key 12");
@@ -237,17 +226,17 @@ fn a_click_from_the_search_box_keeps_the_search_and_selects() {
 fn the_mouse_is_released_while_a_new_key_is_shown() {
     let mut fx = Fixture::new();
     assert!(fx.app.wants_mouse());
-    fx.key(KeyCode::Char('a'));
+    fx.press(KeyCode::Char('a'));
     for c in "Fresh".chars() {
-        fx.key(KeyCode::Char(c));
+        fx.press(KeyCode::Char(c));
     }
-    fx.key(KeyCode::Enter);
+    fx.press(KeyCode::Enter);
     assert_eq!(fx.app.context(), Context::NewKey);
     assert!(!fx.app.wants_mouse());
     // A click reported meanwhile (a terminal that still sends them) changes nothing.
     fx.click((5, 12), 0);
     assert_eq!(fx.app.context(), Context::NewKey);
-    fx.key(KeyCode::Char('c'));
-    fx.key(KeyCode::Enter);
+    fx.press(KeyCode::Char('c'));
+    fx.press(KeyCode::Enter);
     assert!(fx.app.wants_mouse());
 }

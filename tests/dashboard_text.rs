@@ -7,10 +7,9 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
+use common::dashboard::{Drive, TempApp, render, t0};
 use common::{masked, store_options};
 use hivekeys::clock::ManualClock;
 use hivekeys::store::Grace;
@@ -18,29 +17,14 @@ use hivekeys::text::{NameError, fit, validate_name};
 use hivekeys::tui::action::Action;
 use hivekeys::tui::app::{App, Focus, Modal, RELOAD_INTERVAL};
 use hivekeys::tui::clipboard::Osc52Only;
-use hivekeys::tui::keymap::{self, Context};
-use hivekeys::tui::view::{self, theme::Theme};
+use hivekeys::tui::keymap::Context;
 use hivekeys::{Environment, KeyQuery, NewKey, Status, Store};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers,
-};
-use tempfile::TempDir;
+use ratatui::crossterm::event::KeyCode;
 use unicode_width::UnicodeWidthStr;
 
 const WS: &str = "default";
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
-}
-
-struct Fixture {
-    app: App,
-    clock: Arc<ManualClock>,
-    path: PathBuf,
-    _dir: TempDir,
-}
+type Fixture = TempApp;
 
 impl Fixture {
     fn with(prepare: impl FnOnce(&mut Store)) -> Fixture {
@@ -49,81 +33,12 @@ impl Fixture {
 
     /// [`Fixture::with`], the clock in hand while the store is filled.
     fn timed(prepare: impl FnOnce(&mut Store, &ManualClock)) -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hivekeys.db");
-        let clock = Arc::new(ManualClock::new(t0()));
-        let mut store = Store::open_with(&path, store_options(&clock, 42)).unwrap();
-        prepare(&mut store, &clock);
-        let app = App::new(store, WS, Box::new(Osc52Only::default()));
-        Fixture {
-            app,
-            clock,
-            path,
-            _dir: dir,
-        }
-    }
-
-    fn other_process(&self) -> Store {
-        Store::open_with(&self.path, store_options(&self.clock, 4242)).unwrap()
-    }
-
-    fn send(&mut self, event: Event) {
-        if let Some(action) = keymap::action_for(self.app.context(), &event) {
-            self.app.update(action);
-        }
-    }
-
-    fn press(&mut self, code: KeyCode) {
-        self.send(key_event(code));
-    }
-
-    fn type_text(&mut self, text: &str) {
-        for c in text.chars() {
-            self.send(key_event(KeyCode::Char(c)));
-        }
-    }
-
-    fn paste(&mut self, text: &str) {
-        self.send(Event::Paste(text.to_owned()));
-    }
-
-    fn visible_ids(&self) -> Vec<String> {
-        self.app
-            .visible
-            .iter()
-            .map(|&i| self.app.keys[i].id.clone())
-            .collect()
-    }
-
-    fn screen(&mut self, width: u16, height: u16) -> String {
-        self.app.update(Action::Resize(width, height));
-        render(&self.app, width, height)
+        TempApp::at(t0(), prepare)
     }
 
     fn notice(&self) -> String {
         self.app.notice.as_ref().expect("a notice").text.clone()
     }
-}
-
-fn key_event(code: KeyCode) -> Event {
-    let modifiers = match code {
-        KeyCode::Char(c) if c.is_uppercase() || c == '?' => KeyModifiers::SHIFT,
-        _ => KeyModifiers::NONE,
-    };
-    Event::Key(KeyEvent {
-        code,
-        modifiers,
-        kind: KeyEventKind::Press,
-        state: KeyEventState::NONE,
-    })
-}
-
-fn render(app: &App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal
-        .draw(|frame| view::render(app, frame, &Theme::PLAIN))
-        .unwrap();
-    terminal.backend().to_string()
 }
 
 /// The screen's lines as a terminal shows them: the test backend's quoting and its notes on
@@ -392,7 +307,7 @@ fn a_pasted_default_key_or_rotated_out_secret_finds_its_key() {
     assert!(notice.contains(&masked(&old_secret)), "{notice}");
 
     // A well-formed key no key of the workspace has: said so, nothing selected.
-    let mut elsewhere = fx.other_process();
+    let mut elsewhere = fx.other_process(4242);
     let foreign = elsewhere
         .create_key("elsewhere", NewKey::new("Foreign", Environment::Staging))
         .unwrap();
@@ -448,7 +363,7 @@ fn a_selected_key_revoked_elsewhere_hands_its_place_to_the_next_row() {
     let before = fx.visible_ids();
     let selected = fx.app.focused_key().unwrap().id.clone();
     assert_eq!(selected, before[3]);
-    fx.other_process().revoke_key(WS, &selected).unwrap();
+    fx.other_process(4242).revoke_key(WS, &selected).unwrap();
     fx.clock.advance(RELOAD_INTERVAL);
     fx.app.update(Action::Tick);
     assert!(!fx.visible_ids().contains(&selected), "filtered out");
@@ -459,7 +374,7 @@ fn a_selected_key_revoked_elsewhere_hands_its_place_to_the_next_row() {
     fx.press(KeyCode::Char('G'));
     let last = fx.app.focused_key().unwrap().id.clone();
     let above = fx.visible_ids()[fx.visible_ids().len() - 2].clone();
-    fx.other_process().revoke_key(WS, &last).unwrap();
+    fx.other_process(4242).revoke_key(WS, &last).unwrap();
     fx.clock.advance(RELOAD_INTERVAL);
     fx.app.update(Action::Tick);
     assert_eq!(fx.app.focused_key().unwrap().id, above);

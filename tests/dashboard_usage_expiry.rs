@@ -7,32 +7,20 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::ops::{Deref, DerefMut};
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
+use common::dashboard::{Drive, TempApp, t0};
 use common::store_options;
-use hivekeys::clock::ManualClock;
 use hivekeys::expiry::ExpiryChoice;
 use hivekeys::store::IssuedKey;
 use hivekeys::tui::action::Action;
-use hivekeys::tui::app::{App, Modal};
-use hivekeys::tui::clipboard::Osc52Only;
-use hivekeys::tui::keymap;
-use hivekeys::tui::view::{self, theme::Theme};
+use hivekeys::tui::app::Modal;
 use hivekeys::usage_filter::UsageFilter;
 use hivekeys::{Environment, NewKey, Store};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers,
-};
-use tempfile::TempDir;
+use ratatui::crossterm::event::KeyCode;
 
 const WS: &str = "default";
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
-}
 
 /// An app at [`t0`] over six keys made over the last two months, newest first:
 ///
@@ -45,116 +33,79 @@ fn t0() -> DateTime<Utc> {
 /// | Billing API    | prod | 1 hour ago   | never          |
 /// | Old mobile app | prod | 50 days ago  | 10 days ago    |
 struct Fixture {
-    app: App,
-    clock: Arc<ManualClock>,
+    fx: TempApp,
     /// Trial partner's key, for another process to use.
     trial: IssuedKey,
-    _dir: TempDir,
 }
 
 impl Fixture {
     fn new() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hivekeys.db");
-        let clock = Arc::new(ManualClock::new(t0() - TimeDelta::days(60)));
-        let mut store = Store::open_with(&path, store_options(&clock, 42)).unwrap();
-        let mut create = |name: &str, env: Environment, expires_in: Option<TimeDelta>| {
-            clock.advance(TimeDelta::hours(1));
-            let new = NewKey {
-                expires_at: expires_in.map(|d| t0() + d),
-                ..NewKey::new(name, env)
+        let mut trial = None;
+        let fx = TempApp::at(t0() - TimeDelta::days(60), |store, clock| {
+            let mut create = |name: &str, env: Environment, expires_in: Option<TimeDelta>| {
+                clock.advance(TimeDelta::hours(1));
+                let new = NewKey {
+                    expires_at: expires_in.map(|d| t0() + d),
+                    ..NewKey::new(name, env)
+                };
+                store.create_key(WS, new).unwrap()
             };
-            store.create_key(WS, new).unwrap()
-        };
-        let old = create(
-            "Old mobile app",
-            Environment::Production,
-            Some(TimeDelta::days(-10)),
-        );
-        let billing = create("Billing API", Environment::Production, None);
-        let search = create(
-            "Search worker",
-            Environment::Staging,
-            Some(TimeDelta::days(20)),
-        );
-        let legacy = create("Legacy cron", Environment::Production, None);
-        let trial = create(
-            "Trial partner",
-            Environment::Staging,
-            Some(TimeDelta::days(3) + TimeDelta::hours(2)),
-        );
-        let nightly = create(
-            "Nightly export",
-            Environment::Development,
-            Some(TimeDelta::hours(5)),
-        );
-        store.revoke_key(WS, &legacy.record.id).unwrap();
-        let mut use_at = |key: &IssuedKey, ago: TimeDelta| {
-            clock.set(t0() - ago);
-            store.verify(key.secret.expose()).unwrap();
-        };
-        use_at(&old, TimeDelta::days(50));
-        use_at(&search, TimeDelta::days(40));
-        use_at(&nightly, TimeDelta::days(2));
-        use_at(&billing, TimeDelta::hours(1));
-        store.flush_usage().unwrap();
-        clock.set(t0());
-        let app = App::new(store, WS, Box::new(Osc52Only::default()));
+            let old = create(
+                "Old mobile app",
+                Environment::Production,
+                Some(TimeDelta::days(-10)),
+            );
+            let billing = create("Billing API", Environment::Production, None);
+            let search = create(
+                "Search worker",
+                Environment::Staging,
+                Some(TimeDelta::days(20)),
+            );
+            let legacy = create("Legacy cron", Environment::Production, None);
+            trial = Some(create(
+                "Trial partner",
+                Environment::Staging,
+                Some(TimeDelta::days(3) + TimeDelta::hours(2)),
+            ));
+            let nightly = create(
+                "Nightly export",
+                Environment::Development,
+                Some(TimeDelta::hours(5)),
+            );
+            store.revoke_key(WS, &legacy.record.id).unwrap();
+            let mut use_at = |key: &IssuedKey, ago: TimeDelta| {
+                clock.set(t0() - ago);
+                store.verify(key.secret.expose()).unwrap();
+            };
+            use_at(&old, TimeDelta::days(50));
+            use_at(&search, TimeDelta::days(40));
+            use_at(&nightly, TimeDelta::days(2));
+            use_at(&billing, TimeDelta::hours(1));
+            store.flush_usage().unwrap();
+            clock.set(t0());
+        });
         Fixture {
-            app,
-            clock,
-            trial,
-            _dir: dir,
+            fx,
+            trial: trial.unwrap(),
         }
-    }
-
-    fn send(&mut self, event: Event) {
-        if let Some(action) = keymap::action_for(self.app.context(), &event) {
-            self.app.update(action);
-        }
-    }
-
-    fn press(&mut self, code: KeyCode) {
-        let modifiers = match code {
-            KeyCode::BackTab => KeyModifiers::SHIFT,
-            _ => KeyModifiers::NONE,
-        };
-        self.send(Event::Key(KeyEvent {
-            code,
-            modifiers,
-            kind: KeyEventKind::Press,
-            state: KeyEventState::NONE,
-        }));
-    }
-
-    fn char(&mut self, c: char) {
-        self.press(KeyCode::Char(c));
-    }
-
-    fn type_text(&mut self, text: &str) {
-        text.chars().for_each(|c| self.char(c));
-    }
-
-    /// The names of the rows that pass, in table order.
-    fn rows(&self) -> Vec<&str> {
-        self.app
-            .visible
-            .iter()
-            .map(|&i| self.app.keys[i].name.as_str())
-            .collect()
     }
 
     fn selected(&self) -> &str {
         &self.app.selected_key().expect("a selected row").name
     }
+}
 
-    fn screen(&mut self, width: u16, height: u16) -> String {
-        self.app.update(Action::Resize(width, height));
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal
-            .draw(|frame| view::render(&self.app, frame, &Theme::PLAIN))
-            .unwrap();
-        terminal.backend().to_string()
+impl Deref for Fixture {
+    type Target = TempApp;
+
+    fn deref(&self) -> &TempApp {
+        &self.fx
+    }
+}
+
+impl DerefMut for Fixture {
+    fn deref_mut(&mut self) -> &mut TempApp {
+        &mut self.fx
     }
 }
 
@@ -169,7 +120,7 @@ fn u_cycles_the_usage_filter_and_the_rows_and_count_follow() {
         "Billing API",
         "Old mobile app",
     ];
-    assert_eq!(fx.rows(), all);
+    assert_eq!(fx.names_in_table(), all);
     let mut steps = Vec::new();
     for _ in 0..4 {
         fx.char('u');
@@ -179,7 +130,7 @@ fn u_cycles_the_usage_filter_and_the_rows_and_count_follow() {
             .find(|count| screen.contains(&format!(" {count} keys ")))
             .unwrap_or("no count")
             .to_owned();
-        let rows: Vec<String> = fx.rows().iter().map(|r| r.to_string()).collect();
+        let rows: Vec<String> = fx.names_in_table().iter().map(|r| r.to_string()).collect();
         steps.push((fx.app.usage_filter, rows, count));
     }
     let expected = [
@@ -220,36 +171,40 @@ fn the_usage_filter_combines_with_search_the_other_filters_and_the_sort() {
     assert_eq!(fx.app.usage_filter, UsageFilter::Unused);
     fx.char('s');
     assert_eq!(
-        fx.rows(),
+        fx.names_in_table(),
         ["Trial partner", "Search worker"],
         "active and unused for 30 days"
     );
     fx.char('e');
     fx.char('e');
-    assert_eq!(fx.rows(), ["Trial partner", "Search worker"], "staging");
+    assert_eq!(
+        fx.names_in_table(),
+        ["Trial partner", "Search worker"],
+        "staging"
+    );
     fx.char('o');
     assert_eq!(
-        fx.rows(),
+        fx.names_in_table(),
         ["Search worker", "Trial partner"],
         "last used first, never used last"
     );
     fx.char('/');
     fx.type_text("trial");
     fx.press(KeyCode::Enter);
-    assert_eq!(fx.rows(), ["Trial partner"]);
+    assert_eq!(fx.names_in_table(), ["Trial partner"]);
     assert_eq!(fx.selected(), "Trial partner");
     fx.press(KeyCode::Esc);
-    assert_eq!(fx.rows(), ["Search worker", "Trial partner"]);
+    assert_eq!(fx.names_in_table(), ["Search worker", "Trial partner"]);
     assert_eq!(
         fx.selected(),
         "Trial partner",
         "the selection stays on its key"
     );
     fx.char('u');
-    assert_eq!(fx.rows(), ["Trial partner"], "never used");
+    assert_eq!(fx.names_in_table(), ["Trial partner"], "never used");
     fx.char('u');
     assert_eq!(fx.app.usage_filter, UsageFilter::All);
-    assert_eq!(fx.rows(), ["Search worker", "Trial partner"]);
+    assert_eq!(fx.names_in_table(), ["Search worker", "Trial partner"]);
 }
 
 #[test]
@@ -258,7 +213,7 @@ fn a_use_elsewhere_takes_a_key_out_of_never_used_on_the_next_tick() {
     for _ in 0..3 {
         fx.char('u');
     }
-    assert_eq!(fx.rows(), ["Trial partner", "Legacy cron"]);
+    assert_eq!(fx.names_in_table(), ["Trial partner", "Legacy cron"]);
     fx.screen(120, 30);
     // Another process verifies the trial key: only use counts change, no key.
     let path = fx.app.store().path().to_path_buf();
@@ -268,7 +223,7 @@ fn a_use_elsewhere_takes_a_key_out_of_never_used_on_the_next_tick() {
     other.flush_usage().unwrap();
     fx.clock.advance(hivekeys::tui::app::RELOAD_INTERVAL);
     fx.app.update(Action::Tick);
-    assert_eq!(fx.rows(), ["Legacy cron"]);
+    assert_eq!(fx.names_in_table(), ["Legacy cron"]);
     assert!(fx.screen(120, 30).contains("1 of 6 keys"));
 }
 

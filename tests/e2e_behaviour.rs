@@ -6,147 +6,10 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::{Duration, Instant};
+use common::pty::Pty;
+use common::{Sandbox, is_full_key};
 
-use common::{BIN, Sandbox, clean_env, is_full_key, nonzero};
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
-
-const WAIT: Duration = Duration::from_secs(10);
 const ENTER_ALT_SCREEN: &[u8] = b"\x1b[?1049h";
-
-struct Pty {
-    master: Box<dyn MasterPty + Send>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn Child + Send + Sync>,
-    log: Arc<Mutex<Vec<u8>>>,
-    parser: Arc<Mutex<vt100::Parser>>,
-}
-
-impl Pty {
-    /// `hivekeys --db <store> <args…>` in a 120×40 pty, with `env` set.
-    fn start(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Pty {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: 40,
-                cols: 120,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("open a pty");
-        let mut command = CommandBuilder::new(BIN);
-        command.arg("--db");
-        command.arg(&sandbox.db);
-        command.args(args);
-        command.cwd(sandbox.path());
-        let clean = clean_env(sandbox.path());
-        for name in &clean.removed {
-            command.env_remove(name);
-        }
-        for (name, value) in clean.set.iter().map(|(n, v)| (*n, v.clone())) {
-            command.env(name, value);
-        }
-        command.env("TERM", "xterm-256color");
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let child = pair.slave.spawn_command(command).expect("spawn hivekeys");
-        drop(pair.slave);
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(nonzero(40), nonzero(120), 0)));
-        let mut reader = pair.master.try_clone_reader().expect("pty reader");
-        let (log_in, parser_in) = (Arc::clone(&log), Arc::clone(&parser));
-        thread::spawn(move || {
-            let mut buffer = [0u8; 16 * 1024];
-            while let Ok(n) = reader.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                log_in.lock().unwrap().extend_from_slice(&buffer[..n]);
-                parser_in.lock().unwrap().process(&buffer[..n]);
-            }
-        });
-        let writer = pair.master.take_writer().expect("pty writer");
-        Pty {
-            master: pair.master,
-            writer,
-            child,
-            log,
-            parser,
-        }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    #[track_caller]
-    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}:\n{screen}"
-            );
-            thread::sleep(Duration::from_millis(15));
-        }
-    }
-
-    #[track_caller]
-    fn wait_for(&self, text: &str) -> String {
-        self.wait_until(text, |s| s.contains(text))
-    }
-
-    fn resize(&mut self, rows: u16, cols: u16) {
-        self.parser
-            .lock()
-            .unwrap()
-            .screen_mut()
-            .set_size(nonzero(rows), nonzero(cols));
-        self.master
-            .resize(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("resize the pty");
-    }
-
-    #[track_caller]
-    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "hivekeys did not exit:\n{}",
-                self.screen()
-            );
-            thread::sleep(Duration::from_millis(15));
-        }
-    }
-}
-
-impl Drop for Pty {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The column where the Add API Key dialog's top-left corner is on `screen`.
 fn dialog_column(screen: &str) -> Option<usize> {
@@ -212,11 +75,11 @@ fn ctrl_c_then_y_on_an_uncopied_new_key_quits() {
 fn an_empty_workspace_is_refused_before_the_dashboard_opens() {
     let sandbox = Sandbox::new();
     for workspace in ["", "  "] {
-        let mut pty = Pty::start(&sandbox, &["--workspace", workspace], &[]);
+        let pty = Pty::start(&sandbox, &["--workspace", workspace], &[]);
         let status = pty.wait_exit();
         assert_eq!(status.exit_code(), 2, "{workspace:?}");
         pty.wait_for("the workspace name is empty");
-        let log = pty.log.lock().unwrap().clone();
+        let log = pty.log();
         assert!(
             !log.windows(ENTER_ALT_SCREEN.len())
                 .any(|w| w == ENTER_ALT_SCREEN),

@@ -11,23 +11,18 @@
 mod common;
 
 use std::fs;
-use std::io::{Read, Write};
 use std::process::Output;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::{BIN, Sandbox, clean_env, entry, masked, nonzero};
-use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native_pty_system};
+use common::pty::{
+    CURSOR_HIDE, CURSOR_SHOW, Launch, POLL, Pty, find, framed, last_cursor_move, rfind, soon,
+};
+use common::{Sandbox, entry, masked};
 use serde_json::Value;
 
-/// How long any one expected change on screen may take before the test fails.
-const WAIT: Duration = Duration::from_secs(10);
-/// How often the screen is looked at while waiting.
-const POLL: Duration = Duration::from_millis(15);
 /// PRODUCT.md: the table reflects other processes' changes "within two seconds"; half a
 /// second more for the CLI's own exit and the terminal round trip.
 const LIVE_REFRESH: Duration = Duration::from_millis(2500);
@@ -39,18 +34,12 @@ const ENTER_ALT_SCREEN: &[u8] = b"\x1b[?1049h";
 const LEAVE_ALT_SCREEN: &[u8] = b"\x1b[?1049l";
 const PASTE_ON: &[u8] = b"\x1b[?2004h";
 const PASTE_OFF: &[u8] = b"\x1b[?2004l";
-const CURSOR_HIDE: &[u8] = b"\x1b[?25l";
-const CURSOR_SHOW: &[u8] = b"\x1b[?25h";
 const OSC52_START: &[u8] = b"\x1b]52;c;";
 
 const ENTER: &[u8] = b"\r";
 const ESC: &[u8] = b"\x1b";
 const DOWN: &[u8] = b"\x1b[B";
 const CTRL_C: &[u8] = b"\x03";
-
-fn soon() -> Instant {
-    Instant::now() + WAIT
-}
 
 // ---------------------------------------------------------------------------------------------
 // The command line on the sandbox's store
@@ -69,255 +58,55 @@ impl Sandbox {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The dashboard in a pseudo-terminal
+// The dashboard in a pseudo-terminal (tests/common/pty.rs), and what only these tests ask of it
 // ---------------------------------------------------------------------------------------------
 
-/// The terminal's mode flags (input, output, control, local), to compare before and after.
-type Modes = [u64; 4];
-
-fn modes(master: &dyn MasterPty) -> Modes {
-    let t = master.get_termios().expect("the pty's termios");
-    [
-        t.input_flags.bits().into(),
-        t.output_flags.bits().into(),
-        t.control_flags.bits().into(),
-        t.local_flags.bits().into(),
-    ]
+/// Starts `hivekeys --db <store>` (the dashboard) in a `cols`×`rows` pty.
+fn dashboard(sandbox: &Sandbox, rows: u16, cols: u16, env: &[(&str, &str)]) -> Pty {
+    dashboard_via(sandbox, rows, cols, env, &[])
 }
 
-fn size(rows: u16, cols: u16) -> PtySize {
-    PtySize {
-        rows,
-        cols,
-        pixel_width: 0,
-        pixel_height: 0,
-    }
+/// The same, started through `via` (a program and its arguments, e.g. `setpriv …`).
+fn dashboard_via(
+    sandbox: &Sandbox,
+    rows: u16,
+    cols: u16,
+    env: &[(&str, &str)],
+    via: &[&str],
+) -> Pty {
+    Pty::launch(
+        sandbox,
+        Launch {
+            rows,
+            cols,
+            env,
+            via,
+            ..Launch::default()
+        },
+    )
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-struct Dashboard {
-    master: Box<dyn MasterPty + Send>,
-    /// Kept open until the child is gone: dropping it sends the child a newline and EOF.
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn Child + Send + Sync>,
-    /// Every byte the dashboard wrote to the terminal.
-    log: Arc<Mutex<Vec<u8>>>,
-    /// The same bytes, interpreted as a terminal would.
-    parser: Arc<Mutex<vt100::Parser>>,
-    /// Set once the reader has seen the end of the output (the child's side closed).
-    drained: Arc<AtomicBool>,
-    /// The pty's modes before the dashboard started (cooked: a fresh pty).
-    modes_before: Modes,
-    status: Option<ExitStatus>,
-}
-
-impl Dashboard {
-    /// Starts `hivekeys --db <store>` (the dashboard) in a `cols`×`rows` pty.
-    fn start(sandbox: &Sandbox, rows: u16, cols: u16, env: &[(&str, &str)]) -> Dashboard {
-        Dashboard::start_via(sandbox, rows, cols, env, &[])
-    }
-
-    /// The same, started through `via` (a program and its arguments, e.g. `setpriv …`).
-    fn start_via(
-        sandbox: &Sandbox,
-        rows: u16,
-        cols: u16,
-        env: &[(&str, &str)],
-        via: &[&str],
-    ) -> Dashboard {
-        let pair = native_pty_system()
-            .openpty(size(rows, cols))
-            .expect("open a pty");
-        let mut command = match via.split_first() {
-            Some((program, args)) => {
-                let mut command = CommandBuilder::new(program);
-                command.args(args);
-                command.arg(BIN);
-                command
-            }
-            None => CommandBuilder::new(BIN),
-        };
-        command.arg("--db");
-        command.arg(&sandbox.db);
-        command.cwd(sandbox.path());
-        let clean = clean_env(sandbox.path());
-        for name in &clean.removed {
-            command.env_remove(name);
-        }
-        for (name, value) in &clean.set {
-            command.env(name, value);
-        }
-        command.env("TERM", "xterm-256color");
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let modes_before = modes(&*pair.master);
-        let child = pair.slave.spawn_command(command).expect("spawn hivekeys");
-        // Only the child holds the terminal side now.
-        drop(pair.slave);
-
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(
-            nonzero(rows),
-            nonzero(cols),
-            0,
-        )));
-        let mut reader = pair.master.try_clone_reader().expect("pty reader");
-        let drained = Arc::new(AtomicBool::new(false));
-        let (log_in, parser_in, drained_in) =
-            (Arc::clone(&log), Arc::clone(&parser), Arc::clone(&drained));
-        thread::spawn(move || {
-            let mut buffer = [0u8; 16 * 1024];
-            loop {
-                match reader.read(&mut buffer) {
-                    // EOF, or EIO once the child's side is closed.
-                    Ok(0) => break,
-                    Ok(n) => {
-                        // Both locks (always log, then parser) so that a snapshot sees the
-                        // log and the screen at the same point.
-                        let mut log = lock(&log_in);
-                        let mut parser = lock(&parser_in);
-                        log.extend_from_slice(&buffer[..n]);
-                        parser.process(&buffer[..n]);
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
-                }
-            }
-            drained_in.store(true, Ordering::SeqCst);
-        });
-        let writer = pair.master.take_writer().expect("pty writer");
-        Dashboard {
-            master: pair.master,
-            writer,
-            child,
-            log,
-            parser,
-            drained,
-            modes_before,
-            status: None,
-        }
-    }
-
-    /// The screen as it is now, possibly in the middle of drawing a frame.
-    fn screen(&self) -> String {
-        lock(&self.parser).screen().contents()
-    }
-
-    /// The screen, and whether it shows a whole frame: the output so far ends where a frame
-    /// ends. A frame reaches the pty in several writes; between them the screen is half old,
-    /// half new, and nothing should be concluded from it.
-    fn snapshot(&self) -> (String, bool) {
-        let log = lock(&self.log);
-        let parser = lock(&self.parser);
-        (parser.screen().contents(), ends_a_frame(&log))
-    }
-
-    fn log(&self) -> Vec<u8> {
-        lock(&self.log).clone()
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("write to the pty");
-        self.writer.flush().expect("flush the pty");
-    }
-
-    /// Polls the screen until a whole frame on it satisfies `ok` (or, once the dashboard is
-    /// gone, the final screen does); panics with the screen at `deadline`, or as soon as the
-    /// dashboard has exited and all its output has been read.
-    #[track_caller]
-    fn wait_until(&mut self, what: &str, deadline: Instant, ok: impl Fn(&str) -> bool) -> String {
-        loop {
-            let drained = self.drained.load(Ordering::SeqCst);
-            let (screen, whole_frame) = self.snapshot();
-            if (whole_frame || drained) && ok(&screen) {
-                return screen;
-            }
-            if let Some(status) = self.exited().filter(|_| drained) {
-                panic!(
-                    "the dashboard exited ({status:?}) while waiting for {what}\n{}",
-                    framed(&self.screen())
-                );
-            }
-            if Instant::now() >= deadline {
-                panic!("timed out waiting for {what}\n{}", framed(&screen));
-            }
-            thread::sleep(POLL);
-        }
-    }
-
-    /// Waits until `text` is on screen; returns the screen.
-    #[track_caller]
-    fn wait_for(&mut self, text: &str, deadline: Instant) -> String {
-        self.wait_until(&format!("{text:?} on screen"), deadline, |s| {
-            s.contains(text)
-        })
-    }
-
-    /// Waits until `text` is no longer on screen; returns the screen.
-    #[track_caller]
-    fn wait_gone(&mut self, text: &str, deadline: Instant) -> String {
-        self.wait_until(&format!("{text:?} to disappear"), deadline, |s| {
-            !s.contains(text)
-        })
-    }
-
+impl Pty {
     /// Waits until the table row showing `masked` (a key's masked form) satisfies `ok`;
     /// returns that row.
     #[track_caller]
     fn wait_row(
-        &mut self,
+        &self,
         what: &str,
         masked: &str,
         deadline: Instant,
         ok: impl Fn(&str) -> bool,
     ) -> (String, String) {
-        let screen = self.wait_until(what, deadline, |s| table_row(s, masked).is_some_and(&ok));
+        let screen = self.wait_until_by(what, deadline, |s| table_row(s, masked).is_some_and(&ok));
         let row = table_row(&screen, masked).unwrap().to_owned();
         (row, screen)
-    }
-
-    fn exited(&mut self) -> Option<ExitStatus> {
-        if self.status.is_none() {
-            self.status = self.child.try_wait().expect("poll the child");
-        }
-        self.status.clone()
-    }
-
-    #[track_caller]
-    fn wait_exit(&mut self, deadline: Instant) -> ExitStatus {
-        loop {
-            if let Some(status) = self.exited() {
-                return status;
-            }
-            if Instant::now() >= deadline {
-                panic!(
-                    "the dashboard did not exit in time\n{}",
-                    framed(&self.screen())
-                );
-            }
-            thread::sleep(POLL);
-        }
-    }
-
-    /// Resizes the terminal: the emulator first, then the pty (which signals the child).
-    fn resize(&mut self, rows: u16, cols: u16) {
-        lock(&self.parser).set_size(nonzero(rows), nonzero(cols));
-        self.master
-            .resize(size(rows, cols))
-            .expect("resize the pty");
     }
 
     /// Raw mode is on while the dashboard runs.
     #[track_caller]
     fn assert_raw_mode(&self) {
         assert_ne!(
-            modes(&*self.master),
+            self.modes(),
             self.modes_before,
             "the dashboard is drawn but the terminal's modes are unchanged (no raw mode)"
         );
@@ -325,7 +114,7 @@ impl Dashboard {
 
     /// After the dashboard exited: the terminal is as it was found.
     #[track_caller]
-    fn assert_restored(&mut self) {
+    fn assert_restored(&self) {
         assert!(self.exited().is_some(), "assert_restored before exit");
         // The reader may still be catching up with the last bytes.
         let deadline = soon();
@@ -344,27 +133,17 @@ impl Dashboard {
             framed(&self.screen())
         );
         {
-            let parser = lock(&self.parser);
+            let parser = self.parser();
             let screen = parser.screen();
             assert!(!screen.alternate_screen(), "still in the alternate screen");
             assert!(!screen.bracketed_paste(), "bracketed paste still on");
             assert!(!screen.hide_cursor(), "cursor still hidden");
         }
         assert_eq!(
-            modes(&*self.master),
+            self.modes(),
             self.modes_before,
             "the terminal's modes (raw mode) were not restored"
         );
-    }
-}
-
-impl Drop for Dashboard {
-    fn drop(&mut self) {
-        // A failed test must not leave the dashboard running.
-        if self.exited().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
@@ -385,41 +164,6 @@ fn restore_problems(log: &[u8]) -> Vec<String> {
     check("bracketed paste off", PASTE_OFF, PASTE_ON);
     check("cursor show", CURSOR_SHOW, CURSOR_HIDE);
     problems
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).rposition(|w| w == needle)
-}
-
-/// Whether `log` ends where a ratatui frame ends: every draw finishes by hiding the cursor,
-/// or by showing it and moving it to the focused text field.
-fn ends_a_frame(log: &[u8]) -> bool {
-    if log.ends_with(CURSOR_HIDE) || log.ends_with(CURSOR_SHOW) {
-        return true;
-    }
-    match rfind(log, CURSOR_SHOW) {
-        Some(p) => last_cursor_move(log) == Some(p + CURSOR_SHOW.len()) && log.ends_with(b"H"),
-        None => false,
-    }
-}
-
-/// Where the last `ESC [ row ; col H` (cursor move, as every frame makes) starts.
-fn last_cursor_move(log: &[u8]) -> Option<usize> {
-    (0..log.len()).rev().find(|&i| {
-        let rest = &log[i..];
-        if !rest.starts_with(b"\x1b[") {
-            return false;
-        }
-        let params = &rest[2..];
-        let end = params
-            .iter()
-            .position(|b| !(b.is_ascii_digit() || *b == b';'));
-        matches!(end, Some(n) if params[n] == b'H')
-    })
 }
 
 /// The OSC 52 payloads in `log`, decoded.
@@ -467,16 +211,6 @@ fn table_row<'a>(screen: &'a str, masked: &str) -> Option<&'a str> {
         .find(|line| line.starts_with('│') && line.contains(masked))
 }
 
-/// The screen with a frame around it, for failure messages.
-fn framed(screen: &str) -> String {
-    let mut out = String::from("--- screen ---\n");
-    for (i, line) in screen.lines().enumerate() {
-        out.push_str(&format!("{i:>2}|{line}\n"));
-    }
-    out.push_str("--- end of screen ---");
-    out
-}
-
 fn escaped_tail(log: &[u8], n: usize) -> String {
     let tail = &log[log.len().saturating_sub(n)..];
     tail.escape_ascii().to_string()
@@ -491,24 +225,24 @@ fn escaped_tail(log: &[u8], n: usize) -> String {
 #[test]
 fn create_copy_add_revoke_and_quit() {
     let sandbox = Sandbox::new();
-    let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
+    let mut dash = dashboard(&sandbox, ROWS, COLS, &[]);
 
     // An empty workspace.
-    dash.wait_for("Default API Key", soon());
-    dash.wait_for("This workspace has no active default API key.", soon());
-    dash.wait_for("No additional keys yet.", soon());
+    dash.wait_for("Default API Key");
+    dash.wait_for("This workspace has no active default API key.");
+    dash.wait_for("No additional keys yet.");
     dash.assert_raw_mode();
 
     // D: Create Default Key, Production preselected; Enter creates.
     dash.send(b"D");
-    let dialog = dash.wait_for("┌ Create Default Key", soon());
+    let dialog = dash.wait_for("┌ Create Default Key");
     assert!(
         dialog.contains("▶ (•) Production"),
         "Production must be preselected\n{}",
         framed(&dialog)
     );
     dash.send(ENTER);
-    let dialog = dash.wait_for("┌ Your New API Key", soon());
+    let dialog = dash.wait_for("┌ Your New API Key");
     let key = key_on_screen(&dialog, "fhk_prod_");
     assert!(dialog.contains("Not copied yet."), "{}", framed(&dialog));
     assert!(
@@ -523,7 +257,7 @@ fn create_copy_add_revoke_and_quit() {
         "OSC 52 sent before c"
     );
     dash.send(b"c");
-    let copied = dash.wait_until("the copy message", soon(), |s| {
+    let copied = dash.wait_until("the copy message", |s| {
         !s.contains("Not copied yet.") && s.contains("OSC 52")
     });
     assert!(
@@ -545,9 +279,9 @@ fn create_copy_add_revoke_and_quit() {
 
     // Enter closes at once after a copy; the panel then shows only the masked key.
     dash.send(ENTER);
-    let screen = dash.wait_gone("Your New API Key", soon());
+    let screen = dash.wait_gone("Your New API Key");
     assert!(!screen.contains(&key), "the full key is still on screen");
-    dash.wait_for(&masked(&key), soon());
+    dash.wait_for(&masked(&key));
 
     // The key on screen is a working key.
     let output = sandbox.cli(&["verify"], Some(&format!("{key}\n")));
@@ -558,13 +292,13 @@ fn create_copy_add_revoke_and_quit() {
 
     // a: Add API Key "e2e worker" for Staging.
     dash.send(b"a");
-    dash.wait_for("┌ Add API Key", soon());
+    dash.wait_for("┌ Add API Key");
     dash.send(b"e2e worker");
-    dash.wait_for("› e2e worker", soon());
+    dash.wait_for("› e2e worker");
     dash.send(DOWN);
-    dash.wait_for("▶ (•) Staging", soon());
+    dash.wait_for("▶ (•) Staging");
     dash.send(ENTER);
-    let dialog = dash.wait_for("┌ Your New API Key", soon());
+    let dialog = dash.wait_for("┌ Your New API Key");
     assert!(
         dialog.contains("Created \"e2e worker\"") && dialog.contains("Staging)."),
         "{}",
@@ -575,9 +309,9 @@ fn create_copy_add_revoke_and_quit() {
 
     // Enter without copying asks once more; y closes.
     dash.send(ENTER);
-    dash.wait_for("Close anyway?", soon());
+    dash.wait_for("Close anyway?");
     dash.send(b"y");
-    let screen = dash.wait_gone("Your New API Key", soon());
+    let screen = dash.wait_gone("Your New API Key");
     assert!(
         !screen.contains(&worker_key),
         "the full key is still on screen"
@@ -597,13 +331,13 @@ fn create_copy_add_revoke_and_quit() {
 
     // x: revoke it (the only row, so the selected one); the dialog names the key; y confirms.
     dash.send(b"x");
-    let confirm = dash.wait_for("Revoke \"e2e worker\"", soon());
+    let confirm = dash.wait_for("Revoke \"e2e worker\"");
     assert!(confirm.contains("┌ Revoke Key"), "{}", framed(&confirm));
     dash.send(b"y");
     dash.wait_row("the row to say Revoked", &worker_masked, soon(), |row| {
         row.contains("Revoked")
     });
-    let screen = dash.wait_for("Revoked key_", soon());
+    let screen = dash.wait_for("Revoked key_");
 
     // The store agrees, and the screens named that key.
     let keys = sandbox.list_json();
@@ -632,7 +366,7 @@ fn create_copy_add_revoke_and_quit() {
 
     // q quits; the terminal is handed back.
     dash.send(b"q");
-    let status = dash.wait_exit(soon());
+    let status = dash.wait_exit();
     assert!(status.success(), "exit status {status:?}");
     dash.assert_restored();
     let main_screen = dash.screen();
@@ -652,8 +386,8 @@ fn table_follows_other_processes() {
     let gamma = sandbox.create_key("gamma svc", "dev");
     let (alpha_masked, beta_masked, gamma_masked) = (masked(&alpha), masked(&beta), masked(&gamma));
 
-    let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
-    dash.wait_for("3 of 3 keys", soon());
+    let mut dash = dashboard(&sandbox, ROWS, COLS, &[]);
+    dash.wait_for("3 of 3 keys");
     for (masked, name) in [
         (&alpha_masked, "alpha svc"),
         (&beta_masked, "beta svc"),
@@ -690,7 +424,7 @@ fn table_follows_other_processes() {
     assert!(row.contains("just now"), "row: {row}");
 
     dash.send(b"q");
-    let status = dash.wait_exit(soon());
+    let status = dash.wait_exit();
     assert!(status.success(), "exit status {status:?}");
     dash.assert_restored();
 }
@@ -704,8 +438,8 @@ fn a_revoke_in_one_dashboard_shows_in_another() {
     let shared_masked = masked(&key);
     sandbox.create_key("other svc", "dev");
 
-    let mut first = Dashboard::start(&sandbox, ROWS, COLS, &[]);
-    let mut second = Dashboard::start(&sandbox, ROWS, COLS, &[]);
+    let mut first = dashboard(&sandbox, ROWS, COLS, &[]);
+    let mut second = dashboard(&sandbox, ROWS, COLS, &[]);
     for dash in [&mut first, &mut second] {
         dash.wait_row("shared svc, active", &shared_masked, soon(), |row| {
             row.contains("Active")
@@ -714,10 +448,10 @@ fn a_revoke_in_one_dashboard_shows_in_another() {
 
     // In the first: select "shared svc" (created first, so the second row) and revoke it.
     first.send(b"/shared");
-    first.wait_for("1 of 2 keys", soon());
+    first.wait_for("1 of 2 keys");
     first.send(ENTER);
     first.send(b"x");
-    first.wait_for("Revoke \"shared svc\"", soon());
+    first.wait_for("Revoke \"shared svc\"");
     first.send(b"y");
     first.wait_row("Revoked in the first", &shared_masked, soon(), |row| {
         row.contains("Revoked")
@@ -734,7 +468,7 @@ fn a_revoke_in_one_dashboard_shows_in_another() {
 
     for dash in [&mut first, &mut second] {
         dash.send(b"q");
-        let status = dash.wait_exit(soon());
+        let status = dash.wait_exit();
         assert!(status.success(), "exit status {status:?}");
         dash.assert_restored();
     }
@@ -768,7 +502,7 @@ fn a_read_only_store_is_shown_and_refuses_changes_on_screen() {
     fs::set_permissions(&sandbox.db, fs::Permissions::from_mode(0o400)).expect("chmod");
     let before = fs::read(&sandbox.db).expect("read store");
 
-    let mut dash = Dashboard::start_via(&sandbox, ROWS, COLS, &[], &via);
+    let mut dash = dashboard_via(&sandbox, ROWS, COLS, &[], &via);
     dash.wait_row(
         "the key, read from a read-only store",
         &kept_masked,
@@ -777,12 +511,12 @@ fn a_read_only_store_is_shown_and_refuses_changes_on_screen() {
     );
     // D: create the default key; Enter confirms; the store refuses.
     dash.send(b"D");
-    dash.wait_for("┌ Create Default Key", soon());
+    dash.wait_for("┌ Create Default Key");
     dash.send(ENTER);
-    let screen = dash.wait_for("read-only", soon());
+    let screen = dash.wait_for("read-only");
     assert!(!screen.contains("Your New API Key"), "{}", framed(&screen));
     dash.send(ESC);
-    dash.wait_gone("┌ Create Default Key", soon());
+    dash.wait_gone("┌ Create Default Key");
     assert_eq!(
         fs::read(&sandbox.db).expect("read store"),
         before,
@@ -790,7 +524,7 @@ fn a_read_only_store_is_shown_and_refuses_changes_on_screen() {
     );
 
     dash.send(b"q");
-    let status = dash.wait_exit(soon());
+    let status = dash.wait_exit();
     assert!(status.success(), "exit status {status:?}");
     dash.assert_restored();
 }
@@ -800,8 +534,8 @@ fn a_read_only_store_is_shown_and_refuses_changes_on_screen() {
 #[test]
 fn too_small_then_resized_then_ctrl_c() {
     let sandbox = Sandbox::new();
-    let mut dash = Dashboard::start(&sandbox, 12, 50, &[]);
-    let screen = dash.wait_until("the too-small notice", soon(), |s| {
+    let mut dash = dashboard(&sandbox, 12, 50, &[]);
+    let screen = dash.wait_until("the too-small notice", |s| {
         s.to_lowercase().contains("terminal too small")
     });
     assert!(
@@ -812,16 +546,16 @@ fn too_small_then_resized_then_ctrl_c() {
     assert!(screen.contains("50×12"), "{}", framed(&screen));
 
     dash.resize(ROWS, COLS);
-    let screen = dash.wait_for("Default API Key", soon());
+    let screen = dash.wait_for("Default API Key");
     assert!(
         !screen.to_lowercase().contains("terminal too small"),
         "{}",
         framed(&screen)
     );
-    dash.wait_for("No additional keys yet.", soon());
+    dash.wait_for("No additional keys yet.");
 
     dash.send(CTRL_C);
-    let status = dash.wait_exit(soon());
+    let status = dash.wait_exit();
 
     assert!(status.success(), "exit status {status:?}");
     dash.assert_restored();
@@ -832,16 +566,16 @@ fn too_small_then_resized_then_ctrl_c() {
 #[test]
 fn ctrl_c_on_an_uncopied_new_key_asks_then_quits() {
     let sandbox = Sandbox::new();
-    let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
-    dash.wait_for("No additional keys yet.", soon());
+    let mut dash = dashboard(&sandbox, ROWS, COLS, &[]);
+    dash.wait_for("No additional keys yet.");
     dash.send(b"D");
-    dash.wait_for("┌ Create Default Key", soon());
+    dash.wait_for("┌ Create Default Key");
     dash.send(ENTER);
-    let dialog = dash.wait_for("┌ Your New API Key", soon());
+    let dialog = dash.wait_for("┌ Your New API Key");
     let key = key_on_screen(&dialog, "fhk_prod_");
 
     dash.send(CTRL_C);
-    let asking = dash.wait_for("You have not copied the key", soon());
+    let asking = dash.wait_for("You have not copied the key");
     assert!(
         asking.contains(&key),
         "the key is gone\n{}",
@@ -850,7 +584,7 @@ fn ctrl_c_on_an_uncopied_new_key_asks_then_quits() {
     assert!(dash.exited().is_none(), "one Ctrl-C quit and lost the key");
 
     dash.send(CTRL_C);
-    let status = dash.wait_exit(soon());
+    let status = dash.wait_exit();
     assert!(status.success(), "exit status {status:?}");
     dash.assert_restored();
 }
@@ -861,8 +595,8 @@ fn ctrl_c_on_an_uncopied_new_key_asks_then_quits() {
 #[test]
 fn busy_store_error_is_shown_and_recoverable() {
     let sandbox = Sandbox::new();
-    let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[("HIVEKEYS_BUSY_TIMEOUT_MS", "200")]);
-    dash.wait_for("No additional keys yet.", soon());
+    let mut dash = dashboard(&sandbox, ROWS, COLS, &[("HIVEKEYS_BUSY_TIMEOUT_MS", "200")]);
+    dash.wait_for("No additional keys yet.");
 
     let blocker = rusqlite::Connection::open(&sandbox.db).expect("open the store");
     blocker
@@ -870,12 +604,12 @@ fn busy_store_error_is_shown_and_recoverable() {
         .expect("take the write lock");
 
     dash.send(b"a");
-    dash.wait_for("┌ Add API Key", soon());
+    dash.wait_for("┌ Add API Key");
     // Pasted (bracketed paste), with the trailing newline a copied line usually has.
     dash.send(b"\x1b[200~locked out\n\x1b[201~");
-    dash.wait_for("› locked out", soon());
+    dash.wait_for("› locked out");
     dash.send(ENTER);
-    let screen = dash.wait_for("The database is busy", soon());
+    let screen = dash.wait_for("The database is busy");
     assert!(
         screen.contains("┌ Add API Key") && screen.contains("› locked out"),
         "the dialog stays open with the name\n{}",
@@ -885,28 +619,28 @@ fn busy_store_error_is_shown_and_recoverable() {
     blocker.execute_batch("ROLLBACK").expect("release the lock");
     drop(blocker);
     dash.send(ENTER);
-    let dialog = dash.wait_for("┌ Your New API Key", soon());
+    let dialog = dash.wait_for("┌ Your New API Key");
     let key = key_on_screen(&dialog, "fhk_prod_");
     // Esc before copying asks once more; n goes back to the key; Esc again, y closes.
     dash.send(ESC);
-    dash.wait_for("Close anyway?", soon());
+    dash.wait_for("Close anyway?");
     dash.send(b"n");
-    let back = dash.wait_gone("Close anyway?", soon());
+    let back = dash.wait_gone("Close anyway?");
     assert!(
         back.contains("┌ Your New API Key") && back.contains(&key),
         "n must return to the key\n{}",
         framed(&back)
     );
     dash.send(ESC);
-    dash.wait_for("Close anyway?", soon());
+    dash.wait_for("Close anyway?");
     dash.send(b"y");
-    dash.wait_gone("Your New API Key", soon());
+    dash.wait_gone("Your New API Key");
     dash.wait_row("the new key in the table", &masked(&key), soon(), |row| {
         row.contains("locked out")
     });
 
     dash.send(b"q");
-    let status = dash.wait_exit(soon());
+    let status = dash.wait_exit();
     assert!(status.success(), "exit status {status:?}");
     dash.assert_restored();
 }
@@ -917,10 +651,10 @@ fn busy_store_error_is_shown_and_recoverable() {
 fn unusable_store_fails_before_touching_the_terminal() {
     let sandbox = Sandbox::new();
     std::fs::write(&sandbox.db, vec![b'x'; 4096]).expect("write a file that is not SQLite");
-    let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
-    let status = dash.wait_exit(soon());
+    let dash = dashboard(&sandbox, ROWS, COLS, &[]);
+    let status = dash.wait_exit();
     assert!(!status.success(), "exit status {status:?}");
-    let screen = dash.wait_for("is not a hivekeys database", soon());
+    let screen = dash.wait_for("is not a hivekeys database");
     assert!(screen.contains("error: "), "{}", framed(&screen));
     let log = dash.log();
     assert!(
@@ -928,12 +662,8 @@ fn unusable_store_fails_before_touching_the_terminal() {
         "the terminal was taken over: {}",
         escaped_tail(&log, 300)
     );
-    assert!(!lock(&dash.parser).screen().alternate_screen());
-    assert_eq!(
-        modes(&*dash.master),
-        dash.modes_before,
-        "terminal modes changed"
-    );
+    assert!(!dash.parser().screen().alternate_screen());
+    assert_eq!(dash.modes(), dash.modes_before, "terminal modes changed");
 }
 
 /// SIGTERM and SIGINT (a shutdown, `kill`) end the dashboard like `q`, with exit status 0;
@@ -942,16 +672,16 @@ fn unusable_store_fails_before_touching_the_terminal() {
 fn sigterm_sigint_and_sighup_restore_the_terminal() {
     for (signal, code) in [("-TERM", 0), ("-INT", 0), ("-HUP", 1)] {
         let sandbox = Sandbox::new();
-        let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
-        dash.wait_for("No additional keys yet.", soon());
+        let dash = dashboard(&sandbox, ROWS, COLS, &[]);
+        dash.wait_for("No additional keys yet.");
         dash.assert_raw_mode();
-        let pid = dash.child.process_id().expect("the dashboard's pid");
+        let pid = dash.pid();
         let killed = std::process::Command::new("kill")
             .args([signal, &pid.to_string()])
             .status()
             .expect("run kill");
         assert!(killed.success(), "kill {signal} failed");
-        let status = dash.wait_exit(soon());
+        let status = dash.wait_exit();
         assert_eq!(status.exit_code(), code, "{signal}: exit status {status:?}");
         dash.assert_restored();
     }
@@ -968,48 +698,48 @@ fn a_store_deleted_then_restored_under_the_dashboard() {
     let backup = sandbox.dir.path().join("backup.db");
     fs::copy(&sandbox.db, &backup).expect("copy the store");
     let _ = fs::remove_file(&sandbox.db);
-    let mut dash = Dashboard::start(&sandbox, ROWS, COLS, &[]);
-    dash.wait_for("No additional keys yet.", soon());
+    let mut dash = dashboard(&sandbox, ROWS, COLS, &[]);
+    dash.wait_for("No additional keys yet.");
 
     for suffix in ["", "-wal", "-shm"] {
         let _ = fs::remove_file(format!("{}{suffix}", sandbox.db.display()));
     }
-    dash.wait_for("was deleted", soon());
+    dash.wait_for("was deleted");
     dash.send(b"a");
-    dash.wait_for("┌ Add API Key", soon());
+    dash.wait_for("┌ Add API Key");
     dash.send(b"ghost");
-    dash.wait_for("› ghost", soon());
+    dash.wait_for("› ghost");
     dash.send(ENTER);
-    let screen = dash.wait_for("nothing was changed", soon());
+    let screen = dash.wait_for("nothing was changed");
     assert!(
         screen.contains("┌ Add API Key") && !screen.contains("Your New API Key"),
         "the dialog must stay open with the error\n{}",
         framed(&screen)
     );
     dash.send(ESC);
-    dash.wait_gone("┌ Add API Key", soon());
+    dash.wait_gone("┌ Add API Key");
     assert!(!sandbox.db.exists(), "nothing recreated the deleted file");
 
     fs::rename(&backup, &sandbox.db).expect("restore the backup");
-    dash.wait_for("replaced by another", soon());
-    dash.wait_for("From the backup", soon());
+    dash.wait_for("replaced by another");
+    dash.wait_for("From the backup");
     dash.send(b"a");
-    dash.wait_for("┌ Add API Key", soon());
+    dash.wait_for("┌ Add API Key");
     dash.send(b"after the restore");
-    dash.wait_for("› after the restore", soon());
+    dash.wait_for("› after the restore");
     dash.send(ENTER);
-    let dialog = dash.wait_for("┌ Your New API Key", soon());
+    let dialog = dash.wait_for("┌ Your New API Key");
     let key = key_on_screen(&dialog, "fhk_prod_");
     let verdict: Value =
         serde_json::from_str(&sandbox.cli_ok(&["verify"], Some(&key))).expect("verify's JSON");
     assert_eq!(verdict["valid"], true, "{verdict}");
     assert_eq!(verdict["name"], "after the restore");
     dash.send(b"c");
-    dash.wait_for("OSC 52", soon());
+    dash.wait_for("OSC 52");
     dash.send(ENTER);
-    dash.wait_gone("Your New API Key", soon());
+    dash.wait_gone("Your New API Key");
     dash.send(b"q");
-    let status = dash.wait_exit(soon());
+    let status = dash.wait_exit();
     assert!(status.success(), "exit status {status:?}");
     dash.assert_restored();
 }

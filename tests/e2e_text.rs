@@ -6,171 +6,29 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::{Duration, Instant};
+use common::pty::{Launch, Pty};
+use common::{Sandbox, contains};
 
-use common::{BIN, Sandbox, clean_env, nonzero};
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
-
-const WAIT: Duration = Duration::from_secs(10);
-const POLL: Duration = Duration::from_millis(15);
-
-struct Pty {
-    master: Box<dyn MasterPty + Send>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn Child + Send + Sync>,
-    log: Arc<Mutex<Vec<u8>>>,
-    parser: Arc<Mutex<vt100::Parser>>,
-}
-
-fn size(rows: u16, cols: u16) -> PtySize {
-    PtySize {
-        rows,
-        cols,
-        pixel_width: 0,
-        pixel_height: 0,
-    }
-}
-
-impl Pty {
-    /// `hivekeys --db <store>` in a `cols`×`rows` pty with `TERM=term`.
-    fn start(sandbox: &Sandbox, rows: u16, cols: u16, term: &str) -> Pty {
-        let pair = native_pty_system().openpty(size(rows, cols)).unwrap();
-        let mut command = CommandBuilder::new(BIN);
-        command.arg("--db");
-        command.arg(&sandbox.db);
-        command.cwd(sandbox.path());
-        let clean = clean_env(sandbox.path());
-        for name in &clean.removed {
-            command.env_remove(name);
-        }
-        for (name, value) in &clean.set {
-            command.env(name, value);
-        }
-        command.env_remove("NO_COLOR");
-        command.env("TERM", term);
-        let child = pair.slave.spawn_command(command).unwrap();
-        drop(pair.slave);
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(
-            nonzero(rows),
-            nonzero(cols),
-            0,
-        )));
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let (log_in, parser_in) = (Arc::clone(&log), Arc::clone(&parser));
-        thread::spawn(move || {
-            let mut buffer = [0u8; 16 * 1024];
-            while let Ok(n) = reader.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                let mut log = log_in.lock().unwrap();
-                log.extend_from_slice(&buffer[..n]);
-                parser_in.lock().unwrap().process(&buffer[..n]);
-            }
-        });
-        let writer = pair.master.take_writer().unwrap();
-        Pty {
-            master: pair.master,
-            writer,
-            child,
-            log,
-            parser,
-        }
-    }
-
-    /// The screen's text, each line without its trailing blanks (cells written as spaces and
-    /// cells cleared look alike on a terminal).
-    fn screen(&self) -> String {
-        let contents = self.parser.lock().unwrap().screen().contents();
-        contents
-            .lines()
-            .map(str::trim_end)
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    fn log(&self) -> Vec<u8> {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    /// The screen once `ok` holds for it and the output has been quiet for a moment (a frame
-    /// arrives in several writes: a half-drawn one must not be compared).
-    #[track_caller]
-    fn settled(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + WAIT;
-        let mut last = (0, Instant::now());
-        loop {
-            let len = self.log.lock().unwrap().len();
-            if len != last.0 {
-                last = (len, Instant::now());
-            }
-            let screen = self.screen();
-            if ok(&screen) && last.1.elapsed() >= Duration::from_millis(150) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}\n{screen}"
-            );
-            thread::sleep(POLL);
-        }
-    }
-
-    /// Resizes the terminal away and back: the dashboard clears and draws everything afresh.
-    fn fresh_draw(&mut self, rows: u16, cols: u16) -> String {
-        for (r, c) in [(rows + 1, cols), (rows, cols)] {
-            self.parser.lock().unwrap().set_size(nonzero(r), nonzero(c));
-            self.master.resize(size(r, c)).unwrap();
-            let before = self.log().len();
-            let deadline = Instant::now() + WAIT;
-            while self.log().len() == before {
-                assert!(Instant::now() < deadline, "no redraw after a resize");
-                thread::sleep(POLL);
-            }
-        }
-        self.settled("the redraw", |_| true)
-    }
-
-    #[track_caller]
-    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "did not exit\n{}", self.screen());
-            thread::sleep(POLL);
-        }
-    }
-}
-
-impl Drop for Pty {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+/// `hivekeys --db <store>` in a `cols`×`rows` pty with `TERM=term`; the screen read without
+/// trailing blanks.
+fn start(sandbox: &Sandbox, rows: u16, cols: u16, term: &str) -> Pty {
+    Pty::launch(
+        sandbox,
+        Launch {
+            rows,
+            cols,
+            term,
+            trim_blanks: true,
+            ..Launch::default()
+        },
+    )
 }
 
 #[test]
 fn term_dumb_is_refused_with_one_sentence_pointing_at_the_cli() {
     let sandbox = Sandbox::new();
     sandbox.create_key("Billing", "prod");
-    let mut pty = Pty::start(&sandbox, 24, 80, "dumb");
+    let pty = start(&sandbox, 24, 80, "dumb");
     let status = pty.wait_exit();
     assert!(!status.success());
     let screen = pty.settled("the refusal", |s| s.contains("TERM=dumb"));
@@ -188,7 +46,7 @@ fn term_dumb_is_refused_with_one_sentence_pointing_at_the_cli() {
 fn colours_are_sent_as_named_ansi_colours() {
     let sandbox = Sandbox::new();
     sandbox.create_key("Billing", "prod");
-    let mut pty = Pty::start(&sandbox, 24, 80, "xterm-256color");
+    let mut pty = start(&sandbox, 24, 80, "xterm-256color");
     pty.settled("the table", |s| s.contains("Billing"));
     let log = pty.log();
     assert!(
@@ -221,7 +79,7 @@ fn flag_store() -> Sandbox {
 fn flags_leave_no_stray_cells_when_rows_scroll_or_a_dialog_opens() {
     let sandbox = flag_store();
     let (rows, cols) = (24, 80);
-    let mut pty = Pty::start(&sandbox, rows, cols, "xterm-256color");
+    let mut pty = start(&sandbox, rows, cols, "xterm-256color");
     pty.settled("the flags", |s| s.contains("Tokyo gateway"));
     // Scroll the flag rows away one row at a time, as an admin would.
     for _ in 0..16 {

@@ -172,6 +172,8 @@ fn bash_completes_commands_options_and_values() {
             "serve",
             "demo",
             "copy",
+            "workspaces",
+            "log",
             "completions",
             "man",
         ],
@@ -285,6 +287,8 @@ fn the_manual_renders_with_man() {
         "serve",
         "demo",
         "copy",
+        "workspaces",
+        "log",
         "completions",
         "man",
     ] {

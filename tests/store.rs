@@ -725,6 +725,7 @@ fn variant(err: &Error) -> &'static str {
         Error::KeyNotFound { .. } => "KeyNotFound",
         Error::AmbiguousKey { .. } => "AmbiguousKey",
         Error::DefaultKeyExists { .. } => "DefaultKeyExists",
+        Error::WorkspaceExists { .. } => "WorkspaceExists",
         Error::ExpiryInPast => "ExpiryInPast",
         Error::InvalidDailyLimit => "InvalidDailyLimit",
         Error::KeyRevoked { .. } => "KeyRevoked",
@@ -766,7 +767,7 @@ fn variant(err: &Error) -> &'static str {
 }
 
 /// Every name `variant` can return, in its order.
-const VARIANTS: [&str; 43] = [
+const VARIANTS: [&str; 44] = [
     "InvalidName(Empty)",
     "InvalidName(TooLong)",
     "InvalidName(ControlCharacter)",
@@ -775,6 +776,7 @@ const VARIANTS: [&str; 43] = [
     "KeyNotFound",
     "AmbiguousKey",
     "DefaultKeyExists",
+    "WorkspaceExists",
     "ExpiryInPast",
     "InvalidDailyLimit",
     "KeyRevoked",
@@ -843,6 +845,9 @@ fn every_error_message_is_one_sentence() {
         Error::DefaultKeyExists {
             workspace: WS.into(),
             id: "key_0a1b2c3d".into(),
+        },
+        Error::WorkspaceExists {
+            name: "Billing".into(),
         },
         Error::ExpiryInPast,
         Error::InvalidDailyLimit,

@@ -150,6 +150,24 @@ pub enum Command {
               value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         max_connections: u32,
     },
+    /// List the store's workspaces with their active keys (the current one marked)
+    Workspaces {
+        /// Create an empty workspace with this name first (1-64 characters)
+        #[arg(long, value_name = "NAME")]
+        create: Option<String>,
+        /// Print a JSON array instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the workspace's audit log, newest first
+    Log {
+        /// Only events of this recent span (e.g. 90m, 12h, 7d)
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        since: Option<TimeDelta>,
+        /// Print a JSON array instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Fill the workspace with realistic sample keys (no secret is printed)
     Demo {
         /// How many keys to add, the default key included if the workspace has none

@@ -1,6 +1,7 @@
 //! The non-interactive commands. Each prints its result on stdout and any error on stderr as
 //! one sentence; exit status 0 on success, 1 on failure, 2 on a usage error.
 
+mod admin;
 mod args;
 mod bulk;
 mod failure;
@@ -284,6 +285,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 )?;
             }
         }
+        Command::Workspaces { create, json } => {
+            admin::workspaces(&mut out, &mut store, workspace, create.as_deref(), *json)?
+        }
+        Command::Log { since, json } => admin::log(&mut out, &store, workspace, *since, *json)?,
         Command::Demo { keys, seed } => {
             let seed = seed.unwrap_or_else(store::random_seed);
             let summary = store.fill_demo(workspace, *keys, seed)?;

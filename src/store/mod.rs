@@ -21,6 +21,7 @@ mod sort;
 mod sql;
 mod usage;
 mod verification;
+mod workspaces;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::entropy::{Entropy, OsEntropy};
 use crate::error::{Error, Result};
 
+pub use audit::{AuditQuery, LoggedEvent};
 pub use bulk_revoke::BulkRevoked;
 pub use copy::CopySummary;
 pub use demo::{DemoSummary, random_seed};
@@ -52,6 +54,7 @@ pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT};
 pub use verification::{
     Allowance, CHECK_EVERY, InvalidReason, READER_PRAGMAS, Verification, VerifiedKey,
 };
+pub use workspaces::{ListedWorkspace, WorkspaceSummary, with_current};
 
 /// How long a writer waits for another process's lock before giving up.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -34,6 +34,10 @@ pub enum Action {
     OpenRename,
     OpenDetails,
     OpenHelp,
+    /// `w`: the workspaces overlay.
+    OpenWorkspaces,
+    /// `L`: the workspace's audit log.
+    OpenAuditLog,
     /// An edit of the focused text field (search box, key name or daily limit).
     Edit(InputRequest),
     /// Text pasted into the focused text field (bracketed paste).

@@ -30,6 +30,14 @@ pub enum Context {
     ConfirmClose,
     Details,
     Help,
+    /// The workspaces overlay (`w`).
+    Workspaces,
+    /// New Workspace: a name field in the workspaces overlay.
+    CreateWorkspace,
+    /// The audit log (`L`).
+    AuditLog,
+    /// Typing in the audit log's search box.
+    AuditSearch,
     /// A dialog's write waits for another process to release the store: only withdrawing it
     /// and quitting apply.
     Waiting,
@@ -43,7 +51,12 @@ impl Context {
     pub fn has_text_field(self) -> bool {
         matches!(
             self,
-            Context::Search | Context::AddKey | Context::SetLimit | Context::Rename
+            Context::Search
+                | Context::AddKey
+                | Context::SetLimit
+                | Context::Rename
+                | Context::CreateWorkspace
+                | Context::AuditSearch
         )
     }
 
@@ -62,12 +75,16 @@ impl Context {
             Context::ConfirmClose => "Close without copying?",
             Context::Details => "Key details",
             Context::Help => "Help",
+            Context::Workspaces => "Workspaces",
+            Context::CreateWorkspace => "New workspace",
+            Context::AuditLog => "Audit log",
+            Context::AuditSearch => "Audit log search",
             Context::Waiting => "Waiting for the store",
             Context::TooSmall => "Terminal too small",
         }
     }
 
-    pub const ALL: [Context; 15] = [
+    pub const ALL: [Context; 19] = [
         Context::Main,
         Context::Search,
         Context::AddKey,
@@ -81,6 +98,10 @@ impl Context {
         Context::ConfirmClose,
         Context::Details,
         Context::Help,
+        Context::Workspaces,
+        Context::CreateWorkspace,
+        Context::AuditLog,
+        Context::AuditSearch,
         Context::Waiting,
         Context::TooSmall,
     ];
@@ -189,7 +210,7 @@ use Context as C;
 use Movement as M;
 
 const MAIN: &[Context] = &[C::Main];
-const SEARCH: &[Context] = &[C::Search];
+const SEARCH: &[Context] = &[C::Search, C::AuditSearch];
 const CHOICES: &[Context] = &[C::CreateDefault, C::ConfirmRotate];
 const QUESTIONS: &[Context] = &[
     C::CreateDefault,
@@ -197,7 +218,7 @@ const QUESTIONS: &[Context] = &[
     C::ConfirmRevoke,
     C::ConfirmBulkRevoke,
 ];
-const OVERLAYS: &[Context] = &[C::Details, C::Help];
+const OVERLAYS: &[Context] = &[C::Details, C::Help, C::AuditLog];
 const EVERYWHERE: &[Context] = &C::ALL;
 
 const DOWN: Key = Key::plain(KeyCode::Down);
@@ -234,6 +255,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(MAIN, &[Key::char('l')], A::OpenLimit, help("l", "set the focused key's daily limit")),
     bind(MAIN, &[Key::char('n')], A::OpenRename, help("n", "rename the focused key")),
     bind(MAIN, &[ENTER], A::OpenDetails, hint("Enter", "details")),
+    bind(MAIN, &[Key::char('w')], A::OpenWorkspaces, hint("w", "workspaces")),
+    bind(MAIN, &[Key::char('L')], A::OpenAuditLog, hint("L", "audit log")),
     bind(MAIN, &[ESC], A::ClearSearch, help("Esc", "clear the search; with none, the marks")),
     bind(MAIN, &[Key::char('?')], A::OpenHelp, hint("?", "help")),
     bind(MAIN, &[Key::char('q')], A::Quit, hint("q", "quit")),
@@ -271,6 +294,17 @@ pub const BINDINGS: &[Binding] = &[
     bind(OVERLAYS, &[Key::char('G'), Key::plain(KeyCode::End)], A::Move(M::Bottom), None),
     bind(&[C::Details], &[ESC, ENTER, Key::char('q')], A::Cancel, hint("Esc", "back")),
     bind(&[C::Help], &[ESC, Key::char('?'), Key::char('q')], A::Cancel, hint("Esc/?", "close help")),
+    // The workspaces overlay and its New Workspace field.
+    bind(&[C::Workspaces], &[Key::char('j'), DOWN], A::Move(M::Down), hint("↑/↓", "choose")),
+    bind(&[C::Workspaces], &[Key::char('k'), UP], A::Move(M::Up), None),
+    bind(&[C::Workspaces], &[ENTER], A::Submit, hint("Enter", "switch")),
+    bind(&[C::Workspaces], &[Key::char('a')], A::OpenAddKey, hint("a", "new workspace")),
+    bind(&[C::Workspaces], &[ESC, Key::char('w'), Key::char('q')], A::Cancel, hint("Esc", "close")),
+    bind(&[C::CreateWorkspace], &[ENTER], A::Submit, hint("Enter", "create")),
+    bind(&[C::CreateWorkspace], &[ESC], A::Cancel, hint("Esc", "back to the list")),
+    // The audit log (its scrolling is the overlays' above; its search box is the search's).
+    bind(&[C::AuditLog], &[Key::char('/')], A::StartSearch, hint("/", "search")),
+    bind(&[C::AuditLog], &[ESC, Key::char('L'), Key::char('q')], A::Cancel, hint("Esc", "close")),
     // A dialog whose write waits for the store.
     bind(&[C::Waiting], &[ESC], A::Cancel, hint("Esc", "withdraw the change")),
     // The "terminal too small" notice, which says "press q to quit".

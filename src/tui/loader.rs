@@ -143,6 +143,11 @@ impl Loader {
         Ok(())
     }
 
+    /// Reads run on a background thread (rather than inline).
+    pub fn is_background(&self) -> bool {
+        self.background.is_some()
+    }
+
     /// A full read of the key list is under way on the background thread.
     pub fn is_loading(&self) -> bool {
         self.background

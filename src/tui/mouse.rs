@@ -37,9 +37,15 @@ impl Clicks {
         let context = app.context();
         let wheel = |movement| vec![Action::Move(movement); WHEEL_ROWS];
         match (context, event.kind) {
-            (Context::Main | Context::Search | Context::Details | Context::Help, kind)
-                if matches!(kind, MouseEventKind::ScrollDown | MouseEventKind::ScrollUp) =>
-            {
+            (
+                Context::Main
+                | Context::Search
+                | Context::Details
+                | Context::Help
+                | Context::Workspaces
+                | Context::AuditLog,
+                kind,
+            ) if matches!(kind, MouseEventKind::ScrollDown | MouseEventKind::ScrollUp) => {
                 match kind {
                     MouseEventKind::ScrollDown => wheel(Movement::Down),
                     _ => wheel(Movement::Up),

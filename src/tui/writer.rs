@@ -22,6 +22,7 @@ use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::store::{
     BulkRevoked, Grace, IssuedKey, KeyRecord, Location, NewKey, Store, StoreOptions,
+    WorkspaceSummary,
 };
 
 /// Shown in a dialog whose write waits for another process's lock. No spinner: the text
@@ -53,6 +54,8 @@ pub enum Job {
         key: KeyRecord,
         name: String,
     },
+    /// A new, empty workspace (the workspaces overlay's `a`).
+    CreateWorkspace(String),
 }
 
 /// What the store answered to a [`Job`].
@@ -69,6 +72,7 @@ pub enum Done {
         before: String,
         renamed: Result<KeyRecord>,
     },
+    WorkspaceCreated(Result<WorkspaceSummary>),
 }
 
 /// A finished job: its answer, and whether the dashboard was still waiting for it (rather than
@@ -323,6 +327,9 @@ pub fn perform(store: &mut Store, job: Job, workspace: &str, fate: &Fate) -> Don
             renamed: store.rename_key_unless(workspace, &key.id, &name, || !fate.go_ahead()),
             before: key.name,
         },
+        Job::CreateWorkspace(name) => {
+            Done::WorkspaceCreated(store.create_workspace_unless(&name, || !fate.go_ahead()))
+        }
     }
 }
 

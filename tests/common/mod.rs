@@ -8,6 +8,7 @@
 
 pub mod dashboard;
 pub mod postgres;
+pub mod pty;
 pub mod serve;
 
 use std::ffi::{OsStr, OsString};

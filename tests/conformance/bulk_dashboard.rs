@@ -1,44 +1,28 @@
 //! The dashboard's marks and bulk revoke on both backends, through the real keymap, while
 //! another process revokes marked keys or holds the store's write lock.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::ops::{Deref, DerefMut};
 
-use hivekeys::clock::ManualClock;
-use hivekeys::store::Location;
-use hivekeys::tui::action::Action;
-use hivekeys::tui::app::{App, Modal, RELOAD_INTERVAL};
-use hivekeys::tui::clipboard::Osc52Only;
-use hivekeys::tui::keymap::{self, Context};
-use hivekeys::tui::view::{self, theme::Theme};
-use hivekeys::tui::writer::{WAITING, Writer};
-use hivekeys::{Environment, NewKey, Status, Store, StoreOptions};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers,
-};
+use hivekeys::tui::app::Modal;
+use hivekeys::tui::keymap::Context;
+use hivekeys::tui::writer::WAITING;
+use hivekeys::{Environment, NewKey, Status};
+use ratatui::crossterm::event::KeyCode;
 
 use crate::Backend;
-use crate::common::store_options;
+use crate::common::dashboard::{Drive, OnStore};
 
 const WS: &str = "default";
 
 /// Keys "Billing" and "Payments" (production), then "CI", "Search" and "Web" (staging): the
 /// table lists them newest first, Web on top.
 struct Fixture {
-    app: App,
-    clock: Arc<ManualClock>,
-    location: Location,
-    seen: Option<i64>,
+    fx: OnStore,
     ids: Vec<(String, String)>,
 }
 
 impl Fixture {
     fn new(backend: &Backend) -> Fixture {
-        let location = backend.location.clone();
-        let clock = backend.clock.clone();
-        let mut store = Store::open_with(&location, store_options(&clock, 42)).unwrap();
         let keys = [
             ("Billing", Environment::Production),
             ("Payments", Environment::Production),
@@ -47,60 +31,20 @@ impl Fixture {
             ("Web", Environment::Staging),
         ];
         let mut ids = Vec::new();
-        for (name, environment) in keys {
-            clock.advance(chrono::TimeDelta::seconds(1));
-            let issued = store
-                .create_key(WS, NewKey::new(name, environment))
-                .unwrap();
-            ids.push((name.to_owned(), issued.record.id.clone()));
-        }
-        let app = App::new(store, WS, Box::new(Osc52Only::default()));
-        let seen = app.store().data_version().ok();
-        Fixture {
-            app,
-            clock,
-            location,
-            seen,
-            ids,
-        }
+        let fx = OnStore::open(&backend.location, backend.clock.clone(), |store, clock| {
+            for (name, environment) in keys {
+                clock.advance(chrono::TimeDelta::seconds(1));
+                let issued = store
+                    .create_key(WS, NewKey::new(name, environment))
+                    .unwrap();
+                ids.push((name.to_owned(), issued.record.id.clone()));
+            }
+        });
+        Fixture { fx, ids }
     }
 
     fn id(&self, name: &str) -> String {
         self.ids.iter().find(|(n, _)| n == name).unwrap().1.clone()
-    }
-
-    fn other_process(&self) -> Store {
-        Store::open_with(&self.location, store_options(&self.clock, 4242)).unwrap()
-    }
-
-    fn send(&mut self, code: KeyCode) {
-        let event = Event::Key(KeyEvent {
-            code,
-            modifiers: KeyModifiers::NONE,
-            kind: KeyEventKind::Press,
-            state: KeyEventState::NONE,
-        });
-        if let Some(action) = keymap::action_for(self.app.context(), &event) {
-            self.app.update(action);
-        }
-    }
-
-    fn keys(&mut self, text: &str) {
-        for c in text.chars() {
-            self.send(KeyCode::Char(c));
-        }
-    }
-
-    /// A tick once another process's change has been heard (at once on SQLite, when its
-    /// NOTIFY arrives on PostgreSQL).
-    fn tick_after_change(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while self.app.store().data_version().ok() == self.seen && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        self.clock.advance(RELOAD_INTERVAL);
-        self.app.update(Action::Tick);
-        self.seen = self.app.store().data_version().ok();
     }
 
     fn marked_names(&self) -> Vec<String> {
@@ -124,46 +68,33 @@ impl Fixture {
             .map(|n| n.text.clone())
             .unwrap_or_default()
     }
+}
 
-    fn screen(&mut self, width: u16, height: u16) -> String {
-        self.app.update(Action::Resize(width, height));
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal
-            .draw(|frame| view::render(&self.app, frame, &Theme::PLAIN))
-            .unwrap();
-        terminal.backend().to_string()
+impl Deref for Fixture {
+    type Target = OnStore;
+
+    fn deref(&self) -> &OnStore {
+        &self.fx
     }
+}
 
-    fn write_in_background(&mut self) {
-        let options = StoreOptions {
-            busy_timeout: Duration::from_secs(30),
-            ..store_options(&self.clock, 7)
-        };
-        let writer = Writer::start(&self.location, options).expect("start the writer");
-        self.app.write_in_background(writer);
-    }
-
-    fn wait_for_write(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.app.has_outstanding_write() {
-            assert!(Instant::now() < deadline, "the write never answered");
-            self.app.settle_write(Duration::from_millis(20));
-            self.app.update(Action::WriteDone);
-        }
+impl DerefMut for Fixture {
+    fn deref_mut(&mut self) -> &mut OnStore {
+        &mut self.fx
     }
 }
 
 fn marks_outlast_search_filters_sorts_and_refreshes(backend: &Backend) {
     let mut fx = Fixture::new(backend);
     // Space marks and moves down: two presses mark Web and Search.
-    fx.keys("  ");
+    fx.type_text("  ");
     assert_eq!(fx.marked_names(), ["Web", "Search"]);
     assert_eq!(fx.app.selected_key().unwrap().name, "CI");
     // A search narrows the table to Payments, which is marked too; the others stay marked.
-    fx.keys("/pay");
-    fx.send(KeyCode::Enter);
+    fx.type_text("/pay");
+    fx.press(KeyCode::Enter);
     assert_eq!(fx.app.visible.len(), 1);
-    fx.keys(" ");
+    fx.type_text(" ");
     assert_eq!(fx.marked_names(), ["Web", "Search", "Payments"]);
     let screen = fx.screen(120, 30);
     assert!(
@@ -172,24 +103,26 @@ fn marks_outlast_search_filters_sorts_and_refreshes(backend: &Backend) {
     );
     assert!(screen.contains("●"), "{screen}");
     // Esc clears the search first; filters and sorting hide and reorder, marks stay.
-    fx.send(KeyCode::Esc);
+    fx.press(KeyCode::Esc);
     assert_eq!(fx.app.visible.len(), 5);
-    fx.keys("eoo");
+    fx.type_text("eoo");
     assert_eq!(fx.marked_names(), ["Web", "Search", "Payments"]);
-    fx.keys("e");
-    fx.keys("e");
-    fx.keys("e");
+    fx.type_text("e");
+    fx.type_text("e");
+    fx.type_text("e");
     assert_eq!(fx.app.environment_filter, None, "back to all");
     // Sorted by name, Billing is on top: Space marks it, and Space again unmarks it.
-    fx.keys("g");
+    fx.type_text("g");
     assert_eq!(fx.app.selected_key().unwrap().name, "Billing");
-    fx.keys(" ");
+    fx.type_text(" ");
     assert_eq!(fx.marked_names(), ["Web", "Search", "Payments", "Billing"]);
-    fx.keys("g ");
+    fx.type_text("g ");
     assert_eq!(fx.marked_names(), ["Web", "Search", "Payments"]);
 
     // Another process revokes Search: the refresh drops its mark and says so.
-    fx.other_process().revoke_key(WS, &fx.id("Search")).unwrap();
+    fx.other_process(4242)
+        .revoke_key(WS, &fx.id("Search"))
+        .unwrap();
     fx.tick_after_change();
     assert_eq!(fx.app.marks.len(), 2);
     assert!(!fx.marked_names().contains(&"Search".to_owned()));
@@ -199,15 +132,15 @@ fn marks_outlast_search_filters_sorts_and_refreshes(backend: &Backend) {
         "{notice}"
     );
     // A revoked row cannot be marked.
-    fx.keys("/search");
-    fx.send(KeyCode::Enter);
-    fx.keys(" ");
+    fx.type_text("/search");
+    fx.press(KeyCode::Enter);
+    fx.type_text(" ");
     assert_eq!(fx.app.marks.len(), 2);
     assert!(fx.notice().contains("revoked already"), "{}", fx.notice());
-    fx.send(KeyCode::Esc);
+    fx.press(KeyCode::Esc);
 
     // Esc with no search clears every mark.
-    fx.send(KeyCode::Esc);
+    fx.press(KeyCode::Esc);
     assert!(fx.app.marks.is_empty());
     assert_eq!(fx.notice(), "Unmarked 2 keys.");
 }
@@ -215,9 +148,9 @@ fn marks_outlast_search_filters_sorts_and_refreshes(backend: &Backend) {
 fn x_asks_once_and_y_revokes_every_marked_key(backend: &Backend) {
     let mut fx = Fixture::new(backend);
     // Web, Search, then (past CI) Payments.
-    fx.keys("  j ");
+    fx.type_text("  j ");
     assert_eq!(fx.marked_names(), ["Web", "Search", "Payments"]);
-    fx.keys("x");
+    fx.type_text("x");
     let Some(Modal::BulkRevoke(dialog)) = &fx.app.modal else {
         panic!("no bulk confirmation: {:?}", fx.app.context());
     };
@@ -229,8 +162,10 @@ fn x_asks_once_and_y_revokes_every_marked_key(backend: &Backend) {
     assert!(screen.contains("Revoke 3 keys?"), "{screen}");
     assert!(screen.contains("y revoke"), "{screen}");
     // Someone else revokes Search while the question is open: the rest still go.
-    fx.other_process().revoke_key(WS, &fx.id("Search")).unwrap();
-    fx.keys("y");
+    fx.other_process(4242)
+        .revoke_key(WS, &fx.id("Search"))
+        .unwrap();
+    fx.type_text("y");
     assert!(fx.app.modal.is_none());
     assert_eq!(
         fx.notice(),
@@ -244,7 +179,7 @@ fn x_asks_once_and_y_revokes_every_marked_key(backend: &Backend) {
     }
     assert!(fx.app.marks.is_empty());
     // With no marks, x is the single revoke again.
-    fx.keys("gx");
+    fx.type_text("gx");
     assert!(
         matches!(fx.app.modal, None | Some(Modal::ConfirmRevoke(_))),
         "{:?}",
@@ -255,16 +190,16 @@ fn x_asks_once_and_y_revokes_every_marked_key(backend: &Backend) {
 fn a_bulk_revoke_waits_for_the_lock_and_esc_withdraws_it(backend: &Backend) {
     let mut fx = Fixture::new(backend);
     fx.write_in_background();
-    fx.keys("  ");
+    fx.type_text("  ");
     let mut blocker = backend.hold_write_lock();
-    fx.keys("xy");
+    fx.type_text("xy");
     assert_eq!(fx.app.context(), Context::Waiting);
     let screen = fx.screen(100, 30);
     assert!(
         screen.contains(WAITING.split_whitespace().next().unwrap()),
         "{screen}"
     );
-    fx.send(KeyCode::Esc);
+    fx.press(KeyCode::Esc);
     assert!(fx.app.modal.is_none());
     assert!(fx.notice().starts_with("Withdrawn"), "{}", fx.notice());
     blocker.batch("ROLLBACK");
@@ -277,7 +212,7 @@ fn a_bulk_revoke_waits_for_the_lock_and_esc_withdraws_it(backend: &Backend) {
         );
     }
     assert_eq!(fx.app.marks.len(), 2, "the marks stay for another try");
-    fx.keys("xy");
+    fx.type_text("xy");
     fx.wait_for_write();
     for name in ["Web", "Search"] {
         assert_eq!(fx.status(name), Status::Revoked, "{name}");

@@ -7,23 +7,17 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use hivekeys::clock::{Clock, ManualClock};
-use hivekeys::store::{Grace, Location};
+use hivekeys::store::Grace;
 use hivekeys::tui::action::Action;
-use hivekeys::tui::app::{App, Modal, RELOAD_INTERVAL};
-use hivekeys::tui::clipboard::Osc52Only;
+use hivekeys::tui::app::Modal;
 use hivekeys::tui::dialog::{CHANGED_MEANWHILE, ConfirmRevoke, ConfirmRotate, Details, RenameKey};
-use hivekeys::tui::keymap::{self, Context};
-use hivekeys::tui::view::{self, theme::Theme};
-use hivekeys::tui::writer::{WAITING, Writer};
-use hivekeys::{Environment, KeyRecord, NewKey, Status, Store, StoreOptions};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers,
-};
+use hivekeys::tui::keymap::Context;
+use hivekeys::tui::writer::WAITING;
+use hivekeys::{Environment, KeyRecord, NewKey, Status};
+use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
 use crate::Backend;
-use crate::common::store_options;
+use crate::common::dashboard::{Drive, OnStore, key_event};
 
 const WS: &str = "default";
 
@@ -33,80 +27,22 @@ fn t0() -> DateTime<Utc> {
 }
 
 /// An app over a store on the backend holding the keys "Billing" and "Search" (staging).
-struct Fixture {
-    app: App,
-    clock: Arc<ManualClock>,
-    location: Location,
-    /// The store's data version at the last tick.
-    seen: Option<i64>,
-}
+type Fixture = OnStore;
 
 impl Fixture {
     fn new(backend: &Backend) -> Fixture {
-        let location = backend.location.clone();
         let clock = Arc::new(ManualClock::new(t0()));
-        let mut store = Store::open_with(&location, store_options(&clock, 42)).unwrap();
-        for name in ["Billing", "Search"] {
-            store
-                .create_key(WS, NewKey::new(name, Environment::Staging))
-                .unwrap();
-        }
-        let app = App::new(store, WS, Box::new(Osc52Only::default()));
-        let seen = app.store().data_version().ok();
-        Fixture {
-            app,
-            clock,
-            location,
-            seen,
-        }
-    }
-
-    /// Another admin's process on the same store: same clock, other entropy.
-    fn other_process(&self) -> Store {
-        Store::open_with(&self.location, store_options(&self.clock, 4242)).unwrap()
-    }
-
-    fn send(&mut self, event: Event) -> Option<Action> {
-        let action = keymap::action_for(self.app.context(), &event);
-        if let Some(action) = action.clone() {
-            self.app.update(action);
-        }
-        action
-    }
-
-    fn press(&mut self, code: KeyCode) {
-        self.send(key_event(code, KeyModifiers::NONE));
-    }
-
-    fn char(&mut self, c: char) {
-        let modifiers = if c.is_uppercase() {
-            KeyModifiers::SHIFT
-        } else {
-            KeyModifiers::NONE
-        };
-        self.send(key_event(KeyCode::Char(c), modifiers));
+        OnStore::open(&backend.location, clock, |store, _| {
+            for name in ["Billing", "Search"] {
+                store
+                    .create_key(WS, NewKey::new(name, Environment::Staging))
+                    .unwrap();
+            }
+        })
     }
 
     fn ctrl_c(&mut self) {
         self.send(key_event(KeyCode::Char('c'), KeyModifiers::CONTROL));
-    }
-
-    /// A tick once the reload throttle lets other processes' changes in.
-    fn tick_later(&mut self) {
-        self.clock.advance(RELOAD_INTERVAL);
-        self.app.update(Action::Tick);
-        self.seen = self.app.store().data_version().ok();
-    }
-
-    /// [`tick_later`](Fixture::tick_later) once another process's change has been heard:
-    /// at once on SQLite, whose data version moves at the commit; on PostgreSQL when the
-    /// change's NOTIFY arrives, a moment later, within the dashboards' bound of 2 s.
-    fn tick_after_change(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while self.app.store().data_version().ok() == self.seen && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        self.tick_later();
     }
 
     fn focused(&self) -> KeyRecord {
@@ -137,24 +73,6 @@ impl Fixture {
             _ => panic!("the details are not open ({:?})", self.app.context()),
         }
     }
-
-    fn screen(&mut self, width: u16, height: u16) -> String {
-        self.app.update(Action::Resize(width, height));
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal
-            .draw(|frame| view::render(&self.app, frame, &Theme::PLAIN))
-            .unwrap();
-        terminal.backend().to_string()
-    }
-}
-
-fn key_event(code: KeyCode, modifiers: KeyModifiers) -> Event {
-    Event::Key(KeyEvent {
-        code,
-        modifiers,
-        kind: KeyEventKind::Press,
-        state: KeyEventState::NONE,
-    })
 }
 
 /// Ratatui's TestBackend pads and quotes each row; the text alone, joined, is enough to look for
@@ -175,29 +93,6 @@ fn words(screen: &str) -> String {
 // 2. The details view follows the store and lists the live secrets
 // ---------------------------------------------------------------------------------------------
 
-impl Fixture {
-    /// Writes go to a writer thread with its own store on the same store, opened with the
-    /// same kind of options (the standing clock, seeded entropy) and a long busy timeout.
-    fn write_in_background(&mut self) {
-        let options = StoreOptions {
-            busy_timeout: Duration::from_secs(30),
-            ..store_options(&self.clock, 7)
-        };
-        let writer = Writer::start(&self.location, options).expect("start the writer");
-        self.app.write_in_background(writer);
-    }
-
-    /// Takes the writer's answers until none is outstanding (as the event loop does).
-    fn wait_for_write(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.app.has_outstanding_write() {
-            assert!(Instant::now() < deadline, "the write never answered");
-            self.app.settle_write(Duration::from_millis(20));
-            self.app.update(Action::WriteDone);
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // 4. Ctrl-C, then y, on an uncopied new key quits
 // ---------------------------------------------------------------------------------------------
@@ -216,7 +111,7 @@ fn a_rotation_elsewhere_shows_in_the_open_rotate_dialog_and_the_next_y_does_not_
     let key = fx.focused();
     fx.char('r');
     let k3 = fx
-        .other_process()
+        .other_process(4242)
         .rotate_key(WS, &key.id, Grace::None)
         .unwrap();
     fx.tick_after_change();
@@ -267,7 +162,7 @@ fn a_rotation_refused_as_rotated_meanwhile_keeps_the_dialog_with_the_fresh_key(b
     let key = fx.focused();
     fx.char('r');
     let k3 = fx
-        .other_process()
+        .other_process(4242)
         .rotate_key(WS, &key.id, Grace::None)
         .unwrap();
     fx.char('y');
@@ -293,7 +188,7 @@ fn the_revoke_dialog_follows_a_change_and_asks_again_but_not_for_a_use(backend: 
     let mut fx = Fixture::new(backend);
     let key = fx.focused();
     fx.char('x');
-    let mut other = fx.other_process();
+    let mut other = fx.other_process(4242);
     let k2 = other.rotate_key(WS, &key.id, Grace::None).unwrap();
     fx.tick_after_change();
     let dialog = fx.revoke_dialog();
@@ -325,7 +220,7 @@ fn the_details_view_follows_other_processes_and_lists_live_secrets(backend: &Bac
     assert_eq!(fx.details().secrets.len(), 1);
     assert_eq!(fx.details().secrets[0].expires_at, None, "the current one");
 
-    let mut other = fx.other_process();
+    let mut other = fx.other_process(4242);
     let rotated = other.rotate_key(WS, &key.id, Grace::OneDay).unwrap();
     let rotated_at = fx.clock.now();
     fx.tick_after_change();
@@ -489,7 +384,7 @@ fn closing_asks_the_same_question_and_its_y_only_closes(backend: &Backend) {
 fn the_dashboard_refuses_an_empty_workspace_before_anything_else(backend: &Backend) {
     let fx = Fixture::new(backend);
     for workspace in ["", "   "] {
-        let store = fx.other_process();
+        let store = fx.other_process(4242);
         let err = hivekeys::tui::run(store, workspace).expect_err("an empty workspace");
         assert!(
             err.to_string().contains("workspace name is empty"),
@@ -503,7 +398,7 @@ fn the_dashboard_refuses_an_empty_workspace_before_anything_else(backend: &Backe
 /// another process still reads it again.
 fn use_counts_alone_refresh_the_rows_on_screen_without_reading_the_list_again(backend: &Backend) {
     let mut fx = Fixture::new(backend);
-    let mut other = fx.other_process();
+    let mut other = fx.other_process(4242);
     let issued = other
         .create_key(WS, NewKey::new("Gateway", Environment::Production))
         .unwrap();
@@ -629,7 +524,7 @@ fn n_renames_the_focused_key_as_the_add_dialog_judges_names(backend: &Backend) {
     let key = fx.focused();
     // What Add API Key says of an empty name and of one holding a full key.
     let leaked = fx
-        .other_process()
+        .other_process(4242)
         .create_key("elsewhere", NewKey::new("x", Environment::Development))
         .unwrap();
     let full = leaked.secret.expose().to_owned();
@@ -742,7 +637,7 @@ fn rename_key_follows_other_processes_and_waits_like_the_other_writes(backend: &
     let key = fx.focused();
     fx.char('n');
     fx.type_text(" v2");
-    fx.other_process()
+    fx.other_process(4242)
         .rename_key(WS, &key.id, "Theirs")
         .unwrap();
     fx.tick_after_change();
@@ -755,7 +650,7 @@ fn rename_key_follows_other_processes_and_waits_like_the_other_writes(backend: &
         dialog.error
     );
 
-    fx.other_process().revoke_key(WS, &key.id).unwrap();
+    fx.other_process(4242).revoke_key(WS, &key.id).unwrap();
     fx.press(KeyCode::Enter);
     assert!(fx.app.modal.is_none(), "nothing left to rename");
     let notice = fx.app.notice.clone().unwrap();
@@ -835,7 +730,7 @@ fn o_cycles_the_sort_and_it_combines_with_filters_keeps_focus_and_survives_refre
 ) {
     // "Billing" and "Search" (staging, never used) were created in the same instant.
     let mut fx = Fixture::new(backend);
-    let mut other = fx.other_process();
+    let mut other = fx.other_process(4242);
     fx.clock.advance(TimeDelta::minutes(1));
     let gateway = other
         .create_key(WS, NewKey::new("gateway", Environment::Production))

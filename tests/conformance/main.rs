@@ -49,6 +49,7 @@ macro_rules! conformance {
     };
 }
 
+mod admin;
 mod bulk;
 mod bulk_dashboard;
 mod cli;

@@ -15,7 +15,7 @@ mod row;
 
 pub(super) use arg::Arg;
 pub(super) use pg::{PgConn, off_the_runtime};
-pub(super) use row::Row;
+pub(super) use row::{Row, timestamp};
 
 use super::failure::Failure;
 

@@ -2,6 +2,7 @@
 //! each dialog are types of their own; the App routes actions to them and runs the store and
 //! clipboard work they ask for.
 
+mod admin;
 mod marking;
 mod pointer;
 mod refresh;
@@ -346,6 +347,8 @@ impl App {
                 None => self.say_error("There is no key here to show.".into()),
             },
             Action::OpenHelp => self.modal = Some(Modal::Help(Help::default())),
+            Action::OpenWorkspaces => self.open_workspaces(),
+            Action::OpenAuditLog => self.open_audit_log(),
             _ => {}
         }
     }

@@ -21,7 +21,10 @@ impl App {
     pub(super) fn run(&mut self, effect: Effect) {
         let job = match effect {
             Effect::Write(job) => job,
-            Effect::Copy | Effect::CloseNewKey => return self.run_here(effect),
+            Effect::Copy
+            | Effect::CloseNewKey
+            | Effect::SwitchWorkspace(_)
+            | Effect::ReadOlderLog => return self.run_here(effect),
         };
         let Some(writer) = &mut self.writer else {
             return self.run_here_job(job);
@@ -101,9 +104,11 @@ impl App {
                     ),
                 });
             }
+            Done::WorkspaceCreated(Ok(created)) => self.workspace_created(created),
             Done::Issued {
                 issued: Err(err), ..
             }
+            | Done::WorkspaceCreated(Err(err))
             | Done::Revoked(Err(err))
             | Done::BulkRevoked(Err(err))
             | Done::LimitSet(Err(err))
@@ -115,7 +120,8 @@ impl App {
             | Done::Revoked(_)
             | Done::BulkRevoked(_)
             | Done::LimitSet(_)
-            | Done::Renamed { .. } => {}
+            | Done::Renamed { .. }
+            | Done::WorkspaceCreated(_) => {}
         }
     }
 
@@ -140,7 +146,7 @@ impl App {
         }
     }
 
-    /// Clipboard work, and closing the new key.
+    /// Clipboard work, closing the new key, and the admin overlays' switch and reads.
     pub(super) fn run_here(&mut self, effect: Effect) {
         match effect {
             Effect::Copy => {
@@ -149,6 +155,8 @@ impl App {
                 }
             }
             Effect::Write(_) => unreachable!("writes go through `run`"),
+            Effect::SwitchWorkspace(workspace) => self.switch_workspace(workspace),
+            Effect::ReadOlderLog => self.read_older_log(),
             // The dialog, and with it the secret, is dropped here. When a quit asked the
             // question, the `y` that answers it confirms the quit as well.
             Effect::CloseNewKey => {

@@ -4,6 +4,7 @@
 //! in one place.
 
 mod add_key;
+mod audit_log;
 mod bulk_revoke;
 mod choice;
 mod limit;
@@ -11,8 +12,10 @@ mod name_field;
 mod new_key;
 mod overlay;
 mod rename;
+mod workspaces;
 
 pub use add_key::{AddKey, AddKeyChoice};
+pub use audit_log::{AuditLog, LOG_PAGE};
 pub use bulk_revoke::ConfirmBulkRevoke;
 pub use choice::{
     CHANGED_MEANWHILE, ConfirmRevoke, ConfirmRotate, Confirmation, CreateDefault, Recheck,
@@ -21,6 +24,7 @@ pub use limit::{LIMIT_RULE, SetLimit};
 pub use new_key::NewKeyDialog;
 pub use overlay::{Details, Help};
 pub use rename::RenameKey;
+pub use workspaces::{NewWorkspace, Workspaces};
 
 use ratatui::layout::Rect;
 
@@ -42,6 +46,8 @@ pub enum Modal {
     NewKey(NewKeyDialog),
     Details(Details),
     Help(Help),
+    Workspaces(Workspaces),
+    AuditLog(AuditLog),
 }
 
 /// What a dialog asks for after an action.
@@ -62,6 +68,11 @@ pub enum Effect {
     Copy,
     /// Close "Your New API Key", which drops (and wipes) the secret.
     CloseNewKey,
+    /// Show this workspace instead: header, default key panel, table and what follows the
+    /// store.
+    SwitchWorkspace(String),
+    /// Read the audit log's next older page.
+    ReadOlderLog,
 }
 
 impl Modal {
@@ -79,6 +90,10 @@ impl Modal {
             Modal::NewKey(_) => Context::NewKey,
             Modal::Details(_) => Context::Details,
             Modal::Help(_) => Context::Help,
+            Modal::Workspaces(overlay) if overlay.creating.is_some() => Context::CreateWorkspace,
+            Modal::Workspaces(_) => Context::Workspaces,
+            Modal::AuditLog(log) if log.searching => Context::AuditSearch,
+            Modal::AuditLog(_) => Context::AuditLog,
         }
     }
 
@@ -96,6 +111,14 @@ impl Modal {
             Modal::NewKey(dialog) => dialog.update(action),
             Modal::Details(overlay) => overlay.update(action, screen),
             Modal::Help(overlay) => overlay.update(action, screen),
+            Modal::Workspaces(overlay) => {
+                let rows = screen.map_or(10, crate::tui::view::admin::workspace_rows);
+                overlay.update(action, rows)
+            }
+            Modal::AuditLog(log) => {
+                let rows = screen.map_or(10, crate::tui::view::admin::log_rows);
+                log.update(action, rows)
+            }
         }
     }
 
@@ -135,8 +158,16 @@ impl Modal {
             Modal::BulkRevoke(dialog) => &mut dialog.error,
             Modal::SetLimit(dialog) => &mut dialog.error,
             Modal::Rename(dialog) => &mut dialog.error,
+            Modal::Workspaces(Workspaces {
+                creating: Some(creating),
+                ..
+            }) => &mut creating.error,
             // These run no effect that can fail.
-            Modal::NewKey(_) | Modal::Details(_) | Modal::Help(_) => return,
+            Modal::NewKey(_)
+            | Modal::Details(_)
+            | Modal::Help(_)
+            | Modal::Workspaces(_)
+            | Modal::AuditLog(_) => return,
         };
         *error = Some(message);
     }

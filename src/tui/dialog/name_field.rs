@@ -1,23 +1,29 @@
 //! A key's name field, as Add API Key and Rename Key both have it: the same rules, the same
 //! messages, the same paste handling, so the two dialogs can never judge a name differently.
+//! New Workspace's name field is the same field, its messages saying "workspace".
 
 use tui_input::{Input, InputRequest};
 
 use crate::text::{MAX_NAME_CHARS, capitalize, validate_name};
 use crate::tui::action::Action;
 
-/// The validation message for a name being typed; nothing for an empty field (the admin has
-/// not started yet), the rule otherwise.
-pub fn live_error(name: &str) -> Option<String> {
+/// The validation message for a name submitted with Enter, an empty one included.
+pub fn submit_error(name: &str) -> Option<String> {
+    submit_error_of(name, "key")
+}
+
+/// The validation message for the name of `what` ("key", "workspace") being typed; nothing
+/// for an empty field (the admin has not started yet), the rule otherwise.
+pub fn live_error_of(name: &str, what: &'static str) -> Option<String> {
     if name.is_empty() {
         return None;
     }
-    submit_error(name)
+    submit_error_of(name, what)
 }
 
-/// The validation message for a name submitted with Enter, an empty one included.
-pub fn submit_error(name: &str) -> Option<String> {
-    validate_name(name, "key")
+/// [`submit_error`] for the name of `what`.
+pub fn submit_error_of(name: &str, what: &'static str) -> Option<String> {
+    validate_name(name, what)
         .err()
         .map(|e| sentence(&e.to_string()))
 }
@@ -25,6 +31,11 @@ pub fn submit_error(name: &str) -> Option<String> {
 /// Applies a keystroke or a paste meant for the name field, and returns the message the name
 /// now earns; `None` when `action` is not one for the field (the dialog handles it).
 pub fn edit(field: &mut Input, action: &Action) -> Option<Option<String>> {
+    edit_of(field, action, "key")
+}
+
+/// [`edit`] for the name of `what`.
+pub fn edit_of(field: &mut Input, action: &Action, what: &'static str) -> Option<Option<String>> {
     match action {
         Action::Edit(request) => {
             field.handle(*request);
@@ -32,7 +43,7 @@ pub fn edit(field: &mut Input, action: &Action) -> Option<Option<String>> {
         Action::Paste(text) => paste(field, text),
         _ => return None,
     }
-    Some(live_error(field.value()))
+    Some(live_error_of(field.value(), what))
 }
 
 /// Inserts pasted `text` at the cursor. A pasted line usually ends in a newline: it is dropped

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::footer::hint_line;
 use super::text_field::field_view;
 use super::theme::Theme;
-use super::{clear_box, details, help};
+use super::{admin, clear_box, details, help};
 use crate::environment::{Environment, Status};
 use crate::expiry::ExpiryChoice;
 use crate::store::{Grace, KeyRecord};
@@ -222,6 +222,10 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         Modal::NewKey(dialog) => render_new_key(dialog, frame, area, theme),
         Modal::Details(overlay) => details::render(overlay, app.now, frame, area, theme),
         Modal::Help(overlay) => help::render(frame, area, overlay.scroll, theme),
+        Modal::Workspaces(overlay) => {
+            admin::render_workspaces(overlay, waiting, frame, area, theme)
+        }
+        Modal::AuditLog(log) => admin::render_audit_log(log, &app.workspace, frame, area, theme),
     }
 }
 
@@ -327,7 +331,7 @@ fn option_line(label: String, chosen: bool, theme: &Theme) -> Line<'static> {
 }
 
 /// The line under a text field: that a write waits, else the field's error, else its rule.
-fn render_field_message(
+pub(super) fn render_field_message(
     frame: &mut Frame<'_>,
     area: Rect,
     error: Option<&str>,
@@ -345,7 +349,12 @@ fn render_field_message(
 
 /// A one-line text field: "› " and the part of the text around the cursor that fits, with
 /// the terminal's cursor placed in it.
-fn render_field(frame: &mut Frame<'_>, field: Rect, input: &tui_input::Input, theme: &Theme) {
+pub(super) fn render_field(
+    frame: &mut Frame<'_>,
+    field: Rect,
+    input: &tui_input::Input,
+    theme: &Theme,
+) {
     let width = field.width.saturating_sub(2).max(1) as usize;
     let shown = field_view(input, width);
     frame.render_widget(

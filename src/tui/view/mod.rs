@@ -1,6 +1,7 @@
 //! Drawing: one module per visible part. Views read the [`App`] and never change it; where
 //! things go comes from [`crate::tui::layout`], which `App::update` uses too.
 
+pub(crate) mod admin;
 mod default_panel;
 pub(crate) mod details;
 mod dialogs;

@@ -1,0 +1,156 @@
+//! The store's workspaces: listing them with their active-key counts, and creating one.
+
+use chrono::{DateTime, Utc};
+
+use super::Store;
+use super::failure::AtSite;
+use super::sql::args;
+use crate::error::{Error, Result};
+use crate::text::validate_name;
+
+/// One workspace as the workspaces overlay and `hivekeys workspaces` show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceSummary {
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    /// Keys neither revoked nor expired, the default key included.
+    pub active_keys: u64,
+}
+
+impl Store {
+    /// Every workspace in the store, by name, with its active keys counted: one query, so a
+    /// store with many workspaces costs one round trip. It reads every key once: about a
+    /// second at a million keys.
+    pub fn workspaces(&self) -> Result<Vec<WorkspaceSummary>> {
+        self.db()
+            .query_all(
+                // One pass over the keys, grouped, then joined to the workspaces: going
+                // through the workspace index instead fetched each key's row on its own, 7.6 s
+                // at a million keys against 1.0 s for the pass. The `+` keeps SQLite from
+                // grouping by that index.
+                "SELECT w.name, w.created_at, COALESCE(a.active, 0) FROM workspaces w \
+                 LEFT JOIN (SELECT +workspace_id AS workspace, count(*) AS active FROM keys \
+                 WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?1) \
+                 GROUP BY +workspace_id) AS a ON a.workspace = w.id",
+                args![self.now_secs()],
+                |row| {
+                    Ok(WorkspaceSummary {
+                        name: row.text(0)?,
+                        created_at: row.time(1)?,
+                        active_keys: row.u64(2)?,
+                    })
+                },
+            )
+            .map(|mut all| {
+                // Ordered here, not in SQL: PostgreSQL's collation depends on the server's
+                // locale, and both backends must list alike.
+                all.sort_by(|a, b| listing_order(&a.name, &b.name));
+                all
+            })
+            .at(self.site())
+    }
+
+    /// Creates an empty workspace named `name` (trimmed and checked as key names are).
+    /// Refuses a name another workspace already has: creating "Billing" twice is a mistake
+    /// worth hearing about, not a no-op.
+    pub fn create_workspace(&mut self, name: &str) -> Result<WorkspaceSummary> {
+        self.create_workspace_unless(name, || false)
+    }
+
+    /// [`create_workspace`](Store::create_workspace), unless `withdrawn` says, once the write
+    /// lock is held, that nobody waits for it any more (the dashboard's Esc).
+    pub fn create_workspace_unless(
+        &mut self,
+        name: &str,
+        withdrawn: impl FnOnce() -> bool,
+    ) -> Result<WorkspaceSummary> {
+        let name = validate_name(name, "workspace")?;
+        self.write(|tx, cx| {
+            if withdrawn() {
+                return Err(Error::Withdrawn.into());
+            }
+            let inserted = tx.execute(
+                "INSERT INTO workspaces (name, created_at) VALUES (?1, ?2) \
+                 ON CONFLICT (name) DO NOTHING",
+                args![name.as_str(), cx.now],
+            )?;
+            if inserted == 0 {
+                return Err(Error::WorkspaceExists { name: name.clone() }.into());
+            }
+            Ok(WorkspaceSummary {
+                created_at: super::sql::timestamp(cx.now)?,
+                name: name.clone(),
+                active_keys: 0,
+            })
+        })
+    }
+}
+
+/// Workspaces by name in any case ("alpha", "Beta", "gamma"), ties by exact name.
+fn listing_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.to_lowercase()
+        .cmp(&b.to_lowercase())
+        .then_with(|| a.cmp(b))
+}
+
+/// One line of `hivekeys workspaces` and of the workspaces overlay: a stored workspace, or the current one before it holds
+/// anything (a workspace is stored with its first key or by `--create`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedWorkspace {
+    pub name: String,
+    pub active_keys: u64,
+    pub created_at: Option<DateTime<Utc>>,
+    pub current: bool,
+}
+
+/// The store's workspaces with `current` marked, and listed even when nothing is stored in
+/// it yet: the admin asked which workspace this is, and it is that one.
+pub fn with_current(stored: Vec<WorkspaceSummary>, current: &str) -> Vec<ListedWorkspace> {
+    let mut listed: Vec<ListedWorkspace> = stored
+        .into_iter()
+        .map(|w| ListedWorkspace {
+            current: w.name == current,
+            name: w.name,
+            active_keys: w.active_keys,
+            created_at: Some(w.created_at),
+        })
+        .collect();
+    if !listed.iter().any(|w| w.current) {
+        let at = listed.partition_point(|w| listing_order(&w.name, current).is_lt());
+        listed.insert(
+            at,
+            ListedWorkspace {
+                name: current.to_owned(),
+                active_keys: 0,
+                created_at: None,
+                current: true,
+            },
+        );
+    }
+    listed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::DateTime;
+
+    fn stored(name: &str, keys: u64) -> WorkspaceSummary {
+        WorkspaceSummary {
+            name: name.into(),
+            created_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            active_keys: keys,
+        }
+    }
+
+    #[test]
+    fn the_current_workspace_is_listed_even_before_it_is_stored() {
+        let listed = with_current(vec![stored("alpha", 2), stored("zeta", 0)], "mid");
+        let names: Vec<&str> = listed.iter().map(|w| w.name.as_str()).collect();
+        assert_eq!(names, ["alpha", "mid", "zeta"]);
+        assert!(listed[1].current && listed[1].created_at.is_none());
+        let listed = with_current(vec![stored("alpha", 2)], "alpha");
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].current);
+    }
+}
