@@ -105,11 +105,11 @@ impl Fixture {
         self.app.focused_key().map(|k| k.id.clone())
     }
 
-    fn visible_keys(&self) -> Vec<&KeyRecord> {
+    fn visible_keys(&self) -> Vec<KeyRecord> {
         self.app
             .visible
             .iter()
-            .map(|&i| &self.app.keys[i])
+            .map(|&i| self.app.keys.record(i as usize))
             .collect()
     }
 
@@ -251,7 +251,10 @@ fn demo_store_loads_into_the_table_and_the_default_panel() {
     assert!(app.keys.iter().all(|k| k.id != default.id));
     assert_eq!(app.visible.len(), 40);
     assert_eq!(app.selected, 0);
-    assert_eq!(fx.focused_id(), Some(app.keys[app.visible[0]].id.clone()));
+    assert_eq!(
+        fx.focused_id(),
+        Some(app.keys.id(app.visible[0] as usize).to_owned())
+    );
     // Newest first, like the store lists them.
     let created: Vec<_> = fx.visible_keys().iter().map(|k| k.created_at).collect();
     assert!(created.windows(2).all(|w| w[0] >= w[1]), "{created:?}");
@@ -418,7 +421,7 @@ fn slash_opens_search_and_typing_filters_live() {
     let mut fx = Fixture::demo();
     assert_eq!(fx.char('/'), Some(Action::StartSearch));
     assert_eq!(fx.app.context(), Context::Search);
-    let name = fx.app.keys[fx.app.visible[5]].name.clone();
+    let name = fx.app.keys.name(fx.app.visible[5] as usize).to_owned();
     let word: String = name.chars().take(4).collect();
     let mut previous = fx.app.visible.len();
     for (typed, c) in word.chars().enumerate() {
@@ -475,7 +478,7 @@ fn search_is_case_insensitive() {
 #[test]
 fn search_matches_the_masked_key_and_the_id() {
     let mut fx = Fixture::demo();
-    let target = fx.app.keys[fx.app.visible[7]].clone();
+    let target = fx.app.keys.record(fx.app.visible[7] as usize);
 
     fx.char('/');
     fx.type_text(&target.id);
@@ -562,7 +565,7 @@ fn search_box_takes_bindings_as_text_and_edits() {
 #[test]
 fn pasting_into_the_search_box_filters_and_drops_control_characters() {
     let mut fx = Fixture::demo();
-    let id = fx.app.keys[fx.app.visible[2]].id.clone();
+    let id = fx.app.keys.id(fx.app.visible[2] as usize).to_owned();
     fx.char('/');
     assert_eq!(
         fx.paste(&format!("{id}\n")),
@@ -1889,7 +1892,12 @@ fn a_reload_survives_keys_vanishing_from_under_a_filtered_view() {
 
     fx.tick_later();
     assert_eq!(fx.app.total_keys(), 10);
-    assert!(fx.app.visible.iter().all(|&i| i < fx.app.keys.len()));
+    assert!(
+        fx.app
+            .visible
+            .iter()
+            .all(|&i| (i as usize) < fx.app.keys.len())
+    );
     assert!(fx.app.selected < fx.app.visible.len().max(1));
     assert!(fx.visible_ids().contains(&keep));
     let now = fx.app.now;
@@ -2593,8 +2601,11 @@ fn the_first_frame_shows_the_newest_keys_and_the_total_before_the_whole_list() {
     assert_eq!(fx.app.keys.len(), total);
     assert_eq!(fx.app.visible.len(), total);
     // The page shown first is exactly the head of the full list: nothing jumps.
-    let head: Vec<String> = fx.app.keys[..first_ids.len()]
+    let head: Vec<String> = fx
+        .app
+        .keys
         .iter()
+        .take(first_ids.len())
         .map(|k| k.id.clone())
         .collect();
     assert_eq!(head, first_ids);
@@ -2660,7 +2671,7 @@ fn a_key_added_while_a_read_is_under_way_is_not_lost_when_the_read_lands() {
     assert!(fx.app.is_loading());
     let total = fx.app.total_keys();
     let (record, _) = fx.add_key("Added during load");
-    assert_eq!(fx.app.keys[0].id, record.id, "shown at once, newest first");
+    assert_eq!(fx.app.keys.id(0), record.id, "shown at once, newest first");
     assert_eq!(
         fx.app.total_keys(),
         total + 1,

@@ -141,7 +141,7 @@ fn search_compares_one_normal_form_ignoring_case() {
             .app
             .visible
             .iter()
-            .map(|&i| fx.app.keys[i].name.as_str())
+            .map(|&i| fx.app.keys.name(i as usize))
             .collect();
         assert_eq!(names, [expected], "dashboard search for {query:?}");
         // The store's own search (what `hivekeys list --search` runs) agrees.

@@ -239,9 +239,9 @@ proptest! {
             .filter(|c| !c.is_control())
             .collect::<String>()
             .to_lowercase();
-        let matching: Vec<usize> = (0..app.keys.len())
+        let matching: Vec<u32> = (0..app.keys.len() as u32)
             .filter(|&i| {
-                let key = &app.keys[i];
+                let key = &app.keys.record(i as usize);
                 [&key.name, &key.masked_key, &key.id]
                     .iter()
                     .any(|field| field.to_lowercase().contains(&needle))

@@ -219,6 +219,26 @@ pub(super) fn list_in(
     db.query_all(&sql, &args_of(&values), key_from_row)
 }
 
+/// As [`list_in`], but each key goes to `each` as it is read, none kept; first `expect` is
+/// told how many there will be (read in the same transaction, so the two agree).
+pub(super) fn each_in(
+    db: Db<'_>,
+    workspace: &str,
+    query: &KeyQuery,
+    now: i64,
+    expect: impl FnOnce(usize),
+    mut each: impl FnMut(KeyRecord),
+) -> Result<(), Failure> {
+    let (sql, values) = list_sql(db, false, workspace, query, now);
+    expect(db.query_i64(&sql, &args_of(&values))?.unwrap_or(0).max(0) as usize);
+    let (sql, values) = list_sql(db, true, workspace, query, now);
+    db.query_all(&sql, &args_of(&values), |row| {
+        each(key_from_row(row)?);
+        Ok(())
+    })?;
+    Ok(())
+}
+
 /// The workspace's active default key at time `now`.
 pub(super) fn default_in(
     db: Db<'_>,

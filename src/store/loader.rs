@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::Store;
 use super::failure::{AtSite, Failure, Site};
-use super::key_queries::{default_in, list_in};
+use super::key_queries::{default_in, each_in, list_in};
 use super::location::Location;
 use super::records::{KeyQuery, KeyRecord};
 use crate::error::Result;
@@ -49,6 +49,42 @@ impl WorkspaceLoader {
                 let default_key = default_in(db, &self.workspace, now)?;
                 let keys = list_in(db, &self.workspace, &KeyQuery::default(), now)?;
                 Ok(WorkspaceKeys { default_key, keys })
+            })
+        };
+        read().at(Site {
+            path: &self.location.label(),
+            busy_timeout: self.busy_timeout,
+        })
+    }
+
+    /// As [`WorkspaceLoader::load`], but every key but the active default goes to `each` as
+    /// it is read (none kept here), after `expect` is told how many keys the workspace has:
+    /// a million keys are never all held as [`KeyRecord`]s at once. Returns the default key.
+    pub fn load_each(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        expect: impl FnOnce(usize),
+        mut each: impl FnMut(KeyRecord),
+    ) -> Result<Option<KeyRecord>> {
+        let read = || -> Result<Option<KeyRecord>, Failure> {
+            let mut conn = self.location.reconnect(self.busy_timeout)?;
+            let now = now.timestamp();
+            conn.read(|db| {
+                let default_key = default_in(db, &self.workspace, now)?;
+                let default_id = default_key.as_ref().map(|k| k.id.clone());
+                each_in(
+                    db,
+                    &self.workspace,
+                    &KeyQuery::default(),
+                    now,
+                    expect,
+                    |key| {
+                        if Some(&key.id) != default_id.as_ref() {
+                            each(key);
+                        }
+                    },
+                )?;
+                Ok(default_key)
             })
         };
         read().at(Site {

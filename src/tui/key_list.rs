@@ -1,14 +1,16 @@
-//! The key list the dashboard shows: every key of the workspace held in memory, the text each
-//! is searched by, the search and the filters, which rows pass them, the selection and the
-//! first row on screen. No store, no terminal: the App fills it and the views read it.
+//! The key list the dashboard shows: every key of the workspace held in memory (compactly,
+//! [`KeyRows`]), its orders, the search and the filters, which rows pass them, the selection
+//! and the first row on screen. No store, no terminal: the App fills it and the views read it.
 
 use chrono::{DateTime, Utc};
-use memchr::memmem;
 use tui_input::{Input, InputRequest};
 
 use super::action::{Movement, cycle};
+use super::key_orders::{self, Orders};
+use super::key_rows::KeyRows;
+use super::key_search::{self, Matches};
 use crate::environment::{Environment, Status};
-use crate::store::{KeyRecord, SortBy, fold_for_search, normalize_search, search_text};
+use crate::store::{KeyRecord, KeyUsage, SortBy, normalize_search, search_text};
 use crate::usage_filter::UsageFilter;
 
 /// The longest search kept: no key's searchable text is longer, and a huge paste must not
@@ -31,33 +33,34 @@ const STATUS_FILTERS: [Option<Status>; 4] = [
     Some(Status::Expired),
 ];
 
+/// Searches whose matches are kept: deleting back to one of them, or typing on from one,
+/// costs nothing or a look at its matches rather than a sweep of every key.
+const KEPT_SEARCHES: usize = 16;
+
 #[derive(Default)]
 pub struct KeyList {
     /// The workspace's active default key: shown in its own panel, never as a table row.
     pub default_key: Option<KeyRecord>,
     /// The table's keys: every key of the workspace but the active default, newest first.
-    pub keys: Vec<KeyRecord>,
-    /// Lower-cased searchable text of each key, parallel to `keys`.
-    haystacks: Vec<String>,
-    /// Indices into `keys` in the order `sort` puts them, worked out once per change of the
-    /// list or the sort rather than per keystroke; `None` for the store's own order (Created),
-    /// which `keys` is in already.
-    order: Option<Vec<usize>>,
-    /// `order`'s slot in `orders`, while `order` is still true of the list.
-    order_slot: Option<usize>,
-    /// Orders worked out before for this list, by position in [`SortBy::ALL`]: cycling back to
-    /// one costs nothing. Forgotten whenever the list (or a use count an order depends on)
-    /// changes.
-    orders: [Option<Vec<usize>>; 4],
-    /// Indices into `keys` that pass the search and filters, in table order.
-    pub visible: Vec<usize>,
+    pub keys: KeyRows,
+    /// The rows in each order `o` offers, worked out once per read of the list (on the
+    /// reader's thread) and kept true by the dashboard's own changes: no keystroke sorts.
+    orders: Orders,
+    /// The most recent searches (folded) and the rows each matches, newest last; forgotten
+    /// whenever the rows change.
+    searches: Vec<(String, Matches)>,
+    /// Rows (indices into `keys`) that pass the search and filters, in table order.
+    pub visible: Vec<u32>,
     pub sort: SortBy,
     pub search: Input,
     pub environment_filter: Option<Environment>,
     pub status_filter: Option<Status>,
     pub usage_filter: UsageFilter,
-    /// Position in `visible` of the selected row.
+    /// Position in `visible` of the selected row. Changed only through the methods here,
+    /// which keep `current` in step.
     pub selected: usize,
+    /// The selected row's key, whole: kept in step with `selected` so it can be lent out.
+    current: Option<KeyRecord>,
     /// Position in `visible` of the first row on screen. It moves only when the selection
     /// would leave the window, so rows do not jump while the selection moves inside it.
     pub scroll: usize,
@@ -79,68 +82,95 @@ struct SecretMatch {
     id: Option<String>,
 }
 
-/// Where the selection was before the rows changed: its key as it was, which says where it
-/// sorts.
-type Anchor = Option<KeyRecord>;
-
-fn sort_slot(sort: SortBy) -> usize {
-    SortBy::ALL.iter().position(|s| *s == sort).unwrap_or(0)
-}
-
-/// The name part of a key's searchable text ([`search_text`]): its name folded as search
-/// folds it, which is also how the Name order compares names.
-fn folded_name(haystack: &str) -> &str {
-    haystack.split('\u{1f}').next().unwrap_or_default()
-}
-
 impl KeyList {
     /// The selected table row's key.
     pub fn selected_key(&self) -> Option<&KeyRecord> {
-        self.visible.get(self.selected).map(|&i| &self.keys[i])
+        // `selected` is changed only through methods that keep `current` in step.
+        debug_assert_eq!(
+            self.current.as_ref().map(|k| k.id.as_str()),
+            self.selected_row().map(|i| self.keys.id(i)),
+            "the selected key was not kept in step with the selection"
+        );
+        self.current.as_ref()
     }
 
-    fn anchor(&self) -> Anchor {
-        self.selected_key().cloned()
+    /// The selected row: its index into `keys`.
+    pub fn selected_row(&self) -> Option<usize> {
+        self.visible.get(self.selected).map(|&i| i as usize)
+    }
+
+    /// The key of the row at `position` in `visible`, whole.
+    pub fn visible_key(&self, position: usize) -> Option<KeyRecord> {
+        self.visible
+            .get(position)
+            .map(|&i| self.keys.record(i as usize))
+    }
+
+    /// `current` follows `selected`.
+    fn settle(&mut self) {
+        self.current = self.selected_row().map(|i| self.keys.record(i));
     }
 
     /// Puts the selection back on the key it was on; when that key has left the rows (revoked
     /// elsewhere under "Status: Active", say), on the row that took its place, the next one
     /// (or the last row, when it was last), so the admin does not lose their place.
-    fn reselect(&mut self, anchor: Anchor) {
+    fn reselect(&mut self, anchor: Option<KeyRecord>) {
         self.selected = 0;
-        let Some(anchor) = anchor else {
-            return;
-        };
-        if let Some(position) = self
-            .visible
-            .iter()
-            .position(|&i| self.keys[i].id == anchor.id)
-        {
-            self.selected = position;
-            return;
+        if let Some(anchor) = anchor {
+            let keys = &self.keys;
+            self.selected = match self
+                .visible
+                .iter()
+                .position(|&i| keys.id(i as usize) == anchor.id)
+            {
+                Some(position) => position,
+                // Rows are in the sort's order: the next row is the first one that does not
+                // sort before where the key was.
+                None => self
+                    .visible
+                    .partition_point(|&i| {
+                        key_orders::compare_to(keys, self.sort, i as usize, &anchor).is_lt()
+                    })
+                    .min(self.visible.len().saturating_sub(1)),
+            };
         }
-        // Rows are in the sort's order: the next row is the first one that does not sort
-        // before where the key was.
-        let anchor_name = fold_for_search(&anchor.name);
-        let next = self.visible.partition_point(|&i| {
-            let key = &self.keys[i];
-            self.sort
-                .compare(key, folded_name(&self.haystacks[i]), &anchor, &anchor_name)
-                .is_lt()
-        });
-        self.selected = next.min(self.visible.len().saturating_sub(1));
+        self.settle();
+    }
+
+    /// [`KeyList::reselect`] when the rows themselves did not change: `anchor` is the row
+    /// that was selected.
+    fn reselect_row(&mut self, anchor: Option<usize>) {
+        self.selected = 0;
+        if let Some(anchor) = anchor {
+            let anchor = anchor as u32;
+            self.selected = match self.visible.iter().position(|&i| i == anchor) {
+                Some(position) => position,
+                None => {
+                    let (keys, sort) = (&self.keys, self.sort);
+                    self.visible
+                        .partition_point(|&i| {
+                            key_orders::before(keys, sort, i as usize, anchor as usize)
+                        })
+                        .min(self.visible.len().saturating_sub(1))
+                }
+            };
+        }
+        self.settle();
     }
 
     /// Selects the row of key `id`, if it passes the search and filters.
     pub fn select(&mut self, id: &str) {
-        if let Some(position) = self.visible.iter().position(|&i| self.keys[i].id == id) {
+        let keys = &self.keys;
+        if let Some(position) = self.visible.iter().position(|&i| keys.id(i as usize) == id) {
             self.selected = position;
+            self.settle();
         }
     }
 
     /// Selects the `row`th row of the table (the last, past the end): a click.
     pub fn select_row(&mut self, row: usize) {
         self.selected = row.min(self.visible.len().saturating_sub(1));
+        self.settle();
     }
 
     /// Makes `keys` (the whole workspace, newest first) the list, keeping the selection on the
@@ -151,24 +181,33 @@ impl KeyList {
         keys: Vec<KeyRecord>,
         now: DateTime<Utc>,
     ) {
-        let anchor = self.anchor();
+        let default_id = default_key.as_ref().map(|k| k.id.clone());
+        let rows: KeyRows = keys
+            .into_iter()
+            .filter(|k| Some(&k.id) != default_id.as_ref())
+            .collect();
+        let orders = Orders::of(&rows);
+        self.install(default_key, rows, orders, now);
+    }
+
+    /// Makes `rows` (every key of the workspace but `default_key`, newest first) and their
+    /// `orders` the list, keeping the selection on the same key.
+    pub fn install(
+        &mut self,
+        default_key: Option<KeyRecord>,
+        rows: KeyRows,
+        orders: Orders,
+        now: DateTime<Utc>,
+    ) {
+        let anchor = self.current.take();
         // The old rows' positions mean nothing in the new list (which may be shorter):
         // forget them before anything reads them. The selection is kept by id.
         self.visible.clear();
         self.selected = 0;
-        let default_id = default_key.as_ref().map(|k| k.id.clone());
-        self.keys = keys
-            .into_iter()
-            .filter(|k| Some(&k.id) != default_id.as_ref())
-            .collect();
-        self.haystacks = self
-            .keys
-            .iter()
-            .map(|k| search_text(&k.name, &k.masked_key, &k.id))
-            .collect();
+        self.keys = rows;
+        self.orders = orders;
+        self.searches.clear();
         self.default_key = default_key;
-        self.forget_orders();
-        self.resort();
         self.filter_rows(now);
         self.reselect(anchor);
     }
@@ -177,14 +216,16 @@ impl KeyList {
     /// the active default, the table otherwise. Returns whether it was a table row before and
     /// whether it is one now.
     pub fn put(&mut self, record: &KeyRecord, now: DateTime<Utc>) -> (bool, bool) {
-        let anchor = self.anchor();
+        let anchor = self.current.take();
         if self.default_key.as_ref().is_some_and(|k| k.id == record.id) {
             self.default_key = None;
         }
-        let was_in_table = match self.keys.iter().position(|k| k.id == record.id) {
+        self.visible.clear();
+        self.searches.clear();
+        let was_in_table = match self.keys.position(&record.id) {
             Some(at) => {
                 self.keys.remove(at);
-                self.haystacks.remove(at);
+                self.orders.removed(at);
                 true
             }
             None => false,
@@ -195,18 +236,10 @@ impl KeyList {
         } else {
             // Newest first; among keys created in the same second the store's order may
             // differ, and the full read behind this puts that right.
-            let at = self
-                .keys
-                .partition_point(|k| k.created_at > record.created_at);
-            self.keys.insert(at, record.clone());
-            self.haystacks.insert(
-                at,
-                search_text(&record.name, &record.masked_key, &record.id),
-            );
+            let at = self.keys.newest_first_place(record);
+            self.keys.insert(at, record);
+            self.orders.inserted(&self.keys, at);
         }
-        self.visible.clear();
-        self.forget_orders();
-        self.resort();
         self.filter_rows(now);
         self.reselect(anchor);
         (was_in_table, in_table)
@@ -215,24 +248,51 @@ impl KeyList {
     /// The soonest moment after `now` a key held (or the default) expires: statuses change
     /// then without any write to the store.
     pub fn next_expiry(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.keys
-            .iter()
-            .chain(&self.default_key)
-            .filter(|k| k.revoked_at.is_none())
-            .filter_map(|k| k.expires_at)
+        let keys = &self.keys;
+        (0..keys.len())
+            .filter(|&i| !keys.is_revoked(i))
+            .filter_map(|i| keys.expires_at(i))
+            .chain(
+                self.default_key
+                    .iter()
+                    .filter(|k| k.revoked_at.is_none())
+                    .filter_map(|k| k.expires_at),
+            )
             .filter(|at| *at > now)
             .min()
     }
 
     /// Recomputes which keys pass the search and filters, keeping the selection in place.
     pub fn refilter(&mut self, now: DateTime<Utc>) {
-        let anchor = self.anchor();
+        let anchor = self.selected_row();
         self.filter_rows(now);
-        self.reselect(anchor);
+        self.reselect_row(anchor);
     }
 
-    /// One pass over the in-memory keys with a substring finder, so a keystroke never queries
-    /// the store. A recognised full key picks its own key instead.
+    /// The rows search text `needle` (folded, not empty) matches: kept from before, or
+    /// narrowed from the matches of a search it contains, or found in one sweep.
+    fn search_matches(&mut self, needle: &str) -> &Matches {
+        if let Some(at) = self.searches.iter().position(|(n, _)| n == needle) {
+            let kept = self.searches.remove(at);
+            self.searches.push(kept);
+        } else {
+            let narrower = self
+                .searches
+                .iter()
+                .filter(|(n, _)| needle.contains(n.as_str()))
+                .max_by_key(|(n, _)| n.len())
+                .map(|(_, m)| m);
+            let found = key_search::matching(&self.keys, needle, narrower);
+            if self.searches.len() == KEPT_SEARCHES {
+                self.searches.remove(0);
+            }
+            self.searches.push((needle.to_owned(), found));
+        }
+        &self.searches.last().expect("just pushed").1
+    }
+
+    /// One pass over the in-memory rows, in the sort's order, so a keystroke never queries
+    /// the store nor sorts. A recognised full key picks its own key instead.
     fn filter_rows(&mut self, now: DateTime<Utc>) {
         if self
             .secret_match
@@ -241,33 +301,63 @@ impl KeyList {
         {
             self.secret_match = None;
         }
-        let pinned = self.secret_match.as_ref().map(|m| m.id.as_deref());
+        let pinned: Option<Option<String>> = self.secret_match.as_ref().map(|m| m.id.clone());
         let needle = normalize_search(self.search.value());
-        let finder = memmem::Finder::new(needle.as_bytes());
-        let matches = |key: &KeyRecord, haystack: &str| match pinned {
-            Some(id) => id == Some(key.id.as_str()),
-            None => needle.is_empty() || finder.find(haystack.as_bytes()).is_some(),
+        let mut visible = std::mem::take(&mut self.visible);
+        visible.clear();
+        let pinned_row = pinned
+            .as_ref()
+            .map(|id| id.as_deref().and_then(|id| self.keys.position(id)));
+        let matches = match pinned.is_none() && !needle.is_empty() {
+            true => Some(self.search_matches(&needle).clone()),
+            false => None,
         };
+        let keys = &self.keys;
+        let now_secs = now.timestamp();
+        let (environment, status, usage) = (
+            self.environment_filter,
+            self.status_filter,
+            self.usage_filter,
+        );
+        let filtered = environment.is_some() || status.is_some() || usage != UsageFilter::All;
+        let used_cutoff = UsageFilter::cutoff(now);
         let passes = |i: usize| {
-            let key = &self.keys[i];
-            self.environment_filter.is_none_or(|e| key.environment == e)
-                && self.status_filter.is_none_or(|s| key.status_at(now) == s)
-                && self.usage_filter.passes(key.last_used_at, now)
-                && matches(key, &self.haystacks[i])
+            environment.is_none_or(|e| keys.environment(i) == e)
+                && status.is_none_or(|s| keys.status_at_secs(i, now_secs) == s)
+                && usage.passes_secs(keys.last_used_secs(i), used_cutoff)
         };
-        // Filtering the sorted order keeps the rows sorted: no sort per keystroke.
-        self.visible = match &self.order {
-            Some(order) => order.iter().copied().filter(|&i| passes(i)).collect(),
-            None => (0..self.keys.len()).filter(|&i| passes(i)).collect(),
-        };
+        // Filtering the sorted order keeps the rows sorted: no sort per keystroke. Each case
+        // touches no more than it must: a million rows are a million steps.
+        let order = self.orders.get(self.sort);
+        match (pinned_row, &matches, order) {
+            (Some(row), _, _) => visible.extend(row.filter(|&i| passes(i)).map(|i| i as u32)),
+            // The rows' own order: the matches, in it already.
+            (None, Some(m), None) => {
+                visible.extend(m.iter().filter(|&i| passes(i)).map(|i| i as u32))
+            }
+            (None, Some(m), Some(order)) => visible.extend(
+                order
+                    .iter()
+                    .copied()
+                    .filter(|&i| m.contains(i as usize) && passes(i as usize)),
+            ),
+            (None, None, Some(order)) if !filtered => visible.extend_from_slice(order),
+            (None, None, None) if !filtered => visible.extend(0..keys.len() as u32),
+            (None, None, Some(order)) => {
+                visible.extend(order.iter().copied().filter(|&i| passes(i as usize)))
+            }
+            (None, None, None) => {
+                visible.extend((0..keys.len() as u32).filter(|&i| passes(i as usize)))
+            }
+        }
+        self.visible = visible;
         let searching = pinned.is_some() || !needle.is_empty();
         self.default_matches = searching
-            && self
-                .default_key
-                .as_ref()
-                .is_some_and(|key| matches(key, &search_text(&key.name, &key.masked_key, &key.id)));
+            && self.default_key.as_ref().is_some_and(|key| match &pinned {
+                Some(id) => id.as_deref() == Some(key.id.as_str()),
+                None => search_text(&key.name, &key.masked_key, &key.id).contains(&needle),
+            });
     }
-
     /// Replaces every full key in the search box by its masked form, so the key is never
     /// shown (nor kept in the box) while it is looked up. Returns the first such key for
     /// the caller to look up in the store ([`KeyList::found_secret`]), or `None` when the box
@@ -310,6 +400,7 @@ impl KeyList {
             Movement::Top => 0,
             Movement::Bottom => last,
         };
+        self.settle();
     }
 
     /// Moves the first row on screen just enough that the selection shows in a window of
@@ -358,53 +449,26 @@ impl KeyList {
     /// The next order `o` offers; the focused key stays focused wherever it lands.
     pub fn cycle_sort(&mut self, now: DateTime<Utc>) {
         self.sort = cycle(&SortBy::ALL, self.sort, 1);
-        self.resort();
         self.refilter(now);
     }
 
-    /// Use counts and last uses of some keys were read again (and written into `keys`): an
-    /// order by usage puts them where they now belong, the selection staying on its key.
-    pub fn usage_changed(&mut self, now: DateTime<Utc>) {
-        for sort in [SortBy::LastUsed, SortBy::Uses] {
-            self.orders[sort_slot(sort)] = None;
+    /// Use counts and last uses of some rows were read again: they are written in, and the
+    /// orders by usage put those rows where they now belong, the selection staying on its key.
+    pub fn set_usage(&mut self, read: &[(usize, KeyUsage)], now: DateTime<Utc>) {
+        let anchor = self.selected_row();
+        for &(i, usage) in read {
+            self.keys.set_usage(i, usage);
         }
+        let changed: Vec<usize> = read.iter().map(|&(i, _)| i).collect();
+        self.orders.usage_changed(&self.keys, &changed);
         if matches!(self.sort, SortBy::LastUsed | SortBy::Uses) {
-            self.order = None;
-            self.order_slot = None;
-            self.resort();
-            self.refilter(now);
+            self.filter_rows(now);
         } else if self.usage_filter != UsageFilter::All {
             // A key just used leaves "Never used" and "Unused 30+ days".
-            self.refilter(now);
+            self.filter_rows(now);
         }
-    }
-
-    /// The keys changed: no order worked out so far is true of them.
-    fn forget_orders(&mut self) {
-        self.order = None;
-        self.order_slot = None;
-        self.orders = Default::default();
-    }
-
-    /// Makes `order` the current sort's, worked out now unless it was before for this list.
-    fn resort(&mut self) {
-        // The order in use goes back to its slot (unless the list changed since it was made).
-        if let Some(previous) = self.order.take()
-            && let Some(slot) = self.order_slot.take()
-        {
-            self.orders[slot] = Some(previous);
-        }
-        if self.sort == SortBy::Created {
-            return;
-        }
-        let slot = sort_slot(self.sort);
-        self.order = Some(match self.orders[slot].take() {
-            Some(order) => order,
-            None => self
-                .sort
-                .order(&self.keys, |i| folded_name(&self.haystacks[i])),
-        });
-        self.order_slot = Some(slot);
+        // Also brings the selected key's use count up to date.
+        self.reselect_row(anchor);
     }
 }
 
@@ -461,7 +525,7 @@ mod tests {
     fn visible_ids(list: &KeyList) -> Vec<&str> {
         list.visible
             .iter()
-            .map(|&i| list.keys[i].id.as_str())
+            .map(|&i| list.keys.id(i as usize))
             .collect()
     }
 
@@ -528,7 +592,7 @@ mod tests {
         assert_eq!(list.selected_key().unwrap().id, "k2");
         let mut newer = key("k4", "Newest", Environment::Staging, 0);
         newer.name = "Newest s".into();
-        let mut keys = list.keys.clone();
+        let mut keys: Vec<KeyRecord> = list.keys.iter().collect();
         keys.insert(0, newer);
         list.replace(list.default_key.clone(), keys, now());
         assert_eq!(list.selected_key().unwrap().id, "k2", "kept by id");
@@ -619,7 +683,7 @@ mod tests {
         list.cycle_environment_filter(now());
         assert_eq!(visible_ids(&list), ["k7", "k1", "k2", "k3"], "newest first");
         // The Name order worked out above is of no use once the list is read again.
-        let keys: Vec<KeyRecord> = list.keys.iter().filter(|k| k.id != "k7").cloned().collect();
+        let keys: Vec<KeyRecord> = list.keys.iter().filter(|k| k.id != "k7").collect();
         list.replace(list.default_key.clone(), keys, now());
         list.cycle_sort(now());
         list.cycle_sort(now());
@@ -631,7 +695,7 @@ mod tests {
         let mut list = list();
         // k1 used an hour ago, k2 forty days ago, k3 (revoked) never; the default key is not
         // a row whatever its use.
-        let mut keys = list.keys.clone();
+        let mut keys: Vec<KeyRecord> = list.keys.iter().collect();
         keys[0].last_used_at = Some(now() - TimeDelta::hours(1));
         keys[1].last_used_at = Some(now() - TimeDelta::days(40));
         keys.push(list.default_key.clone().unwrap());
@@ -685,9 +749,12 @@ mod tests {
         list.cycle_usage_filter(now());
         assert_eq!(list.usage_filter, UsageFilter::NeverUsed);
         assert_eq!(visible_ids(&list), ["k1", "k2", "k3"]);
-        let at = list.keys.iter().position(|k| k.id == "k2").unwrap();
-        list.keys[at].last_used_at = Some(now());
-        list.usage_changed(now());
+        let at = list.keys.position("k2").unwrap();
+        let used = KeyUsage {
+            last_used_at: Some(now()),
+            use_count: 1,
+        };
+        list.set_usage(&[(at, used)], now());
         assert_eq!(visible_ids(&list), ["k1", "k3"]);
     }
 
@@ -696,7 +763,7 @@ mod tests {
         let mut list = list();
         assert_eq!(list.next_expiry(now()), None);
         let soon = now() + TimeDelta::hours(1);
-        let mut keys = list.keys.clone();
+        let mut keys: Vec<KeyRecord> = list.keys.iter().collect();
         keys[0].expires_at = Some(now() + TimeDelta::hours(2));
         keys[1].expires_at = Some(soon);
         keys[2].expires_at = Some(now() + TimeDelta::minutes(1)); // revoked: never changes

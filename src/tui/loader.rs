@@ -8,7 +8,9 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::key_list::KeyList;
-use crate::store::{KeyQuery, KeyRecord, Store, WorkspaceKeys, WorkspaceLoader};
+use super::key_orders::Orders;
+use super::key_rows::KeyRows;
+use crate::store::{KeyQuery, KeyRecord, Store, WorkspaceLoader};
 
 /// The shortest time between two reloads prompted by other processes. A busy gateway calling
 /// `verify` changes the store's data version all the time, and a full reload of 100,000 keys
@@ -26,8 +28,51 @@ const NO_VERSION: i64 = i64::MIN;
 pub struct Read {
     version: i64,
     keys_version: i64,
+    keys: Keys,
+}
+
+/// What a read of the keys returned, ready to be shown: the default key, the others as
+/// [`KeyRows`], and their orders.
+pub struct Keys {
     default_key: Option<KeyRecord>,
-    keys: Vec<KeyRecord>,
+    rows: KeyRows,
+    orders: Orders,
+}
+
+impl Keys {
+    /// `keys`, the workspace's keys newest first (the default among them or not).
+    fn of(default_key: Option<KeyRecord>, keys: Vec<KeyRecord>) -> Keys {
+        let default_id = default_key.as_ref().map(|k| k.id.clone());
+        let rows: KeyRows = keys
+            .into_iter()
+            .filter(|k| Some(&k.id) != default_id.as_ref())
+            .collect();
+        let orders = Orders::of(&rows);
+        Keys {
+            default_key,
+            rows,
+            orders,
+        }
+    }
+
+    /// Reads the workspace with `loader`, each key stored compactly as it arrives, and works
+    /// out the orders: all of it on the reader's thread.
+    fn load(loader: &WorkspaceLoader, now: DateTime<Utc>) -> crate::Result<Keys> {
+        let rows = std::cell::RefCell::new(KeyRows::default());
+        let default_key = loader.load_each(
+            now,
+            |n| rows.borrow_mut().reserve(n),
+            |key| rows.borrow_mut().push(&key),
+        )?;
+        let mut rows = rows.into_inner();
+        rows.shrink_to_fit();
+        let orders = Orders::of(&rows);
+        Ok(Keys {
+            default_key,
+            rows,
+            orders,
+        })
+    }
 }
 
 /// What a tick has to do about other processes' commits.
@@ -46,7 +91,7 @@ pub enum Taken {
     Nothing,
     /// The read began before the dashboard changed a key: read again.
     Outdated,
-    Keys(Read),
+    Keys(Box<Read>),
     Failed(crate::Error),
 }
 
@@ -82,7 +127,7 @@ struct InFlight {
     /// The store's data and keys versions read just before the read began.
     version: i64,
     keys_version: i64,
-    result: Receiver<crate::Result<WorkspaceKeys>>,
+    result: Receiver<crate::Result<Keys>>,
 }
 
 impl Loader {
@@ -133,8 +178,7 @@ impl Loader {
         let read = Read {
             version,
             keys_version,
-            default_key,
-            keys,
+            keys: Keys::of(default_key, keys),
         };
         self.install(read, list, now);
         if let Some(background) = &mut self.background {
@@ -207,8 +251,7 @@ impl Loader {
         Ok(Some(Read {
             version,
             keys_version,
-            default_key,
-            keys,
+            keys: Keys::of(default_key, keys),
         }))
     }
 
@@ -234,14 +277,13 @@ impl Loader {
             return Taken::Outdated;
         }
         match result {
-            Ok(loaded) => {
+            Ok(keys) => {
                 background.first_total = None;
-                Taken::Keys(Read {
+                Taken::Keys(Box::new(Read {
                     version,
                     keys_version,
-                    default_key: loaded.default_key,
-                    keys: loaded.keys,
-                })
+                    keys,
+                }))
             }
             Err(err) => {
                 // Instead of leaving a partial list for good, the next tick past the reload
@@ -257,7 +299,12 @@ impl Loader {
     pub fn install(&mut self, read: Read, list: &mut KeyList, now: DateTime<Utc>) {
         self.data_version = read.version;
         self.keys_version = read.keys_version;
-        list.replace(read.default_key, read.keys, now);
+        let Keys {
+            default_key,
+            rows,
+            orders,
+        } = read.keys;
+        list.install(default_key, rows, orders, now);
         self.next_expiry = list.next_expiry(now);
     }
 
@@ -293,8 +340,7 @@ impl Loader {
         let empty = Read {
             version: NO_VERSION,
             keys_version: NO_VERSION,
-            default_key: None,
-            keys: Vec::new(),
+            keys: Keys::of(None, Vec::new()),
         };
         self.install(empty, list, now);
     }
@@ -308,7 +354,7 @@ impl Background {
             .name("hivekeys-load".into())
             .spawn(move || {
                 // The dashboard may have quit meanwhile: nobody to tell, and nothing lost.
-                let _ = send.send(loader.load(now));
+                let _ = send.send(Keys::load(&loader, now));
             });
         // Without a thread the receiver reports a disconnect, which shows as an error.
         drop(spawned);

@@ -113,7 +113,7 @@ pub trait Drive {
         let app = self.app();
         app.visible
             .iter()
-            .map(|&i| app.keys[i].name.clone())
+            .map(|&i| app.keys.name(i as usize).to_owned())
             .collect()
     }
 
@@ -122,7 +122,7 @@ pub trait Drive {
         let app = self.app();
         app.visible
             .iter()
-            .map(|&i| app.keys[i].id.clone())
+            .map(|&i| app.keys.id(i as usize).to_owned())
             .collect()
     }
 }

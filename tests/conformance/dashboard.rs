@@ -404,7 +404,7 @@ fn use_counts_alone_refresh_the_rows_on_screen_without_reading_the_list_again(ba
         .unwrap();
     let id = issued.record.id.clone();
     fx.tick_after_change();
-    let row = |fx: &Fixture| fx.app.keys.iter().find(|k| k.id == id).cloned().unwrap();
+    let row = |fx: &Fixture| fx.app.keys.iter().find(|k| k.id == id).unwrap();
     assert_eq!(row(&fx).use_count, 0, "the new key is listed");
 
     // The list's buffer is replaced by every full read: its address tells one happened.
@@ -598,7 +598,7 @@ fn n_renames_the_focused_key_as_the_add_dialog_judges_names(backend: &Backend) {
         .app
         .visible
         .iter()
-        .map(|&i| fx.app.keys[i].id.clone())
+        .map(|&i| fx.app.keys.id(i as usize).to_owned())
         .collect();
     assert_eq!(found, [key.id.as_str()]);
 
@@ -759,7 +759,7 @@ fn o_cycles_the_sort_and_it_combines_with_filters_keeps_focus_and_survives_refre
         fx.app
             .visible
             .iter()
-            .map(|&i| fx.app.keys[i].name.clone())
+            .map(|&i| fx.app.keys.name(i as usize).to_owned())
             .collect()
     };
     let header = |fx: &mut Fixture| -> String {

@@ -40,16 +40,23 @@ impl App {
     /// `x` with rows marked: one confirmation for all of them, whether or not the current
     /// search and filters show them.
     pub(super) fn open_bulk_revoke(&mut self) {
-        let mut keys: Vec<KeyRecord> = self
-            .list
-            .keys
-            .iter()
-            .filter(|key| self.marks.contains(&key.id))
-            .cloned()
-            .collect();
+        let mut keys = self.marked_keys();
         let order = self.marks.ids();
         keys.sort_by_key(|key| order.iter().position(|id| *id == key.id));
         self.modal = Some(Modal::BulkRevoke(ConfirmBulkRevoke::new(keys)));
+    }
+
+    /// The marked keys among the table's rows, whole (only they: a million rows are not all
+    /// built for a few marks).
+    fn marked_keys(&self) -> Vec<KeyRecord> {
+        let rows = &self.list.keys;
+        match self.marks.is_empty() {
+            true => Vec::new(),
+            false => (0..rows.len())
+                .filter(|&i| self.marks.contains(rows.id(i)))
+                .map(|i| rows.record(i))
+                .collect(),
+        }
     }
 
     /// `Esc` with no search to clear.
@@ -65,7 +72,8 @@ impl App {
     /// The list was read again: marks on keys gone from it or revoked meanwhile go, and the
     /// notice says which.
     pub(super) fn prune_marks(&mut self) {
-        let dropped = self.marks.prune(&self.list.keys, self.now);
+        let marked = self.marked_keys();
+        let dropped = self.marks.prune(&marked, self.now);
         if !dropped.is_empty() {
             self.say(dropped.notice());
         }

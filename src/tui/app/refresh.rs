@@ -3,6 +3,7 @@
 //! open dialog or detail view shows.
 
 use super::*;
+use crate::store::KeyUsage;
 
 impl App {
     pub(super) fn open_details(&mut self, key: KeyRecord) {
@@ -40,13 +41,10 @@ impl App {
             },
             None => return,
         };
-        let fresh = self
-            .list
-            .keys
-            .iter()
-            .chain(self.list.default_key.as_ref())
-            .find(|key| key.id == id)
-            .cloned();
+        let fresh = match self.list.keys.position(&id) {
+            Some(row) => Some(self.list.keys.record(row)),
+            None => self.list.default_key.clone().filter(|key| key.id == id),
+        };
         match &mut self.modal {
             Some(Modal::Details(details)) => {
                 let key = fresh.unwrap_or_else(|| details.key.clone());
@@ -108,11 +106,11 @@ impl App {
             .iter()
             .skip(self.list.scroll)
             .take(rows)
-            .copied()
+            .map(|&i| i as usize)
             .collect();
         let mut ids: Vec<String> = on_screen
             .iter()
-            .map(|&index| self.list.keys[index].id.clone())
+            .map(|&index| self.list.keys.id(index).to_owned())
             .collect();
         ids.extend(self.list.default_key.as_ref().map(|key| key.id.clone()));
         let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -121,19 +119,17 @@ impl App {
             Err(err) => return self.say_error(err.to_string()),
         };
         let (rows_usage, default_usage) = usage.split_at(on_screen.len());
-        for (&index, usage) in on_screen.iter().zip(rows_usage) {
-            if let Some(usage) = usage {
-                let key = &mut self.list.keys[index];
-                key.last_used_at = usage.last_used_at;
-                key.use_count = usage.use_count;
-            }
-        }
+        let read: Vec<(usize, KeyUsage)> = on_screen
+            .iter()
+            .zip(rows_usage)
+            .filter_map(|(&index, usage)| usage.map(|usage| (index, usage)))
+            .collect();
         if let (Some(key), Some(Some(usage))) = (&mut self.list.default_key, default_usage.first())
         {
             key.last_used_at = usage.last_used_at;
             key.use_count = usage.use_count;
         }
-        self.list.usage_changed(self.now);
+        self.list.set_usage(&read, self.now);
         // The detail view's key may be anywhere in the list: read it alone.
         if let Some(Modal::Details(details)) = &self.modal {
             let scroll = details.scroll;
@@ -165,7 +161,7 @@ impl App {
         match self.loader.take(self.store.path()) {
             Taken::Nothing => {}
             Taken::Outdated => self.reload(),
-            Taken::Keys(read) => self.install(read),
+            Taken::Keys(read) => self.install(*read),
             Taken::Failed(err) => self.say_error(err.to_string()),
         }
     }

@@ -313,7 +313,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let statuses: Vec<String> = window
         .iter()
         .map(|&index| {
-            let key = &app.keys[index];
+            let key = &app.keys.record(index as usize);
             expiry::status_text(key, app.now, key.status_at(app.now).label())
         })
         .collect();
@@ -393,7 +393,7 @@ fn render_rows(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     }
 
     let rows = window.iter().zip(statuses).map(|(&index, status_text)| {
-        let key = &app.keys[index];
+        let key = &app.keys.record(index as usize);
         let status = key.status_at(app.now);
         let name = match key.is_default {
             true => format!("{} (former default)", printable(&key.name, 64)),

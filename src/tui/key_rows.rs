@@ -1,0 +1,505 @@
+//! The table's keys held compactly: a million keys must fit the dashboard's memory budget
+//! (150 MB), which a `Vec<KeyRecord>` (several heap strings and five optional times per key)
+//! with a separate lower-cased search text per key did not (380 MB).
+//!
+//! Each key is a row of fixed-size columns (times as seconds, `i64::MIN` for none) and its
+//! text, `name ␟ masked key ␟ id`, in one shared arena. That text is also what search reads:
+//! for most keys (ASCII, the masked key's "…" stored as "...") comparing it without regard to
+//! ASCII case is exactly comparing its folded form ([`search_text`]); a key for which that is
+//! not true carries its folded form after its text. A whole [`KeyRecord`] is built only for
+//! the rows on screen and the selected one.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+
+use crate::environment::{Environment, Status};
+use crate::store::{KeyRecord, KeyUsage, search_text};
+
+/// Separates a key's fields in the arena, as in [`search_text`]; no search holds it.
+const FIELD: char = '\u{1f}';
+/// Starts the folded search text of a key whose own text is not it.
+const FOLDED: char = '\u{1e}';
+/// A time the key does not have.
+const NO_TIME: i64 = i64::MIN;
+/// A daily limit the key does not have.
+const NO_LIMIT: u64 = u64::MAX;
+/// The masked key had no "…" replaced by "...".
+const NO_ELLIPSIS: u8 = u8::MAX;
+const ELLIPSIS: &str = "…";
+
+const ENVIRONMENT_BITS: u8 = 0b11;
+const IS_DEFAULT: u8 = 1 << 2;
+/// The key's folded search text follows its own text in the arena.
+const HAS_FOLDED: u8 = 1 << 3;
+/// Revoked, and has an expiry: what its status depends on, in the byte a filter reads anyway
+/// (the times' columns are 8 MB each at a million keys, read in a sort's order).
+const REVOKED: u8 = 1 << 4;
+const EXPIRES: u8 = 1 << 5;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyRows {
+    /// Each key's text, one after another.
+    text: String,
+    /// Where each key's text starts in `text`; it ends where the next one starts.
+    starts: Vec<u32>,
+    /// Byte lengths of the name, masked key and id. The store never writes a name longer
+    /// than 64 characters; a longer one (a hand-edited file) is cut at 65,535 bytes.
+    lens: Vec<[u16; 3]>,
+    /// Where the masked key's "…" stood (`text` holds "..." there), or [`NO_ELLIPSIS`].
+    ellipsis: Vec<u8>,
+    flags: Vec<u8>,
+    created: Vec<i64>,
+    expires: Vec<i64>,
+    last_used: Vec<i64>,
+    use_count: Vec<u64>,
+    /// What few keys have (a rotation, a revocation, a daily limit), apart, by row: a column
+    /// each would cost 8 MB at a million keys.
+    extras: Vec<Extra>,
+}
+
+/// The rarer fields of one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Extra {
+    row: u32,
+    rotated: i64,
+    revoked: i64,
+    daily_limit: u64,
+}
+
+impl Extra {
+    fn of(row: usize, key: &KeyRecord) -> Option<Extra> {
+        let extra = Extra {
+            row: row as u32,
+            rotated: seconds(key.rotated_at),
+            revoked: seconds(key.revoked_at),
+            daily_limit: key.daily_limit.unwrap_or(NO_LIMIT),
+        };
+        let none =
+            (extra.rotated, extra.revoked, extra.daily_limit) == (NO_TIME, NO_TIME, NO_LIMIT);
+        (!none).then_some(extra)
+    }
+}
+
+fn seconds(at: Option<DateTime<Utc>>) -> i64 {
+    at.map_or(NO_TIME, |at| at.timestamp())
+}
+
+fn time(secs: i64) -> Option<DateTime<Utc>> {
+    (secs != NO_TIME).then(|| DateTime::from_timestamp(secs, 0).unwrap_or_default())
+}
+
+/// `text` cut to at most `u16::MAX` bytes, at a character boundary.
+fn capped(text: &str) -> &str {
+    let mut end = text.len().min(u16::MAX as usize);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// A key's text as the arena holds it, where its "…" was, and its folded search text when
+/// comparing the text without regard to ASCII case would not be the same as comparing that.
+struct Encoded {
+    text: String,
+    lens: [u16; 3],
+    ellipsis: u8,
+    folded: Option<String>,
+}
+
+fn encode(key: &KeyRecord) -> Encoded {
+    let name = capped(&key.name);
+    let masked = capped(&key.masked_key);
+    let id = capped(&key.id);
+    let (masked_text, ellipsis) = match masked.find(ELLIPSIS) {
+        Some(at) if at < NO_ELLIPSIS as usize => (
+            Cow::Owned(format!(
+                "{}...{}",
+                &masked[..at],
+                &masked[at + ELLIPSIS.len()..]
+            )),
+            at as u8,
+        ),
+        _ => (Cow::Borrowed(masked), NO_ELLIPSIS),
+    };
+    let text = format!("{name}{FIELD}{masked_text}{FIELD}{id}");
+    // Folding ASCII text only lower-cases it (and "…" folds to "..."): only other text needs
+    // its folded form kept.
+    let folded = (!text.is_ascii()).then(|| search_text(name, masked, id));
+    Encoded {
+        lens: [name.len(), masked_text.len(), id.len()].map(|n| n as u16),
+        text,
+        ellipsis,
+        folded,
+    }
+}
+
+impl KeyRows {
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// Where these rows are held: another full read of the list holds them elsewhere, while
+    /// the dashboard's own changes and use-count refreshes keep them in place.
+    pub fn as_ptr(&self) -> *const u32 {
+        self.starts.as_ptr()
+    }
+
+    /// The arena itself: search sweeps it whole.
+    pub(super) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Where key `i`'s text starts.
+    pub(super) fn start(&self, i: usize) -> usize {
+        self.starts[i] as usize
+    }
+
+    /// Where key `i`'s text starts, and where it ends.
+    pub(super) fn span(&self, i: usize) -> (usize, usize) {
+        let start = self.starts[i] as usize;
+        let end = self
+            .starts
+            .get(i + 1)
+            .map_or(self.text.len(), |&s| s as usize);
+        (start, end)
+    }
+
+    /// The part of the arena search compares for key `i`: its own text, or the folded text
+    /// after it.
+    pub(super) fn searched(&self, i: usize) -> (usize, usize) {
+        let (start, end) = self.span(i);
+        let [name, masked, id] = self.lens[i].map(usize::from);
+        let own = start + name + masked + id + 2;
+        match self.flags[i] & HAS_FOLDED != 0 {
+            true => (own + FOLDED.len_utf8(), end),
+            false => (start, own),
+        }
+    }
+
+    /// Key `i`'s name folded as search folds it, as bytes: compared byte by byte without
+    /// regard to ASCII case when `.1` is true (its own text), as they are otherwise.
+    pub(super) fn folded_name(&self, i: usize) -> (&[u8], bool) {
+        let (start, _) = self.span(i);
+        match self.flags[i] & HAS_FOLDED != 0 {
+            true => {
+                let (from, to) = self.searched(i);
+                let folded = &self.text.as_bytes()[from..to];
+                let name_end = memchr::memchr(FIELD as u8, folded).unwrap_or(folded.len());
+                (&folded[..name_end], false)
+            }
+            false => {
+                let name = self.lens[i][0] as usize;
+                (&self.text.as_bytes()[start..start + name], true)
+            }
+        }
+    }
+
+    pub fn id(&self, i: usize) -> &str {
+        let (start, _) = self.span(i);
+        let [name, masked, id] = self.lens[i].map(usize::from);
+        let from = start + name + masked + 2;
+        &self.text[from..from + id]
+    }
+
+    pub fn name(&self, i: usize) -> &str {
+        let (start, _) = self.span(i);
+        &self.text[start..start + self.lens[i][0] as usize]
+    }
+
+    pub fn masked_key(&self, i: usize) -> Cow<'_, str> {
+        let (start, _) = self.span(i);
+        let [name, masked, _] = self.lens[i].map(usize::from);
+        let from = start + name + 1;
+        let stored = &self.text[from..from + masked];
+        match self.ellipsis[i] {
+            NO_ELLIPSIS => Cow::Borrowed(stored),
+            at => {
+                let at = at as usize;
+                Cow::Owned(format!("{}{ELLIPSIS}{}", &stored[..at], &stored[at + 3..]))
+            }
+        }
+    }
+
+    pub fn environment(&self, i: usize) -> Environment {
+        Environment::ALL[(self.flags[i] & ENVIRONMENT_BITS) as usize]
+    }
+
+    pub fn created_secs(&self, i: usize) -> i64 {
+        self.created[i]
+    }
+
+    /// Seconds of the last use, `i64::MIN` for never: larger is more recent.
+    pub fn last_used_secs(&self, i: usize) -> i64 {
+        self.last_used[i]
+    }
+
+    pub fn use_count(&self, i: usize) -> u64 {
+        self.use_count[i]
+    }
+
+    pub fn expires_at(&self, i: usize) -> Option<DateTime<Utc>> {
+        time(self.expires[i])
+    }
+
+    pub fn last_used_at(&self, i: usize) -> Option<DateTime<Utc>> {
+        time(self.last_used[i])
+    }
+
+    pub fn is_revoked(&self, i: usize) -> bool {
+        self.flags[i] & REVOKED != 0
+    }
+
+    /// As [`KeyRecord::status_at`].
+    pub fn status_at(&self, i: usize, now: DateTime<Utc>) -> Status {
+        self.status_at_secs(i, now.timestamp())
+    }
+
+    pub(super) fn status_at_secs(&self, i: usize, now: i64) -> Status {
+        let flags = self.flags[i];
+        if flags & REVOKED != 0 {
+            Status::Revoked
+        } else if flags & EXPIRES != 0 && self.expires[i] <= now {
+            Status::Expired
+        } else {
+            Status::Active
+        }
+    }
+
+    /// Key `i` whole.
+    pub fn record(&self, i: usize) -> KeyRecord {
+        let extra = self.extra(i).ok().map(|at| self.extras[at]);
+        KeyRecord {
+            id: self.id(i).to_owned(),
+            name: self.name(i).to_owned(),
+            environment: self.environment(i),
+            is_default: self.flags[i] & IS_DEFAULT != 0,
+            masked_key: self.masked_key(i).into_owned(),
+            created_at: time(self.created[i]).unwrap_or_default(),
+            rotated_at: extra.and_then(|e| time(e.rotated)),
+            revoked_at: extra.and_then(|e| time(e.revoked)),
+            expires_at: time(self.expires[i]),
+            last_used_at: time(self.last_used[i]),
+            use_count: self.use_count[i],
+            daily_limit: extra
+                .map(|e| e.daily_limit)
+                .filter(|&limit| limit != NO_LIMIT),
+        }
+    }
+
+    /// Every key whole, in order.
+    pub fn iter(&self) -> impl Iterator<Item = KeyRecord> + '_ {
+        (0..self.len()).map(|i| self.record(i))
+    }
+
+    /// The position of the key with id `id`.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        (0..self.len()).find(|&i| self.id(i) == id)
+    }
+
+    /// Where `key` goes among rows kept newest first: after every key created later.
+    pub fn newest_first_place(&self, key: &KeyRecord) -> usize {
+        let created = key.created_at.timestamp();
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let mid = (low + high) / 2;
+            if self.created[mid] > created {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        low
+    }
+
+    /// Adds `key` after the last row.
+    pub fn push(&mut self, key: &KeyRecord) {
+        self.insert(self.len(), key);
+    }
+
+    /// Puts `key` at position `at`, the rows from there on moving one down.
+    pub fn insert(&mut self, at: usize, key: &KeyRecord) {
+        let encoded = encode(key);
+        let offset = self.span_start(at);
+        let mut text = encoded.text;
+        if let Some(folded) = &encoded.folded {
+            text.push(FOLDED);
+            text.push_str(folded);
+        }
+        self.text.insert_str(offset, &text);
+        for start in &mut self.starts[at..] {
+            *start += text.len() as u32;
+        }
+        let environment = Environment::ALL
+            .iter()
+            .position(|e| *e == key.environment)
+            .unwrap_or(0) as u8;
+        let flags = environment
+            | if key.is_default { IS_DEFAULT } else { 0 }
+            | if encoded.folded.is_some() {
+                HAS_FOLDED
+            } else {
+                0
+            }
+            | if key.revoked_at.is_some() { REVOKED } else { 0 }
+            | if key.expires_at.is_some() { EXPIRES } else { 0 };
+        self.starts.insert(at, offset as u32);
+        self.lens.insert(at, encoded.lens);
+        self.ellipsis.insert(at, encoded.ellipsis);
+        self.flags.insert(at, flags);
+        self.created.insert(at, key.created_at.timestamp());
+        self.expires.insert(at, seconds(key.expires_at));
+        self.last_used.insert(at, seconds(key.last_used_at));
+        self.use_count.insert(at, key.use_count);
+        let place = self.extra(at).unwrap_or_else(|place| place);
+        for extra in &mut self.extras[place..] {
+            extra.row += 1;
+        }
+        if let Some(extra) = Extra::of(at, key) {
+            self.extras.insert(place, extra);
+        }
+    }
+
+    /// Takes out the key at position `at`, the rows after it moving one up.
+    pub fn remove(&mut self, at: usize) {
+        let (start, end) = self.span(at);
+        self.text.replace_range(start..end, "");
+        for s in &mut self.starts[at + 1..] {
+            *s -= (end - start) as u32;
+        }
+        self.starts.remove(at);
+        self.lens.remove(at);
+        self.ellipsis.remove(at);
+        self.flags.remove(at);
+        self.created.remove(at);
+        self.expires.remove(at);
+        self.last_used.remove(at);
+        self.use_count.remove(at);
+        let place = match self.extra(at) {
+            Ok(place) => {
+                self.extras.remove(place);
+                place
+            }
+            Err(place) => place,
+        };
+        for extra in &mut self.extras[place..] {
+            extra.row -= 1;
+        }
+    }
+
+    /// Key `i`'s use count and last use, read again.
+    pub fn set_usage(&mut self, i: usize, usage: KeyUsage) {
+        self.last_used[i] = seconds(usage.last_used_at);
+        self.use_count[i] = usage.use_count;
+    }
+
+    /// Makes room for `n` more keys (of a typical text length), so that a read of a million
+    /// does not double its columns (and briefly hold both) as it grows.
+    pub fn reserve(&mut self, n: usize) {
+        self.text.reserve(n * 56);
+        self.starts.reserve(n);
+        self.lens.reserve(n);
+        self.ellipsis.reserve(n);
+        self.flags.reserve(n);
+        self.created.reserve(n);
+        self.expires.reserve(n);
+        self.last_used.reserve(n);
+        self.use_count.reserve(n);
+    }
+
+    /// Gives back memory a read reserved but did not use.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.starts.shrink_to_fit();
+        self.lens.shrink_to_fit();
+        self.ellipsis.shrink_to_fit();
+        self.flags.shrink_to_fit();
+        self.created.shrink_to_fit();
+        self.expires.shrink_to_fit();
+        self.last_used.shrink_to_fit();
+        self.use_count.shrink_to_fit();
+        self.extras.shrink_to_fit();
+    }
+
+    /// Where row `i`'s extras are in `extras`, or where they would go.
+    fn extra(&self, i: usize) -> Result<usize, usize> {
+        self.extras.binary_search_by_key(&(i as u32), |e| e.row)
+    }
+
+    fn span_start(&self, at: usize) -> usize {
+        self.starts.get(at).map_or(self.text.len(), |&s| s as usize)
+    }
+}
+
+impl FromIterator<KeyRecord> for KeyRows {
+    fn from_iter<T: IntoIterator<Item = KeyRecord>>(keys: T) -> KeyRows {
+        let mut rows = KeyRows::default();
+        for key in keys {
+            rows.push(&key);
+        }
+        rows.shrink_to_fit();
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
+    }
+
+    fn keys() -> Vec<KeyRecord> {
+        let mut used = KeyRecord::example("key_0001", "Billing API", Environment::Staging, now());
+        used.masked_key = "fhk_stg_AbCd…WxYz".into();
+        used.last_used_at = Some(now());
+        used.use_count = 42;
+        used.daily_limit = Some(1000);
+        used.rotated_at = Some(now());
+        let mut odd =
+            KeyRecord::example("key_0002", "Café ＡＰＩ", Environment::Development, now());
+        odd.revoked_at = Some(now());
+        odd.expires_at = Some(now());
+        odd.is_default = true;
+        vec![used, odd]
+    }
+
+    #[test]
+    fn every_field_comes_back_as_it_went_in() {
+        let rows: KeyRows = keys().into_iter().collect();
+        assert_eq!(rows.iter().collect::<Vec<_>>(), keys());
+        assert_eq!(rows.id(1), "key_0002");
+        assert_eq!(rows.position("key_0002"), Some(1));
+    }
+
+    #[test]
+    fn insert_and_remove_keep_the_others_intact() {
+        let mut rows: KeyRows = keys().into_iter().collect();
+        let extra = KeyRecord::example("key_0003", "Extra", Environment::Production, now());
+        rows.insert(1, &extra);
+        assert_eq!(rows.record(1), extra);
+        assert_eq!(rows.record(2), keys()[1]);
+        rows.remove(0);
+        assert_eq!(rows.iter().collect::<Vec<_>>(), [extra, keys()[1].clone()]);
+    }
+
+    #[test]
+    fn the_searched_text_is_the_folded_text_or_compares_like_it() {
+        let rows: KeyRows = keys().into_iter().collect();
+        for i in 0..rows.len() {
+            let key = rows.record(i);
+            let (from, to) = rows.searched(i);
+            let searched = &rows.text()[from..to];
+            assert_eq!(
+                searched.to_ascii_lowercase(),
+                search_text(&key.name, &key.masked_key, &key.id)
+            );
+        }
+    }
+}
