@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use chrono::TimeDelta;
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Parser, Subcommand};
 
 use crate::environment::{Environment, Status};
@@ -51,17 +52,18 @@ pub enum Command {
     /// List the workspace's keys
     List {
         /// Only keys of this environment (production, staging, development or prod, stg, dev)
-        #[arg(long, value_name = "ENV", value_parser = parse_environment)]
+        #[arg(long, value_name = "ENV", value_parser = environments(), hide_possible_values = true)]
         env: Option<Environment>,
         /// Only keys with this status (active, revoked, expired)
-        #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+        #[arg(long, value_name = "STATUS", value_parser = statuses(), hide_possible_values = true)]
         status: Option<Status>,
         /// Only keys whose name, masked key or id contains TEXT (any case)
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
         /// Order: created (newest first), last-used (most recent first, never-used last),
         /// name (A→Z, any case) or uses (most first)
-        #[arg(long, value_name = "ORDER", default_value_t = SortBy::Created, value_parser = parse_sort)]
+        #[arg(long, value_name = "ORDER", default_value_t = SortBy::Created, value_parser = orders(),
+              hide_possible_values = true)]
         sort: SortBy,
         /// Only keys not used for this long (e.g. 30d), never-used keys included
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -79,7 +81,7 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         name: Option<String>,
         /// The key's environment [default for --default: production]
-        #[arg(long, value_name = "ENV", value_parser = parse_environment)]
+        #[arg(long, value_name = "ENV", value_parser = environments(), hide_possible_values = true)]
         env: Option<Environment>,
         /// Create the workspace's default key
         #[arg(long)]
@@ -112,7 +114,7 @@ pub enum Command {
         /// The key's id, or a name only one key has
         key: String,
         /// Keep the old secret working for this long: 1h, 24h or 7d [default: stop at once]
-        #[arg(long, value_name = "PERIOD", value_parser = parse_grace)]
+        #[arg(long, value_name = "PERIOD", value_parser = graces(), hide_possible_values = true)]
         grace: Option<Grace>,
         /// Do not ask for confirmation (required when stdin is not a terminal)
         #[arg(long, short = 'y')]
@@ -182,6 +184,80 @@ pub enum Command {
         #[arg(long, value_name = "DB")]
         to: std::ffi::OsString,
     },
+    /// Print a completion script for bash, zsh, fish, elvish or powershell
+    #[command(long_about = crate::cli::shell::COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff); read it with `hivekeys man | man -l -`
+    Man,
+}
+
+/// A value parser that also names the values it accepts, for shell completions and the
+/// manual; parsing and its messages stay those of `parse`.
+#[derive(Clone)]
+pub struct Choices<T> {
+    parse: fn(&str) -> Result<T, String>,
+    values: Vec<PossibleValue>,
+}
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Choices<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        self.parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.values.iter().cloned()))
+    }
+}
+
+fn environments() -> Choices<Environment> {
+    Choices {
+        parse: parse_environment,
+        values: Environment::ALL
+            .iter()
+            .map(|env| PossibleValue::new(env.as_str()).alias(env.code()))
+            .collect(),
+    }
+}
+
+fn statuses() -> Choices<Status> {
+    Choices {
+        parse: parse_status,
+        values: Status::ALL
+            .iter()
+            .map(|status| PossibleValue::new(status.as_str()))
+            .collect(),
+    }
+}
+
+fn orders() -> Choices<SortBy> {
+    Choices {
+        parse: parse_sort,
+        values: SortBy::ALL
+            .iter()
+            .map(|order| PossibleValue::new(order.as_str()))
+            .collect(),
+    }
+}
+
+fn graces() -> Choices<Grace> {
+    Choices {
+        parse: parse_grace,
+        values: Grace::ALL
+            .iter()
+            .map(|grace| PossibleValue::new(grace.code()))
+            .collect(),
+    }
 }
 
 fn parse_environment(input: &str) -> Result<Environment, String> {

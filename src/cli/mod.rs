@@ -6,6 +6,7 @@ mod args;
 mod bulk;
 mod failure;
 mod output;
+mod shell;
 mod verify;
 
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -30,6 +31,18 @@ pub use verify::MAX_VERIFY_INPUT;
 
 /// Runs the command given, or the dashboard when there is none.
 pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
+    // These only print what the command line is: no store, no workspace.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            shell::write_all(&shell::completion_script(*shell))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Man) => {
+            shell::write_all(&shell::man_page())?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     // Checked before anything else, so that a key typed as the workspace is refused by every
     // command, including those that would only read.
     let workspace = validate_name(cli.workspace(), "workspace").map_err(Error::from)?;
@@ -316,7 +329,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 crate::text::printable_path(target.path()),
             )?;
         }
-        Command::Verify | Command::Serve { .. } => unreachable!("handled above"),
+        Command::Verify | Command::Serve { .. } | Command::Completions { .. } | Command::Man => {
+            unreachable!("handled above")
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -31,6 +31,7 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     pub fn enter() -> io::Result<TerminalGuard> {
         install_panic_hook();
+        ENTERED.store(true, Ordering::SeqCst);
         enable_raw_mode()?;
         let entered = execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)
             .and_then(|()| Terminal::new(AnsiBackend::new(io::stdout())));
@@ -81,8 +82,18 @@ pub fn set_mouse(on: bool) -> io::Result<()> {
     out.flush()
 }
 
-/// Puts the terminal back. Safe to call more than once.
+/// Whether the terminal is in the dashboard's modes, so that [`restore`] puts it back once.
+/// A second "leave the alternate screen" is not harmless: terminals (tmux, xterm) restore the
+/// cursor saved on entering, so after a panic the guard's drop during unwinding moved the
+/// cursor back over the hook's message, and the shell's prompt overwrote it.
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
+/// Puts the terminal back, once: later calls (the guard's drop after the panic hook or the
+/// signal thread) do nothing.
 pub fn restore() {
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let mut out = io::stdout();
     if MOUSE_ON.swap(false, Ordering::SeqCst) {
         let _ = out.write_all(MOUSE_OFF_SEQUENCE.as_bytes());
