@@ -53,6 +53,12 @@ impl UsageFilter {
         }
     }
 
+    /// Whether the keys passing change as time passes, with no use: those that look at the
+    /// window do, Never used does not.
+    pub fn moves_with_time(self) -> bool {
+        matches!(self, UsageFilter::UsedRecently | UsageFilter::Unused)
+    }
+
     /// Whether a key last used at `last_used_at` (`None`: never) passes at `now`.
     pub fn passes(self, last_used_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
         match self {

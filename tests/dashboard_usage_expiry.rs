@@ -227,6 +227,23 @@ fn a_use_elsewhere_takes_a_key_out_of_never_used_on_the_next_tick() {
     assert!(fx.screen(120, 30).contains("1 of 6 keys"));
 }
 
+/// A key leaves "Used in 30 days" when its last use turns 30 days old, though nothing was
+/// written: the clock alone moves it, within a minute.
+#[test]
+fn a_key_whose_last_use_turns_30_days_old_leaves_used_in_30_days() {
+    let mut fx = Fixture::new();
+    fx.char('u');
+    assert_eq!(fx.names_in_table(), ["Nightly export", "Billing API"]);
+    // Past every expiry first (that reads the list again by itself)...
+    fx.clock.advance(TimeDelta::days(27));
+    fx.app.update(Action::Tick);
+    assert_eq!(fx.names_in_table(), ["Nightly export", "Billing API"]);
+    // ...then past the day Nightly export's last use (two days before t0) turns 30 days old.
+    fx.clock.advance(TimeDelta::days(1) + TimeDelta::minutes(1));
+    fx.app.update(Action::Tick);
+    assert_eq!(fx.names_in_table(), ["Billing API"]);
+}
+
 #[test]
 fn the_table_marks_active_keys_in_their_last_week_in_words() {
     let mut fx = Fixture::new();

@@ -4,6 +4,7 @@
 mod admin;
 mod args;
 mod bulk;
+mod dashboard;
 mod failure;
 mod output;
 mod shell;
@@ -25,7 +26,6 @@ use crate::store::{
     self, Grace, IssuedKey, KeyQuery, KeyRecord, Location, NewKey, Store, StoreOptions,
 };
 use crate::text::{echo, validate_name};
-use crate::tui::Ending;
 
 pub use verify::MAX_VERIFY_INPUT;
 
@@ -48,36 +48,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     let workspace = validate_name(cli.workspace(), "workspace").map_err(Error::from)?;
     let workspace = workspace.as_str();
     let Some(command) = &cli.command else {
-        let store = open_store(cli)?;
-        let options = crate::tui::Options {
-            mouse: !cli.no_mouse,
-        };
-        let ending = crate::tui::run_with(store, workspace, options).map_err(|err| Failure {
-            message: format!("The dashboard stopped: {err}."),
-            status: 1,
-        })?;
-        return match ending {
-            Ending::Quit | Ending::Stopped => Ok(ExitCode::SUCCESS),
-            // Nobody may be left to read this, but a log of the session might.
-            Ending::Withdrew => Err(Failure {
-                message: "The dashboard stopped while a change waited for another process to \
-                          release the store; that change was not made."
-                    .into(),
-                status: 1,
-            }),
-            Ending::StoppedMidWrite => Err(Failure {
-                message: "The dashboard stopped while a change was being written: it was made, \
-                          but a new key it made was not shown; check with `hivekeys list` and \
-                          rotate a key whose secret nobody saw."
-                    .into(),
-                status: 1,
-            }),
-            Ending::HungUp => Err(Failure {
-                message: "The terminal went away; the dashboard closed the store and stopped."
-                    .into(),
-                status: 1,
-            }),
-        };
+        return dashboard::run(cli, workspace);
     };
     if let Command::Serve {
         listen,

@@ -87,7 +87,14 @@ impl App {
     }
 
     pub(super) fn tick(&mut self) {
-        self.now = self.store.now();
+        let before = std::mem::replace(&mut self.now, self.store.now());
+        // "Used in 30 days" moves with the clock: a key crosses the line with no write to the
+        // store, so nothing else would refilter. Once a minute is enough for a 30-day window.
+        if self.list.usage_filter.moves_with_time()
+            && before.timestamp().div_euclid(60) != self.now.timestamp().div_euclid(60)
+        {
+            self.list.refilter(self.now);
+        }
         match self.loader.due(&self.store, self.now) {
             Ok(Due::Nothing) => {}
             Ok(Due::Reload) => self.reload(),
