@@ -663,6 +663,8 @@ const RSS_GOAL_MB: f64 = 150.0;
 
 fn measure_keystrokes(db: &Path) -> Value {
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); KEYSTROKE_KINDS.len()];
+    // Each typed character's times, to tell which keystroke is the slow one.
+    let mut per_char: Vec<Vec<Duration>> = vec![Vec::new(); QUERY.chars().count()];
     let keys_in_store = Store::open(db)
         .expect("open")
         .count_keys(WORKSPACE, &KeyQuery::default())
@@ -680,15 +682,17 @@ fn measure_keystrokes(db: &Path) -> Value {
             let start = Instant::now();
             app.update(action);
             draw(app, &mut terminal);
-            times[kind].push(start.elapsed());
+            let took = start.elapsed();
+            times[kind].push(took);
+            took
         };
         // A whole cycle of the sort first, before anything else has touched the list.
         for _ in 0..SortBy::ALL.len() {
             key(&mut app, 6, Action::CycleSort);
         }
         app.update(Action::StartSearch);
-        for c in QUERY.chars() {
-            key(&mut app, 0, Action::Edit(InputRequest::InsertChar(c)));
+        for (n, c) in QUERY.chars().enumerate() {
+            per_char[n].push(key(&mut app, 0, Action::Edit(InputRequest::InsertChar(c))));
         }
         for _ in QUERY.chars() {
             key(&mut app, 1, Action::Edit(InputRequest::DeletePrevChar));
@@ -719,6 +723,15 @@ fn measure_keystrokes(db: &Path) -> Value {
         }
         drop(app);
     }
+    let slowest: Vec<String> = QUERY
+        .chars()
+        .zip(&per_char)
+        .map(|(c, t)| format!("{c:?} {:.1}", ms(*t.iter().max().expect("timed"))))
+        .collect();
+    println!(
+        "  typing, slowest per character (ms): {}",
+        slowest.join(", ")
+    );
     let goal = keystroke_goal_ms(keys_in_store);
     let mut out = serde_json::Map::new();
     let mut line = format!("  keystroke (update + draw), median / p99 ms, goal p99 ≤ {goal} ms:");

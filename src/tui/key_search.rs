@@ -78,15 +78,24 @@ fn commonness(byte: u8) -> u8 {
     }
 }
 
-/// The keys whose searched text (see [`KeyRows::searched`]) holds `needle`, a search folded
-/// by [`crate::store::normalize_search`] and not empty; only among `within` when given (the
-/// matches of a text `needle` contains).
-pub fn matching(rows: &KeyRows, needle: &str, within: Option<&Matches>) -> Matches {
-    let needle = needle.as_bytes();
-    let mut found = Matches::none(rows.len());
-    let Some(pivot) = (0..needle.len()).min_by_key(|&i| commonness(needle[i])) else {
-        return found;
-    };
+/// Below this many words of 64 keys one thread sweeps: a thread's start costs more. The
+/// tests' few hundred keys take the split path, so that the equivalence tests check it.
+#[cfg(not(test))]
+const PARALLEL_WORDS: usize = 1024;
+#[cfg(test)]
+const PARALLEL_WORDS: usize = 2;
+
+/// Fills `words`, the match words from `first_word` on, for the search `needle` swept for
+/// its byte at `pivot`; `mask` is the search's byte mask and whether that mask alone answers.
+fn sweep_words(
+    rows: &KeyRows,
+    needle: &[u8],
+    pivot: usize,
+    (want, answered): (u64, bool),
+    within: Option<&Matches>,
+    first_word: usize,
+    words: &mut [u64],
+) {
     let (lower, upper) = (needle[pivot], needle[pivot].to_ascii_uppercase());
     let text = rows.text().as_bytes();
     // Whether key `i`'s searched text holds the search: a sweep of that text alone for the
@@ -110,10 +119,11 @@ pub fn matching(rows: &KeyRows, needle: &str, within: Option<&Matches>) -> Match
     };
     // The masks rule out most keys at one AND each; for one byte with a bit of its own they
     // are the answer.
-    let want = byte_classes::of(needle);
-    let answered = needle.len() == 1 && byte_classes::is_exact(needle[0]);
-    for (w, masks) in rows.byte_masks().chunks(64).enumerate() {
-        let mut word = masks.iter().enumerate().fold(0u64, |word, (bit, &mask)| {
+    let masks = rows.byte_masks();
+    for (n, slot) in words.iter_mut().enumerate() {
+        let w = first_word + n;
+        let chunk = &masks[w * 64..(w * 64 + 64).min(masks.len())];
+        let mut word = chunk.iter().enumerate().fold(0u64, |word, (bit, &mask)| {
             word | u64::from(mask & want == want) << bit
         });
         if let Some(within) = within {
@@ -129,7 +139,44 @@ pub fn matching(rows: &KeyRows, needle: &str, within: Option<&Matches>) -> Match
                 }
             }
         }
-        found.bits[w] = word;
+        *slot = word;
+    }
+}
+
+/// The keys whose searched text (see [`KeyRows::searched`]) holds `needle`, a search folded
+/// by [`crate::store::normalize_search`] and not empty; only among `within` when given (the
+/// matches of a text `needle` contains).
+pub fn matching(rows: &KeyRows, needle: &str, within: Option<&Matches>) -> Matches {
+    let needle = needle.as_bytes();
+    let mut found = Matches::none(rows.len());
+    let Some(pivot) = (0..needle.len()).min_by_key(|&i| commonness(needle[i])) else {
+        return found;
+    };
+    let want = byte_classes::of(needle);
+    let answered = needle.len() == 1 && byte_classes::is_exact(needle[0]);
+    let sweep = |first_word: usize, words: &mut [u64]| {
+        sweep_words(
+            rows,
+            needle,
+            pivot,
+            (want, answered),
+            within,
+            first_word,
+            words,
+        );
+    };
+    // Checking text in place is the slow part (a million keys' text when a byte is common):
+    // split across the machine's cores, each half of the rows written by one thread.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if answered || threads < 2 || found.bits.len() < PARALLEL_WORDS {
+        sweep(0, &mut found.bits);
+    } else {
+        let mid = found.bits.len() / 2;
+        let (head, tail) = found.bits.split_at_mut(mid);
+        std::thread::scope(|scope| {
+            scope.spawn(|| sweep(mid, tail));
+            sweep(0, head);
+        });
     }
     found
 }
