@@ -181,11 +181,7 @@ impl KeyList {
         keys: Vec<KeyRecord>,
         now: DateTime<Utc>,
     ) {
-        let default_id = default_key.as_ref().map(|k| k.id.clone());
-        let rows: KeyRows = keys
-            .into_iter()
-            .filter(|k| Some(&k.id) != default_id.as_ref())
-            .collect();
+        let rows = table_rows(default_key.as_ref(), keys);
         let orders = Orders::of(&rows);
         self.install(default_key, rows, orders, now);
     }
@@ -472,6 +468,14 @@ impl KeyList {
         // Also brings the selected key's use count up to date.
         self.reselect_row(anchor);
     }
+}
+
+/// The table's rows of `keys`: all but the active default, which has its own panel.
+pub fn table_rows(default_key: Option<&KeyRecord>, keys: Vec<KeyRecord>) -> KeyRows {
+    let default_id = default_key.map(|k| k.id.as_str());
+    keys.into_iter()
+        .filter(|k| Some(k.id.as_str()) != default_id)
+        .collect()
 }
 
 /// The first of `len` rows to show in a window of `rows` rows, starting from `scroll`: moved

@@ -42,11 +42,7 @@ pub struct Keys {
 impl Keys {
     /// `keys`, the workspace's keys newest first (the default among them or not).
     fn of(default_key: Option<KeyRecord>, keys: Vec<KeyRecord>) -> Keys {
-        let default_id = default_key.as_ref().map(|k| k.id.clone());
-        let rows: KeyRows = keys
-            .into_iter()
-            .filter(|k| Some(&k.id) != default_id.as_ref())
-            .collect();
+        let rows = super::key_list::table_rows(default_key.as_ref(), keys);
         let orders = Orders::of(&rows);
         Keys {
             default_key,
