@@ -176,15 +176,19 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
                 ),
             ])
             .wrap(Wrap { trim: true });
-            confirmation(
-                frame,
-                area,
-                " Revoke Key ",
-                question,
-                error.as_deref(),
-                Context::ConfirmRevoke,
-                theme,
-            );
+            let sized = Fitted::new(area, 66, &question, error.as_deref(), theme);
+            let question_height = sized.question.max(3) + 1;
+            let height = question_height + sized.error + 1;
+            let dialog = open(frame, sized.outer(10, height), " Revoke Key ", theme);
+            let [question_area, message, footer] = Layout::vertical([
+                Constraint::Length(question_height),
+                Constraint::Min(0),
+                Constraint::Length(1),
+            ])
+            .areas(dialog);
+            frame.render_widget(question, question_area);
+            render_error(frame, message, error.as_deref(), theme);
+            frame.render_widget(footer_hints(Context::ConfirmRevoke, theme), footer);
         }
         Modal::BulkRevoke(dialog) => {
             let question = Paragraph::new(vec![
@@ -195,15 +199,25 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
                 ),
             ])
             .wrap(Wrap { trim: true });
-            confirmation(
+            let error = dialog.error.as_deref();
+            let sized = Fitted::new(area, 66, &question, error, theme);
+            let question_height = sized.question.max(3) + 1;
+            let height = question_height + sized.error + 1;
+            let dialog = open(
                 frame,
-                area,
+                sized.outer(10, height),
                 " Revoke Marked Keys ",
-                question,
-                dialog.error.as_deref(),
-                Context::ConfirmBulkRevoke,
                 theme,
             );
+            let [question_area, message, footer] = Layout::vertical([
+                Constraint::Length(question_height),
+                Constraint::Min(0),
+                Constraint::Length(1),
+            ])
+            .areas(dialog);
+            frame.render_widget(question, question_area);
+            render_error(frame, message, error, theme);
+            frame.render_widget(footer_hints(Context::ConfirmBulkRevoke, theme), footer);
         }
         Modal::NewKey(dialog) => render_new_key(dialog, frame, area, theme),
         Modal::Details(overlay) => details::render(overlay, app.now, frame, area, theme),
@@ -255,32 +269,6 @@ fn render_new_key(dialog: &NewKeyDialog, frame: &mut Frame<'_>, area: Rect, them
 }
 
 /// Clears the box `outer`, draws its border and title, and returns its inside.
-/// A yes/no question about keys (revoke one, revoke the marked): the question above, room for
-/// an error, the hints below, sized to the question's wrapped height.
-fn confirmation(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    title: &str,
-    question: Paragraph<'_>,
-    error: Option<&str>,
-    context: Context,
-    theme: &Theme,
-) {
-    let sized = Fitted::new(area, 66, &question, error, theme);
-    let question_height = sized.question.max(3) + 1;
-    let height = question_height + sized.error + 1;
-    let dialog = open(frame, sized.outer(10, height), title, theme);
-    let [question_area, message, footer] = Layout::vertical([
-        Constraint::Length(question_height),
-        Constraint::Min(0),
-        Constraint::Length(1),
-    ])
-    .areas(dialog);
-    frame.render_widget(question, question_area);
-    render_error(frame, message, error, theme);
-    frame.render_widget(footer_hints(context, theme), footer);
-}
-
 pub(super) fn open(frame: &mut Frame<'_>, outer: Rect, title: &str, theme: &Theme) -> Rect {
     clear_box(frame, outer);
     let block = Block::bordered()
