@@ -13,6 +13,25 @@ use common::{Sandbox, text};
 
 const SHELLS: [&str; 5] = ["bash", "zsh", "fish", "elvish", "powershell"];
 
+/// Every subcommand: what completion offers first and what the manual has a heading for.
+const COMMANDS: [&str; 15] = [
+    "list",
+    "create",
+    "limit",
+    "rename",
+    "rotate",
+    "revoke",
+    "show",
+    "verify",
+    "serve",
+    "demo",
+    "copy",
+    "workspaces",
+    "log",
+    "completions",
+    "man",
+];
+
 /// `program` must be installed: like the servers the other tests start, a missing one fails
 /// the test with a sentence saying what to install (`.ci/run` installs it).
 fn require(program: &str, package: &str) {
@@ -152,26 +171,7 @@ fn bash_completes_commands_options_and_values() {
         offered
     };
 
-    let commands = check(
-        &["hivekeys", ""],
-        &[
-            "list",
-            "create",
-            "limit",
-            "rename",
-            "rotate",
-            "revoke",
-            "show",
-            "verify",
-            "serve",
-            "demo",
-            "copy",
-            "workspaces",
-            "log",
-            "completions",
-            "man",
-        ],
-    );
+    let commands = check(&["hivekeys", ""], &COMMANDS);
     assert!(commands.iter().any(|offer| offer == "--db"), "{commands:?}");
     assert_eq!(check(&["hivekeys", "cr"], &["create"]), ["create"]);
 
@@ -267,23 +267,7 @@ fn the_manual_renders_with_man() {
             "no {heading} in\n{rendered}"
         );
     }
-    for command in [
-        "list",
-        "create",
-        "limit",
-        "rename",
-        "rotate",
-        "revoke",
-        "show",
-        "verify",
-        "serve",
-        "demo",
-        "copy",
-        "workspaces",
-        "log",
-        "completions",
-        "man",
-    ] {
+    for command in COMMANDS {
         let heading = format!("   hivekeys {command}");
         assert!(
             rendered.lines().any(|line| line == heading),
