@@ -531,6 +531,33 @@ mod tests {
     }
 
     #[test]
+    fn a_leak_mark_comes_back_and_costs_no_memory_per_key() {
+        // The mark's time lives in what was the padding of a key's rarer fields.
+        assert_eq!(std::mem::size_of::<Extra>(), 32);
+        let key = |id: &str, until: Option<Option<DateTime<Utc>>>| KeyRecord {
+            leak: until.map(|until| LeakMark { until }),
+            ..KeyRecord::example(id, id, Environment::Production, now())
+        };
+        let keys = vec![
+            key("key_grace", Some(Some(now() + chrono::TimeDelta::hours(1)))),
+            key("key_plain", None),
+            key("key_current", Some(None)),
+        ];
+        let mut rows: KeyRows = keys.iter().cloned().collect();
+        assert_eq!(rows.iter().collect::<Vec<_>>(), keys);
+        assert!(rows.record(0).is_leaked_at(now()));
+        assert!(
+            !rows
+                .record(0)
+                .is_leaked_at(now() + chrono::TimeDelta::hours(2))
+        );
+        rows.remove(0);
+        assert_eq!(rows.iter().collect::<Vec<_>>(), keys[1..]);
+        rows.insert(0, &keys[0]);
+        assert_eq!(rows.iter().collect::<Vec<_>>(), keys);
+    }
+
+    #[test]
     fn the_searched_text_is_the_folded_text_or_compares_like_it() {
         let rows: KeyRows = keys().into_iter().collect();
         for i in 0..rows.len() {

@@ -486,7 +486,92 @@ pub fn list_and_show_say_a_key_leaked_and_where(backend: &Backend) {
     assert!(!cli.run_ok(&["show", &other_id]).stdout.contains("Leaked"));
 }
 
+/// The page of text on a TestBackend screen, its frame and quotes gone, so that a line that
+/// wraps still reads as one.
+fn words(screen: &str) -> String {
+    screen
+        .split(['│', '"', '\n', ' '])
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A running dashboard sees a leak another process records (the key-change counter moves):
+/// the row's status says `leaked` in words, the details say where and how many more places,
+/// following further sightings; a revocation elsewhere takes the mark away.
+pub fn a_running_dashboard_marks_a_key_leaked_in_words_and_says_where(backend: &Backend) {
+    use hivekeys::tui::app::Modal;
+    use ratatui::crossterm::event::KeyCode;
+
+    use crate::common::dashboard::{Drive, OnStore};
+
+    let clock = std::sync::Arc::new(hivekeys::clock::ManualClock::new(t0()));
+    let mut billing = None;
+    let mut fx = OnStore::open(&backend.location, clock, |store, clock| {
+        billing = Some(
+            store
+                .create_key("default", NewKey::new("Billing", Environment::Staging))
+                .unwrap(),
+        );
+        clock.advance(TimeDelta::minutes(1));
+        store
+            .create_key("default", NewKey::new("Search", Environment::Staging))
+            .unwrap();
+    });
+    let billing = billing.unwrap();
+    let row = |screen: &str, name: &str| -> String {
+        screen
+            .lines()
+            .find(|line| line.contains(name))
+            .unwrap_or_else(|| panic!("no {name} row: {screen}"))
+            .to_owned()
+    };
+    assert!(!fx.screen(120, 30).contains("leaked"));
+
+    let mut other = fx.other_process(99);
+    other
+        .record_leaks(&[seen(&billing.secret, "src/config.py:12")])
+        .unwrap();
+    fx.tick_after_change();
+    let screen = fx.screen(120, 30);
+    assert!(
+        row(&screen, "Billing").contains("Active · leaked"),
+        "{screen}"
+    );
+    assert!(!row(&screen, "Search").contains("leaked"), "{screen}");
+
+    // Newest first: Search, then Billing.
+    fx.press(KeyCode::Down);
+    assert_eq!(fx.app.focused_key().unwrap().name, "Billing");
+    fx.press(KeyCode::Enter);
+    let screen = words(&fx.screen(120, 40));
+    assert!(
+        screen.contains("Leaked src/config.py:12 (found 2026-03-01)"),
+        "{screen}"
+    );
+    other
+        .record_leaks(&[seen(&billing.secret, "src/settings.py:3")])
+        .unwrap();
+    fx.tick_after_change();
+    let screen = words(&fx.screen(120, 40));
+    assert!(
+        screen.contains("(found 2026-03-01) and 1 more place"),
+        "{screen}"
+    );
+
+    other.revoke_key("default", &billing.record.id).unwrap();
+    fx.tick_after_change();
+    match &fx.app.modal {
+        Some(Modal::Details(details)) => assert!(details.leaks.is_empty()),
+        _ => panic!("the details closed"),
+    }
+    assert!(!fx.screen(120, 40).contains("Leaked"));
+    fx.press(KeyCode::Esc);
+    assert!(!fx.screen(120, 30).contains("leaked"));
+}
+
 conformance!(
+    a_running_dashboard_marks_a_key_leaked_in_words_and_says_where,
     find_keys_by_hash_answers_each_state_in_input_order,
     find_keys_by_hash_answers_batches_larger_than_a_statement,
     find_keys_by_hash_writes_nothing,
