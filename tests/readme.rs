@@ -76,25 +76,30 @@ enum Kind {
     NoRun,
 }
 
-/// Every fenced block of `markdown`, in order.
+/// Every fenced block of `markdown`, in order. As in CommonMark, a fence is three backticks
+/// or more, an opening fence's info string holds no backtick (so a line that starts with an
+/// inline code span is text), and a closing fence is at least as long as its opening.
 fn fenced_blocks(markdown: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
-    let mut open: Option<Block> = None;
+    let mut open: Option<(usize, Block)> = None;
     for (index, line) in markdown.lines().enumerate() {
         let trimmed = line.trim();
+        let fence = trimmed.len() - trimmed.trim_start_matches('`').len();
         match open.as_mut() {
             None => {
-                if let Some(info) = trimmed.strip_prefix("```") {
-                    open = Some(Block {
+                let info = &trimmed[fence..];
+                if fence >= 3 && !info.contains('`') {
+                    let block = Block {
                         fence_line: index + 1,
                         info: info.trim().to_owned(),
                         body: String::new(),
-                    });
+                    };
+                    open = Some((fence, block));
                 }
             }
-            Some(block) => {
-                if trimmed.len() >= 3 && trimmed.chars().all(|c| c == '`') {
-                    blocks.extend(open.take());
+            Some((opening, block)) => {
+                if fence >= *opening && fence == trimmed.len() {
+                    blocks.extend(open.take().map(|(_, block)| block));
                 } else {
                     block.body.push_str(line);
                     block.body.push('\n');
@@ -593,11 +598,16 @@ fn info_strings_say_run_background_or_why_not() {
             "`{refused}` should be refused"
         );
     }
-    let markdown = "text\n```sh\ntrue\n```\n\n```bash\nls\n```\n```\nplain\n```\n";
+    let markdown = "text\n```sh\ntrue\n```\n\n```bash\nls\n```\n```\nplain\n```\n\
+                    ```` ```sh no-run: x ```` is inline code\n````md\n```sh\n````\n";
     let why = shell_blocks(markdown).unwrap_err();
     assert!(why.starts_with("README.md line 6: "), "{why}");
     let blocks = fenced_blocks(markdown);
-    assert_eq!(blocks.len(), 3);
+    assert_eq!(blocks.len(), 4);
+    assert_eq!(
+        (blocks[3].info.as_str(), blocks[3].body.as_str()),
+        ("md", "```sh\n")
+    );
     assert_eq!(
         (blocks[0].fence_line, blocks[0].body.as_str()),
         (2, "true\n")
