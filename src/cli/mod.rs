@@ -257,7 +257,16 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 )?;
             } else {
                 output::write_key_detail(
-                    &mut out, workspace, &record, &secrets, &events, &usage, &leaks, now,
+                    &mut out,
+                    workspace,
+                    &record,
+                    output::KeyReads {
+                        secrets: &secrets,
+                        events: &events,
+                        usage: &usage,
+                        leaks: &leaks,
+                    },
+                    now,
                 )?;
             }
         }

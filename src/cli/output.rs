@@ -295,17 +295,28 @@ pub fn write_key_table(
     writeln!(out, "{} of {total} keys", keys.len())
 }
 
+/// What `show` reads of a key besides the key itself.
+pub struct KeyReads<'a> {
+    pub secrets: &'a [LiveSecret],
+    pub events: &'a [AuditEvent],
+    pub usage: &'a [DailyUse],
+    pub leaks: &'a [KeyLeak],
+}
+
 pub fn write_key_detail(
     out: &mut impl Write,
     workspace: &str,
     key: &KeyRecord,
-    secrets: &[LiveSecret],
-    events: &[AuditEvent],
-    usage: &[DailyUse],
-    leaks: &[KeyLeak],
+    reads: KeyReads<'_>,
     now: DateTime<Utc>,
 ) -> io::Result<()> {
     use crate::details::{LABEL_WIDTH, NO_LIVE_SECRET, event_line, fields};
+    let KeyReads {
+        secrets,
+        events,
+        usage,
+        leaks,
+    } = reads;
     writeln!(out, "{}", printable(&key.name, 64))?;
     writeln!(
         out,
