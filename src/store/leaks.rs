@@ -31,7 +31,8 @@ pub struct FoundKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LeakState {
     /// `verify` would accept the secret now: the key is not revoked and not past its expiry,
-    /// and the secret is its current one or within its rotation grace.
+    /// and the secret is its current one or within its rotation grace. A key at its daily
+    /// limit is live too: the limit resets at midnight, the leak does not.
     Live,
     /// The key is revoked (whatever else is true of it).
     Revoked,

@@ -138,16 +138,19 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 6: where a scan (`hivekeys scan`) saw a live key's secret, per secret digest and place,
     // with when it was first seen there. A new row moves the key-change counter: the
-    // dashboard marks the key `leaked`, and a running one must see the mark arrive.
+    // dashboard marks the key `leaked`, and a running one must see the mark arrive. Written
+    // to run again harmlessly, as 5 is, over a store whose version was set back by hand.
     r#"
-    CREATE TABLE leaks (
+    CREATE TABLE IF NOT EXISTS leaks (
         hash     BLOB NOT NULL CHECK (length(hash) = 32),
         key_id   INTEGER NOT NULL REFERENCES keys(id),
         location TEXT NOT NULL,
         found_at INTEGER NOT NULL,
         PRIMARY KEY (hash, location)
     ) WITHOUT ROWID;
-    CREATE INDEX leaks_by_key ON leaks (key_id);
+    CREATE INDEX IF NOT EXISTS leaks_by_key ON leaks (key_id);
+    DROP TRIGGER IF EXISTS leak_recorded;
+    DROP TRIGGER IF EXISTS leak_removed;
     CREATE TRIGGER leak_recorded AFTER INSERT ON leaks
         BEGIN UPDATE key_changes SET version = version + 1; END;
     CREATE TRIGGER leak_removed AFTER DELETE ON leaks
