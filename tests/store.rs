@@ -1188,6 +1188,7 @@ fn a_store_from_before_leak_marks_is_upgraded_in_place() {
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
             "DROP TRIGGER leak_recorded; DROP TRIGGER leak_removed; DROP TABLE leaks;
+             ALTER TABLE keys DROP COLUMN leaked_until;
              PRAGMA user_version = 5;",
         )
         .unwrap();

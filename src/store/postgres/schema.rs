@@ -139,6 +139,9 @@ const MIGRATIONS: &[&str] = &[
     // key-change counter, so a running dashboard sees a key marked `leaked` at once. Runs
     // again harmlessly, as SQLite's does.
     r#"
+    -- When the last found secret of a key stops (i64::MAX while one is current), NULL for a
+    -- key never found: beside the key, so reading a million keys costs no lookup per key.
+    ALTER TABLE keys ADD COLUMN IF NOT EXISTS leaked_until BIGINT;
     CREATE TABLE IF NOT EXISTS leaks (
         hash     BYTEA NOT NULL CHECK (octet_length(hash) = 32),
         key_id   BIGINT NOT NULL REFERENCES keys(id),
