@@ -9,12 +9,26 @@ use unicode_width::UnicodeWidthStr;
 /// accent, and "👨‍👩‍👧" once although it is five.
 pub const MAX_NAME_CHARS: usize = 64;
 
+/// Most Unicode code points a name may hold. Counting graphemes alone let one "character"
+/// carry 50,000 combining accents (100 KB, drawn over the neighbouring rows by many
+/// terminals); four per character leave room for accents, emoji with skin tones and flags.
+pub const MAX_NAME_CODE_POINTS: usize = 4 * MAX_NAME_CHARS;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
     #[error("the {0} name is empty")]
     Empty(&'static str),
     #[error("the {what} name is {chars} characters long; the limit is {MAX_NAME_CHARS}")]
     TooLong { what: &'static str, chars: usize },
+    /// Within [`MAX_NAME_CHARS`] characters, but with more code points than any real name
+    /// needs: stacked combining marks.
+    #[error(
+        "the {what} name holds {code_points} Unicode code points (stacked accents or marks); the limit is {MAX_NAME_CODE_POINTS}"
+    )]
+    TooManyCodePoints {
+        what: &'static str,
+        code_points: usize,
+    },
     #[error("the {0} name contains a control character (such as a newline, tab or escape)")]
     ControlCharacter(&'static str),
     /// Only invisible characters (zero-width spaces, soft hyphens, joiners, byte-order marks):
@@ -86,6 +100,10 @@ pub fn validate_name(raw: &str, what: &'static str) -> Result<String, NameError>
     let chars = trimmed.graphemes(true).count();
     if chars > MAX_NAME_CHARS {
         return Err(NameError::TooLong { what, chars });
+    }
+    let code_points = trimmed.chars().count();
+    if code_points > MAX_NAME_CODE_POINTS {
+        return Err(NameError::TooManyCodePoints { what, code_points });
     }
     Ok(trimmed.to_owned())
 }

@@ -217,16 +217,16 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 grace.label()
             ));
         }
-        Command::Revoke { keys, yes } if keys.len() > 1 => {
-            bulk::revoke(&mut store, workspace, keys, *yes, &mut out)?;
-        }
         Command::Revoke { keys, yes } => {
-            let key = &keys[0];
-            let record = store.resolve_key(workspace, key)?;
+            // Each key once: `revoke A A` is one key, asked and revoked as one.
+            let records = bulk::resolve_all(&store, workspace, keys)?;
+            let [record] = records.as_slice() else {
+                return bulk::revoke(&mut store, workspace, &records, *yes, out);
+            };
             confirm(
                 &format!(
                     "Revoke {}? Apps using it stop working at once; this cannot be undone.",
-                    describe(&record)
+                    describe(record)
                 ),
                 *yes,
                 "revoke",
