@@ -150,3 +150,36 @@ fn durations_outside_the_rule_are_refused_as_durations() {
     hivekeys(&sandbox, &["log", "--since", "3650d"]).success();
     assert!(sandbox.list_json().is_empty(), "nothing was created");
 }
+
+/// A workspace whose name shows as a stored one's ("default" and "default" + a zero-width
+/// space) is refused, whether made with `workspaces --create` or by a first key: it would list
+/// as a second "default" that an admin could switch to, and issue keys in, by mistake.
+#[test]
+fn a_workspace_that_shows_as_another_is_refused() {
+    let sandbox = Sandbox::new();
+    sandbox.create_key("Billing", "prod");
+    let look_alike = "default\u{200B}";
+    let refused = hivekeys(&sandbox, &["workspaces", "--create", look_alike]);
+    refused.one_line_error(1);
+    assert!(
+        refused
+            .stderr
+            .contains("A workspace named \"default\" already exists"),
+        "{refused:#?}"
+    );
+    let mut create = sandbox.command(&["create", "--name", "Stray", "--env", "dev"]);
+    create.env("HIVEKEYS_WORKSPACE", look_alike);
+    run(create, None).one_line_error(1);
+    let listed = hivekeys(&sandbox, &["workspaces", "--json"])
+        .success()
+        .json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default"]);
+    // A name that merely resembles another stays free to take.
+    hivekeys(&sandbox, &["workspaces", "--create", "Default"]).success();
+}

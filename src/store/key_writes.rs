@@ -166,7 +166,14 @@ fn unused_public_id(tx: Db<'_>, entropy: &mut dyn Entropy) -> Result<String, Fai
 }
 
 /// Row id and workspace id of a workspace, creating it inside `tx` if needed.
+/// A new workspace is refused when its name shows as a stored one's (see
+/// [`refuse_look_alike`](super::workspaces::refuse_look_alike)).
 pub(super) fn workspace_for_write(tx: Db<'_>, name: &str, now: i64) -> Result<i64, Failure> {
+    let stored = tx.query_i64("SELECT id FROM workspaces WHERE name = ?1", args![name])?;
+    if let Some(id) = stored {
+        return Ok(id);
+    }
+    super::workspaces::refuse_look_alike(tx, name)?;
     tx.execute(
         "INSERT INTO workspaces (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
         args![name, now],
