@@ -108,6 +108,10 @@ pub fn validate_name(raw: &str, what: &'static str) -> Result<String, NameError>
     Ok(trimmed.to_owned())
 }
 
+/// Code points of one character [`printable`] shows: more than any real one (a family emoji
+/// with skin tones has 11), far fewer than stacked marks can pile up.
+pub const MAX_GRAPHEME_CODE_POINTS: usize = 32;
+
 /// `input` made safe to print: forbidden characters become `\u{…}` escapes, regional
 /// indicators become their letters (see [`displayable_char`]), and anything past `max_chars`
 /// user-perceived characters becomes `…`. Used whenever untrusted text is echoed to a terminal.
@@ -118,7 +122,9 @@ pub fn printable(input: &str, max_chars: usize) -> String {
             out.push('…');
             break;
         }
-        for c in grapheme.chars() {
+        // A grapheme stacking thousands of combining marks (written by another program or
+        // an older version: names are capped) would send them all to the terminal.
+        for c in grapheme.chars().take(MAX_GRAPHEME_CODE_POINTS) {
             if is_forbidden_in_name(c) {
                 out.push_str(&c.escape_unicode().to_string());
             } else {
@@ -216,6 +222,20 @@ pub fn printable_path(path: &std::path::Path) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn stacked_marks_are_not_all_printed() {
+        let stored = format!("a{}b", "\u{301}".repeat(50_000));
+        let shown = printable(&stored, 64);
+        assert_eq!(
+            shown.chars().count(),
+            MAX_GRAPHEME_CODE_POINTS + 1,
+            "{shown:?}"
+        );
+        assert!(shown.ends_with('b'));
+        let family = "👨🏽‍👩🏽‍👧🏽‍👦🏽";
+        assert_eq!(printable(family, 64), family, "real characters whole");
+    }
 
     #[test]
     fn a_count_of_one_is_singular() {
