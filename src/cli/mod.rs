@@ -172,8 +172,13 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         }
         Command::Rename { key, name } => {
             let record = store.resolve_key(workspace, key)?;
-            let renamed = store.rename_key(workspace, &record.id, name)?;
-            let line = match renamed.name == record.name {
+            // The name replaced is the store's, read under its lock: another admin may have
+            // renamed the key since it was looked up.
+            let store::Renamed {
+                key: renamed,
+                before,
+            } = store.rename_key_unless(workspace, &record.id, name, || false)?;
+            let line = match renamed.name == before {
                 true => format!(
                     "Key {} is already named \"{}\"; nothing changed.",
                     renamed.id,
@@ -182,7 +187,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 false => format!(
                     "Renamed key {} \"{}\" → \"{}\".",
                     renamed.id,
-                    echo(&record.name, 64),
+                    echo(&before, 64),
                     echo(&renamed.name, 64)
                 ),
             };
