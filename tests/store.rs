@@ -719,6 +719,7 @@ fn variant(err: &Error) -> &'static str {
     match err {
         Error::InvalidName(NameError::Empty(_)) => "InvalidName(Empty)",
         Error::InvalidName(NameError::TooLong { .. }) => "InvalidName(TooLong)",
+        Error::InvalidName(NameError::TooManyCodePoints { .. }) => "InvalidName(TooManyCodePoints)",
         Error::InvalidName(NameError::ControlCharacter(_)) => "InvalidName(ControlCharacter)",
         Error::InvalidName(NameError::Invisible(_)) => "InvalidName(Invisible)",
         Error::InvalidName(NameError::ContainsKey { .. }) => "InvalidName(ContainsKey)",
@@ -767,9 +768,10 @@ fn variant(err: &Error) -> &'static str {
 }
 
 /// Every name `variant` can return, in its order.
-const VARIANTS: [&str; 44] = [
+const VARIANTS: [&str; 45] = [
     "InvalidName(Empty)",
     "InvalidName(TooLong)",
+    "InvalidName(TooManyCodePoints)",
     "InvalidName(ControlCharacter)",
     "InvalidName(Invisible)",
     "InvalidName(ContainsKey)",
@@ -822,6 +824,10 @@ fn every_error_message_is_one_sentence() {
         Error::InvalidName(NameError::TooLong {
             what: "workspace",
             chars: 65,
+        }),
+        Error::InvalidName(NameError::TooManyCodePoints {
+            what: "key",
+            code_points: 5001,
         }),
         Error::InvalidName(NameError::ControlCharacter("key")),
         Error::InvalidName(NameError::Invisible("key")),

@@ -176,8 +176,13 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         }
         Command::Rename { key, name } => {
             let record = store.resolve_key(workspace, key)?;
-            let renamed = store.rename_key(workspace, &record.id, name)?;
-            let line = match renamed.name == record.name {
+            // The name replaced is the store's, read under its lock: another admin may have
+            // renamed the key since it was looked up.
+            let store::Renamed {
+                key: renamed,
+                before,
+            } = store.rename_key_unless(workspace, &record.id, name, || false)?;
+            let line = match renamed.name == before {
                 true => format!(
                     "Key {} is already named \"{}\"; nothing changed.",
                     renamed.id,
@@ -186,7 +191,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 false => format!(
                     "Renamed key {} \"{}\" → \"{}\".",
                     renamed.id,
-                    echo(&record.name, 64),
+                    echo(&before, 64),
                     echo(&renamed.name, 64)
                 ),
             };
@@ -221,16 +226,16 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 grace.label()
             ));
         }
-        Command::Revoke { keys, yes } if keys.len() > 1 => {
-            bulk::revoke(&mut store, workspace, keys, *yes, &mut out)?;
-        }
         Command::Revoke { keys, yes } => {
-            let key = &keys[0];
-            let record = store.resolve_key(workspace, key)?;
+            // Each key once: `revoke A A` is one key, asked and revoked as one.
+            let records = bulk::resolve_all(&store, workspace, keys)?;
+            let [record] = records.as_slice() else {
+                return bulk::revoke(&mut store, workspace, &records, *yes, out);
+            };
             confirm(
                 &format!(
                     "Revoke {}? Apps using it stop working at once; this cannot be undone.",
-                    describe(&record)
+                    describe(record)
                 ),
                 *yes,
                 "revoke",

@@ -18,6 +18,7 @@ mod location;
 mod notify;
 pub mod postgres;
 mod records;
+mod rename;
 mod schema;
 mod sort;
 mod sql;
@@ -52,6 +53,7 @@ pub use records::{
     AuditAction, AuditEvent, DEFAULT_KEY_NAME, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord,
     KeyUsage, LeakMark, LiveSecret, MAX_DAILY_LIMIT, NewKey, UnknownGrace,
 };
+pub use rename::Renamed;
 pub use schema::LATEST_VERSION;
 pub use sort::{SortBy, UnknownSort};
 pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT};
