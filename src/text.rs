@@ -41,6 +41,12 @@ pub enum NameError {
         "the {what} name contains the API key {masked}, and names are stored and shown in plain text"
     )]
     ContainsKey { what: &'static str, masked: String },
+    /// `key_` and 8 hex digits: a KEY argument is looked up as an id first, so a key so named
+    /// could not be reached by its name, and an admin reading it would act on the other key.
+    #[error(
+        "the {what} name \"{name}\" has the shape of a key id (key_ and 8 hex digits), and commands take a key's id before its name"
+    )]
+    LooksLikeId { what: &'static str, name: String },
 }
 
 /// Characters a name may not hold: C0/C1 controls (escape sequences, newlines, tabs) and
@@ -97,6 +103,12 @@ pub fn validate_name(raw: &str, what: &'static str) -> Result<String, NameError>
     if let Some(masked) = crate::key::find_key(trimmed) {
         return Err(NameError::ContainsKey { what, masked });
     }
+    if looks_like_public_id(trimmed) {
+        return Err(NameError::LooksLikeId {
+            what,
+            name: trimmed.to_owned(),
+        });
+    }
     let chars = trimmed.graphemes(true).count();
     if chars > MAX_NAME_CHARS {
         return Err(NameError::TooLong { what, chars });
@@ -106,6 +118,14 @@ pub fn validate_name(raw: &str, what: &'static str) -> Result<String, NameError>
         return Err(NameError::TooManyCodePoints { what, code_points });
     }
     Ok(trimmed.to_owned())
+}
+
+/// `key_4f9c2a1b` in any case: the shape of a key's public id.
+fn looks_like_public_id(name: &str) -> bool {
+    name.len() == 12
+        && name.is_char_boundary(4)
+        && name[..4].eq_ignore_ascii_case("key_")
+        && name[4..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Code points of one character [`printable`] shows: more than any real one (a family emoji
@@ -235,6 +255,28 @@ mod tests {
         assert!(shown.ends_with('b'));
         let family = "👨🏽‍👩🏽‍👧🏽‍👦🏽";
         assert_eq!(printable(family, 64), family, "real characters whole");
+    }
+
+    #[test]
+    fn a_name_shaped_like_a_key_id_is_refused() {
+        for id in ["key_4f9c2a1b", " KEY_4F9C2A1B ", "Key_00000000"] {
+            let err = validate_name(id, "key").unwrap_err();
+            assert!(
+                matches!(err, NameError::LooksLikeId { .. }),
+                "{id:?}: {err}"
+            );
+            assert!(err.to_string().contains("shape of a key id"), "{err}");
+        }
+        // Near the shape is a name like any other.
+        for name in [
+            "key_4f9c2a1",
+            "key_4f9c2a1b2",
+            "key_4f9c2a1g",
+            "key 4f9c2a1b",
+            "keys",
+        ] {
+            assert_eq!(validate_name(name, "key").as_deref(), Ok(name));
+        }
     }
 
     #[test]

@@ -723,6 +723,7 @@ fn variant(err: &Error) -> &'static str {
         Error::InvalidName(NameError::ControlCharacter(_)) => "InvalidName(ControlCharacter)",
         Error::InvalidName(NameError::Invisible(_)) => "InvalidName(Invisible)",
         Error::InvalidName(NameError::ContainsKey { .. }) => "InvalidName(ContainsKey)",
+        Error::InvalidName(NameError::LooksLikeId { .. }) => "InvalidName(LooksLikeId)",
         Error::KeyNotFound { .. } => "KeyNotFound",
         Error::AmbiguousKey { .. } => "AmbiguousKey",
         Error::DefaultKeyExists { .. } => "DefaultKeyExists",
@@ -768,13 +769,14 @@ fn variant(err: &Error) -> &'static str {
 }
 
 /// Every name `variant` can return, in its order.
-const VARIANTS: [&str; 45] = [
+const VARIANTS: [&str; 46] = [
     "InvalidName(Empty)",
     "InvalidName(TooLong)",
     "InvalidName(TooManyCodePoints)",
     "InvalidName(ControlCharacter)",
     "InvalidName(Invisible)",
     "InvalidName(ContainsKey)",
+    "InvalidName(LooksLikeId)",
     "KeyNotFound",
     "AmbiguousKey",
     "DefaultKeyExists",
@@ -834,6 +836,10 @@ fn every_error_message_is_one_sentence() {
         Error::InvalidName(NameError::ContainsKey {
             what: "key",
             masked: "fhk_prod_0000…OYDm".into(),
+        }),
+        Error::InvalidName(NameError::LooksLikeId {
+            what: "key",
+            name: "key_4f9c2a1b".into(),
         }),
         Error::KeyNotFound {
             query: "billing".into(),
