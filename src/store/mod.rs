@@ -11,6 +11,7 @@ mod failure;
 mod file;
 mod key_queries;
 mod key_writes;
+mod leaks;
 mod loader;
 mod location;
 mod notify;
@@ -42,6 +43,7 @@ pub use bulk_revoke::BulkRevoked;
 pub use copy::CopySummary;
 pub use demo::{DemoSummary, random_seed};
 pub use key_queries::{fold_for_search, normalize_search, search_text};
+pub use leaks::{FoundKey, LeakState};
 pub use loader::{WorkspaceKeys, WorkspaceLoader};
 pub use location::Location;
 pub use records::{
