@@ -87,10 +87,20 @@ pub fn run(cli: &Cli, request: &ScanRequest) -> Result<ExitCode, Failure> {
         ));
     }
     let mut store = open_store(cli)?;
-    let scan = match request.git {
+    let mut scan = match request.git {
         false => scan::scan_paths(paths),
         true => scan_histories(paths)?,
     };
+    if request.paths.is_empty() {
+        // No path given: show `src/x.py`, not `./src/x.py`, as ripgrep does.
+        for finding in &mut scan.findings {
+            if let Place::File(path) = &mut finding.place
+                && let Ok(short) = path.strip_prefix(".")
+            {
+                *path = short.to_path_buf();
+            }
+        }
+    }
     let mut hashes: Vec<KeyHash> = scan.findings.iter().map(|f| f.hit.hash).collect();
     hashes.sort_unstable_by_key(|h| h.0);
     hashes.dedup();
@@ -302,10 +312,14 @@ impl Report<'_> {
             (true, _) => "blobs",
         };
         let mut skipped = Vec::new();
+        let special = match tally.special {
+            1 => "not a regular file",
+            _ => "not regular files",
+        };
         for (n, why) in [
             (tally.huge, "over 100 MiB"),
             (tally.unreadable, "unreadable"),
-            (tally.special, "not regular files"),
+            (tally.special, special),
         ] {
             if n > 0 {
                 skipped.push(format!("{n} {why}"));

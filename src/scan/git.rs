@@ -211,6 +211,7 @@ fn commits_adding(
         .args([
             "log",
             "--all",
+            "--topo-order",
             "--format=commit %H",
             "--raw",
             "--no-abbrev",
@@ -239,7 +240,8 @@ fn commits_adding(
             continue;
         };
         if wanted.binary_search(&new).is_ok() {
-            // Newest first: the last commit seen is the oldest that added it.
+            // Children before parents (`--topo-order`): the last commit seen is the oldest
+            // that added it.
             added.insert(new.to_owned(), (commit.clone(), path.to_owned()));
         }
     }
