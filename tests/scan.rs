@@ -69,7 +69,12 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args(["-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .output()
         .unwrap();
@@ -89,7 +94,10 @@ fn scan<S: AsRef<OsStr>>(sandbox: &Sandbox, dir: &Path, args: &[S]) -> Output {
 fn no_full_key(out: &Output, keys: &[&str]) -> (String, String) {
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     for key in keys {
-        assert!(!stdout.contains(key) && !stderr.contains(key), "{stdout}\n{stderr}");
+        assert!(
+            !stdout.contains(key) && !stderr.contains(key),
+            "{stdout}\n{stderr}"
+        );
     }
     assert!(!contains_full_key(&stdout), "{stdout}");
     assert!(!contains_full_key(&stderr), "{stderr}");
@@ -98,7 +106,11 @@ fn no_full_key(out: &Output, keys: &[&str]) -> (String, String) {
 
 /// The fixture tree: where each key sits, and the near misses around them.
 fn fixture_tree(root: &Path, k: &Keys) {
-    write(root, "src/config.py", format!("import os\nTOKEN = \"{}\"\n", k.live));
+    write(
+        root,
+        "src/config.py",
+        format!("import os\nTOKEN = \"{}\"\n", k.live),
+    );
     // Hidden files are scanned: `.env` is where keys leak most.
     write(root, ".env", format!("OLD={}\n", k.revoked));
     write(root, "notes/rotated.md", format!("- {} (old)\n", k.expired));
@@ -150,23 +162,37 @@ fn the_report_gives_each_key_its_place_and_state_and_exits_1_on_a_live_one() {
     let id = &k.live_id;
     let expected = [
         format!(".env:1:5  {}  revoked  \"Old CI\" ", masked(&k.revoked)),
-        format!("bin/app.bin:1:9  {}  live  \"Prod API\" {id}", masked(&k.live)),
-        format!("data/big.log:4096:45  {}  live  \"Prod API\" {id}", masked(&k.live)),
+        format!(
+            "bin/app.bin:1:9  {}  live  \"Prod API\" {id}",
+            masked(&k.live)
+        ),
+        format!(
+            "data/big.log:4096:45  {}  live  \"Prod API\" {id}",
+            masked(&k.live)
+        ),
         format!("docs/example.txt:1:6  {}  unknown", masked(&k.unknown)),
-        format!("notes/rotated.md:1:3  {}  expired  \"Rotated\" ", masked(&k.expired)),
-        format!("src/config.py:2:10  {}  live  \"Prod API\" {id}", masked(&k.live)),
+        format!(
+            "notes/rotated.md:1:3  {}  expired  \"Rotated\" ",
+            masked(&k.expired)
+        ),
+        format!(
+            "src/config.py:2:10  {}  live  \"Prod API\" {id}",
+            masked(&k.live)
+        ),
     ];
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), expected.len() + 1, "{stdout}");
     for (line, want) in lines.iter().zip(&expected) {
-        assert!(line.starts_with(want.as_str()), "{line:?} is not {want:?}\n{stdout}");
+        assert!(
+            line.starts_with(want.as_str()),
+            "{line:?} is not {want:?}\n{stdout}"
+        );
     }
     let summary = lines.last().unwrap();
     assert!(
         summary.starts_with("Scanned 8 files (")
-            && summary.ends_with(
-                "; skipped 0; found 6 keys: 3 live, 1 revoked, 1 expired, 1 unknown."
-            ),
+            && summary
+                .ends_with("; skipped 0; found 6 keys: 3 live, 1 revoked, 1 expired, 1 unknown."),
         "{summary}"
     );
     assert_eq!(stderr, "");
@@ -203,12 +229,18 @@ fn usage_errors_exit_2_with_one_sentence() {
     for (args, says) in [
         (vec![missing.as_str()], "Nothing to scan at no/"),
         (vec!["--git", "."], "is not a git repository"),
-        (vec!["--revoke", "a.txt"], "Refusing to revoke without --yes"),
+        (
+            vec!["--revoke", "a.txt"],
+            "Refusing to revoke without --yes",
+        ),
     ] {
         let out = scan(&sandbox, &root, &args);
         let (stdout, stderr) = no_full_key(&out, &[&k.live]);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stdout}{stderr}");
-        assert!(stderr.starts_with("error: ") && stderr.contains(says), "{stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(says),
+            "{stderr}"
+        );
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert_eq!(stdout, "");
     }
@@ -228,7 +260,10 @@ fn huge_special_and_unreadable_files_are_skipped_and_counted() {
     let huge = fs::File::create(root.join("huge.bin")).unwrap();
     huge.set_len(100 * 1024 * 1024 + 1).unwrap();
     drop(huge);
-    let status = Command::new("mkfifo").arg(root.join("pipe")).status().unwrap();
+    let status = Command::new("mkfifo")
+        .arg(root.join("pipe"))
+        .status()
+        .unwrap();
     assert!(status.success());
     // Unreadable even as root: /proc/self/mem opens, but reading address 0 fails.
     let out = scan(&sandbox, &root, &[".", "/proc/self/mem"]);
@@ -240,7 +275,14 @@ fn huge_special_and_unreadable_files_are_skipped_and_counted() {
         ),
         "{stdout}"
     );
-    assert!(stdout.lines().nth(1).unwrap().starts_with("Scanned 1 file ("), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("Scanned 1 file ("),
+        "{stdout}"
+    );
 }
 
 /// A repository whose history holds keys no longer in its files.
@@ -248,7 +290,11 @@ fn fixture_repo(root: &Path, k: &Keys) -> (String, String) {
     fs::create_dir_all(root).unwrap();
     git(root, &["init", "-q"]);
     write(root, "README.md", "hello\n");
-    write(root, "config/secrets.env", format!("A=1\nTOKEN={}\n", k.live));
+    write(
+        root,
+        "config/secrets.env",
+        format!("A=1\nTOKEN={}\n", k.live),
+    );
     let mut binary = vec![0u8; 100];
     binary.extend_from_slice(k.revoked.as_bytes());
     write(root, "assets/blob.bin", binary);
@@ -297,13 +343,20 @@ fn git_finds_keys_only_in_history_once_per_blob_with_the_commit_that_added_them(
             masked(&k.live),
             k.live_id
         ),
-        format!("{}:notes.txt:3:3  {}  unknown", &second[..12], masked(&k.unknown)),
+        format!(
+            "{}:notes.txt:3:3  {}  unknown",
+            &second[..12],
+            masked(&k.unknown)
+        ),
     ];
     expected.sort();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), expected.len() + 1, "{stdout}");
     for (line, want) in lines.iter().zip(&expected) {
-        assert!(line.starts_with(want.as_str()), "{line:?} is not {want:?}\n{stdout}");
+        assert!(
+            line.starts_with(want.as_str()),
+            "{line:?} is not {want:?}\n{stdout}"
+        );
     }
     // README, secrets.env (one blob at two paths), blob.bin, near.txt, notes.txt.
     assert!(lines[3].starts_with("Scanned 5 blobs ("), "{}", lines[3]);
@@ -324,7 +377,10 @@ fn git_finds_keys_only_in_history_once_per_blob_with_the_commit_that_added_them(
         .unwrap();
     assert_eq!(live["commit"], first.as_str());
     assert_eq!(live["path"], "config/secrets.env");
-    assert_eq!((live["line"].as_u64(), live["column"].as_u64()), (Some(2), Some(7)));
+    assert_eq!(
+        (live["line"].as_u64(), live["column"].as_u64()),
+        (Some(2), Some(7))
+    );
     assert_eq!(report["summary"]["files"], 5);
 }
 
@@ -381,4 +437,96 @@ fn a_key_in_a_file_name_is_not_printed_either() {
         assert_eq!(out.status.code(), Some(1), "{stdout}");
         assert!(stdout.contains(&masked(&k.live)), "{stdout}");
     }
+}
+
+/// `hivekeys --db <db> args…` in the sandbox's clean environment.
+fn on(sandbox: &Sandbox, db: &OsStr, args: &[&str]) -> Command {
+    let mut command = sandbox.bare_command();
+    command.arg("--db").arg(db).args(args);
+    command
+}
+
+/// A full key from `create` on `db`.
+fn create_on(sandbox: &Sandbox, db: &OsStr, name: &str) -> String {
+    let out = output(on(sandbox, db, &["create", "--name", name, "--env", "prod"]), None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).trim().to_owned()
+}
+
+fn valid_on(sandbox: &Sandbox, db: &OsStr, key: &str) -> bool {
+    let out = output(on(sandbox, db, &["verify"]), Some(key.as_bytes()));
+    let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
+    verdict["valid"] == true
+}
+
+/// `--revoke`: refused without `--yes` off a terminal; then one transaction revoking every
+/// live key found, each once, audited with where it leaked; the next scan finds them revoked.
+fn revoke_leaked_keys(db: &OsStr) {
+    let sandbox = Sandbox::new();
+    let a = create_on(&sandbox, db, "Alpha");
+    let b = create_on(&sandbox, db, "Beta");
+    let root = sandbox.path().join("tree");
+    write(&root, "a.txt", format!("{a}\n"));
+    write(&root, "b.txt", format!("\n\n{a} {b}\n"));
+    let scan_on = |args: &[&str]| {
+        let mut command = on(&sandbox, db, &["scan"]);
+        command.args(args).current_dir(&root);
+        output(command, None)
+    };
+
+    let out = scan_on(&["--revoke"]);
+    no_full_key(&out, &[&a, &b]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(valid_on(&sandbox, db, &a) && valid_on(&sandbox, db, &b));
+
+    let out = scan_on(&["--revoke", "--yes"]);
+    let (stdout, stderr) = no_full_key(&out, &[&a, &b]);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let revoked: Vec<&str> = stdout.lines().filter(|l| l.starts_with("Revoked ")).collect();
+    assert_eq!(revoked.len(), 2, "{stdout}");
+    assert!(revoked[0].ends_with("\"Alpha\" (leaked in a.txt:1)."), "{stdout}");
+    assert!(revoked[1].ends_with("\"Beta\" (leaked in b.txt:3)."), "{stdout}");
+    assert!(!valid_on(&sandbox, db, &a) && !valid_on(&sandbox, db, &b));
+
+    let log = output(on(&sandbox, db, &["log", "--json"]), None);
+    let events: Vec<Value> = serde_json::from_slice(&log.stdout).unwrap();
+    let revocations: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["action"] == "revoked")
+        .map(|e| (e["key_name"].as_str().unwrap(), e["detail"].as_str().unwrap()))
+        .collect();
+    assert_eq!(revocations.len(), 2, "{events:?}");
+    assert!(revocations.contains(&("Alpha", "leaked in a.txt:1")), "{revocations:?}");
+    assert!(revocations.contains(&("Beta", "leaked in b.txt:3")), "{revocations:?}");
+
+    let out = scan_on(&["--json"]);
+    let (stdout, _) = no_full_key(&out, &[&a, &b]);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        report["summary"]["found"],
+        serde_json::json!({"live": 0, "revoked": 3, "expired": 0, "unknown": 0})
+    );
+
+    // With --json, what was revoked is in the document.
+    let c = create_on(&sandbox, db, "Gamma");
+    write(&root, "c.txt", format!("{c}\n"));
+    let out = scan_on(&["--json", "--revoke", "--yes", "c.txt"]);
+    let (stdout, _) = no_full_key(&out, &[&c]);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["revoked"][0]["name"], "Gamma", "{stdout}");
+    assert_eq!(report["revoked"][0]["leaked_in"], "c.txt:1", "{stdout}");
+    assert!(!valid_on(&sandbox, db, &c));
+}
+
+#[test]
+fn revoke_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    revoke_leaked_keys(dir.path().join("store.db").as_os_str());
+}
+
+#[test]
+fn revoke_on_postgres() {
+    revoke_leaked_keys(OsStr::new(&common::postgres::database()));
 }

@@ -231,12 +231,7 @@ fn count_newlines(bytes: &[u8]) -> usize {
         let n: u8 = chunk.iter().map(|&b| u8::from(b == b'\n')).sum();
         total += n as usize;
     }
-    total
-        + chunks
-            .remainder()
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
+    total + chunks.remainder().iter().filter(|&&b| b == b'\n').count()
 }
 
 #[cfg(test)]
@@ -271,7 +266,10 @@ mod tests {
         wrong[last] = if wrong[last] == b'a' { b'b' } else { b'a' };
         let wrong = String::from_utf8(wrong).unwrap();
         let (head, tail) = full.split_at(20);
-        let text = format!("x{full}\n{full}y\n{wrong}\n{head}\n{tail}\nfhk_test_{}\n", &full[8..]);
+        let text = format!(
+            "x{full}\n{full}y\n{wrong}\n{head}\n{tail}\nfhk_test_{}\n",
+            &full[8..]
+        );
         assert!(Finder::new().find_in(text.as_bytes()).is_empty());
     }
 

@@ -188,7 +188,9 @@ fn read_blobs(
         Ok(())
     })();
     drop(reader);
-    let written = writer.join().unwrap_or_else(|_| Err(io::Error::other("writer panicked")));
+    let written = writer
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("writer panicked")));
     let status = child.wait()?;
     result?;
     written?;
