@@ -120,7 +120,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             let now = store.now();
             if *json {
                 let uses_today = store.uses_today(workspace, &keys)?;
-                output::write_json(&mut out, &output::key_list_json(&keys, &uses_today, now))?;
+                let leaks = store.leaks_of_keys(workspace, &keys)?;
+                output::write_json(
+                    &mut out,
+                    &output::key_list_json(&keys, &uses_today, &leaks, now),
+                )?;
             } else {
                 let total = store.count_keys(workspace, &KeyQuery::default())?;
                 output::write_key_table(&mut out, &keys, total, workspace, now)?;
@@ -263,14 +267,24 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             let events = store.audit_trail(workspace, &record.id)?;
             let usage = store.daily_usage(workspace, &record.id, 30)?;
             let now = store.now();
+            let leaks = store.key_leaks(workspace, &record.id)?;
             if *json {
                 output::write_json(
                     &mut out,
-                    &output::key_detail_json(&record, &secrets, &events, &usage, now),
+                    &output::key_detail_json(&record, &secrets, &events, &usage, &leaks, now),
                 )?;
             } else {
                 output::write_key_detail(
-                    &mut out, workspace, &record, &secrets, &events, &usage, now,
+                    &mut out,
+                    workspace,
+                    &record,
+                    output::KeyReads {
+                        secrets: &secrets,
+                        events: &events,
+                        usage: &usage,
+                        leaks: &leaks,
+                    },
+                    now,
                 )?;
             }
         }

@@ -3,11 +3,15 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use super::Store;
 use super::failure::{AtSite, Failure};
-use super::sql::{Arg, Db};
+use super::records::KeyRecord;
+use super::sql::{Arg, Db, args};
 use crate::error::Result;
 use crate::key::KeyHash;
+use crate::text::validate_name;
 
 /// What the store knows of one leaked candidate's digest. Store-wide: a scan may find a key
 /// of any workspace. Holds no secret: only the key's public facts.
@@ -52,6 +56,25 @@ impl std::fmt::Display for LeakState {
     }
 }
 
+/// Where a scan saw a secret: `PATH:LINE`, or `COMMIT:PATH:LINE` for one in a repository's
+/// history. Holds the secret's digest, never the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeakSighting {
+    pub hash: KeyHash,
+    pub location: String,
+}
+
+/// Where a secret of a key was seen, and when first (by any scan).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLeak {
+    pub location: String,
+    pub found_at: DateTime<Utc>,
+}
+
+/// Longest location kept, in characters: a path is rarely longer, and one that is must not
+/// fill the store or the screen.
+const MAX_LOCATION_CHARS: usize = 1024;
+
 /// Digests per statement: well under SQLite's parameter limit (32,766 in the bundled build,
 /// 999 in old ones), and few round trips to a PostgreSQL server.
 const CHUNK: usize = 512;
@@ -63,10 +86,16 @@ fn lookup_sql(n: usize) -> String {
     let placeholders: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
     format!(
         "SELECT s.hash, s.expires_at, k.public_id, k.name, w.name, k.masked_key, \
-         k.revoked_at, k.expires_at FROM secrets s JOIN keys k ON k.id = s.key_id \
+         k.revoked_at, k.expires_at, k.id FROM secrets s JOIN keys k ON k.id = s.key_id \
          JOIN workspaces w ON w.id = k.workspace_id WHERE s.hash IN ({})",
         placeholders.join(", ")
     )
+}
+
+/// A found key and its row id, for a write that goes on to change it.
+pub(super) struct Looked {
+    pub key_id: i64,
+    pub key: FoundKey,
 }
 
 impl Store {
@@ -75,23 +104,110 @@ impl Store {
     /// chunks of a few hundred digests; repeated digests are answered each time. Reads only:
     /// nothing is counted as a use and no key is changed.
     pub fn find_keys_by_hash(&self, hashes: &[KeyHash]) -> Result<Vec<Option<FoundKey>>> {
-        let now = self.now_secs();
-        let mut found: HashMap<[u8; 32], FoundKey> = HashMap::new();
-        for chunk in hashes.chunks(CHUNK) {
-            look_up_chunk(self.db(), chunk, now, &mut found).at(self.site())?;
-        }
+        let found = look_up(self.db(), hashes, self.now_secs()).at(self.site())?;
         Ok(hashes
             .iter()
-            .map(|hash| found.get(&hash.0).cloned())
+            .map(|hash| found.get(&hash.0).map(|looked| looked.key.clone()))
             .collect())
     }
+
+    /// Keeps where each sighting's secret was seen, for the live keys among them (a secret
+    /// that no longer opens anything is no news): the key is then marked leaked (the
+    /// dashboard, `list`, `show`) until it is rotated (once the grace of the found secret
+    /// ends) or revoked. A later scan that does not see the secret again does not clear the
+    /// mark: the secret is out. A place already recorded keeps the time it was first seen
+    /// and writes nothing. One transaction.
+    pub fn record_leaks(&mut self, sightings: &[LeakSighting]) -> Result<()> {
+        let hashes: Vec<KeyHash> = sightings.iter().map(|s| s.hash).collect();
+        self.write(|tx, cx| {
+            let found = look_up(tx, &hashes, cx.now)?;
+            for sighting in sightings {
+                let Some(looked) = found.get(&sighting.hash.0) else {
+                    continue;
+                };
+                if looked.key.state != LeakState::Live {
+                    continue;
+                }
+                let location = stored_location(&sighting.location);
+                let hash = &sighting.hash.0[..];
+                // Looked for first: on PostgreSQL even an insert that does nothing moves the
+                // key-change counter, and every verifier would drop what it remembers.
+                if tx.exists(
+                    "SELECT 1 FROM leaks WHERE hash = ?1 AND location = ?2",
+                    args![hash, location.as_str()],
+                )? {
+                    continue;
+                }
+                tx.execute(
+                    "INSERT INTO leaks (hash, key_id, location, found_at) VALUES (?1, ?2, ?3, ?4)",
+                    args![hash, looked.key_id, location.as_str(), cx.now],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Where secrets of key `id` that still open it were seen, first seen first: empty for a
+    /// key that is not marked leaked (never found, rotated since, revoked or expired).
+    pub fn key_leaks(&self, workspace: &str, id: &str) -> Result<Vec<KeyLeak>> {
+        let workspace = validate_name(workspace, "workspace")?;
+        self.db()
+            .query_all(
+                "SELECT l.location, min(l.found_at) FROM leaks l \
+                 JOIN secrets s ON s.hash = l.hash JOIN keys k ON k.id = l.key_id \
+                 JOIN workspaces w ON w.id = k.workspace_id \
+                 WHERE w.name = ?1 AND k.public_id = ?2 AND k.revoked_at IS NULL \
+                 AND (k.expires_at IS NULL OR k.expires_at > ?3) \
+                 AND (s.expires_at IS NULL OR s.expires_at > ?3) \
+                 GROUP BY l.location ORDER BY min(l.found_at), l.location",
+                args![workspace.as_str(), id, self.now_secs()],
+                |row| {
+                    Ok(KeyLeak {
+                        location: row.text(0)?,
+                        found_at: row.time(1)?,
+                    })
+                },
+            )
+            .at(self.site())
+    }
+
+    /// [`key_leaks`](Store::key_leaks) of each of `keys` (of `workspace`), in order: one read
+    /// per key marked leaked, none for the others.
+    pub fn leaks_of_keys(&self, workspace: &str, keys: &[KeyRecord]) -> Result<Vec<Vec<KeyLeak>>> {
+        let now = self.now();
+        keys.iter()
+            .map(|key| match key.is_leaked_at(now) {
+                true => self.key_leaks(workspace, &key.id),
+                false => Ok(Vec::new()),
+            })
+            .collect()
+    }
+}
+
+/// A location as the store keeps it: printable (a path may hold control characters that
+/// would drive the terminal of whoever reads it later) and bounded.
+pub(super) fn stored_location(location: &str) -> String {
+    crate::text::echo(location, MAX_LOCATION_CHARS)
+}
+
+/// What the store holds of each of `hashes`, by digest, at time `now`.
+pub(super) fn look_up(
+    db: Db<'_>,
+    hashes: &[KeyHash],
+    now: i64,
+) -> Result<HashMap<[u8; 32], Looked>, Failure> {
+    let mut found = HashMap::new();
+    for chunk in hashes.chunks(CHUNK) {
+        look_up_chunk(db, chunk, now, &mut found)?;
+    }
+    Ok(found)
 }
 
 fn look_up_chunk(
     db: Db<'_>,
     chunk: &[KeyHash],
     now: i64,
-    found: &mut HashMap<[u8; 32], FoundKey>,
+    found: &mut HashMap<[u8; 32], Looked>,
 ) -> Result<(), Failure> {
     let Some(last) = chunk.last() else {
         return Ok(());
@@ -124,7 +240,13 @@ fn look_up_chunk(
             masked: row.text(5)?,
             state,
         };
-        Ok((hash, key))
+        Ok((
+            hash,
+            Looked {
+                key_id: row.i64(8)?,
+                key,
+            },
+        ))
     })?;
     found.extend(rows);
     Ok(())

@@ -11,6 +11,7 @@ mod failure;
 mod file;
 mod key_queries;
 mod key_writes;
+mod leak_revoke;
 mod leaks;
 mod loader;
 mod location;
@@ -43,12 +44,13 @@ pub use bulk_revoke::BulkRevoked;
 pub use copy::CopySummary;
 pub use demo::{DemoSummary, random_seed};
 pub use key_queries::{fold_for_search, normalize_search, search_text};
-pub use leaks::{FoundKey, LeakState};
+pub use leak_revoke::{RevokedLeak, RevokedLeaks};
+pub use leaks::{FoundKey, KeyLeak, LeakSighting, LeakState};
 pub use loader::{WorkspaceKeys, WorkspaceLoader};
 pub use location::Location;
 pub use records::{
     AuditAction, AuditEvent, DEFAULT_KEY_NAME, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord,
-    KeyUsage, LiveSecret, MAX_DAILY_LIMIT, NewKey, UnknownGrace,
+    KeyUsage, LeakMark, LiveSecret, MAX_DAILY_LIMIT, NewKey, UnknownGrace,
 };
 pub use schema::LATEST_VERSION;
 pub use sort::{SortBy, UnknownSort};

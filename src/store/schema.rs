@@ -136,6 +136,23 @@ const MIGRATIONS: &[&str] = &[
         is_default, masked_key, revoked_at, expires_at, daily_limit ON keys
         BEGIN UPDATE key_changes SET version = version + 1; END;
     "#,
+    // 6: where a scan (`hivekeys scan`) saw a live key's secret, per secret digest and place,
+    // with when it was first seen there. A new row moves the key-change counter: the
+    // dashboard marks the key `leaked`, and a running one must see the mark arrive.
+    r#"
+    CREATE TABLE leaks (
+        hash     BLOB NOT NULL CHECK (length(hash) = 32),
+        key_id   INTEGER NOT NULL REFERENCES keys(id),
+        location TEXT NOT NULL,
+        found_at INTEGER NOT NULL,
+        PRIMARY KEY (hash, location)
+    ) WITHOUT ROWID;
+    CREATE INDEX leaks_by_key ON leaks (key_id);
+    CREATE TRIGGER leak_recorded AFTER INSERT ON leaks
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    CREATE TRIGGER leak_removed AFTER DELETE ON leaks
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    "#,
 ];
 
 /// The migration after which every key's `search_text` is folded by

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::byte_classes;
 use crate::environment::{Environment, Status};
-use crate::store::{KeyRecord, KeyUsage, search_text};
+use crate::store::{KeyRecord, KeyUsage, LeakMark, search_text};
 
 /// Separates a key's fields in the arena, as in [`search_text`]; no search holds it.
 const FIELD: char = '\u{1f}';
@@ -37,6 +37,10 @@ const HAS_FOLDED: u8 = 1 << 3;
 /// (the times' columns are 8 MB each at a million keys, read in a sort's order).
 const REVOKED: u8 = 1 << 4;
 const EXPIRES: u8 = 1 << 5;
+/// A scan found a secret of the key: its [`Extra`] says until when that secret works.
+const LEAKED: u8 = 1 << 6;
+/// An [`Extra::leaked_until`] with no end: the found secret is the key's current one.
+const LEAKED_FOR_GOOD: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyRows {
@@ -66,6 +70,10 @@ pub struct KeyRows {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Extra {
     row: u32,
+    /// When the secret a scan found stops working, in Unix seconds ([`LEAKED_FOR_GOOD`]
+    /// when it is the key's current one, 0 when no secret was found). Seconds to the year
+    /// 2106 fit, and the field takes what was the struct's padding.
+    leaked_until: u32,
     rotated: i64,
     revoked: i64,
     daily_limit: u64,
@@ -75,12 +83,23 @@ impl Extra {
     fn of(row: usize, key: &KeyRecord) -> Option<Extra> {
         let extra = Extra {
             row: row as u32,
+            leaked_until: match key.leak {
+                None => 0,
+                Some(LeakMark { until: None }) => LEAKED_FOR_GOOD,
+                Some(LeakMark { until: Some(at) }) => {
+                    at.timestamp().clamp(1, u32::MAX.into()) as u32
+                }
+            },
             rotated: seconds(key.rotated_at),
             revoked: seconds(key.revoked_at),
             daily_limit: key.daily_limit.unwrap_or(NO_LIMIT),
         };
-        let none =
-            (extra.rotated, extra.revoked, extra.daily_limit) == (NO_TIME, NO_TIME, NO_LIMIT);
+        let none = (
+            extra.leaked_until,
+            extra.rotated,
+            extra.revoked,
+            extra.daily_limit,
+        ) == (0, NO_TIME, NO_TIME, NO_LIMIT);
         (!none).then_some(extra)
     }
 }
@@ -292,6 +311,14 @@ impl KeyRows {
             daily_limit: extra
                 .map(|e| e.daily_limit)
                 .filter(|&limit| limit != NO_LIMIT),
+            leak: extra
+                .filter(|_| self.flags[i] & LEAKED != 0)
+                .map(|e| LeakMark {
+                    until: match e.leaked_until {
+                        LEAKED_FOR_GOOD => None,
+                        secs => time(secs.into()),
+                    },
+                }),
         }
     }
 
@@ -355,7 +382,8 @@ impl KeyRows {
                 0
             }
             | if key.revoked_at.is_some() { REVOKED } else { 0 }
-            | if key.expires_at.is_some() { EXPIRES } else { 0 };
+            | if key.expires_at.is_some() { EXPIRES } else { 0 }
+            | if key.leak.is_some() { LEAKED } else { 0 };
         self.starts.insert(at, offset as u32);
         self.lens.insert(at, encoded.lens);
         self.ellipsis.insert(at, encoded.ellipsis);
@@ -500,6 +528,33 @@ mod tests {
         assert_eq!(rows.record(2), keys()[1]);
         rows.remove(0);
         assert_eq!(rows.iter().collect::<Vec<_>>(), [extra, keys()[1].clone()]);
+    }
+
+    #[test]
+    fn a_leak_mark_comes_back_and_costs_no_memory_per_key() {
+        // The mark's time lives in what was the padding of a key's rarer fields.
+        assert_eq!(std::mem::size_of::<Extra>(), 32);
+        let key = |id: &str, until: Option<Option<DateTime<Utc>>>| KeyRecord {
+            leak: until.map(|until| LeakMark { until }),
+            ..KeyRecord::example(id, id, Environment::Production, now())
+        };
+        let keys = vec![
+            key("key_grace", Some(Some(now() + chrono::TimeDelta::hours(1)))),
+            key("key_plain", None),
+            key("key_current", Some(None)),
+        ];
+        let mut rows: KeyRows = keys.iter().cloned().collect();
+        assert_eq!(rows.iter().collect::<Vec<_>>(), keys);
+        assert!(rows.record(0).is_leaked_at(now()));
+        assert!(
+            !rows
+                .record(0)
+                .is_leaked_at(now() + chrono::TimeDelta::hours(2))
+        );
+        rows.remove(0);
+        assert_eq!(rows.iter().collect::<Vec<_>>(), keys[1..]);
+        rows.insert(0, &keys[0]);
+        assert_eq!(rows.iter().collect::<Vec<_>>(), keys);
     }
 
     #[test]
