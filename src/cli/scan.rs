@@ -17,14 +17,7 @@ use serde::Serialize;
 use super::{Cli, Failure, confirm, open_store};
 use crate::key::KeyHash;
 use crate::scan::{self, Finding, Place, Scan};
-use crate::store::{FoundKey, LeakState};
-
-// PENDING scan-store: these come from the store once its branch lands.
-pub struct LeakSighting {
-    pub hash: KeyHash,
-    pub location: String,
-}
-
+use crate::store::{FoundKey, LeakSighting, LeakState, RevokedLeak, RevokedLeaks};
 use crate::text::echo;
 
 /// What the command line asked for.
@@ -120,7 +113,7 @@ pub fn run(cli: &Cli, request: &ScanRequest) -> Result<ExitCode, Failure> {
         })
         .collect();
     if !live.is_empty() {
-        pending_record(&mut store, &live)?;
+        store.record_leaks(&live)?;
     }
     let mut out = io::BufWriter::new(io::stdout().lock());
     let report = Report {
@@ -130,23 +123,32 @@ pub fn run(cli: &Cli, request: &ScanRequest) -> Result<ExitCode, Failure> {
         workspace: cli.workspace(),
     };
     if request.json {
+        // The confirmation (on the terminal) comes before the one document is printed.
+        let revoked = match request.revoke && !live.is_empty() {
+            true => Some(revoke(&mut store, &live, &known, request.yes)?),
+            false => None,
+        };
         let mut json = report.json();
-        if request.revoke && !live.is_empty() {
-            out.flush()?;
-            let revoked = revoke(&mut store, &live, &known, request.yes)?;
-            json.revoked = Some(revoked);
-        }
+        json.revoked = revoked
+            .as_ref()
+            .map(|r| r.revoked.iter().map(RevokedJson::of).collect());
+        json.already_revoked = revoked
+            .as_ref()
+            .map(|r| r.already_revoked.iter().map(RevokedJson::of).collect());
         super::output::write_json(&mut out, &json)?;
     } else {
         report.write_text(&mut out)?;
+        // The report is on screen before the question about it.
         out.flush()?;
         if request.revoke && !live.is_empty() {
-            for line in revoke(&mut store, &live, &known, request.yes)? {
-                writeln!(out, "Revoked {} \"{}\".", line.id, echo(&line.name, 64))?;
-            }
+            let revoked = revoke(&mut store, &live, &known, request.yes)?;
+            write_revoked(&mut out, &revoked)?;
         }
     }
     out.flush()?;
+    if request.revoke && live.is_empty() {
+        super::say("No live key was found: nothing to revoke.");
+    }
     Ok(match live.is_empty() {
         true => ExitCode::SUCCESS,
         false => ExitCode::from(1),
@@ -169,20 +171,13 @@ fn scan_histories(paths: &[PathBuf]) -> Result<Scan, Failure> {
     Ok(all)
 }
 
-#[derive(Serialize)]
-struct RevokedJson {
-    id: String,
-    name: String,
-    workspace: String,
-}
-
 /// One confirmation, then one transaction revoking every live key found.
 fn revoke(
     store: &mut crate::store::Store,
     live: &[LeakSighting],
     known: &HashMap<KeyHash, FoundKey>,
     yes: bool,
-) -> Result<Vec<RevokedJson>, Failure> {
+) -> Result<RevokedLeaks, Failure> {
     let mut keys: Vec<&FoundKey> = Vec::new();
     for sighting in live {
         let key = &known[&sighting.hash];
@@ -205,11 +200,48 @@ fn revoke(
         yes,
         "revoke",
     )?;
-    let _ = (store, live);
-    Err(Failure::usage("--revoke is not available yet."))
+    let revoked = store.revoke_leaked(live)?;
+    Ok(revoked)
 }
 
-fn pending_record(_store: &mut crate::store::Store, _live: &[LeakSighting]) -> Result<(), Failure> {
+#[derive(Serialize)]
+struct RevokedJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    workspace: &'a str,
+    /// The first place the key was seen, as the audit event says.
+    leaked_in: &'a str,
+}
+
+impl<'a> RevokedJson<'a> {
+    fn of(leak: &'a RevokedLeak) -> RevokedJson<'a> {
+        RevokedJson {
+            id: &leak.key.public_id,
+            name: &leak.key.name,
+            workspace: &leak.key.workspace,
+            leaked_in: &leak.location,
+        }
+    }
+}
+
+fn write_revoked(out: &mut impl Write, revoked: &RevokedLeaks) -> io::Result<()> {
+    for leak in &revoked.revoked {
+        let line = format!(
+            "Revoked {} \"{}\" (leaked in {}).",
+            leak.key.public_id,
+            echo(&leak.key.name, 64),
+            leak.location
+        );
+        writeln!(out, "{}", crate::key::redact_keys(&line))?;
+    }
+    for leak in &revoked.already_revoked {
+        let line = format!(
+            "{} \"{}\" was revoked already (by someone else meanwhile).",
+            leak.key.public_id,
+            echo(&leak.key.name, 64)
+        );
+        writeln!(out, "{}", crate::key::redact_keys(&line))?;
+    }
     Ok(())
 }
 
@@ -265,7 +297,10 @@ struct ReportJson<'a> {
     summary: SummaryJson,
     /// With `--revoke`: the keys revoked.
     #[serde(skip_serializing_if = "Option::is_none")]
-    revoked: Option<Vec<RevokedJson>>,
+    revoked: Option<Vec<RevokedJson<'a>>>,
+    /// With `--revoke`: live keys found that someone revoked meanwhile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    already_revoked: Option<Vec<RevokedJson<'a>>>,
 }
 
 impl Report<'_> {
@@ -391,6 +426,7 @@ impl Report<'_> {
                 },
             },
             revoked: None,
+            already_revoked: None,
         }
     }
 }
