@@ -196,6 +196,22 @@ fn the_report_gives_each_key_its_place_and_state_and_exits_1_on_a_live_one() {
         "{summary}"
     );
     assert_eq!(stderr, "");
+    // The live key is marked leaked in the store, with every place it was seen; the others
+    // are not.
+    let shown = sandbox.show_json("Prod API");
+    assert_eq!(shown["leaked"], true, "{shown}");
+    let mut places: Vec<&str> = shown["leaked_in"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["location"].as_str().unwrap())
+        .collect();
+    places.sort();
+    assert_eq!(
+        places,
+        ["bin/app.bin:1", "data/big.log:4096", "src/config.py:2"]
+    );
+    assert_eq!(sandbox.show_json("Old CI")["leaked"], false);
 }
 
 #[test]
@@ -448,7 +464,10 @@ fn on(sandbox: &Sandbox, db: &OsStr, args: &[&str]) -> Command {
 
 /// A full key from `create` on `db`.
 fn create_on(sandbox: &Sandbox, db: &OsStr, name: &str) -> String {
-    let out = output(on(sandbox, db, &["create", "--name", name, "--env", "prod"]), None);
+    let out = output(
+        on(sandbox, db, &["create", "--name", name, "--env", "prod"]),
+        None,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout).trim().to_owned()
 }
@@ -482,10 +501,19 @@ fn revoke_leaked_keys(db: &OsStr) {
     let out = scan_on(&["--revoke", "--yes"]);
     let (stdout, stderr) = no_full_key(&out, &[&a, &b]);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    let revoked: Vec<&str> = stdout.lines().filter(|l| l.starts_with("Revoked ")).collect();
+    let revoked: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("Revoked "))
+        .collect();
     assert_eq!(revoked.len(), 2, "{stdout}");
-    assert!(revoked[0].ends_with("\"Alpha\" (leaked in a.txt:1)."), "{stdout}");
-    assert!(revoked[1].ends_with("\"Beta\" (leaked in b.txt:3)."), "{stdout}");
+    assert!(
+        revoked[0].ends_with("\"Alpha\" (leaked in a.txt:1)."),
+        "{stdout}"
+    );
+    assert!(
+        revoked[1].ends_with("\"Beta\" (leaked in b.txt:3)."),
+        "{stdout}"
+    );
     assert!(!valid_on(&sandbox, db, &a) && !valid_on(&sandbox, db, &b));
 
     let log = output(on(&sandbox, db, &["log", "--json"]), None);
@@ -493,11 +521,22 @@ fn revoke_leaked_keys(db: &OsStr) {
     let revocations: Vec<(&str, &str)> = events
         .iter()
         .filter(|e| e["action"] == "revoked")
-        .map(|e| (e["key_name"].as_str().unwrap(), e["detail"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["key_name"].as_str().unwrap(),
+                e["detail"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(revocations.len(), 2, "{events:?}");
-    assert!(revocations.contains(&("Alpha", "leaked in a.txt:1")), "{revocations:?}");
-    assert!(revocations.contains(&("Beta", "leaked in b.txt:3")), "{revocations:?}");
+    assert!(
+        revocations.contains(&("Alpha", "leaked in a.txt:1")),
+        "{revocations:?}"
+    );
+    assert!(
+        revocations.contains(&("Beta", "leaked in b.txt:3")),
+        "{revocations:?}"
+    );
 
     let out = scan_on(&["--json"]);
     let (stdout, _) = no_full_key(&out, &[&a, &b]);
