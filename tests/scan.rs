@@ -569,3 +569,64 @@ fn revoke_on_sqlite() {
 fn revoke_on_postgres() {
     revoke_leaked_keys(OsStr::new(&common::postgres::database()));
 }
+
+/// On a terminal, `--revoke` asks once, after the report, for every live key found; `n`
+/// changes nothing, `y` revokes them all.
+#[test]
+fn revoke_asks_once_on_a_terminal() {
+    let sandbox = Sandbox::new();
+    let a = sandbox.create_key("Alpha", "production");
+    let b = sandbox.create_key("Beta", "staging");
+    let root = sandbox.path().join("tree");
+    write(&root, "a.txt", format!("{a}\n{a}\n"));
+    write(&root, "b.txt", format!("{b}\n"));
+    let tree = root.to_str().unwrap();
+
+    for (answer, revoked) in [(b"n\r", false), (b"y\r", true)] {
+        let launch = common::pty::Launch {
+            cols: 250,
+            args: &["scan", "--revoke", tree],
+            ..Default::default()
+        };
+        let mut pty = common::pty::Pty::launch(&sandbox, launch);
+        // Not a dashboard: no frames to wait for, only the question in the output.
+        let deadline = common::pty::soon();
+        while !text(&pty.log()).contains("[y/N]") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no question: {}",
+                pty.screen()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        pty.send(answer);
+        let status = pty.wait_exit();
+        assert_eq!(status.exit_code(), 1);
+        let log = text(&pty.log());
+        assert!(
+            !log.contains(&a) && !log.contains(&b) && !contains_full_key(&log),
+            "{log}"
+        );
+        assert_eq!(log.matches("[y/N]").count(), 1, "{log}");
+        assert!(
+            log.contains("Revoke 2 live leaked keys \"Alpha\""),
+            "one question for both keys: {log}"
+        );
+        let report_at = log.find("found 3 keys").expect("the report");
+        assert!(
+            report_at < log.find("[y/N]").unwrap(),
+            "the report comes first: {log}"
+        );
+        assert_eq!(
+            log.matches("Revoked key_").count(),
+            2 * usize::from(revoked),
+            "{log}"
+        );
+        if !revoked {
+            assert!(log.contains("Cancelled; nothing was changed."), "{log}");
+        }
+        for key in [&a, &b] {
+            assert_eq!(sandbox.verify_json(key)["valid"], !revoked);
+        }
+    }
+}
