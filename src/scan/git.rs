@@ -96,7 +96,9 @@ fn git(repo: &Path) -> Command {
 
 fn first_line(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
-    crate::text::printable(text.lines().next().unwrap_or("").trim(), 300)
+    let line = text.lines().next().unwrap_or("").trim();
+    let line = line.strip_prefix("fatal: ").unwrap_or(line);
+    crate::text::printable(line.trim_end_matches('.'), 300)
 }
 
 /// Every blob reachable from a ref, once, with the first path git met it under.
