@@ -54,7 +54,7 @@ impl Finder {
     pub fn new() -> Finder {
         Finder {
             prefix: memmem::Finder::new(KEY_PREFIX.as_bytes()),
-            buffer: Zeroizing::new(Vec::with_capacity(CHUNK_LEN + LOOKAHEAD + 1)),
+            buffer: Zeroizing::new(Vec::new()),
         }
     }
 
@@ -72,34 +72,35 @@ impl Finder {
         let mut hits = Vec::new();
         let mut lines = LineCounter::default();
         let mut total = 0u64;
+        // Sized (and zeroed) once per finder, not per file: zeroing 256 KiB for each small
+        // file cost more than reading it.
         let buffer = &mut *self.buffer;
-        buffer.clear();
+        buffer.resize(CHUNK_LEN + LOOKAHEAD + 1, 0);
         // `kept` bytes at the front of `buffer` are the previous chunk's tail; searching
         // starts at `from` (past the one byte kept only to check a key's left side).
-        let mut from = 0usize;
+        let (mut kept, mut from) = (0usize, 0usize);
         loop {
-            let kept = buffer.len();
-            buffer.resize(kept + CHUNK_LEN, 0);
-            let read = read_full(reader, &mut buffer[kept..])?;
-            buffer.truncate(kept + read);
+            let read = read_full(reader, &mut buffer[kept..kept + CHUNK_LEN])?;
             total += read as u64;
+            let len = kept + read;
             let at_end = read < CHUNK_LEN;
             // Hits starting before `limit` have all the bytes they need.
             let limit = match at_end {
-                true => buffer.len(),
-                false => buffer.len() - LOOKAHEAD,
+                true => len,
+                false => len - LOOKAHEAD,
             };
-            scan_window(&self.prefix, buffer, from, limit, &mut lines, &mut hits);
+            let window = &buffer[..len];
+            scan_window(&self.prefix, window, from, limit, &mut lines, &mut hits);
             if at_end {
                 return Ok((hits, total));
             }
             // Keep from one byte before `limit`: hits at or after `limit` come round again,
             // with the byte before them.
             let keep_from = limit - 1;
-            lines.advance(buffer, keep_from);
+            lines.advance(window, keep_from);
             lines.rebase(keep_from);
-            buffer.drain(..keep_from);
-            from = 1;
+            buffer.copy_within(keep_from..len, 0);
+            (kept, from) = (len - keep_from, 1);
         }
     }
 }
@@ -293,6 +294,19 @@ mod tests {
                 "shift {shift}"
             );
         }
+    }
+
+    #[test]
+    fn a_reused_finder_sees_nothing_of_the_previous_input() {
+        let k = key(Environment::Production);
+        let mut finder = Finder::new();
+        let mut first = vec![b'\n'; CHUNK_LEN + 100];
+        first.extend_from_slice(k.expose().as_bytes());
+        assert_eq!(finder.find_in_reader(&mut &first[..]).unwrap().0.len(), 1);
+        let (hits, total) = finder.find_in_reader(&mut &b"fhk_"[..]).unwrap();
+        assert_eq!((hits.len(), total), (0, 4));
+        let (hits, _) = finder.find_in_reader(&mut k.expose().as_bytes()).unwrap();
+        assert_eq!((hits[0].line, hits[0].column), (1, 1));
     }
 
     #[test]
