@@ -1170,3 +1170,51 @@ fn a_device_or_a_pipe_is_refused_before_sqlite_opens_it_and_nothing_is_created()
         "nothing is created beside the pipe"
     );
 }
+
+/// A store of schema version 5 (before leak marks) opened by this build gains the leaks
+/// table and its change trigger, its keys untouched, and a leak recorded there marks the key.
+#[test]
+fn a_store_from_before_leak_marks_is_upgraded_in_place() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("hivekeys.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let key = {
+        let mut store = Store::open_with(&path, store_options(&clock, 1)).unwrap();
+        store
+            .create_key("acme", NewKey::new("Billing", Environment::Production))
+            .unwrap()
+    };
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER leak_recorded; DROP TRIGGER leak_removed; DROP TABLE leaks;
+             ALTER TABLE keys DROP COLUMN leaked_until;
+             PRAGMA user_version = 5;",
+        )
+        .unwrap();
+    }
+    let mut store = Store::open_with(&path, store_options(&clock, 2)).unwrap();
+    assert_eq!(
+        store.get_key("acme", &key.record.id).unwrap().name,
+        "Billing"
+    );
+    let before = store.keys_version().unwrap();
+    store
+        .record_leaks(&[hivekeys::store::LeakSighting {
+            hash: key.secret.hash(),
+            location: "src/config.py:12".into(),
+        }])
+        .unwrap();
+    assert_ne!(store.keys_version().unwrap(), before);
+    assert!(
+        store
+            .get_key("acme", &key.record.id)
+            .unwrap()
+            .is_leaked_at(store.now())
+    );
+    let version: i64 = Connection::open(&path)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, LATEST_VERSION);
+}

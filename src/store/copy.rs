@@ -41,6 +41,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("last_used_at", Int),
             ("use_count", Int),
             ("daily_limit", Int),
+            ("leaked_until", Int),
         ],
     ),
     (

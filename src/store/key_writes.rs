@@ -119,6 +119,8 @@ pub(super) fn replace_secret(
         args![at + grace.seconds(), target.key_id],
     )?;
     insert_secret(tx, target.key_id, &secret, at)?;
+    // A found secret now has an end: the key's leak mark follows it.
+    super::leaks::refresh_leak_mark(tx, target.key_id)?;
     let masked = secret.masked();
     tx.execute(
         "UPDATE keys SET masked_key = ?1, search_text = ?2, rotated_at = ?3 WHERE id = ?4",

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::Store;
 use super::failure::{AtSite, Failure};
+use super::key_queries::LEAKED_FOR_GOOD;
 use super::records::KeyRecord;
 use super::sql::{Arg, Db, args};
 use crate::error::Result;
@@ -31,7 +32,8 @@ pub struct FoundKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LeakState {
     /// `verify` would accept the secret now: the key is not revoked and not past its expiry,
-    /// and the secret is its current one or within its rotation grace.
+    /// and the secret is its current one or within its rotation grace. A key at its daily
+    /// limit is live too: the limit resets at midnight, the leak does not.
     Live,
     /// The key is revoked (whatever else is true of it).
     Revoked,
@@ -142,6 +144,7 @@ impl Store {
                     "INSERT INTO leaks (hash, key_id, location, found_at) VALUES (?1, ?2, ?3, ?4)",
                     args![hash, looked.key_id, location.as_str(), cx.now],
                 )?;
+                refresh_leak_mark(tx, looked.key_id)?;
             }
             Ok(())
         })
@@ -182,6 +185,21 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Sets key `key_id`'s `leaked_until` from its found secrets: when the last of them stops,
+/// [`LEAKED_FOR_GOOD`] while one is current, NULL when none was found. Cheap for a key never
+/// found (one index probe), so a rotation calls it whatever the key's past.
+pub(super) fn refresh_leak_mark(tx: Db<'_>, key_id: i64) -> Result<(), Failure> {
+    if !tx.exists("SELECT 1 FROM leaks WHERE key_id = ?1", args![key_id])? {
+        return Ok(());
+    }
+    tx.execute(
+        "UPDATE keys SET leaked_until = (SELECT max(coalesce(s.expires_at, ?2)) \
+         FROM leaks l JOIN secrets s ON s.hash = l.hash WHERE l.key_id = ?1) WHERE id = ?1",
+        args![key_id, LEAKED_FOR_GOOD],
+    )?;
+    Ok(())
 }
 
 /// A location as the store keeps it: printable (a path may hold control characters that

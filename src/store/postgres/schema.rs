@@ -136,16 +136,21 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 2: SQLite's migration 6. Where a scan (`hivekeys scan`) saw a live key's secret, per
     // secret digest and place, with when it was first seen there; a change moves the
-    // key-change counter, so a running dashboard sees a key marked `leaked` at once.
+    // key-change counter, so a running dashboard sees a key marked `leaked` at once. Runs
+    // again harmlessly, as SQLite's does.
     r#"
-    CREATE TABLE leaks (
+    -- When the last found secret of a key stops (i64::MAX while one is current), NULL for a
+    -- key never found: beside the key, so reading a million keys costs no lookup per key.
+    ALTER TABLE keys ADD COLUMN IF NOT EXISTS leaked_until BIGINT;
+    CREATE TABLE IF NOT EXISTS leaks (
         hash     BYTEA NOT NULL CHECK (octet_length(hash) = 32),
         key_id   BIGINT NOT NULL REFERENCES keys(id),
         location TEXT NOT NULL,
         found_at BIGINT NOT NULL,
         PRIMARY KEY (hash, location)
     );
-    CREATE INDEX leaks_by_key ON leaks (key_id);
+    CREATE INDEX IF NOT EXISTS leaks_by_key ON leaks (key_id);
+    DROP TRIGGER IF EXISTS leak_recorded ON leaks;
     CREATE TRIGGER leak_recorded AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON leaks
         FOR EACH STATEMENT EXECUTE FUNCTION keys_changed();
     "#,
