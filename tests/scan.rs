@@ -453,6 +453,11 @@ fn a_key_in_a_file_name_is_not_printed_either() {
         assert_eq!(out.status.code(), Some(1), "{stdout}");
         assert!(stdout.contains(&masked(&k.live)), "{stdout}");
     }
+    // The store records where the key was seen: the path, with the key masked.
+    let shown = sandbox.show_json("Prod API");
+    let place = shown["leaked_in"][0]["location"].as_str().unwrap();
+    assert_eq!(place, format!("{}.txt:1", masked(&k.live)));
+    common::assert_keys_not_on_disk(&sandbox.db, std::slice::from_ref(&k.live), "after scan");
 }
 
 /// `hivekeys --db <db> args…` in the sandbox's clean environment.

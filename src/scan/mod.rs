@@ -25,7 +25,7 @@ pub use walk::scan_paths;
 pub const MAX_FILE_LEN: u64 = 100 * 1024 * 1024;
 
 /// Where a key was seen.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Place {
     /// A file of the working tree.
     File(PathBuf),
@@ -37,6 +37,17 @@ pub enum Place {
     },
 }
 
+/// A path may hold a key too (a file named after one): `Debug` shows it masked.
+impl std::fmt::Debug for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = match self {
+            Place::File(path) => format!("File({:?})", path.to_string_lossy()),
+            Place::Blob { commit, path } => format!("Blob({commit:?}, {path:?})"),
+        };
+        f.write_str(&crate::key::redact_keys(&shown))
+    }
+}
+
 /// One key found: where, and the hit (digest, masked form, line, column).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -45,16 +56,18 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// `PATH`, or `COMMIT:PATH` with the commit abbreviated to 12 digits.
+    /// `PATH`, or `COMMIT:PATH` with the commit abbreviated to 12 digits; control characters
+    /// escaped, and any key in the path masked (this is also what the store records).
     pub fn source(&self) -> String {
-        match &self.place {
+        let shown = match &self.place {
             Place::File(path) => crate::text::printable_path(path),
             Place::Blob { commit, path } => format!(
                 "{}:{}",
                 commit.as_deref().map_or("?", |c| &c[..c.len().min(12)]),
                 crate::text::printable(path, usize::MAX)
             ),
-        }
+        };
+        crate::key::redact_keys(&shown).into_owned()
     }
 
     /// `PATH:LINE` or `COMMIT:PATH:LINE`: what the store records and the audit quotes.
@@ -104,5 +117,34 @@ impl Scan {
         self.findings.sort_by(|a, b| {
             (&a.place, a.hit.line, a.hit.column).cmp(&(&b.place, b.hit.line, b.hit.column))
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entropy::OsEntropy;
+    use crate::key::Secret;
+
+    #[test]
+    fn debug_shows_no_key_even_in_a_path() {
+        let key = Secret::generate(crate::Environment::Staging, &mut OsEntropy).unwrap();
+        let text = format!("{}\n", key.expose());
+        let hit = Finder::new().find_in(text.as_bytes()).remove(0);
+        for place in [
+            Place::File(PathBuf::from(format!("dir/{}.txt", key.expose()))),
+            Place::Blob {
+                commit: None,
+                path: format!("{}.txt", key.expose()),
+            },
+        ] {
+            let finding = Finding {
+                place,
+                hit: hit.clone(),
+            };
+            let debug = format!("{finding:?}");
+            assert!(!debug.contains(key.expose()), "{debug}");
+            assert!(debug.contains(&key.masked()), "{debug}");
+        }
     }
 }
