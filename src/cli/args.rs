@@ -184,6 +184,25 @@ pub enum Command {
         #[arg(long, value_name = "DB")]
         to: std::ffi::OsString,
     },
+    /// Find leaked keys in files (or a repository's history); exits 1 if one is live
+    Scan {
+        /// Files and directories to scan (.gitignore respected); with --git, repositories
+        /// [default: the current directory]
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Scan every blob reachable from every ref of the repository, not the files
+        #[arg(long)]
+        git: bool,
+        /// Print one JSON document instead of text
+        #[arg(long)]
+        json: bool,
+        /// Revoke every live key found, in one transaction, after one confirmation
+        #[arg(long)]
+        revoke: bool,
+        /// Do not ask for confirmation (required with --revoke when stdin is not a terminal)
+        #[arg(long, short = 'y', requires = "revoke")]
+        yes: bool,
+    },
     /// Print a completion script for bash, zsh, fish, elvish or powershell
     #[command(long_about = crate::cli::shell::COMPLETIONS_HELP)]
     Completions {

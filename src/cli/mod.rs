@@ -7,6 +7,7 @@ mod bulk;
 mod dashboard;
 mod failure;
 mod output;
+mod scan;
 mod shell;
 mod verify;
 
@@ -72,6 +73,23 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         // Only a workspace named explicitly narrows verification; without one, a key of any
         // workspace is checked, as a gateway in front of all of them needs.
         return verify::verify(cli, cli.workspace.as_ref().map(|_| workspace));
+    }
+    if let Command::Scan {
+        paths,
+        git,
+        json,
+        revoke,
+        yes,
+    } = command
+    {
+        let request = scan::ScanRequest {
+            paths,
+            git: *git,
+            json: *json,
+            revoke: *revoke,
+            yes: *yes,
+        };
+        return scan::run(cli, &request);
     }
     if matches!(command, Command::Create { .. } | Command::Rotate { .. }) {
         // Before the store is opened: SQLite puts /dev/null on a closed descriptor 1.
@@ -320,7 +338,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 crate::text::printable_path(target.path()),
             )?;
         }
-        Command::Verify | Command::Serve { .. } | Command::Completions { .. } | Command::Man => {
+        Command::Verify
+        | Command::Serve { .. }
+        | Command::Scan { .. }
+        | Command::Completions { .. }
+        | Command::Man => {
             unreachable!("handled above")
         }
     }
