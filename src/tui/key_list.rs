@@ -9,6 +9,7 @@ use super::action::{Movement, cycle};
 use super::key_orders::{self, Orders};
 use super::key_rows::KeyRows;
 use super::key_search::{self, Matches};
+use super::visible_rows;
 use crate::environment::{Environment, Status};
 use crate::store::{KeyRecord, KeyUsage, SortBy, normalize_search, search_text};
 use crate::usage_filter::UsageFilter;
@@ -46,6 +47,10 @@ pub struct KeyList {
     /// The rows in each order `o` offers, worked out once per read of the list (on the
     /// reader's thread) and kept true by the dashboard's own changes: no keystroke sorts.
     orders: Orders,
+    /// The rows the search and filters passed at the last look (`None` inside for all of
+    /// them), so that a new sort only lays them out again; `None` when a recognised full key
+    /// picked the rows.
+    passing: Option<Option<Matches>>,
     /// The most recent searches (folded) and the rows each matches, newest last; forgotten
     /// whenever the rows change.
     searches: Vec<(String, Matches)>,
@@ -337,17 +342,14 @@ impl KeyList {
                 Some(keep)
             }
         };
-        let order = self.orders.get(self.sort);
-        match (pinned_row, &keep, order) {
-            (Some(row), _, _) => visible.extend(row.filter(|&i| passes(i)).map(|i| i as u32)),
-            // The rows' own order: the kept rows, in it already.
-            (None, Some(keep), None) => visible.extend(keep.iter().map(|i| i as u32)),
-            (None, Some(keep), Some(order)) => {
-                visible.extend(order.iter().copied().filter(|&i| keep.contains(i as usize)))
+        match pinned_row {
+            Some(row) => visible.extend(row.filter(|&i| passes(i)).map(|i| i as u32)),
+            None => {
+                let order = self.orders.get(self.sort);
+                visible_rows::arrange(order, keep.as_ref(), keys.len(), None, &mut visible);
             }
-            (None, None, Some(order)) => visible.extend_from_slice(order),
-            (None, None, None) => visible.extend(0..keys.len() as u32),
         }
+        self.passing = pinned_row.is_none().then_some(keep);
         self.visible = visible;
         let searching = pinned.is_some() || !needle.is_empty();
         self.default_matches = searching
@@ -447,7 +449,20 @@ impl KeyList {
     /// The next order `o` offers; the focused key stays focused wherever it lands.
     pub fn cycle_sort(&mut self, now: DateTime<Utc>) {
         self.sort = cycle(&SortBy::ALL, self.sort, 1);
-        self.refilter(now);
+        // The same rows pass as a moment ago: only their order changes.
+        let Some(keep) = &self.passing else {
+            return self.refilter(now);
+        };
+        let anchor = self.selected_row();
+        let (order, len) = (self.orders.get(self.sort), self.keys.len());
+        let landed = visible_rows::arrange(order, keep.as_ref(), len, anchor, &mut self.visible);
+        match landed {
+            Some(position) => {
+                self.selected = position;
+                self.settle();
+            }
+            None => self.reselect_row(anchor),
+        }
     }
 
     /// Use counts and last uses of some rows were read again: they are written in, and the
@@ -807,6 +822,39 @@ mod tests {
         list.move_selection(Movement::Up, 1);
         list.keep_in_view(2);
         assert_eq!(list.scroll, 1, "still on screen: no jump");
+    }
+
+    /// A new sort lays out the rows that passed a moment ago: the same rows a fresh look
+    /// under that sort finds, the selection staying on its key.
+    #[test]
+    fn a_new_sort_shows_what_filtering_afresh_shows() {
+        let mut list = list();
+        list.put(
+            &key("k8", "Billing worker", Environment::Production, 5),
+            now(),
+        );
+        for (search, environment) in [("", 0), ("bill", 0), ("", 1), ("i", 1), ("zzz", 0)] {
+            list.clear_search(now());
+            list.paste_search(search, now());
+            for _ in 0..environment {
+                list.cycle_environment_filter(now());
+            }
+            list.select_row(1);
+            for _ in 0..SortBy::ALL.len() {
+                let selected = list.selected_key().map(|k| k.id.clone());
+                list.cycle_sort(now());
+                let sorted = (
+                    list.visible.clone(),
+                    list.selected_key().map(|k| k.id.clone()),
+                );
+                assert_eq!(sorted.1, selected, "{search:?} {:?}", list.sort);
+                list.refilter(now());
+                assert_eq!(sorted.0, list.visible, "{search:?} {:?}", list.sort);
+            }
+            for _ in environment..ENVIRONMENT_FILTERS.len() {
+                list.cycle_environment_filter(now());
+            }
+        }
     }
 
     /// Every sort, under every combination of the three filters and a few searches: the rows

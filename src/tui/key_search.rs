@@ -45,6 +45,7 @@ impl Matches {
         self.bits.iter().map(|w| w.count_ones() as usize).sum()
     }
 
+    #[inline]
     pub fn contains(&self, i: usize) -> bool {
         self.bits
             .get(i / 64)
@@ -122,13 +123,17 @@ fn sweep_words(
     let masks = rows.byte_masks();
     for (n, slot) in words.iter_mut().enumerate() {
         let w = first_word + n;
+        // Typing on narrows: most words of the shorter search's matches are empty by then,
+        // and their keys' masks need not be read at all.
+        let allowed = within.map_or(u64::MAX, |within| within.bits.get(w).copied().unwrap_or(0));
+        if allowed == 0 {
+            *slot = 0;
+            continue;
+        }
         let chunk = &masks[w * 64..(w * 64 + 64).min(masks.len())];
         let mut word = chunk.iter().enumerate().fold(0u64, |word, (bit, &mask)| {
             word | u64::from(mask & want == want) << bit
-        });
-        if let Some(within) = within {
-            word &= within.bits.get(w).copied().unwrap_or(0);
-        }
+        }) & allowed;
         if !answered {
             let mut candidates = word;
             while candidates != 0 {

@@ -28,6 +28,7 @@ pub mod marks;
 pub mod mouse;
 pub mod terminal;
 pub mod view;
+mod visible_rows;
 pub mod writer;
 
 use std::io::{self, IsTerminal};
