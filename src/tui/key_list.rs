@@ -8,7 +8,7 @@ use tui_input::{Input, InputRequest};
 use super::action::{Movement, cycle};
 use super::key_orders::{self, Orders};
 use super::key_rows::KeyRows;
-use super::key_search::{self, Matches};
+use super::key_search::{KeptSearches, Matches};
 use super::visible_rows;
 use crate::environment::{Environment, Status};
 use crate::store::{KeyRecord, KeyUsage, SortBy, normalize_search, search_text};
@@ -34,10 +34,6 @@ const STATUS_FILTERS: [Option<Status>; 4] = [
     Some(Status::Expired),
 ];
 
-/// Searches whose matches are kept: deleting back to one of them, or typing on from one,
-/// costs nothing or a look at its matches rather than a sweep of every key.
-const KEPT_SEARCHES: usize = 16;
-
 #[derive(Default)]
 pub struct KeyList {
     /// The workspace's active default key: shown in its own panel, never as a table row.
@@ -51,9 +47,9 @@ pub struct KeyList {
     /// them), so that a new sort only lays them out again; `None` when a recognised full key
     /// picked the rows.
     passing: Option<Option<Matches>>,
-    /// The most recent searches (folded) and the rows each matches, newest last; forgotten
+    /// The most recent searches and the rows each matches; forgotten
     /// whenever the rows change.
-    searches: Vec<(String, Matches)>,
+    searches: KeptSearches,
     /// Rows (indices into `keys`) that pass the search and filters, in table order.
     pub visible: Vec<u32>,
     pub sort: SortBy,
@@ -270,28 +266,6 @@ impl KeyList {
         self.reselect_row(anchor);
     }
 
-    /// The rows search text `needle` (folded, not empty) matches: kept from before, or
-    /// narrowed from the matches of a search it contains, or found in one sweep.
-    fn search_matches(&mut self, needle: &str) -> &Matches {
-        if let Some(at) = self.searches.iter().position(|(n, _)| n == needle) {
-            let kept = self.searches.remove(at);
-            self.searches.push(kept);
-        } else {
-            let narrower = self
-                .searches
-                .iter()
-                .filter(|(n, _)| needle.contains(n.as_str()))
-                .max_by_key(|(n, _)| n.len())
-                .map(|(_, m)| m);
-            let found = key_search::matching(&self.keys, needle, narrower);
-            if self.searches.len() == KEPT_SEARCHES {
-                self.searches.remove(0);
-            }
-            self.searches.push((needle.to_owned(), found));
-        }
-        &self.searches.last().expect("just pushed").1
-    }
-
     /// One pass over the in-memory rows, in the sort's order, so a keystroke never queries
     /// the store nor sorts. A recognised full key picks its own key instead.
     fn filter_rows(&mut self, now: DateTime<Utc>) {
@@ -310,7 +284,7 @@ impl KeyList {
             .as_ref()
             .map(|id| id.as_deref().and_then(|id| self.keys.position(id)));
         let matches = match pinned.is_none() && !needle.is_empty() {
-            true => Some(self.search_matches(&needle).clone()),
+            true => Some(self.searches.matching(&self.keys, &needle).clone()),
             false => None,
         };
         let keys = &self.keys;

@@ -14,10 +14,12 @@
 pub mod action;
 pub mod app;
 mod byte_classes;
+mod byte_pairs;
 pub mod clipboard;
 pub mod dialog;
 pub mod input;
 pub mod key_list;
+mod key_names;
 pub mod key_orders;
 pub mod key_rows;
 pub mod key_search;

@@ -43,18 +43,21 @@ pub fn arrange(
 mod tests {
     use super::*;
 
+    /// The order, the kept rows, the anchor; the rows laid out, where the anchor landed.
+    type Case<'a> = (
+        Option<&'a [u32]>,
+        Option<&'a Matches>,
+        Option<usize>,
+        &'a [u32],
+        Option<usize>,
+    );
+
     #[test]
     fn lays_out_the_kept_rows_in_the_order_and_finds_the_anchor() {
         let keep = Matches::of(6, |i| i % 2 == 0);
         let order = [5, 4, 3, 2, 1, 0];
         let mut out = Vec::new();
-        let cases: [(
-            Option<&[u32]>,
-            Option<&Matches>,
-            Option<usize>,
-            &[u32],
-            Option<usize>,
-        ); 6] = [
+        let cases: [Case; 6] = [
             (None, None, Some(3), &[0, 1, 2, 3, 4, 5], Some(3)),
             (None, Some(&keep), Some(4), &[0, 2, 4], Some(2)),
             (None, Some(&keep), Some(3), &[0, 2, 4], None),
