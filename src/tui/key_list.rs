@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use tui_input::{Input, InputRequest};
 
 use super::action::{Movement, cycle};
+use super::key_filters;
 use super::key_orders::{self, Orders};
 use super::key_rows::KeyRows;
 use super::key_search::{KeptSearches, Matches};
@@ -309,7 +310,14 @@ impl KeyList {
             (_, None) if pinned_row.is_some() => None,
             (false, matches) => matches,
             (true, matches) => {
-                let mut keep = Matches::of(keys.len(), passes);
+                let filters = key_filters::Filters {
+                    environment,
+                    status,
+                    usage,
+                    now: now_secs,
+                    cutoff: used_cutoff,
+                };
+                let mut keep = key_filters::passing(keys, &filters);
                 if let Some(m) = &matches {
                     keep.intersect(m);
                 }

@@ -33,14 +33,14 @@ const NO_LIMIT: u64 = u64::MAX;
 const NO_ELLIPSIS: u8 = u8::MAX;
 const ELLIPSIS: &str = "…";
 
-const ENVIRONMENT_BITS: u8 = 0b11;
+pub(super) const ENVIRONMENT_BITS: u8 = 0b11;
 const IS_DEFAULT: u8 = 1 << 2;
 /// The key's folded search text follows its own text in the arena.
 const HAS_FOLDED: u8 = 1 << 3;
 /// Revoked, and has an expiry: what its status depends on, in the byte a filter reads anyway
 /// (the times' columns are 8 MB each at a million keys, read in a sort's order).
-const REVOKED: u8 = 1 << 4;
-const EXPIRES: u8 = 1 << 5;
+pub(super) const REVOKED: u8 = 1 << 4;
+pub(super) const EXPIRES: u8 = 1 << 5;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyRows {
@@ -192,6 +192,11 @@ impl KeyRows {
     /// Which bytes each key's searched text holds, by row.
     pub(super) fn byte_masks(&self) -> &[u64] {
         &self.byte_masks
+    }
+
+    /// The columns the filters read: flags, expiry and last use (seconds), by row.
+    pub(super) fn filter_columns(&self) -> (&[u8], &[i64], &[i64]) {
+        (&self.flags, &self.expires, &self.last_used)
     }
 
     /// Which pairs of bytes each key's searched text holds, by row.

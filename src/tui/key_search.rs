@@ -25,6 +25,7 @@ impl Matches {
 
     /// The keys of `0..len` for which `passes` holds, asked in row order: a filter read
     /// column by column, not in a sort's order (a million random reads of 8 MB columns).
+    #[cfg(test)]
     pub fn of(len: usize, passes: impl Fn(usize) -> bool) -> Matches {
         let mut found = Matches::none(len);
         for (w, word) in found.bits.iter_mut().enumerate() {
@@ -34,6 +35,11 @@ impl Matches {
                 .fold(0, |word, (bit, i)| word | u64::from(passes(i)) << bit);
         }
         found
+    }
+
+    /// The keys whose bits `words` holds, 64 to a word.
+    pub(super) fn from_words(bits: Vec<u64>) -> Matches {
+        Matches { bits }
     }
 
     /// Keeps only the keys `other` holds too.
@@ -204,10 +210,10 @@ pub fn matching(rows: &KeyRows, needle: &str, within: Option<&Matches>) -> Match
     let sweep = |first_word: usize, words: &mut [u64]| {
         sweep_words(rows, &search, within, first_word, words);
     };
-    // Checking text in place is the slow part (a million keys' text when a byte is common):
-    // split across the machine's cores, each half of the rows written by one thread.
+    // A million keys' columns, and the text of those their masks do not rule out: split
+    // across the machine's cores, each half of the rows written by one thread.
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if answered || threads < 2 || found.bits.len() < PARALLEL_WORDS {
+    if threads < 2 || found.bits.len() < PARALLEL_WORDS {
         sweep(0, &mut found.bits);
     } else {
         let mid = found.bits.len() / 2;

@@ -18,6 +18,7 @@ mod byte_pairs;
 pub mod clipboard;
 pub mod dialog;
 pub mod input;
+mod key_filters;
 pub mod key_list;
 mod key_names;
 pub mod key_orders;
