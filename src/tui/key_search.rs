@@ -88,12 +88,13 @@ fn commonness(byte: u8) -> u8 {
     }
 }
 
-/// Below this many words of 64 keys one thread sweeps: a thread's start costs more. The
+/// Below this many keys to look at one thread sweeps: a sweep of fewer takes a millisecond
+/// or two, and on a busy machine a second thread can wait longer than that for a core. The
 /// tests' few hundred keys take the split path, so that the equivalence tests check it.
 #[cfg(not(test))]
-const PARALLEL_WORDS: usize = 1024;
+const PARALLEL_KEYS: usize = 1 << 18;
 #[cfg(test)]
-const PARALLEL_WORDS: usize = 2;
+const PARALLEL_KEYS: usize = 2;
 
 /// Whether `hay` holds `needle` (compared without regard to ASCII case): a sweep for the
 /// needle's byte at `pivot` (either case), each hit compared in place.
@@ -213,7 +214,8 @@ pub fn matching(rows: &KeyRows, needle: &str, within: Option<&Matches>) -> Match
     // A million keys' columns, and the text of those their masks do not rule out: split
     // across the machine's cores, each half of the rows written by one thread.
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if threads < 2 || found.bits.len() < PARALLEL_WORDS {
+    let keys = within.map_or(rows.len(), Matches::count);
+    if threads < 2 || keys < PARALLEL_KEYS {
         sweep(0, &mut found.bits);
     } else {
         let mid = found.bits.len() / 2;
