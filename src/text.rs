@@ -172,6 +172,14 @@ pub fn group_digits(n: u64) -> String {
     out
 }
 
+/// `1 key`, `2 keys`: a count with its noun, singular only for one.
+pub fn count(n: u64, singular: &str, plural: &str) -> String {
+    match n {
+        1 => format!("1 {singular}"),
+        n => format!("{n} {plural}"),
+    }
+}
+
 /// `text` with its first letter in upper case.
 pub fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
@@ -190,6 +198,13 @@ pub fn printable_path(path: &std::path::Path) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_count_of_one_is_singular() {
+        assert_eq!(count(0, "key", "keys"), "0 keys");
+        assert_eq!(count(1, "workspace", "workspaces"), "1 workspace");
+        assert_eq!(count(2, "audit event", "audit events"), "2 audit events");
+    }
 
     #[test]
     fn names_are_trimmed_and_checked() {

@@ -289,14 +289,15 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             let target = Location::parse(to)?;
             let mut target = Store::open_with(target, StoreOptions::from_env()?)?;
             let copied = store.copy_to(&mut target)?;
+            use crate::text::count;
             writeln!(
                 out,
-                "Copied {} workspaces, {} keys ({} secret digests), {} audit events and {} daily counts to {}.",
-                copied.workspaces,
-                copied.keys,
-                copied.secrets,
-                copied.audit_events,
-                copied.daily_counts,
+                "Copied {}, {} ({}), {} and {} to {}.",
+                count(copied.workspaces, "workspace", "workspaces"),
+                count(copied.keys, "key", "keys"),
+                count(copied.secrets, "secret digest", "secret digests"),
+                count(copied.audit_events, "audit event", "audit events"),
+                count(copied.daily_counts, "daily count", "daily counts"),
                 crate::text::printable_path(target.path()),
             )?;
         }

@@ -39,10 +39,7 @@ impl Dropped {
         if !self.gone.is_empty() {
             parts.push(format!("{} no longer in the store", few(&self.gone, 3)));
         }
-        let keys = match count {
-            1 => "1 key".to_owned(),
-            n => format!("{n} keys"),
-        };
+        let keys = crate::text::count(count as u64, "key", "keys");
         format!("Unmarked {keys}: {}.", parts.join("; "))
     }
 }

@@ -30,10 +30,7 @@ impl ConfirmBulkRevoke {
             .iter()
             .map(|key| format!("\"{}\"", fit(&printable(&key.name, 64), NAME_COLUMNS)))
             .collect();
-        let count = match self.keys.len() {
-            1 => "1 key".to_owned(),
-            n => format!("{n} keys"),
-        };
+        let count = crate::text::count(self.keys.len() as u64, "key", "keys");
         format!("Revoke {count}? {}", few(&names, NAMED))
     }
 
