@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::environment::Status;
-use crate::store::{AuditEvent, KeyRecord};
+use crate::store::{AuditEvent, KeyLeak, KeyRecord};
 use crate::text::{group_digits, printable};
 use crate::timefmt::{allowance, short, short_and_relative};
 
@@ -22,8 +22,14 @@ pub struct Field {
 pub const LABEL_WIDTH: usize = 12;
 
 /// The fields of `key` at `now`, in the order they are shown; `uses_today` feeds the daily
-/// limit line ("Today 1,234 of 5,000 · resets in 5 h").
-pub fn fields(key: &KeyRecord, uses_today: u64, now: DateTime<Utc>) -> Vec<Field> {
+/// limit line ("Today 1,234 of 5,000 · resets in 5 h"), `leaks` (where a scan saw a secret
+/// that still opens the key, [`crate::Store::key_leaks`]) the "Leaked" line, shown only then.
+pub fn fields(
+    key: &KeyRecord,
+    uses_today: u64,
+    leaks: &[KeyLeak],
+    now: DateTime<Utc>,
+) -> Vec<Field> {
     let when = |at| short_and_relative(at, now);
     let status = key.status_at(now);
     let field = |label, value| Field {
@@ -31,7 +37,7 @@ pub fn fields(key: &KeyRecord, uses_today: u64, now: DateTime<Utc>) -> Vec<Field
         value,
         status: None,
     };
-    vec![
+    let mut fields = vec![
         field("Id", printable(&key.id, 40)),
         field("Key", printable(&key.masked_key, 40)),
         field("Environment", key.environment.label().to_owned()),
@@ -53,8 +59,32 @@ pub fn fields(key: &KeyRecord, uses_today: u64, now: DateTime<Utc>) -> Vec<Field
         field("Last used", when(key.last_used_at)),
         field("Uses", group_digits(key.use_count)),
         field("Daily limit", allowance(key.daily_limit, uses_today, now)),
-    ]
+    ];
+    if let Some(leaked) = leaked_in(leaks) {
+        // Beside the status, which says "leaked" too.
+        fields.insert(4, field("Leaked", leaked));
+    }
+    fields
 }
+
+/// "src/config.py:12 (found 2026-11-30)", and how many more places when there are more:
+/// the first place a secret of the key was seen, `None` when none was.
+pub fn leaked_in(leaks: &[KeyLeak]) -> Option<String> {
+    let first = leaks.first()?;
+    let more = match leaks.len() - 1 {
+        0 => String::new(),
+        1 => " and 1 more place".to_owned(),
+        n => format!(" and {n} more places"),
+    };
+    Some(format!(
+        "{} (found {}){more}",
+        printable(&first.location, MAX_LOCATION_CHARS),
+        first.found_at.format("%Y-%m-%d")
+    ))
+}
+
+/// Longest location a "Leaked" line shows: most of a deep path, not a screenful.
+const MAX_LOCATION_CHARS: usize = 200;
 
 /// One audit event: "2026-11-26 05:33 UTC  rotated  by alice (previous secret stops in 24
 /// hours)", "…  renamed  by alice (Billing → Payments)". Names and details written by other
@@ -101,8 +131,9 @@ mod tests {
             last_used_at: Some(now - chrono::TimeDelta::minutes(3)),
             use_count: 1_234_567,
             daily_limit: Some(5_000),
+            leak: None,
         };
-        let fields = fields(&key, 1_234, now);
+        let fields = fields(&key, 1_234, &[], now);
         let value = |label: &str| {
             fields
                 .iter()
@@ -119,5 +150,35 @@ mod tests {
         let status = fields.iter().find(|f| f.label == "Status").unwrap();
         assert_eq!(status.status, Some(Status::Active));
         assert!(fields.iter().all(|f| f.label.len() < LABEL_WIDTH));
+        assert!(fields.iter().all(|f| f.label != "Leaked"));
+    }
+
+    #[test]
+    fn a_leaked_key_says_where_beside_its_status() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let key = KeyRecord {
+            leak: Some(crate::store::LeakMark { until: None }),
+            ..KeyRecord::example("key_1", "Gateway", Environment::Production, now)
+        };
+        let leak = |location: &str| KeyLeak {
+            location: location.into(),
+            found_at: now,
+        };
+        let one = fields(&key, 0, &[leak("src/config.py:12")], now);
+        let labels: Vec<&str> = one.iter().map(|f| f.label).collect();
+        assert_eq!(labels[3..5], ["Status", "Leaked"]);
+        assert_eq!(one[3].value, "Active · leaked");
+        assert_eq!(one[4].value, "src/config.py:12 (found 2027-01-15)");
+        let three = [leak("a:1"), leak("b:2"), leak("c\x1b[2J:3")];
+        assert_eq!(
+            leaked_in(&three).unwrap(),
+            "a:1 (found 2027-01-15) and 2 more places"
+        );
+        assert_eq!(
+            leaked_in(&three[1..]).unwrap(),
+            "b:2 (found 2027-01-15) and 1 more place"
+        );
+        // A place another program wrote cannot drive the terminal.
+        assert!(!leaked_in(&three[2..]).unwrap().contains('\x1b'));
     }
 }

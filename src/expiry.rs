@@ -82,12 +82,19 @@ fn note(left: TimeDelta) -> String {
 }
 
 /// A key's status as a person reads it, `label` being how the status is written there
-/// ("Active", "active"): with the note when it expires soon, "Active · expires in 3 days".
+/// ("Active", "active"): with "leaked" when a scan found a secret that still opens it, and
+/// the note when it expires soon: "Active · leaked · expires in 3 days". In words, never by
+/// colour alone.
 pub fn status_text(key: &KeyRecord, now: DateTime<Utc>, label: &str) -> String {
-    match soon_note(key, now) {
-        Some(note) => format!("{label} · {note}"),
-        None => label.to_owned(),
+    let mut text = label.to_owned();
+    if key.is_leaked_at(now) {
+        text.push_str(" · leaked");
     }
+    if let Some(note) = soon_note(key, now) {
+        text.push_str(" · ");
+        text.push_str(&note);
+    }
+    text
 }
 
 /// Whole days an active key has left, rounded down, for scripts (`expires_in_days`); `None`

@@ -12,6 +12,7 @@ pub mod environment;
 pub mod error;
 pub mod expiry;
 pub mod key;
+pub mod scan;
 pub mod serve;
 pub mod store;
 pub mod text;

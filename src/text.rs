@@ -9,12 +9,26 @@ use unicode_width::UnicodeWidthStr;
 /// accent, and "👨‍👩‍👧" once although it is five.
 pub const MAX_NAME_CHARS: usize = 64;
 
+/// Most Unicode code points a name may hold. Counting graphemes alone let one "character"
+/// carry 50,000 combining accents (100 KB, drawn over the neighbouring rows by many
+/// terminals); four per character leave room for accents, emoji with skin tones and flags.
+pub const MAX_NAME_CODE_POINTS: usize = 4 * MAX_NAME_CHARS;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
     #[error("the {0} name is empty")]
     Empty(&'static str),
     #[error("the {what} name is {chars} characters long; the limit is {MAX_NAME_CHARS}")]
     TooLong { what: &'static str, chars: usize },
+    /// Within [`MAX_NAME_CHARS`] characters, but with more code points than any real name
+    /// needs: stacked combining marks.
+    #[error(
+        "the {what} name holds {code_points} Unicode code points (stacked accents or marks); the limit is {MAX_NAME_CODE_POINTS}"
+    )]
+    TooManyCodePoints {
+        what: &'static str,
+        code_points: usize,
+    },
     #[error("the {0} name contains a control character (such as a newline, tab or escape)")]
     ControlCharacter(&'static str),
     /// Only invisible characters (zero-width spaces, soft hyphens, joiners, byte-order marks):
@@ -27,6 +41,12 @@ pub enum NameError {
         "the {what} name contains the API key {masked}, and names are stored and shown in plain text"
     )]
     ContainsKey { what: &'static str, masked: String },
+    /// `key_` and 8 hex digits: a KEY argument is looked up as an id first, so a key so named
+    /// could not be reached by its name, and an admin reading it would act on the other key.
+    #[error(
+        "the {what} name \"{name}\" has the shape of a key id (key_ and 8 hex digits), and commands take a key's id before its name"
+    )]
+    LooksLikeId { what: &'static str, name: String },
 }
 
 /// Characters a name may not hold: C0/C1 controls (escape sequences, newlines, tabs) and
@@ -83,12 +103,34 @@ pub fn validate_name(raw: &str, what: &'static str) -> Result<String, NameError>
     if let Some(masked) = crate::key::find_key(trimmed) {
         return Err(NameError::ContainsKey { what, masked });
     }
+    if looks_like_public_id(trimmed) {
+        return Err(NameError::LooksLikeId {
+            what,
+            name: trimmed.to_owned(),
+        });
+    }
     let chars = trimmed.graphemes(true).count();
     if chars > MAX_NAME_CHARS {
         return Err(NameError::TooLong { what, chars });
     }
+    let code_points = trimmed.chars().count();
+    if code_points > MAX_NAME_CODE_POINTS {
+        return Err(NameError::TooManyCodePoints { what, code_points });
+    }
     Ok(trimmed.to_owned())
 }
+
+/// `key_4f9c2a1b` in any case: the shape of a key's public id.
+fn looks_like_public_id(name: &str) -> bool {
+    name.len() == 12
+        && name.is_char_boundary(4)
+        && name[..4].eq_ignore_ascii_case("key_")
+        && name[4..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Code points of one character [`printable`] shows: more than any real one (a family emoji
+/// with skin tones has 11), far fewer than stacked marks can pile up.
+pub const MAX_GRAPHEME_CODE_POINTS: usize = 32;
 
 /// `input` made safe to print: forbidden characters become `\u{…}` escapes, regional
 /// indicators become their letters (see [`displayable_char`]), and anything past `max_chars`
@@ -100,7 +142,9 @@ pub fn printable(input: &str, max_chars: usize) -> String {
             out.push('…');
             break;
         }
-        for c in grapheme.chars() {
+        // A grapheme stacking thousands of combining marks (written by another program or
+        // an older version: names are capped) would send them all to the terminal.
+        for c in grapheme.chars().take(MAX_GRAPHEME_CODE_POINTS) {
             if is_forbidden_in_name(c) {
                 out.push_str(&c.escape_unicode().to_string());
             } else {
@@ -198,6 +242,42 @@ pub fn printable_path(path: &std::path::Path) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn stacked_marks_are_not_all_printed() {
+        let stored = format!("a{}b", "\u{301}".repeat(50_000));
+        let shown = printable(&stored, 64);
+        assert_eq!(
+            shown.chars().count(),
+            MAX_GRAPHEME_CODE_POINTS + 1,
+            "{shown:?}"
+        );
+        assert!(shown.ends_with('b'));
+        let family = "👨🏽‍👩🏽‍👧🏽‍👦🏽";
+        assert_eq!(printable(family, 64), family, "real characters whole");
+    }
+
+    #[test]
+    fn a_name_shaped_like_a_key_id_is_refused() {
+        for id in ["key_4f9c2a1b", " KEY_4F9C2A1B ", "Key_00000000"] {
+            let err = validate_name(id, "key").unwrap_err();
+            assert!(
+                matches!(err, NameError::LooksLikeId { .. }),
+                "{id:?}: {err}"
+            );
+            assert!(err.to_string().contains("shape of a key id"), "{err}");
+        }
+        // Near the shape is a name like any other.
+        for name in [
+            "key_4f9c2a1",
+            "key_4f9c2a1b2",
+            "key_4f9c2a1g",
+            "key 4f9c2a1b",
+            "keys",
+        ] {
+            assert_eq!(validate_name(name, "key").as_deref(), Ok(name));
+        }
+    }
 
     #[test]
     fn a_count_of_one_is_singular() {

@@ -251,3 +251,29 @@ fn the_log_reads_older_pages_as_the_selection_reaches_the_end() {
     let screen = fx.screen(140, 24);
     assert!(screen.contains("Showing all 1,015 events"), "{screen}");
 }
+
+/// Another admin renames the key while the Rename dialog is open and before the dashboard has
+/// heard of it: the message names the rename that really happened, "Mid" → "New" (as the
+/// audit log does), not the name the dialog opened with.
+#[test]
+fn a_rename_says_which_name_it_replaced_when_another_came_first() {
+    let mut fx = Fixture::new();
+    assert_eq!(fx.app.selected_key().unwrap().name, "Search");
+    let id = fx.app.selected_key().unwrap().id.clone();
+    fx.char('n');
+    assert_eq!(fx.app.context(), Context::Rename);
+    fx.other_process(9).rename_key(WS, &id, "Mid").unwrap();
+    for _ in 0.."Search".len() {
+        fx.press(KeyCode::Backspace);
+    }
+    fx.type_text("New");
+    fx.press(KeyCode::Enter);
+    let screen = fx.screen(120, 30);
+    assert!(
+        screen.contains("Renamed key") && screen.contains("\"Mid\" → \"New\""),
+        "{screen}"
+    );
+    let trail = fx.app.store().audit_trail(WS, &id).unwrap();
+    let details: Vec<_> = trail.iter().filter_map(|e| e.detail.as_deref()).collect();
+    assert_eq!(details, ["Search → Mid", "Mid → New"]);
+}

@@ -240,3 +240,62 @@ fn the_mouse_is_released_while_a_new_key_is_shown() {
     fx.press(KeyCode::Enter);
     assert!(fx.app.wants_mouse());
 }
+
+/// Every mouse report at every cell of terminals from 1×1 to the smallest drawn size, and
+/// past the screen's edge: no panic, and a click on no row selects nothing new.
+#[test]
+fn mouse_reports_anywhere_on_any_size_never_panic() {
+    let kinds = [
+        MouseEventKind::Down(MouseButton::Left),
+        MouseEventKind::Down(MouseButton::Right),
+        MouseEventKind::ScrollDown,
+        MouseEventKind::ScrollUp,
+    ];
+    for (width, height) in [(1, 1), (10, 3), (59, 16), (60, 15), (60, 16)] {
+        let mut fx = Fixture::new();
+        fx.app.update(Action::Resize(width, height));
+        let too_small = (width, height) != (60, 16);
+        for x in (0..width + 2).chain([u16::MAX]) {
+            for y in (0..height + 2).chain([u16::MAX]) {
+                for kind in kinds {
+                    fx.mouse(kind, (x, y), 0);
+                }
+            }
+        }
+        fx.press(KeyCode::Esc);
+        if too_small {
+            assert_eq!(
+                fx.selected(),
+                "Key 20",
+                "{width}×{height}: a notice, no rows"
+            );
+            assert!(fx.app.modal.is_none(), "{width}×{height}");
+        }
+    }
+}
+
+/// Two clicks on one spot are a double click only on one key: a live refresh that put
+/// another key under the pointer between them makes the second a single click on that key.
+#[test]
+fn a_double_click_needs_the_same_key_under_both_clicks() {
+    let mut fx = Fixture::new();
+    let spot = fx.find("Key 17");
+    fx.click(spot, 0);
+    assert_eq!(fx.selected(), "Key 17");
+    // Another admin adds a key: the newest-first list moves every row down one.
+    let mut other = fx.other_process(7);
+    other
+        .create_key(WS, NewKey::new("Key 21", Environment::Staging))
+        .unwrap();
+    fx.clock.advance(hivekeys::tui::app::RELOAD_INTERVAL);
+    fx.app.update(Action::Tick);
+    let moved = fx.find("Key 17");
+    assert_ne!(moved, spot, "the row moved");
+    fx.click(spot, 100);
+    assert!(
+        fx.app.modal.is_none(),
+        "the second click was on another key: {:?}",
+        fx.app.context()
+    );
+    assert_ne!(fx.selected(), "Key 17");
+}

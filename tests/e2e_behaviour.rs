@@ -1,13 +1,13 @@
 //! The real binary, in a pseudo-terminal where a terminal matters, for the dashboard's
 //! behaviour around other processes: a write waiting for another process's lock, a quit
-//! confirmed on an uncopied key, a workspace no command accepts; `show`'s live secrets; and the
-//! admin console's expiry choice and usage filter.
+//! confirmed on an uncopied key, a workspace no command accepts, a leak recorded elsewhere;
+//! `show`'s live secrets; and the admin console's expiry choice and usage filter.
 //! Every step waits for what it expects with a deadline; nothing sleeps a fixed time.
 
 mod common;
 
 use common::pty::Pty;
-use common::{Sandbox, is_full_key};
+use common::{Sandbox, contains_full_key, is_full_key};
 
 const ENTER_ALT_SCREEN: &[u8] = b"\x1b[?1049h";
 
@@ -219,6 +219,43 @@ fn a_key_added_with_an_expiry_is_listed_and_u_filters_by_usage() {
                 && !rows.iter().any(|r| r.contains(hidden))
         });
     }
+    pty.send(b"q");
+    assert!(pty.wait_exit().success());
+}
+
+/// A scan's finding recorded by another process reaches a running dashboard: Billing's row
+/// says "leaked" in words, its details say where; Search says nothing.
+#[test]
+fn a_leak_recorded_elsewhere_marks_the_key_in_a_running_dashboard() {
+    let sandbox = Sandbox::new();
+    let billing = sandbox.create_key("Billing", "prod");
+    sandbox.create_key("Search", "stg");
+    let mut pty = Pty::start(&sandbox, &[], &[]);
+    pty.wait_for("Search");
+    assert!(!pty.screen().contains("leaked"));
+
+    let mut store = hivekeys::Store::open(&sandbox.db).expect("open the store");
+    let secret = hivekeys::Secret::parse(&billing).expect("a key");
+    store
+        .record_leaks(&[hivekeys::store::LeakSighting {
+            hash: secret.hash(),
+            location: "src/config.py:12".into(),
+        }])
+        .expect("record the leak");
+    drop(store);
+    let marked = pty.wait_for("Active · leaked");
+    let billing_row = marked.lines().find(|l| l.contains("Billing")).expect("row");
+    assert!(billing_row.contains("leaked"), "{marked}");
+    let search_row = marked.lines().find(|l| l.contains("Search")).expect("row");
+    assert!(!search_row.contains("leaked"), "{marked}");
+
+    // Newest first: Search, then Billing.
+    pty.send(b"j\r");
+    let details = pty.wait_for("src/config.py:12 (found ");
+    assert!(details.contains("Leaked"), "{details}");
+    assert!(!contains_full_key(&details) && !details.contains(&billing));
+    pty.send(b"\x1b");
+    pty.wait_gone("src/config.py:12");
     pty.send(b"q");
     assert!(pty.wait_exit().success());
 }

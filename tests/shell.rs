@@ -14,7 +14,7 @@ use common::{Sandbox, text};
 const SHELLS: [&str; 5] = ["bash", "zsh", "fish", "elvish", "powershell"];
 
 /// Every subcommand: what completion offers first and what the manual has a heading for.
-const COMMANDS: [&str; 15] = [
+const COMMANDS: [&str; 16] = [
     "list",
     "create",
     "limit",
@@ -28,6 +28,7 @@ const COMMANDS: [&str; 15] = [
     "copy",
     "workspaces",
     "log",
+    "scan",
     "completions",
     "man",
 ];

@@ -719,9 +719,11 @@ fn variant(err: &Error) -> &'static str {
     match err {
         Error::InvalidName(NameError::Empty(_)) => "InvalidName(Empty)",
         Error::InvalidName(NameError::TooLong { .. }) => "InvalidName(TooLong)",
+        Error::InvalidName(NameError::TooManyCodePoints { .. }) => "InvalidName(TooManyCodePoints)",
         Error::InvalidName(NameError::ControlCharacter(_)) => "InvalidName(ControlCharacter)",
         Error::InvalidName(NameError::Invisible(_)) => "InvalidName(Invisible)",
         Error::InvalidName(NameError::ContainsKey { .. }) => "InvalidName(ContainsKey)",
+        Error::InvalidName(NameError::LooksLikeId { .. }) => "InvalidName(LooksLikeId)",
         Error::KeyNotFound { .. } => "KeyNotFound",
         Error::AmbiguousKey { .. } => "AmbiguousKey",
         Error::DefaultKeyExists { .. } => "DefaultKeyExists",
@@ -767,12 +769,14 @@ fn variant(err: &Error) -> &'static str {
 }
 
 /// Every name `variant` can return, in its order.
-const VARIANTS: [&str; 44] = [
+const VARIANTS: [&str; 46] = [
     "InvalidName(Empty)",
     "InvalidName(TooLong)",
+    "InvalidName(TooManyCodePoints)",
     "InvalidName(ControlCharacter)",
     "InvalidName(Invisible)",
     "InvalidName(ContainsKey)",
+    "InvalidName(LooksLikeId)",
     "KeyNotFound",
     "AmbiguousKey",
     "DefaultKeyExists",
@@ -823,11 +827,19 @@ fn every_error_message_is_one_sentence() {
             what: "workspace",
             chars: 65,
         }),
+        Error::InvalidName(NameError::TooManyCodePoints {
+            what: "key",
+            code_points: 5001,
+        }),
         Error::InvalidName(NameError::ControlCharacter("key")),
         Error::InvalidName(NameError::Invisible("key")),
         Error::InvalidName(NameError::ContainsKey {
             what: "key",
             masked: "fhk_prod_0000…OYDm".into(),
+        }),
+        Error::InvalidName(NameError::LooksLikeId {
+            what: "key",
+            name: "key_4f9c2a1b".into(),
         }),
         Error::KeyNotFound {
             query: "billing".into(),
@@ -1169,4 +1181,52 @@ fn a_device_or_a_pipe_is_refused_before_sqlite_opens_it_and_nothing_is_created()
         before,
         "nothing is created beside the pipe"
     );
+}
+
+/// A store of schema version 5 (before leak marks) opened by this build gains the leaks
+/// table and its change trigger, its keys untouched, and a leak recorded there marks the key.
+#[test]
+fn a_store_from_before_leak_marks_is_upgraded_in_place() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("hivekeys.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let key = {
+        let mut store = Store::open_with(&path, store_options(&clock, 1)).unwrap();
+        store
+            .create_key("acme", NewKey::new("Billing", Environment::Production))
+            .unwrap()
+    };
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER leak_recorded; DROP TRIGGER leak_removed; DROP TABLE leaks;
+             ALTER TABLE keys DROP COLUMN leaked_until;
+             PRAGMA user_version = 5;",
+        )
+        .unwrap();
+    }
+    let mut store = Store::open_with(&path, store_options(&clock, 2)).unwrap();
+    assert_eq!(
+        store.get_key("acme", &key.record.id).unwrap().name,
+        "Billing"
+    );
+    let before = store.keys_version().unwrap();
+    store
+        .record_leaks(&[hivekeys::store::LeakSighting {
+            hash: key.secret.hash(),
+            location: "src/config.py:12".into(),
+        }])
+        .unwrap();
+    assert_ne!(store.keys_version().unwrap(), before);
+    assert!(
+        store
+            .get_key("acme", &key.record.id)
+            .unwrap()
+            .is_leaked_at(store.now())
+    );
+    let version: i64 = Connection::open(&path)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, LATEST_VERSION);
 }

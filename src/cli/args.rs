@@ -66,10 +66,10 @@ pub enum Command {
               hide_possible_values = true)]
         sort: SortBy,
         /// Only keys not used for this long (e.g. 30d), never-used keys included
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
         unused_for: Option<TimeDelta>,
         /// Only active keys that expire within this long (e.g. 7d)
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
         expiring_within: Option<TimeDelta>,
         /// Print a JSON array instead of a table
         #[arg(long)]
@@ -87,7 +87,7 @@ pub enum Command {
         #[arg(long)]
         default: bool,
         /// Let the key expire after this long (e.g. 30d, 90d, 1y; also 90m, 12h)
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
         expires_in: Option<TimeDelta>,
         /// Allow at most N uses per UTC day (1 to 1,000,000,000)
         #[arg(long, value_name = "N", value_parser = parse_daily_limit)]
@@ -162,7 +162,7 @@ pub enum Command {
     /// Print the workspace's audit log, newest first
     Log {
         /// Only events of this recent span (e.g. 90m, 12h, 7d)
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
         since: Option<TimeDelta>,
         /// Print a JSON array instead of text
         #[arg(long)]
@@ -183,6 +183,25 @@ pub enum Command {
         /// The empty store to fill: a file path, or postgres://USER@HOST[:PORT]/DBNAME
         #[arg(long, value_name = "DB")]
         to: std::ffi::OsString,
+    },
+    /// Find leaked keys in files (or a repository's history); exits 1 if one is live
+    Scan {
+        /// Files and directories to scan (.gitignore respected); with --git, repositories
+        /// [default: the current directory]
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Scan every blob reachable from every ref of the repository, not the files
+        #[arg(long)]
+        git: bool,
+        /// Print one JSON document instead of text
+        #[arg(long)]
+        json: bool,
+        /// Revoke every live key found, in one transaction, after one confirmation
+        #[arg(long)]
+        revoke: bool,
+        /// Do not ask for confirmation (required with --revoke when stdin is not a terminal)
+        #[arg(long, short = 'y', requires = "revoke")]
+        yes: bool,
     },
     /// Print a completion script for bash, zsh, fish, elvish or powershell
     #[command(long_about = crate::cli::shell::COMPLETIONS_HELP)]
@@ -322,6 +341,10 @@ pub fn parse_duration(input: &str) -> Result<TimeDelta, String> {
         return Err(error());
     }
     let (number, unit) = input.split_at(split);
+    // Digits only: `-1d` and `+30d` are no whole numbers of the kind the message asks for.
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(error());
+    }
     let number: i64 = number.parse().map_err(|_| error())?;
     let minutes = match unit {
         "m" => number,
@@ -332,7 +355,8 @@ pub fn parse_duration(input: &str) -> Result<TimeDelta, String> {
             .ok_or_else(error)?,
         _ => return Err(error()),
     };
-    if !(1..=10 * 366 * 24 * 60).contains(&minutes) {
+    // Ten of the years `1y` means (365 days), so `3660d` is not let through as "10 years".
+    if !(1..=10 * crate::expiry::YEAR.num_minutes()).contains(&minutes) {
         return Err("the duration must be between 1 minute and 10 years".into());
     }
     Ok(TimeDelta::minutes(minutes))
@@ -362,6 +386,22 @@ mod tests {
             "\"2w\" is not a duration: use a whole number followed by m, h, d or y (e.g. 30d, 90d, 1y)"
         );
         assert!(parse_duration("11y").is_err(), "over ten years");
+        assert_eq!(parse_duration("3650d").unwrap(), TimeDelta::days(3650));
+        for over in ["3651d", "3660d", "87601h"] {
+            assert_eq!(
+                parse_duration(over).unwrap_err(),
+                "the duration must be between 1 minute and 10 years",
+                "{over}"
+            );
+        }
+        for signed in ["+30d", "-1d", "+1y"] {
+            assert!(
+                parse_duration(signed)
+                    .unwrap_err()
+                    .contains("is not a duration"),
+                "{signed}"
+            );
+        }
         for bad in [
             "",
             "d",

@@ -2,25 +2,40 @@
 //! dashboard's marked rows and `x` do.
 
 use std::io::Write;
+use std::process::ExitCode;
 
 use super::{Failure, confirm, describe};
-use crate::store::Store;
+use crate::store::{KeyRecord, Store};
 use crate::text::echo;
 
-/// Resolves every key first (an unknown or ambiguous one stops it all before anything is
-/// asked), asks once, then revokes them together. Keys revoked already, before or while
-/// this ran, are reported, not an error: revoked is what the admin wants them to be.
+/// Every key named, resolved (an unknown or ambiguous one stops it all before anything is
+/// asked), each key once however often it was named (`revoke A A`, or a name and its id):
+/// the confirmation must count keys, not words.
+pub(super) fn resolve_all(
+    store: &Store,
+    workspace: &str,
+    keys: &[String],
+) -> Result<Vec<KeyRecord>, Failure> {
+    let mut records: Vec<KeyRecord> = Vec::with_capacity(keys.len());
+    for key in keys {
+        let record = store.resolve_key(workspace, key)?;
+        if !records.iter().any(|seen| seen.id == record.id) {
+            records.push(record);
+        }
+    }
+    Ok(records)
+}
+
+/// Asks once, then revokes `records` (resolved by [`resolve_all`]) together. Keys revoked
+/// already, before or while this ran, are reported, not an error: revoked is what the admin
+/// wants them to be.
 pub(super) fn revoke(
     store: &mut Store,
     workspace: &str,
-    keys: &[String],
+    records: &[KeyRecord],
     yes: bool,
-    out: &mut impl Write,
-) -> Result<(), Failure> {
-    let records = keys
-        .iter()
-        .map(|key| store.resolve_key(workspace, key))
-        .collect::<Result<Vec<_>, _>>()?;
+    mut out: impl Write,
+) -> Result<ExitCode, Failure> {
     let listed: Vec<String> = records.iter().map(describe).collect();
     confirm(
         &format!(
@@ -45,5 +60,6 @@ pub(super) fn revoke(
         )?;
     }
     super::say(&format!("{}.", done.summary()));
-    Ok(())
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ mod bulk;
 mod dashboard;
 mod failure;
 mod output;
+mod scan;
 mod shell;
 mod verify;
 
@@ -73,6 +74,23 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         // workspace is checked, as a gateway in front of all of them needs.
         return verify::verify(cli, cli.workspace.as_ref().map(|_| workspace));
     }
+    if let Command::Scan {
+        paths,
+        git,
+        json,
+        revoke,
+        yes,
+    } = command
+    {
+        let request = scan::ScanRequest {
+            paths,
+            git: *git,
+            json: *json,
+            revoke: *revoke,
+            yes: *yes,
+        };
+        return scan::run(cli, &request);
+    }
     if matches!(command, Command::Create { .. } | Command::Rotate { .. }) {
         // Before the store is opened: SQLite puts /dev/null on a closed descriptor 1.
         ensure_stdout_writable()?;
@@ -102,7 +120,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             let now = store.now();
             if *json {
                 let uses_today = store.uses_today(workspace, &keys)?;
-                output::write_json(&mut out, &output::key_list_json(&keys, &uses_today, now))?;
+                let leaks = store.leaks_of_keys(workspace, &keys)?;
+                output::write_json(
+                    &mut out,
+                    &output::key_list_json(&keys, &uses_today, &leaks, now),
+                )?;
             } else {
                 let total = store.count_keys(workspace, &KeyQuery::default())?;
                 output::write_key_table(&mut out, &keys, total, workspace, now)?;
@@ -172,8 +194,13 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         }
         Command::Rename { key, name } => {
             let record = store.resolve_key(workspace, key)?;
-            let renamed = store.rename_key(workspace, &record.id, name)?;
-            let line = match renamed.name == record.name {
+            // The name replaced is the store's, read under its lock: another admin may have
+            // renamed the key since it was looked up.
+            let store::Renamed {
+                key: renamed,
+                before,
+            } = store.rename_key_unless(workspace, &record.id, name, || false)?;
+            let line = match renamed.name == before {
                 true => format!(
                     "Key {} is already named \"{}\"; nothing changed.",
                     renamed.id,
@@ -182,7 +209,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 false => format!(
                     "Renamed key {} \"{}\" → \"{}\".",
                     renamed.id,
-                    echo(&record.name, 64),
+                    echo(&before, 64),
                     echo(&renamed.name, 64)
                 ),
             };
@@ -217,16 +244,16 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 grace.label()
             ));
         }
-        Command::Revoke { keys, yes } if keys.len() > 1 => {
-            bulk::revoke(&mut store, workspace, keys, *yes, &mut out)?;
-        }
         Command::Revoke { keys, yes } => {
-            let key = &keys[0];
-            let record = store.resolve_key(workspace, key)?;
+            // Each key once: `revoke A A` is one key, asked and revoked as one.
+            let records = bulk::resolve_all(&store, workspace, keys)?;
+            let [record] = records.as_slice() else {
+                return bulk::revoke(&mut store, workspace, &records, *yes, out);
+            };
             confirm(
                 &format!(
                     "Revoke {}? Apps using it stop working at once; this cannot be undone.",
-                    describe(&record)
+                    describe(record)
                 ),
                 *yes,
                 "revoke",
@@ -245,14 +272,24 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             let events = store.audit_trail(workspace, &record.id)?;
             let usage = store.daily_usage(workspace, &record.id, 30)?;
             let now = store.now();
+            let leaks = store.key_leaks(workspace, &record.id)?;
             if *json {
                 output::write_json(
                     &mut out,
-                    &output::key_detail_json(&record, &secrets, &events, &usage, now),
+                    &output::key_detail_json(&record, &secrets, &events, &usage, &leaks, now),
                 )?;
             } else {
                 output::write_key_detail(
-                    &mut out, workspace, &record, &secrets, &events, &usage, now,
+                    &mut out,
+                    workspace,
+                    &record,
+                    output::KeyReads {
+                        secrets: &secrets,
+                        events: &events,
+                        usage: &usage,
+                        leaks: &leaks,
+                    },
+                    now,
                 )?;
             }
         }
@@ -301,7 +338,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 crate::text::printable_path(target.path()),
             )?;
         }
-        Command::Verify | Command::Serve { .. } | Command::Completions { .. } | Command::Man => {
+        Command::Verify
+        | Command::Serve { .. }
+        | Command::Scan { .. }
+        | Command::Completions { .. }
+        | Command::Man => {
             unreachable!("handled above")
         }
     }

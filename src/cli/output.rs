@@ -8,7 +8,7 @@ use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use crate::expiry;
-use crate::store::{AuditEvent, DailyUse, KeyRecord, LiveSecret, Verification};
+use crate::store::{AuditEvent, DailyUse, KeyLeak, KeyRecord, LiveSecret, Verification};
 use crate::text::{fit, group_digits, is_forbidden_in_name, pad, printable};
 use crate::timefmt::{relative, rfc3339, short};
 
@@ -31,10 +31,27 @@ pub struct KeyJson<'a> {
     expiring_soon: bool,
     daily_limit: Option<u64>,
     uses_today: u64,
+    /// A scan found a secret that still opens the key (`hivekeys scan`): until it is rotated
+    /// or revoked.
+    leaked: bool,
+    /// Where, first seen first; empty unless `leaked`.
+    leaked_in: Vec<LeakJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct LeakJson<'a> {
+    location: &'a str,
+    found_at: String,
 }
 
 impl<'a> KeyJson<'a> {
-    fn new(key: &'a KeyRecord, uses_today: u64, now: DateTime<Utc>) -> KeyJson<'a> {
+    fn new(
+        key: &'a KeyRecord,
+        uses_today: u64,
+        leaks: &'a [KeyLeak],
+        now: DateTime<Utc>,
+    ) -> KeyJson<'a> {
+        let leaked = key.is_leaked_at(now);
         KeyJson {
             id: &key.id,
             name: &key.name,
@@ -50,19 +67,30 @@ impl<'a> KeyJson<'a> {
             expiring_soon: expiry::soon_note(key, now).is_some(),
             daily_limit: key.daily_limit,
             uses_today,
+            leaked,
+            leaked_in: leaks
+                .iter()
+                .filter(|_| leaked)
+                .map(|leak| LeakJson {
+                    location: &leak.location,
+                    found_at: rfc3339(leak.found_at),
+                })
+                .collect(),
         }
     }
 }
 
-/// `keys` with `uses_today[i]` the uses of `keys[i]` today.
+/// `keys` with `uses_today[i]` the uses of `keys[i]` today and `leaks[i]` where it leaked.
 pub fn key_list_json<'a>(
     keys: &'a [KeyRecord],
     uses_today: &[u64],
+    leaks: &'a [Vec<KeyLeak>],
     now: DateTime<Utc>,
 ) -> Vec<KeyJson<'a>> {
     keys.iter()
         .zip(uses_today)
-        .map(|(key, &uses)| KeyJson::new(key, uses, now))
+        .zip(leaks)
+        .map(|((key, &uses), leaks)| KeyJson::new(key, uses, leaks, now))
         .collect()
 }
 
@@ -106,12 +134,13 @@ pub fn key_detail_json<'a>(
     secrets: &[LiveSecret],
     events: &'a [AuditEvent],
     usage: &[DailyUse],
+    leaks: &'a [KeyLeak],
     now: DateTime<Utc>,
 ) -> KeyDetailJson<'a> {
     // The usage series ends today.
     let uses_today = usage.last().map_or(0, |day| day.count);
     KeyDetailJson {
-        key: KeyJson::new(key, uses_today, now),
+        key: KeyJson::new(key, uses_today, leaks, now),
         rotated_at: key.rotated_at.map(rfc3339),
         revoked_at: key.revoked_at.map(rfc3339),
         secrets: secrets
@@ -266,16 +295,28 @@ pub fn write_key_table(
     writeln!(out, "{} of {total} keys", keys.len())
 }
 
+/// What `show` reads of a key besides the key itself.
+pub struct KeyReads<'a> {
+    pub secrets: &'a [LiveSecret],
+    pub events: &'a [AuditEvent],
+    pub usage: &'a [DailyUse],
+    pub leaks: &'a [KeyLeak],
+}
+
 pub fn write_key_detail(
     out: &mut impl Write,
     workspace: &str,
     key: &KeyRecord,
-    secrets: &[LiveSecret],
-    events: &[AuditEvent],
-    usage: &[DailyUse],
+    reads: KeyReads<'_>,
     now: DateTime<Utc>,
 ) -> io::Result<()> {
     use crate::details::{LABEL_WIDTH, NO_LIVE_SECRET, event_line, fields};
+    let KeyReads {
+        secrets,
+        events,
+        usage,
+        leaks,
+    } = reads;
     writeln!(out, "{}", printable(&key.name, 64))?;
     writeln!(
         out,
@@ -284,7 +325,7 @@ pub fn write_key_detail(
         printable(workspace, 64)
     )?;
     let uses_today = usage.last().map_or(0, |day| day.count);
-    for field in fields(key, uses_today, now) {
+    for field in fields(key, uses_today, leaks, now) {
         writeln!(out, "  {:<LABEL_WIDTH$} {}", field.label, field.value)?;
     }
     writeln!(out, "\nLive secrets")?;

@@ -1,4 +1,4 @@
-//! Copying a whole store into an empty one, of either kind: how a team moves from a file to
+//! Copying a whole store (leak marks too) into an empty one, of either kind: how a team moves from a file to
 //! PostgreSQL (or back, or to a backup). Rows keep their ids, so that everything that points
 //! at them (secrets, audit events, daily counts) needs no translation.
 
@@ -41,6 +41,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("last_used_at", Int),
             ("use_count", Int),
             ("daily_limit", Int),
+            ("leaked_until", Int),
         ],
     ),
     (
@@ -66,6 +67,15 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
     (
         "key_usage",
         &[("key_id", Int), ("day", Int), ("count", Int)],
+    ),
+    (
+        "leaks",
+        &[
+            ("hash", Bytes),
+            ("key_id", Int),
+            ("location", Text),
+            ("found_at", Int),
+        ],
     ),
 ];
 

@@ -119,6 +119,8 @@ pub(super) fn replace_secret(
         args![at + grace.seconds(), target.key_id],
     )?;
     insert_secret(tx, target.key_id, &secret, at)?;
+    // A found secret now has an end: the key's leak mark follows it.
+    super::leaks::refresh_leak_mark(tx, target.key_id)?;
     let masked = secret.masked();
     tx.execute(
         "UPDATE keys SET masked_key = ?1, search_text = ?2, rotated_at = ?3 WHERE id = ?4",
@@ -167,6 +169,11 @@ fn unused_public_id(tx: Db<'_>, entropy: &mut dyn Entropy) -> Result<String, Fai
 
 /// Row id and workspace id of a workspace, creating it inside `tx` if needed.
 pub(super) fn workspace_for_write(tx: Db<'_>, name: &str, now: i64) -> Result<i64, Failure> {
+    if let Some(id) = tx.query_i64("SELECT id FROM workspaces WHERE name = ?1", args![name])? {
+        return Ok(id);
+    }
+    // A new one: refused when it would show as a stored one.
+    super::workspaces::refuse_look_alike(tx, name)?;
     tx.execute(
         "INSERT INTO workspaces (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
         args![name, now],
@@ -376,56 +383,6 @@ impl Store {
     }
 }
 
-impl Store {
-    /// Renames key `id` to `new_name` (validated as a new key's name is), audited as
-    /// `renamed` with the detail "OLD → NEW". The same name changes nothing and writes no
-    /// event. A revoked key cannot be renamed; an expired one can (its history still reads
-    /// by name).
-    pub fn rename_key(&mut self, workspace: &str, id: &str, new_name: &str) -> Result<KeyRecord> {
-        self.rename_key_unless(workspace, id, new_name, || false)
-    }
-
-    /// [`rename_key`](Store::rename_key), unless `withdrawn` (asked under the write lock)
-    /// says the change is no longer wanted: then [`Error::Withdrawn`].
-    pub fn rename_key_unless(
-        &mut self,
-        workspace: &str,
-        id: &str,
-        new_name: &str,
-        withdrawn: impl FnOnce() -> bool,
-    ) -> Result<KeyRecord> {
-        let workspace = validate_name(workspace, "workspace")?;
-        let name = validate_name(new_name, "key")?;
-        self.write(|tx, cx| {
-            let key = unrevoked_key(tx, &workspace, id)?;
-            if withdrawn() {
-                return Err(Error::Withdrawn.into());
-            }
-            if key.name == name {
-                return written_key(tx, &workspace, id);
-            }
-            tx.execute(
-                "UPDATE keys SET name = ?1, search_text = ?2 WHERE id = ?3",
-                args![
-                    name.as_str(),
-                    search_text(&name, &key.masked_key, id).as_str(),
-                    key.row_id
-                ],
-            )?;
-            let detail = format!("{} → {name}", key.name);
-            record_event(
-                tx,
-                key.row_id,
-                cx.now,
-                AuditAction::Renamed,
-                cx.actor,
-                Some(&detail),
-            )?;
-            written_key(tx, &workspace, id)
-        })
-    }
-}
-
 /// A daily limit is 1 to [`MAX_DAILY_LIMIT`] uses, or none.
 fn check_daily_limit(limit: Option<u64>) -> Result<()> {
     match limit {
@@ -436,13 +393,13 @@ fn check_daily_limit(limit: Option<u64>) -> Result<()> {
 
 /// The parts of a key that a rotation or revocation decides on, read inside the write
 /// transaction so no other process can change them between the check and the write.
-struct KeyState {
-    row_id: i64,
-    name: String,
+pub(super) struct KeyState {
+    pub(super) row_id: i64,
+    pub(super) name: String,
     environment: Environment,
     revoked_at: Option<i64>,
     expires_at: Option<i64>,
-    masked_key: String,
+    pub(super) masked_key: String,
     daily_limit: Option<u64>,
 }
 
@@ -468,7 +425,7 @@ fn key_state(tx: Db<'_>, workspace: &str, id: &str) -> Result<Option<KeyState>, 
 
 /// Key `id` as a rotation or revocation finds it under the write lock: there, and not
 /// revoked (a revocation is final).
-fn unrevoked_key(tx: Db<'_>, workspace: &str, id: &str) -> Result<KeyState, Failure> {
+pub(super) fn unrevoked_key(tx: Db<'_>, workspace: &str, id: &str) -> Result<KeyState, Failure> {
     let key = key_state(tx, workspace, id)?.ok_or_else(|| not_found(id, workspace))?;
     if key.revoked_at.is_some() {
         return Err(Error::KeyRevoked { id: id.to_owned() }.into());
@@ -477,7 +434,7 @@ fn unrevoked_key(tx: Db<'_>, workspace: &str, id: &str) -> Result<KeyState, Fail
 }
 
 /// The key a change just wrote, read back inside its transaction.
-fn written_key(tx: Db<'_>, workspace: &str, id: &str) -> Result<KeyRecord, Failure> {
+pub(super) fn written_key(tx: Db<'_>, workspace: &str, id: &str) -> Result<KeyRecord, Failure> {
     Ok(fetch_key(tx, workspace, id)?.ok_or_else(|| not_found(id, workspace))?)
 }
 

@@ -11,11 +11,14 @@ mod failure;
 mod file;
 mod key_queries;
 mod key_writes;
+mod leak_revoke;
+mod leaks;
 mod loader;
 mod location;
 mod notify;
 pub mod postgres;
 mod records;
+mod rename;
 mod schema;
 mod sort;
 mod sql;
@@ -42,12 +45,15 @@ pub use bulk_revoke::BulkRevoked;
 pub use copy::CopySummary;
 pub use demo::{DemoSummary, random_seed};
 pub use key_queries::{fold_for_search, normalize_search, search_text};
+pub use leak_revoke::{RevokedLeak, RevokedLeaks};
+pub use leaks::{FoundKey, KeyLeak, LeakSighting, LeakState};
 pub use loader::{WorkspaceKeys, WorkspaceLoader};
 pub use location::Location;
 pub use records::{
     AuditAction, AuditEvent, DEFAULT_KEY_NAME, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord,
-    KeyUsage, LiveSecret, MAX_DAILY_LIMIT, NewKey, UnknownGrace,
+    KeyUsage, LeakMark, LiveSecret, MAX_DAILY_LIMIT, NewKey, UnknownGrace,
 };
+pub use rename::Renamed;
 pub use schema::LATEST_VERSION;
 pub use sort::{SortBy, UnknownSort};
 pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT};

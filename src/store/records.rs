@@ -22,9 +22,33 @@ pub struct KeyRecord {
     pub use_count: u64,
     /// Uses allowed per UTC day; `None` for no limit.
     pub daily_limit: Option<u64>,
+    /// A scan found a secret of this key ([`Store::record_leaks`]); `None` when none that
+    /// was found still opens it, or when none was ever found.
+    ///
+    /// [`Store::record_leaks`]: crate::Store::record_leaks
+    pub leak: Option<LeakMark>,
+}
+
+/// That a scan found a secret of a key, and how long that secret keeps working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeakMark {
+    /// When the last found secret stops (the end of a rotation's grace); `None` while one of
+    /// them is the key's current secret.
+    pub until: Option<DateTime<Utc>>,
 }
 
 impl KeyRecord {
+    /// Whether a secret of this key that a scan found still opens it at `now`: the key is
+    /// active and the secret is its current one or within its rotation grace. Rotating the
+    /// key (once the grace ends) or revoking it clears the mark; a later scan that does not
+    /// see the secret again does not (it is out).
+    pub fn is_leaked_at(&self, now: DateTime<Utc>) -> bool {
+        self.status_at(now) == Status::Active
+            && self
+                .leak
+                .is_some_and(|mark| mark.until.is_none_or(|until| until > now))
+    }
+
     pub fn status_at(&self, now: DateTime<Utc>) -> Status {
         if self.revoked_at.is_some() {
             Status::Revoked
@@ -58,6 +82,7 @@ impl KeyRecord {
             last_used_at: None,
             use_count: 0,
             daily_limit: None,
+            leak: None,
         }
     }
 }

@@ -136,11 +136,53 @@ const MIGRATIONS: &[&str] = &[
         is_default, masked_key, revoked_at, expires_at, daily_limit ON keys
         BEGIN UPDATE key_changes SET version = version + 1; END;
     "#,
+    // 6: where a scan (`hivekeys scan`) saw a live key's secret, per secret digest and place,
+    // with when it was first seen there. A new row moves the key-change counter: the
+    // dashboard marks the key `leaked`, and a running one must see the mark arrive. Written
+    // to run again harmlessly, as 5 is, over a store whose version was set back by hand.
+    // `keys.leaked_until` (what lists read) is added by `add_leaked_until`, which can look
+    // before it adds.
+    r#"
+    CREATE TABLE IF NOT EXISTS leaks (
+        hash     BLOB NOT NULL CHECK (length(hash) = 32),
+        key_id   INTEGER NOT NULL REFERENCES keys(id),
+        location TEXT NOT NULL,
+        found_at INTEGER NOT NULL,
+        PRIMARY KEY (hash, location)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS leaks_by_key ON leaks (key_id);
+    DROP TRIGGER IF EXISTS leak_recorded;
+    DROP TRIGGER IF EXISTS leak_removed;
+    CREATE TRIGGER leak_recorded AFTER INSERT ON leaks
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    CREATE TRIGGER leak_removed AFTER DELETE ON leaks
+        BEGIN UPDATE key_changes SET version = version + 1; END;
+    "#,
 ];
 
 /// The migration after which every key's `search_text` is folded by
 /// [`super::key_queries::fold_for_search`].
 const FOLDED_SEARCH_TEXT: i64 = 4;
+
+/// The migration after which keys have a `leaked_until` column.
+const LEAKED_UNTIL: i64 = 6;
+
+/// Adds `keys.leaked_until`: when the last secret of the key that a scan found stops
+/// (`i64::MAX` while one is current), NULL for a key never found. Kept beside the key so that
+/// reading a million keys costs no lookup per key; `store::leaks::refresh_leak_mark` keeps it.
+/// No trigger watches it: the writes that change it (a leak recorded, a rotation) move the
+/// key-change counter already.
+fn add_leaked_until(conn: &Connection) -> rusqlite::Result<()> {
+    let has_it: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('keys') WHERE name = 'leaked_until'",
+        [],
+        |row| row.get(0),
+    )?;
+    if !has_it {
+        conn.execute_batch("ALTER TABLE keys ADD COLUMN leaked_until INTEGER")?;
+    }
+    Ok(())
+}
 
 /// The schema version this build writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -182,6 +224,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<(), i64>
     }
     for migration in &MIGRATIONS[found as usize..] {
         tx.execute_batch(migration)?;
+    }
+    if found < LEAKED_UNTIL {
+        add_leaked_until(&tx)?;
     }
     if found < FOLDED_SEARCH_TEXT {
         refold_search_text(&tx)?;

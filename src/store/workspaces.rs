@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use super::Store;
-use super::failure::AtSite;
-use super::sql::args;
+use super::failure::{AtSite, Failure};
+use super::sql::{Db, args};
 use crate::error::{Error, Result};
 use crate::text::validate_name;
 
@@ -69,6 +69,7 @@ impl Store {
             if withdrawn() {
                 return Err(Error::Withdrawn.into());
             }
+            refuse_look_alike(tx, &name)?;
             let inserted = tx.execute(
                 "INSERT INTO workspaces (name, created_at) VALUES (?1, ?2) \
                  ON CONFLICT (name) DO NOTHING",
@@ -84,6 +85,34 @@ impl Store {
             })
         })
     }
+}
+
+/// Refuses `name` for a new workspace when a stored one shows as it does (the same name, or
+/// the same but for zero-width characters or compatibility forms: "default" and
+/// "default\u{200B}"). It would list as a second "default" that admins could switch to, and
+/// create keys in, by mistake.
+pub(super) fn refuse_look_alike(tx: Db<'_>, name: &str) -> Result<(), Failure> {
+    let stored = tx.query_all("SELECT name FROM workspaces", args![], |row| row.text(0))?;
+    let shown = shown_as(name);
+    match stored.into_iter().find(|n| shown_as(n) == shown) {
+        Some(taken) => Err(Error::WorkspaceExists { name: taken }.into()),
+        None => Ok(()),
+    }
+}
+
+/// How a workspace name looks on screen: compatibility forms folded (NFKC), characters that
+/// draw nothing dropped, blank ones that take room made a space. Case is kept: "Ops" and
+/// "ops" are told apart at a glance.
+fn shown_as(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_width::UnicodeWidthChar;
+    name.nfkc()
+        .filter_map(|c| match crate::text::is_invisible(c) {
+            false => Some(c),
+            true if c.width().unwrap_or(0) == 0 => None,
+            true => Some(' '),
+        })
+        .collect()
 }
 
 /// Workspaces by name in any case ("alpha", "Beta", "gamma"), ties by exact name.
@@ -141,6 +170,16 @@ mod tests {
             created_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
             active_keys: keys,
         }
+    }
+
+    #[test]
+    fn names_that_show_alike_are_alike() {
+        assert_eq!(shown_as("default\u{200B}"), "default");
+        assert_eq!(shown_as("de\u{FEFF}fault\u{2060}"), "default");
+        assert_eq!(shown_as("ｄｅｆａｕｌｔ"), "default");
+        assert_eq!(shown_as("Team\u{3000}A"), shown_as("Team A"));
+        assert_ne!(shown_as("Default"), shown_as("default"));
+        assert_ne!(shown_as("Team A"), shown_as("TeamA"));
     }
 
     #[test]

@@ -15,23 +15,19 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 
 use super::key_names::Names;
+use super::key_text::{ELLIPSIS, NO_ELLIPSIS, capped, encode};
 use super::{byte_classes, byte_pairs};
 use crate::environment::{Environment, Status};
 #[cfg(doc)]
 use crate::store::search_text;
-use crate::store::{KeyRecord, KeyUsage, fold_for_search};
+use crate::store::{KeyRecord, KeyUsage, LeakMark};
 
-/// Separates a key's fields in the arena, as in [`search_text`]; no search holds it.
-const FIELD: char = '\u{1f}';
 /// Starts the folded search text of a key whose own text is not it.
 const FOLDED: char = '\u{1e}';
 /// A time the key does not have.
 const NO_TIME: i64 = i64::MIN;
 /// A daily limit the key does not have.
 const NO_LIMIT: u64 = u64::MAX;
-/// The masked key had no "…" replaced by "...".
-const NO_ELLIPSIS: u8 = u8::MAX;
-const ELLIPSIS: &str = "…";
 
 pub(super) const ENVIRONMENT_BITS: u8 = 0b11;
 const IS_DEFAULT: u8 = 1 << 2;
@@ -41,6 +37,10 @@ const HAS_FOLDED: u8 = 1 << 3;
 /// (the times' columns are 8 MB each at a million keys, read in a sort's order).
 pub(super) const REVOKED: u8 = 1 << 4;
 pub(super) const EXPIRES: u8 = 1 << 5;
+/// A scan found a secret of the key: its [`Extra`] says until when that secret works.
+const LEAKED: u8 = 1 << 6;
+/// An [`Extra::leaked_until`] with no end: the found secret is the key's current one.
+const LEAKED_FOR_GOOD: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyRows {
@@ -75,6 +75,10 @@ pub struct KeyRows {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Extra {
     row: u32,
+    /// When the secret a scan found stops working, in Unix seconds ([`LEAKED_FOR_GOOD`]
+    /// when it is the key's current one, 0 when no secret was found). Seconds to the year
+    /// 2106 fit, and the field takes what was the struct's padding.
+    leaked_until: u32,
     rotated: i64,
     revoked: i64,
     daily_limit: u64,
@@ -84,12 +88,23 @@ impl Extra {
     fn of(row: usize, key: &KeyRecord) -> Option<Extra> {
         let extra = Extra {
             row: row as u32,
+            leaked_until: match key.leak {
+                None => 0,
+                Some(LeakMark { until: None }) => LEAKED_FOR_GOOD,
+                Some(LeakMark { until: Some(at) }) => {
+                    at.timestamp().clamp(1, u32::MAX.into()) as u32
+                }
+            },
             rotated: seconds(key.rotated_at),
             revoked: seconds(key.revoked_at),
             daily_limit: key.daily_limit.unwrap_or(NO_LIMIT),
         };
-        let none =
-            (extra.rotated, extra.revoked, extra.daily_limit) == (NO_TIME, NO_TIME, NO_LIMIT);
+        let none = (
+            extra.leaked_until,
+            extra.rotated,
+            extra.revoked,
+            extra.daily_limit,
+        ) == (0, NO_TIME, NO_TIME, NO_LIMIT);
         (!none).then_some(extra)
     }
 }
@@ -100,51 +115,6 @@ fn seconds(at: Option<DateTime<Utc>>) -> i64 {
 
 fn time(secs: i64) -> Option<DateTime<Utc>> {
     (secs != NO_TIME).then(|| DateTime::from_timestamp(secs, 0).unwrap_or_default())
-}
-
-/// `text` cut to at most `u16::MAX` bytes, at a character boundary.
-fn capped(text: &str) -> &str {
-    let mut end = text.len().min(u16::MAX as usize);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
-/// A key's text as the arena holds it, where its "…" was, and its folded search text when
-/// comparing the text without regard to ASCII case would not be the same as comparing that.
-struct Encoded {
-    text: String,
-    lens: [u16; 2],
-    ellipsis: u8,
-    folded: Option<String>,
-}
-
-fn encode(key: &KeyRecord) -> Encoded {
-    let masked = capped(&key.masked_key);
-    let id = capped(&key.id);
-    let (masked_text, ellipsis) = match masked.find(ELLIPSIS) {
-        Some(at) if at < NO_ELLIPSIS as usize => (
-            Cow::Owned(format!(
-                "{}...{}",
-                &masked[..at],
-                &masked[at + ELLIPSIS.len()..]
-            )),
-            at as u8,
-        ),
-        _ => (Cow::Borrowed(masked), NO_ELLIPSIS),
-    };
-    let text = format!("{masked_text}{FIELD}{id}");
-    // Folding ASCII text only lower-cases it (and "…" folds to "..."): only other text needs
-    // its folded form kept.
-    let folded = (!text.is_ascii())
-        .then(|| format!("{}{FIELD}{}", fold_for_search(masked), fold_for_search(id)));
-    Encoded {
-        lens: [masked_text.len(), id.len()].map(|n| n as u16),
-        text,
-        ellipsis,
-        folded,
-    }
 }
 
 impl KeyRows {
@@ -302,6 +272,14 @@ impl KeyRows {
             daily_limit: extra
                 .map(|e| e.daily_limit)
                 .filter(|&limit| limit != NO_LIMIT),
+            leak: extra
+                .filter(|_| self.flags[i] & LEAKED != 0)
+                .map(|e| LeakMark {
+                    until: match e.leaked_until {
+                        LEAKED_FOR_GOOD => None,
+                        secs => time(secs.into()),
+                    },
+                }),
         }
     }
 
@@ -366,7 +344,8 @@ impl KeyRows {
                 0
             }
             | if key.revoked_at.is_some() { REVOKED } else { 0 }
-            | if key.expires_at.is_some() { EXPIRES } else { 0 };
+            | if key.expires_at.is_some() { EXPIRES } else { 0 }
+            | if key.leak.is_some() { LEAKED } else { 0 };
         self.starts.insert(at, offset as u32);
         let name = self.names.intern(capped(&key.name));
         self.name_ids.insert(at, name);
@@ -485,6 +464,7 @@ impl FromIterator<KeyRecord> for KeyRows {
 mod tests {
     use super::*;
     use crate::store::search_text;
+    use crate::tui::key_text::FIELD;
     use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {
@@ -523,6 +503,33 @@ mod tests {
         assert_eq!(rows.record(2), keys()[1]);
         rows.remove(0);
         assert_eq!(rows.iter().collect::<Vec<_>>(), [extra, keys()[1].clone()]);
+    }
+
+    #[test]
+    fn a_leak_mark_comes_back_and_costs_no_memory_per_key() {
+        // The mark's time lives in what was the padding of a key's rarer fields.
+        assert_eq!(std::mem::size_of::<Extra>(), 32);
+        let key = |id: &str, until: Option<Option<DateTime<Utc>>>| KeyRecord {
+            leak: until.map(|until| LeakMark { until }),
+            ..KeyRecord::example(id, id, Environment::Production, now())
+        };
+        let keys = vec![
+            key("key_grace", Some(Some(now() + chrono::TimeDelta::hours(1)))),
+            key("key_plain", None),
+            key("key_current", Some(None)),
+        ];
+        let mut rows: KeyRows = keys.iter().cloned().collect();
+        assert_eq!(rows.iter().collect::<Vec<_>>(), keys);
+        assert!(rows.record(0).is_leaked_at(now()));
+        assert!(
+            !rows
+                .record(0)
+                .is_leaked_at(now() + chrono::TimeDelta::hours(2))
+        );
+        rows.remove(0);
+        assert_eq!(rows.iter().collect::<Vec<_>>(), keys[1..]);
+        rows.insert(0, &keys[0]);
+        assert_eq!(rows.iter().collect::<Vec<_>>(), keys);
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod key_names;
 pub mod key_orders;
 pub mod key_rows;
 pub mod key_search;
+mod key_text;
 pub mod keymap;
 pub mod layout;
 pub mod loader;

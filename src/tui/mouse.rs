@@ -25,10 +25,11 @@ pub const DOUBLE_CLICK: Duration = Duration::from_millis(400);
 /// Rows one notch of the wheel moves, as most terminals and editors scroll.
 pub const WHEEL_ROWS: usize = 3;
 
-/// The last click on a row, for telling a double click from two single ones.
+/// The last click on a row, for telling a double click from two single ones. The key's id,
+/// not the row's place: a live refresh may put another key on that line between the clicks.
 #[derive(Debug, Default)]
 pub struct Clicks {
-    last: Option<(usize, Instant)>,
+    last: Option<(String, Instant)>,
 }
 
 impl Clicks {
@@ -96,14 +97,16 @@ impl Clicks {
             self.last = None;
             return Vec::new();
         };
+        let key = app.keys.id(app.visible[row] as usize);
         let double = self
             .last
-            .is_some_and(|(last, when)| last == row && now.duration_since(when) <= DOUBLE_CLICK);
+            .as_ref()
+            .is_some_and(|(last, when)| last == key && now.duration_since(*when) <= DOUBLE_CLICK);
         if double {
             self.last = None;
             vec![Action::SelectRow(row), Action::OpenDetails]
         } else {
-            self.last = Some((row, now));
+            self.last = Some((key.to_owned(), now));
             vec![Action::SelectRow(row)]
         }
     }

@@ -21,7 +21,7 @@ use std::time::Duration;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::store::{
-    BulkRevoked, Grace, IssuedKey, KeyRecord, Location, NewKey, Store, StoreOptions,
+    BulkRevoked, Grace, IssuedKey, KeyRecord, Location, NewKey, Renamed, Store, StoreOptions,
     WorkspaceSummary,
 };
 
@@ -67,11 +67,8 @@ pub enum Done {
     Revoked(Result<KeyRecord>),
     BulkRevoked(Result<BulkRevoked>),
     LimitSet(Result<KeyRecord>),
-    /// The name the key had when its dialog opened, and the key as renamed.
-    Renamed {
-        before: String,
-        renamed: Result<KeyRecord>,
-    },
+    /// The key as renamed, and the name the rename replaced (read under the store's lock).
+    Renamed(Result<Renamed>),
     WorkspaceCreated(Result<WorkspaceSummary>),
 }
 
@@ -323,10 +320,9 @@ pub fn perform(store: &mut Store, job: Job, workspace: &str, fate: &Fate) -> Don
                 store.set_daily_limit_unless(workspace, &key.id, limit, || !fate.go_ahead()),
             )
         }
-        Job::Rename { key, name } => Done::Renamed {
-            renamed: store.rename_key_unless(workspace, &key.id, &name, || !fate.go_ahead()),
-            before: key.name,
-        },
+        Job::Rename { key, name } => {
+            Done::Renamed(store.rename_key_unless(workspace, &key.id, &name, || !fate.go_ahead()))
+        }
         Job::CreateWorkspace(name) => {
             Done::WorkspaceCreated(store.create_workspace_unless(&name, || !fate.go_ahead()))
         }

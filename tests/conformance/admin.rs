@@ -77,6 +77,20 @@ fn a_workspace_is_created_once_with_a_valid_name(backend: &Backend) {
         err.to_string(),
         "A workspace named \"Team A\" already exists; choose another name."
     );
+    // Names that would list as a second "Team A": zero-width characters, full-width forms.
+    for look_alike in [
+        "Team\u{200B} A",
+        "Team A\u{2060}",
+        "\u{FEFF}Team A",
+        "Ｔｅａｍ Ａ",
+    ] {
+        let err = store.create_workspace(look_alike).unwrap_err();
+        assert!(
+            matches!(&err, Error::WorkspaceExists { name } if name == "Team A"),
+            "{look_alike:?}: {err:?}"
+        );
+    }
+    assert_eq!(other.workspaces().unwrap().len(), 1);
     let key = store
         .create_key("Team A", NewKey::new("K", Environment::Staging))
         .unwrap()

@@ -16,7 +16,7 @@ use crate::{Backend, t0};
 
 /// PRODUCT.md's fields of `list --json`, Part 1's and Part 2's (the admin console adds
 /// `expires_in_days` and `expiring_soon`).
-const LIST_FIELDS: [&str; 14] = [
+const LIST_FIELDS: [&str; 16] = [
     "id",
     "name",
     "environment",
@@ -31,6 +31,8 @@ const LIST_FIELDS: [&str; 14] = [
     "uses_today",
     "expires_in_days",
     "expiring_soon",
+    "leaked",
+    "leaked_in",
 ];
 
 /// The binary on one backend's store.

@@ -55,6 +55,7 @@ mod bulk_dashboard;
 mod cli;
 mod dashboard;
 mod hostile;
+mod leaks;
 mod reliability;
 mod store;
 

@@ -2,7 +2,7 @@
 //! `hivekeys.schema_version`. Migration N (1-based) brings a store from version N-1 to N;
 //! never edit a released one.
 //!
-//! Migration 1 is the end state of the SQLite schema's five (`store/schema.rs`): the same
+//! Migration 1 is the end state of the SQLite schema's first five (`store/schema.rs`): the same
 //! tables, columns and meanings, so that the same SQL runs on both. Every integer is a
 //! `BIGINT` (the store binds `i64` everywhere) and times are Unix seconds, as in SQLite.
 
@@ -133,6 +133,26 @@ const MIGRATIONS: &[&str] = &[
     CREATE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS BIGINT
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
         AS $$ SELECT strpos(haystack, needle)::BIGINT $$;
+    "#,
+    // 2: SQLite's migration 6. Where a scan (`hivekeys scan`) saw a live key's secret, per
+    // secret digest and place, with when it was first seen there; a change moves the
+    // key-change counter, so a running dashboard sees a key marked `leaked` at once. Runs
+    // again harmlessly, as SQLite's does.
+    r#"
+    -- When the last found secret of a key stops (i64::MAX while one is current), NULL for a
+    -- key never found: beside the key, so reading a million keys costs no lookup per key.
+    ALTER TABLE keys ADD COLUMN IF NOT EXISTS leaked_until BIGINT;
+    CREATE TABLE IF NOT EXISTS leaks (
+        hash     BYTEA NOT NULL CHECK (octet_length(hash) = 32),
+        key_id   BIGINT NOT NULL REFERENCES keys(id),
+        location TEXT NOT NULL,
+        found_at BIGINT NOT NULL,
+        PRIMARY KEY (hash, location)
+    );
+    CREATE INDEX IF NOT EXISTS leaks_by_key ON leaks (key_id);
+    DROP TRIGGER IF EXISTS leak_recorded ON leaks;
+    CREATE TRIGGER leak_recorded AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON leaks
+        FOR EACH STATEMENT EXECUTE FUNCTION keys_changed();
     "#,
 ];
 

@@ -20,11 +20,13 @@ impl App {
         let usage = self
             .store
             .daily_usage(&self.workspace, &key.id, USAGE_DAYS)?;
+        let leaks = self.store.key_leaks(&self.workspace, &key.id)?;
         Ok(Details {
             key,
             secrets,
             events,
             usage,
+            leaks,
             scroll: 0,
         })
     }

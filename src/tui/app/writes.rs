@@ -83,10 +83,10 @@ impl App {
                     crate::text::echo(&changed.name, 64)
                 ));
             }
-            Done::Renamed {
+            Done::Renamed(Ok(crate::store::Renamed {
+                key: renamed,
                 before,
-                renamed: Ok(renamed),
-            } => {
+            })) => {
                 if awaited {
                     self.modal = None;
                 }
@@ -112,15 +112,17 @@ impl App {
             | Done::Revoked(Err(err))
             | Done::BulkRevoked(Err(err))
             | Done::LimitSet(Err(err))
-            | Done::Renamed {
-                renamed: Err(err), ..
-            } if awaited => self.refused(err),
+            | Done::Renamed(Err(err))
+                if awaited =>
+            {
+                self.refused(err)
+            }
             // Withdrawn and not made, as the notice said when Esc was pressed.
             Done::Issued { .. }
             | Done::Revoked(_)
             | Done::BulkRevoked(_)
             | Done::LimitSet(_)
-            | Done::Renamed { .. }
+            | Done::Renamed(_)
             | Done::WorkspaceCreated(_) => {}
         }
     }

@@ -162,6 +162,25 @@ mod tests {
     }
 
     #[test]
+    fn a_pasted_name_of_accents_is_not_cut_short() {
+        // 40 "é" typed as e and a combining accent: 80 code points, 40 characters, valid. A
+        // cut at 65 code points stored "éé…e" (33 characters) without a word.
+        let mut dialog = AddKey::default();
+        let accented = "e\u{301}".repeat(40);
+        dialog.update(Action::Paste(accented.clone()));
+        assert_eq!(dialog.name.value(), accented);
+        assert_eq!(dialog.error, None);
+        // Stacked marks are still cut once past the rule's code points, and refused.
+        let mut dialog = AddKey::default();
+        dialog.update(Action::Paste(format!("a{}", "\u{301}".repeat(100_000))));
+        assert_eq!(
+            dialog.name.value().chars().count(),
+            crate::text::MAX_NAME_CODE_POINTS + 1
+        );
+        assert!(dialog.error.is_some());
+    }
+
+    #[test]
     fn a_pasted_line_loses_its_newline() {
         let mut dialog = AddKey::default();
         dialog.update(Action::Paste("Search\r\n".into()));

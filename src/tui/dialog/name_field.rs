@@ -3,8 +3,9 @@
 //! New Workspace's name field is the same field, its messages saying "workspace".
 
 use tui_input::{Input, InputRequest};
+use unicode_segmentation::UnicodeSegmentation;
 
-use crate::text::{MAX_NAME_CHARS, capitalize, validate_name};
+use crate::text::{MAX_NAME_CHARS, MAX_NAME_CODE_POINTS, capitalize, validate_name};
 use crate::tui::action::Action;
 
 /// The validation message for a name submitted with Enter, an empty one included.
@@ -49,10 +50,24 @@ pub fn edit_of(field: &mut Input, action: &Action, what: &'static str) -> Option
 /// Inserts pasted `text` at the cursor. A pasted line usually ends in a newline: it is dropped
 /// rather than submitting or rejecting the name. One character past the limit is enough to show
 /// the "too long" message; a megabyte pasted by mistake must not be inserted one char at a time.
+/// The cut counts characters as the rule does (an "é" typed as e and an accent is one), so a
+/// valid name is never shortened on its way in; code points are capped as the rule caps them.
 pub fn paste(field: &mut Input, text: &str) {
-    let room = (MAX_NAME_CHARS + 1).saturating_sub(field.value().chars().count());
-    for c in text.trim_end_matches(['\r', '\n']).chars().take(room) {
-        field.handle(InputRequest::InsertChar(c));
+    let typed = field.value();
+    let mut room = (MAX_NAME_CHARS + 1).saturating_sub(typed.graphemes(true).count());
+    let mut code_points = (MAX_NAME_CODE_POINTS + 1).saturating_sub(typed.chars().count());
+    for grapheme in text.trim_end_matches(['\r', '\n']).graphemes(true) {
+        if room == 0 {
+            break;
+        }
+        room -= 1;
+        for c in grapheme.chars() {
+            if code_points == 0 {
+                return;
+            }
+            code_points -= 1;
+            field.handle(InputRequest::InsertChar(c));
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use ratatui::layout::Rect;
 
 use super::Outcome;
-use crate::store::{AuditEvent, DailyUse, KeyRecord, LiveSecret};
+use crate::store::{AuditEvent, DailyUse, KeyLeak, KeyRecord, LiveSecret};
 use crate::tui::action::{Action, Movement};
 use crate::tui::view;
 
@@ -13,6 +13,8 @@ pub struct Details {
     pub secrets: Vec<LiveSecret>,
     pub events: Vec<AuditEvent>,
     pub usage: Vec<DailyUse>,
+    /// Where a scan saw a secret that still opens the key; empty for most keys.
+    pub leaks: Vec<KeyLeak>,
     pub scroll: u16,
 }
 

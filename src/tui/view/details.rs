@@ -13,8 +13,11 @@ use crate::tui::dialog::Details;
 use crate::tui::keymap::Context;
 use crate::tui::layout;
 
-/// Lines of fields above the audit trail's events (see [`text`]).
-const FIELD_LINES: usize = 14;
+/// Lines of fields above the audit trail's events (see [`text`]): one more for a leaked key's
+/// "Leaked" line.
+fn field_lines(details: &Details) -> usize {
+    14 + usize::from(!details.leaks.is_empty())
+}
 
 pub fn render(
     details: &Details,
@@ -35,7 +38,7 @@ pub fn render(
 
 /// How far the text scrolls on a screen of `area`: until the audit trail's last event.
 pub(crate) fn max_scroll(area: Rect, details: &Details) -> u16 {
-    (FIELD_LINES + secret_lines(details) + details.events.len())
+    (field_lines(details) + secret_lines(details) + details.events.len())
         .saturating_sub(layout::details(area).text.height as usize)
         .min(u16::MAX as usize) as u16
 }
@@ -52,7 +55,7 @@ fn text(
     theme: &Theme,
 ) -> Vec<Line<'static>> {
     let uses_today = details.usage.last().map_or(0, |day| day.count);
-    let mut lines: Vec<Line<'static>> = fields(&details.key, uses_today, now)
+    let mut lines: Vec<Line<'static>> = fields(&details.key, uses_today, &details.leaks, now)
         .into_iter()
         .map(|field| {
             let value = match field.status {
@@ -67,10 +70,10 @@ fn text(
         .collect();
     lines.push(Line::from(""));
     lines.push(Line::styled("Audit trail", theme.title()));
-    debug_assert_eq!(lines.len(), FIELD_LINES, "max_scroll counts these");
+    debug_assert_eq!(lines.len(), field_lines(details), "max_scroll counts these");
     // The live secrets go between the fields and the audit trail: after a rotation with
     // grace, which secrets still open the key is what the admin looks for first.
-    let trail = lines.split_off(FIELD_LINES - 2);
+    let trail = lines.split_off(field_lines(details) - 2);
     lines.push(Line::from(""));
     lines.push(Line::styled("Live secrets", theme.title()));
     if details.secrets.is_empty() {
@@ -83,7 +86,7 @@ fn text(
             .map(|secret| Line::from(secret.describe(now))),
     );
     lines.extend(trail);
-    debug_assert_eq!(lines.len(), FIELD_LINES + secret_lines(details));
+    debug_assert_eq!(lines.len(), field_lines(details) + secret_lines(details));
     lines.extend(
         details
             .events
