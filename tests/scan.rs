@@ -1,9 +1,10 @@
 //! `hivekeys scan`, the real binary on a fixture tree and a fixture git repository made here:
-//! keys in text, hidden and binary files, in a file larger than the scanner's read chunk
-//! (across a chunk boundary), in files deleted from the tree but present in history; near
-//! misses (wrong checksum, split across lines, inside a word, ignored by .gitignore) that
-//! must not be reported; every state; the exit codes; skipped files counted; `--revoke` on
-//! SQLite and PostgreSQL; and the full key in no output, whatever the path.
+//! keys in text and hidden files, in a file larger than the scanner's read chunk (across a
+//! chunk boundary), in files deleted from the tree but present in history; keys in binary
+//! files and blobs, skipped and counted by default and found with `--binary`; near misses
+//! (wrong checksum, split across lines, inside a word, ignored by .gitignore) that must not
+//! be reported; every state; the exit codes; skipped files counted; `--revoke` on SQLite and
+//! PostgreSQL; and the full key in no output, whatever the path.
 
 mod common;
 
@@ -104,6 +105,14 @@ fn no_full_key(out: &Output, keys: &[&str]) -> (String, String) {
     (stdout, stderr)
 }
 
+/// A binary file's bytes (NULs in its first 8 bytes) with `key` at line 1, column 9.
+fn elf_with(key: &str) -> Vec<u8> {
+    let mut binary = b"\x7fELF\x00\x01\x02\x00".to_vec();
+    binary.extend_from_slice(key.as_bytes());
+    binary.extend_from_slice(b"\x00\xff");
+    binary
+}
+
 /// The fixture tree: where each key sits, and the near misses around them.
 fn fixture_tree(root: &Path, k: &Keys) {
     write(
@@ -115,11 +124,8 @@ fn fixture_tree(root: &Path, k: &Keys) {
     write(root, ".env", format!("OLD={}\n", k.revoked));
     write(root, "notes/rotated.md", format!("- {} (old)\n", k.expired));
     write(root, "docs/example.txt", format!("key: {}\n", k.unknown));
-    // A key in a binary file (NUL bytes before it) is still a leak.
-    let mut binary = b"\x7fELF\x00\x01\x02\x00".to_vec();
-    binary.extend_from_slice(k.live.as_bytes());
-    binary.extend_from_slice(b"\x00\xff");
-    write(root, "bin/app.bin", binary);
+    // A key in a binary file (NUL bytes before it): skipped and counted, found with --binary.
+    write(root, "bin/app.bin", elf_with(&k.live));
     // Longer than two read chunks, the key across the first boundary: 4,095 lines of 64 bytes,
     // then 44 bytes before the key on line 4,096, so the key starts 20 bytes before the end of
     // the first chunk.
@@ -163,10 +169,6 @@ fn the_report_gives_each_key_its_place_and_state_and_exits_1_on_a_live_one() {
     let expected = [
         format!(".env:1:5  {}  revoked  \"Old CI\" ", masked(&k.revoked)),
         format!(
-            "bin/app.bin:1:9  {}  live  \"Prod API\" {id}",
-            masked(&k.live)
-        ),
-        format!(
             "data/big.log:4096:45  {}  live  \"Prod API\" {id}",
             masked(&k.live)
         ),
@@ -190,14 +192,15 @@ fn the_report_gives_each_key_its_place_and_state_and_exits_1_on_a_live_one() {
     }
     let summary = lines.last().unwrap();
     assert!(
-        summary.starts_with("Scanned 8 files (")
-            && summary
-                .ends_with("; skipped 0; found 6 keys: 3 live, 1 revoked, 1 expired, 1 unknown."),
+        summary.starts_with("Scanned 7 files (")
+            && summary.ends_with(
+                "; skipped 1 (1 binary); found 5 keys: 2 live, 1 revoked, 1 expired, 1 unknown."
+            ),
         "{summary}"
     );
     assert_eq!(stderr, "");
-    // The live key is marked leaked in the store, with every place it was seen; the others
-    // are not.
+    // The live key is marked leaked in the store, with every place it was seen (not the
+    // binary file, skipped); the others are not.
     let shown = sandbox.show_json("Prod API");
     assert_eq!(shown["leaked"], true, "{shown}");
     let mut places: Vec<&str> = shown["leaked_in"]
@@ -207,10 +210,7 @@ fn the_report_gives_each_key_its_place_and_state_and_exits_1_on_a_live_one() {
         .map(|l| l["location"].as_str().unwrap())
         .collect();
     places.sort();
-    assert_eq!(
-        places,
-        ["bin/app.bin:1", "data/big.log:4096", "src/config.py:2"]
-    );
+    assert_eq!(places, ["data/big.log:4096", "src/config.py:2"]);
     assert_eq!(sandbox.show_json("Old CI")["leaked"], false);
 }
 
@@ -344,7 +344,21 @@ fn git_finds_keys_only_in_history_once_per_blob_with_the_commit_that_added_them(
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("found 0 keys"), "{stdout}");
 
+    // By default the binary blob (100 NULs, then the revoked key) is skipped and counted.
     let out = scan(&sandbox, &root, &["--git"]);
+    let (stdout, stderr) = no_full_key(&out, &all);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("blob.bin"), "{stdout}");
+    let summary = stdout.lines().last().unwrap();
+    assert!(
+        summary.starts_with("Scanned 4 blobs (")
+            && summary.ends_with(
+                "; skipped 1 (1 binary); found 2 keys: 1 live, 0 revoked, 0 expired, 1 unknown."
+            ),
+        "{stdout}"
+    );
+
+    let out = scan(&sandbox, &root, &["--git", "--binary"]);
     let (stdout, stderr) = no_full_key(&out, &all);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     let mut expected = vec![
@@ -377,7 +391,7 @@ fn git_finds_keys_only_in_history_once_per_blob_with_the_commit_that_added_them(
     // README, secrets.env (one blob at two paths), blob.bin, near.txt, notes.txt.
     assert!(lines[3].starts_with("Scanned 5 blobs ("), "{}", lines[3]);
     assert!(
-        lines[3].ends_with("found 3 keys: 1 live, 1 revoked, 0 expired, 1 unknown."),
+        lines[3].ends_with("; skipped 0; found 3 keys: 1 live, 1 revoked, 0 expired, 1 unknown."),
         "{}",
         lines[3]
     );
@@ -397,7 +411,99 @@ fn git_finds_keys_only_in_history_once_per_blob_with_the_commit_that_added_them(
         (live["line"].as_u64(), live["column"].as_u64()),
         (Some(2), Some(7))
     );
-    assert_eq!(report["summary"]["files"], 5);
+    assert_eq!(report["summary"]["files"], 4);
+    assert_eq!(report["summary"]["skipped"]["binary"], 1);
+}
+
+/// The contract: binary files (a NUL in the first 8 KiB) are skipped with a count, so a live
+/// key in one is neither reported nor sets the exit status; `--binary` scans them, in the
+/// tree and in the history. A NUL only after the first 8 KiB leaves a file text.
+#[test]
+fn binary_files_are_skipped_and_counted_unless_binary_is_asked_for() {
+    let sandbox = Sandbox::new();
+    let k = keys(&sandbox);
+    let root = sandbox.path().join("tree");
+    write(&root, "bin/app.bin", elf_with(&k.live));
+    // 8 KiB of text (128 lines of 64 bytes), then a NUL, then the revoked key: text.
+    let mut late = format!("{}\n", "t".repeat(63)).repeat(128).into_bytes();
+    assert_eq!(late.len(), 8 * 1024);
+    late.extend_from_slice(format!("\0 {}\n", k.revoked).as_bytes());
+    write(&root, "late_nul.txt", late);
+    write(&root, "ok.txt", format!("{}\n", k.unknown));
+    git(&root, &["init", "-q"]);
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "files"]);
+    let all = [&*k.live, &*k.revoked, &*k.unknown];
+    // A report's lines without the commit (`--git` starts each with `COMMIT:`).
+    let report = |args: &[&str], status: i32| -> Vec<String> {
+        let out = scan(&sandbox, &root, args);
+        let (stdout, stderr) = no_full_key(&out, &all);
+        assert_eq!(
+            out.status.code(),
+            Some(status),
+            "{args:?}: {stdout}\n{stderr}"
+        );
+        assert_eq!(stderr, "", "{args:?}");
+        let git = args.contains(&"--git");
+        stdout
+            .lines()
+            .map(|line| match git && !line.starts_with("Scanned ") {
+                true => line.split_once(':').unwrap().1.to_owned(),
+                false => line.to_owned(),
+            })
+            .collect()
+    };
+    let revoked = format!("late_nul.txt:129:3  {}  revoked", masked(&k.revoked));
+    let unknown = format!("ok.txt:1:1  {}  unknown", masked(&k.unknown));
+    let live = format!(
+        "bin/app.bin:1:9  {}  live  \"Prod API\" {}",
+        masked(&k.live),
+        k.live_id
+    );
+    for (args, noun) in [(vec![], "files"), (vec!["--git"], "blobs")] {
+        let lines = report(&args, 0);
+        assert_eq!(lines.len(), 3, "{args:?}: {lines:?}");
+        assert!(lines[0].starts_with(&revoked), "{lines:?}");
+        assert!(lines[1].starts_with(&unknown), "{lines:?}");
+        assert!(
+            lines[2].starts_with(&format!("Scanned 2 {noun} ("))
+                && lines[2].ends_with(
+                    "; skipped 1 (1 binary); found 2 keys: 0 live, 1 revoked, 0 expired, 1 unknown."
+                ),
+            "{args:?}: {lines:?}"
+        );
+    }
+    let out = scan(&sandbox, &root, &["--json"]);
+    let (stdout, _) = no_full_key(&out, &all);
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["summary"]["skipped"]["binary"], 1, "{stdout}");
+    assert_eq!(json["summary"]["files"], 2, "{stdout}");
+    // Skipped means unread: the live key was not marked leaked.
+    assert_eq!(sandbox.show_json("Prod API")["leaked"], false);
+
+    for (args, noun) in [
+        (vec!["--binary"], "files"),
+        (vec!["--git", "--binary"], "blobs"),
+    ] {
+        let lines = report(&args, 1);
+        assert_eq!(lines.len(), 4, "{args:?}: {lines:?}");
+        assert!(lines[0].starts_with(&live), "{lines:?}");
+        assert!(lines[1].starts_with(&revoked), "{lines:?}");
+        assert!(lines[2].starts_with(&unknown), "{lines:?}");
+        assert!(
+            lines[3].starts_with(&format!("Scanned 3 {noun} ("))
+                && lines[3].ends_with(
+                    "; skipped 0; found 3 keys: 1 live, 1 revoked, 0 expired, 1 unknown."
+                ),
+            "{args:?}: {lines:?}"
+        );
+    }
+    assert_eq!(sandbox.show_json("Prod API")["leaked"], true);
+    let out = scan(&sandbox, &root, &["--binary", "--json"]);
+    let (stdout, _) = no_full_key(&out, &all);
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["summary"]["skipped"]["binary"], 0, "{stdout}");
+    assert_eq!(json["findings"][0]["path"], "bin/app.bin", "{stdout}");
 }
 
 #[test]
@@ -413,7 +519,8 @@ fn json_is_one_document_with_findings_and_summary() {
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
     let findings = report["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 6);
+    assert_eq!(findings.len(), 5);
+    assert!(!stdout.contains("bin/app.bin"), "{stdout}");
     let config = findings
         .iter()
         .find(|f| f["path"] == "src/config.py")
@@ -429,14 +536,14 @@ fn json_is_one_document_with_findings_and_summary() {
     let unknown = findings.iter().find(|f| f["state"] == "unknown").unwrap();
     assert_eq!(unknown["id"], Value::Null);
     let summary = &report["summary"];
-    assert_eq!(summary["files"], 8);
+    assert_eq!(summary["files"], 7);
     assert_eq!(
         summary["found"],
-        serde_json::json!({"live": 3, "revoked": 1, "expired": 1, "unknown": 1})
+        serde_json::json!({"live": 2, "revoked": 1, "expired": 1, "unknown": 1})
     );
     assert_eq!(
         summary["skipped"],
-        serde_json::json!({"huge": 0, "unreadable": 0, "special": 0})
+        serde_json::json!({"binary": 1, "huge": 0, "unreadable": 0, "special": 0})
     );
     assert!(summary["bytes"].as_u64().unwrap() > 2 * CHUNK_LEN as u64);
 }

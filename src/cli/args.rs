@@ -193,6 +193,10 @@ pub enum Command {
         /// Scan every blob reachable from every ref of the repository, not the files
         #[arg(long)]
         git: bool,
+        /// Also scan binary files (a NUL byte in the first 8 KiB), skipped and counted by
+        /// default: a key inside a SQLite file or an uncompressed archive is a leak too
+        #[arg(long)]
+        binary: bool,
         /// Print one JSON document instead of text
         #[arg(long)]
         json: bool,

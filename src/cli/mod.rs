@@ -77,6 +77,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     if let Command::Scan {
         paths,
         git,
+        binary,
         json,
         revoke,
         yes,
@@ -85,6 +86,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         let request = scan::ScanRequest {
             paths,
             git: *git,
+            binary: *binary,
             json: *json,
             revoke: *revoke,
             yes: *yes,

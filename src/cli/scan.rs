@@ -24,6 +24,8 @@ use crate::text::echo;
 pub struct ScanRequest<'a> {
     pub paths: &'a [PathBuf],
     pub git: bool,
+    /// Scan binary files too (`--binary`) rather than skip and count them.
+    pub binary: bool,
     pub json: bool,
     pub revoke: bool,
     pub yes: bool,
@@ -80,9 +82,13 @@ pub fn run(cli: &Cli, request: &ScanRequest) -> Result<ExitCode, Failure> {
         ));
     }
     let mut store = open_store(cli)?;
+    let binary = match request.binary {
+        true => scan::Binary::Scan,
+        false => scan::Binary::Skip,
+    };
     let mut scan = match request.git {
-        false => scan::scan_paths(paths),
-        true => scan_histories(paths)?,
+        false => scan::scan_paths(paths, binary),
+        true => scan_histories(paths, binary)?,
     };
     if request.paths.is_empty() {
         // No path given: show `src/x.py`, not `./src/x.py`, as ripgrep does.
@@ -155,10 +161,10 @@ pub fn run(cli: &Cli, request: &ScanRequest) -> Result<ExitCode, Failure> {
     })
 }
 
-fn scan_histories(paths: &[PathBuf]) -> Result<Scan, Failure> {
+fn scan_histories(paths: &[PathBuf], binary: scan::Binary) -> Result<Scan, Failure> {
     let mut all = Scan::default();
     for path in paths {
-        let scan = scan::git::scan_history(path).map_err(|err| Failure {
+        let scan = scan::git::scan_history(path, binary).map_err(|err| Failure {
             status: match err {
                 scan::git::GitError::NotARepository { .. } => 2,
                 _ => 1,
@@ -286,6 +292,8 @@ struct FoundJson {
 
 #[derive(Serialize)]
 struct SkippedJson {
+    /// A NUL byte in the first 8 KiB (0 with `--binary`).
+    binary: u64,
     huge: u64,
     unreadable: u64,
     special: u64,
@@ -352,6 +360,7 @@ impl Report<'_> {
             _ => "not regular files",
         };
         for (n, why) in [
+            (tally.binary, "binary"),
             (tally.huge, "over 100 MiB"),
             (tally.unreadable, "unreadable"),
             (tally.special, special),
@@ -411,6 +420,7 @@ impl Report<'_> {
                 files: tally.files,
                 bytes: tally.bytes,
                 skipped: SkippedJson {
+                    binary: tally.binary,
                     huge: tally.huge,
                     unreadable: tally.unreadable,
                     special: tally.special,

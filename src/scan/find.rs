@@ -1,7 +1,9 @@
 //! Finding keys in a stream of bytes: `fhk_` located with `memchr::memmem` (SIMD), then each
 //! hit checked for a key's exact shape and checksum. Bytes are read in fixed chunks, so a file
 //! or blob of any size is scanned in constant memory; the end of each chunk is carried over
-//! into the next, so a key split across a chunk boundary is still found.
+//! into the next, so a key split across a chunk boundary is still found. An input with a NUL
+//! byte in its first [`BINARY_SNIFF_LEN`] bytes is binary, and unless asked otherwise is
+//! dropped after that first chunk: the test costs one `memchr` over bytes already read.
 
 use std::fmt;
 use std::io::{self, Read};
@@ -13,6 +15,28 @@ use crate::key::{self, CHECKSUM_LEN, KEY_PREFIX, KeyHash, MAX_KEY_LEN, SECRET_LE
 
 /// How much is read at a time. Large enough that a typical source file is one read.
 pub const CHUNK_LEN: usize = 256 * 1024;
+
+/// How far into an input a NUL byte makes it binary: 8 KiB (git looks at 8,000 bytes).
+pub const BINARY_SNIFF_LEN: usize = 8 * 1024;
+
+/// What to do with a binary input (a NUL in its first [`BINARY_SNIFF_LEN`] bytes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Binary {
+    /// Stop at the first chunk and say so: the caller counts it as skipped.
+    #[default]
+    Skip,
+    /// Scan it as any other input (`scan --binary`).
+    Scan,
+}
+
+/// What [`Finder::find_in_reader`] made of one input.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Read to its end: the keys in it and the number of bytes read.
+    Scanned { hits: Vec<Hit>, bytes: u64 },
+    /// Binary, and binary inputs are skipped: read no further than its first chunk.
+    Binary,
+}
 
 /// Bytes a hit may need beyond its `fhk_`: the longest key plus the byte after it, which
 /// must not be a key character.
@@ -40,6 +64,7 @@ impl fmt::Debug for Hit {
 /// A reusable scanner: one per thread, its buffer kept between files.
 pub struct Finder {
     prefix: memmem::Finder<'static>,
+    binary: Binary,
     // Wiped when dropped: it held the bytes of files that contain keys.
     buffer: Zeroizing<Vec<u8>>,
 }
@@ -51,14 +76,20 @@ impl Default for Finder {
 }
 
 impl Finder {
+    /// A finder that skips binary inputs, as the scan does by default.
     pub fn new() -> Finder {
+        Finder::with_binary(Binary::Skip)
+    }
+
+    pub fn with_binary(binary: Binary) -> Finder {
         Finder {
             prefix: memmem::Finder::new(KEY_PREFIX.as_bytes()),
+            binary,
             buffer: Zeroizing::new(Vec::new()),
         }
     }
 
-    /// Every key in `bytes` held whole in memory.
+    /// Every key in `bytes` held whole in memory, binary or not.
     pub fn find_in(&self, bytes: &[u8]) -> Vec<Hit> {
         let mut hits = Vec::new();
         let mut lines = LineCounter::default();
@@ -66,9 +97,10 @@ impl Finder {
         hits
     }
 
-    /// Every key in what `reader` yields, read to its end in chunks. Returns the hits and
-    /// the number of bytes read.
-    pub fn find_in_reader(&mut self, reader: &mut dyn Read) -> io::Result<(Vec<Hit>, u64)> {
+    /// Every key in what `reader` yields, read to its end in chunks; or, when binary inputs
+    /// are skipped and this one is binary, [`Outcome::Binary`] after its first chunk (the
+    /// caller drains the rest if it must: a pipe shared by many inputs).
+    pub fn find_in_reader(&mut self, reader: &mut dyn Read) -> io::Result<Outcome> {
         let mut hits = Vec::new();
         let mut lines = LineCounter::default();
         let mut total = 0u64;
@@ -81,6 +113,10 @@ impl Finder {
         let (mut kept, mut from) = (0usize, 0usize);
         loop {
             let read = read_full(reader, &mut buffer[kept..kept + CHUNK_LEN])?;
+            // Only the first chunk decides, from what was read anyway: nothing is read twice.
+            if total == 0 && self.binary == Binary::Skip && is_binary(&buffer[..read]) {
+                return Ok(Outcome::Binary);
+            }
             total += read as u64;
             let len = kept + read;
             let at_end = read < CHUNK_LEN;
@@ -92,7 +128,7 @@ impl Finder {
             let window = &buffer[..len];
             scan_window(&self.prefix, window, from, limit, &mut lines, &mut hits);
             if at_end {
-                return Ok((hits, total));
+                return Ok(Outcome::Scanned { hits, bytes: total });
             }
             // Keep from one byte before `limit`: hits at or after `limit` come round again,
             // with the byte before them.
@@ -103,6 +139,13 @@ impl Finder {
             (kept, from) = (len - keep_from, 1);
         }
     }
+}
+
+/// Whether an input starting with `first` is binary: a NUL byte in its first
+/// [`BINARY_SNIFF_LEN`] bytes (git's heuristic). A NUL further on does not count, so
+/// a text file with a stray NUL late in it is still scanned.
+pub fn is_binary(first: &[u8]) -> bool {
+    memchr::memchr(0, &first[..first.len().min(BINARY_SNIFF_LEN)]).is_some()
 }
 
 /// Checks every `fhk_` in `bytes[from..]` that starts before `limit`. `bytes` ends at the
@@ -246,6 +289,14 @@ mod tests {
         Secret::generate(env, &mut OsEntropy).unwrap()
     }
 
+    /// The hits and byte count of an input that must have been scanned.
+    fn scanned(finder: &mut Finder, bytes: &[u8]) -> (Vec<Hit>, u64) {
+        match finder.find_in_reader(&mut &bytes[..]).unwrap() {
+            Outcome::Scanned { hits, bytes } => (hits, bytes),
+            Outcome::Binary => panic!("skipped as binary"),
+        }
+    }
+
     #[test]
     fn finds_a_key_with_its_line_and_byte_column() {
         let k = key(Environment::Production);
@@ -284,7 +335,7 @@ mod tests {
             bytes.extend_from_slice(b"\n");
             bytes.extend(std::iter::repeat_n(b'\n', CHUNK_LEN + 7));
             bytes.extend_from_slice(k.expose().as_bytes());
-            let (hits, total) = Finder::new().find_in_reader(&mut &bytes[..]).unwrap();
+            let (hits, total) = scanned(&mut Finder::new(), &bytes);
             assert_eq!(total, bytes.len() as u64);
             assert_eq!(hits.len(), 2, "shift {shift}");
             assert_eq!((hits[0].line, hits[0].column), (2, 2), "shift {shift}");
@@ -302,11 +353,59 @@ mod tests {
         let mut finder = Finder::new();
         let mut first = vec![b'\n'; CHUNK_LEN + 100];
         first.extend_from_slice(k.expose().as_bytes());
-        assert_eq!(finder.find_in_reader(&mut &first[..]).unwrap().0.len(), 1);
-        let (hits, total) = finder.find_in_reader(&mut &b"fhk_"[..]).unwrap();
+        assert_eq!(scanned(&mut finder, &first).0.len(), 1);
+        let (hits, total) = scanned(&mut finder, b"fhk_");
         assert_eq!((hits.len(), total), (0, 4));
-        let (hits, _) = finder.find_in_reader(&mut k.expose().as_bytes()).unwrap();
+        let (hits, _) = scanned(&mut finder, k.expose().as_bytes());
         assert_eq!((hits[0].line, hits[0].column), (1, 1));
+    }
+
+    #[test]
+    fn a_nul_in_the_first_8_kib_skips_the_input_unless_binary_is_scanned() {
+        let k = key(Environment::Production);
+        for nul_at in [0, 100, BINARY_SNIFF_LEN - 1] {
+            let mut bytes = vec![b'x'; BINARY_SNIFF_LEN + 10];
+            bytes[nul_at] = 0;
+            bytes.push(b' ');
+            bytes.extend_from_slice(k.expose().as_bytes());
+            assert_eq!(
+                Finder::new().find_in_reader(&mut &bytes[..]).unwrap(),
+                Outcome::Binary,
+                "NUL at {nul_at}"
+            );
+            let (hits, total) = scanned(&mut Finder::with_binary(Binary::Scan), &bytes);
+            assert_eq!(
+                (hits.len(), total),
+                (1, bytes.len() as u64),
+                "NUL at {nul_at}"
+            );
+        }
+        // A binary input in a finder that skips it leaves nothing for the next one.
+        let mut finder = Finder::new();
+        assert_eq!(
+            finder.find_in_reader(&mut &b"\0fhk_"[..]).unwrap(),
+            Outcome::Binary
+        );
+        let (hits, _) = scanned(&mut finder, k.expose().as_bytes());
+        assert_eq!((hits[0].line, hits[0].column), (1, 1));
+    }
+
+    #[test]
+    fn a_nul_only_after_8_kib_or_after_the_first_chunk_leaves_the_input_text() {
+        let k = key(Environment::Staging);
+        for nul_at in [BINARY_SNIFF_LEN, CHUNK_LEN - 1, CHUNK_LEN + 5] {
+            let mut bytes = vec![b'\n'; CHUNK_LEN + 10];
+            bytes[nul_at] = 0;
+            bytes.extend_from_slice(k.expose().as_bytes());
+            let (hits, total) = scanned(&mut Finder::new(), &bytes);
+            assert_eq!(
+                (hits.len(), total),
+                (1, bytes.len() as u64),
+                "NUL at {nul_at}"
+            );
+        }
+        assert!(!is_binary(b""));
+        assert!(is_binary(b"abc\0"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::{Finder, Finding, MAX_FILE_LEN, Place, Scan};
+use super::{Binary, Finder, Finding, MAX_FILE_LEN, Outcome, Place, Scan};
 
 /// Why a repository's history could not be scanned.
 #[derive(Debug, thiserror::Error)]
@@ -32,12 +32,13 @@ struct Blob {
     path: String,
 }
 
-/// Scans every blob reachable from every ref of the repository at `repo`.
-pub fn scan_history(repo: &Path) -> Result<Scan, GitError> {
+/// Scans every blob reachable from every ref of the repository at `repo`; binary blobs
+/// skipped and counted, or scanned, as `binary` says.
+pub fn scan_history(repo: &Path, binary: Binary) -> Result<Scan, GitError> {
     let shown = crate::text::printable_path(repo);
     let blobs = reachable_blobs(repo, &shown)?;
     let mut scan = Scan::default();
-    let mut finder = Finder::new();
+    let mut finder = Finder::with_binary(binary);
     let mut found: Vec<(usize, super::Hit)> = Vec::new();
     read_blobs(repo, &blobs, |index, size, content| {
         if size > MAX_FILE_LEN {
@@ -45,10 +46,15 @@ pub fn scan_history(repo: &Path) -> Result<Scan, GitError> {
             io::copy(content, &mut io::sink())?;
             return Ok(());
         }
-        let (hits, bytes) = finder.find_in_reader(content)?;
-        scan.tally.files += 1;
-        scan.tally.bytes += bytes;
-        found.extend(hits.into_iter().map(|hit| (index, hit)));
+        // A binary blob's rest is drained by `read_blobs`, which reads past every blob.
+        match finder.find_in_reader(content)? {
+            Outcome::Scanned { hits, bytes } => {
+                scan.tally.files += 1;
+                scan.tally.bytes += bytes;
+                found.extend(hits.into_iter().map(|hit| (index, hit)));
+            }
+            Outcome::Binary => scan.tally.binary += 1,
+        }
         Ok(())
     })
     .map_err(|err| GitError::Failed {

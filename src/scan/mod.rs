@@ -6,11 +6,17 @@
 //! What is scanned, and why:
 //! - Files as ripgrep walks them (`.gitignore`, `.ignore` respected), hidden files included
 //!   (`.env` is where keys leak most) except the `.git` directory itself.
-//! - Binary files too: ripgrep and git skip a file with a NUL in its first 8 KiB, but a key
-//!   inside a binary (a SQLite file, a notebook's attachment, a core dump) is still a leak,
-//!   and looking for a fixed prefix costs the same in any bytes.
-//! - Not files over [`MAX_FILE_LEN`], symlinks (not followed, as ripgrep does), and what is
-//!   not a regular file: these, and paths that cannot be read, are counted, never an abort.
+//! - Not binary files (blobs with `--git`): one with a NUL byte in its first 8 KiB is skipped
+//!   and counted, as the product contract says. It is git's heuristic (git looks at the first
+//!   8,000 bytes); ripgrep looks for a NUL in each buffer it reads. The test is made
+//!   on the first chunk read (src/scan/find.rs), so a binary file costs one read, not two; a
+//!   NUL only further on leaves a file text. UTF-16 text is binary by this rule, and no loss:
+//!   its `fhk_` would be `f\0h\0k\0_\0`, which the search would not match anyway.
+//!   `--binary` scans them too ([`Binary::Scan`]): a key inside a SQLite file or an
+//!   uncompressed archive is a leak as well, for those who want that.
+//! - Not files over [`MAX_FILE_LEN`] (counted before anything is read), symlinks (not
+//!   followed, as ripgrep does), and what is not a regular file: these, and paths that cannot
+//!   be read, are counted, never an abort.
 
 pub mod find;
 pub mod git;
@@ -18,7 +24,7 @@ mod walk;
 
 use std::path::PathBuf;
 
-pub use find::{Finder, Hit};
+pub use find::{Binary, Finder, Hit, Outcome};
 pub use walk::scan_paths;
 
 /// Files and blobs larger than this are skipped (and counted): 100 MiB.
@@ -82,6 +88,8 @@ pub struct Tally {
     /// Files (or blobs) read to the end.
     pub files: u64,
     pub bytes: u64,
+    /// Binary (a NUL in the first 8 KiB), skipped: none when binary files are scanned.
+    pub binary: u64,
     /// Larger than [`MAX_FILE_LEN`].
     pub huge: u64,
     /// Could not be opened or read (permissions, vanished meanwhile, a directory we may not
@@ -93,12 +101,13 @@ pub struct Tally {
 
 impl Tally {
     pub fn skipped(&self) -> u64 {
-        self.huge + self.unreadable + self.special
+        self.binary + self.huge + self.unreadable + self.special
     }
 
     pub fn add(&mut self, other: &Tally) {
         self.files += other.files;
         self.bytes += other.bytes;
+        self.binary += other.binary;
         self.huge += other.huge;
         self.unreadable += other.unreadable;
         self.special += other.special;

@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{Finder, Finding, MAX_FILE_LEN, Place, Scan, Tally};
+use super::{Binary, Finder, Finding, MAX_FILE_LEN, Outcome, Place, Scan, Tally};
 
 #[derive(Default)]
 struct Counters {
     files: AtomicU64,
     bytes: AtomicU64,
+    binary: AtomicU64,
     huge: AtomicU64,
     unreadable: AtomicU64,
     special: AtomicU64,
@@ -28,6 +29,7 @@ impl Counters {
         Tally {
             files: self.files.load(Ordering::Relaxed),
             bytes: self.bytes.load(Ordering::Relaxed),
+            binary: self.binary.load(Ordering::Relaxed),
             huge: self.huge.load(Ordering::Relaxed),
             unreadable: self.unreadable.load(Ordering::Relaxed),
             special: self.special.load(Ordering::Relaxed),
@@ -36,8 +38,9 @@ impl Counters {
 }
 
 /// Scans the files under `paths` (files or directories; each must exist: the caller checks,
-/// since a mistyped path is a usage error rather than a skip).
-pub fn scan_paths(paths: &[PathBuf]) -> Scan {
+/// since a mistyped path is a usage error rather than a skip); binary files skipped and
+/// counted, or scanned, as `binary` says.
+pub fn scan_paths(paths: &[PathBuf], binary: Binary) -> Scan {
     let Some((first, rest)) = paths.split_first() else {
         return Scan::default();
     };
@@ -51,7 +54,7 @@ pub fn scan_paths(paths: &[PathBuf]) -> Scan {
     let counters = Counters::default();
     let findings = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
-        let mut finder = Finder::new();
+        let mut finder = Finder::with_binary(binary);
         let (counters, findings) = (&counters, &findings);
         Box::new(move |entry| {
             let entry = match entry {
@@ -111,10 +114,14 @@ fn scan_file(finder: &mut Finder, path: &Path, counters: &Counters) -> Vec<super
         }
     }
     match finder.find_in_reader(&mut file) {
-        Ok((hits, bytes)) => {
+        Ok(Outcome::Scanned { hits, bytes }) => {
             Counters::bump(&counters.files, 1);
             Counters::bump(&counters.bytes, bytes);
             hits
+        }
+        Ok(Outcome::Binary) => {
+            Counters::bump(&counters.binary, 1);
+            Vec::new()
         }
         Err(_) => {
             Counters::bump(&counters.unreadable, 1);

@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 use tui_input::{Input, InputRequest};
 
 use super::action::{Movement, cycle};
+use super::key_filters;
 use super::key_orders::{self, Orders};
 use super::key_rows::KeyRows;
-use super::key_search::{self, Matches};
+use super::key_search::{KeptSearches, Matches};
+use super::visible_rows;
 use crate::environment::{Environment, Status};
 use crate::store::{KeyRecord, KeyUsage, SortBy, normalize_search, search_text};
 use crate::usage_filter::UsageFilter;
@@ -33,10 +35,6 @@ const STATUS_FILTERS: [Option<Status>; 4] = [
     Some(Status::Expired),
 ];
 
-/// Searches whose matches are kept: deleting back to one of them, or typing on from one,
-/// costs nothing or a look at its matches rather than a sweep of every key.
-const KEPT_SEARCHES: usize = 16;
-
 #[derive(Default)]
 pub struct KeyList {
     /// The workspace's active default key: shown in its own panel, never as a table row.
@@ -46,9 +44,13 @@ pub struct KeyList {
     /// The rows in each order `o` offers, worked out once per read of the list (on the
     /// reader's thread) and kept true by the dashboard's own changes: no keystroke sorts.
     orders: Orders,
-    /// The most recent searches (folded) and the rows each matches, newest last; forgotten
+    /// The rows the search and filters passed at the last look (`None` inside for all of
+    /// them), so that a new sort only lays them out again; `None` when a recognised full key
+    /// picked the rows.
+    passing: Option<Option<Matches>>,
+    /// The most recent searches and the rows each matches; forgotten
     /// whenever the rows change.
-    searches: Vec<(String, Matches)>,
+    searches: KeptSearches,
     /// Rows (indices into `keys`) that pass the search and filters, in table order.
     pub visible: Vec<u32>,
     pub sort: SortBy,
@@ -265,28 +267,6 @@ impl KeyList {
         self.reselect_row(anchor);
     }
 
-    /// The rows search text `needle` (folded, not empty) matches: kept from before, or
-    /// narrowed from the matches of a search it contains, or found in one sweep.
-    fn search_matches(&mut self, needle: &str) -> &Matches {
-        if let Some(at) = self.searches.iter().position(|(n, _)| n == needle) {
-            let kept = self.searches.remove(at);
-            self.searches.push(kept);
-        } else {
-            let narrower = self
-                .searches
-                .iter()
-                .filter(|(n, _)| needle.contains(n.as_str()))
-                .max_by_key(|(n, _)| n.len())
-                .map(|(_, m)| m);
-            let found = key_search::matching(&self.keys, needle, narrower);
-            if self.searches.len() == KEPT_SEARCHES {
-                self.searches.remove(0);
-            }
-            self.searches.push((needle.to_owned(), found));
-        }
-        &self.searches.last().expect("just pushed").1
-    }
-
     /// One pass over the in-memory rows, in the sort's order, so a keystroke never queries
     /// the store nor sorts. A recognised full key picks its own key instead.
     fn filter_rows(&mut self, now: DateTime<Utc>) {
@@ -305,7 +285,7 @@ impl KeyList {
             .as_ref()
             .map(|id| id.as_deref().and_then(|id| self.keys.position(id)));
         let matches = match pinned.is_none() && !needle.is_empty() {
-            true => Some(self.search_matches(&needle).clone()),
+            true => Some(self.searches.matching(&self.keys, &needle).clone()),
             false => None,
         };
         let keys = &self.keys;
@@ -330,24 +310,28 @@ impl KeyList {
             (_, None) if pinned_row.is_some() => None,
             (false, matches) => matches,
             (true, matches) => {
-                let mut keep = Matches::of(keys.len(), passes);
+                let filters = key_filters::Filters {
+                    environment,
+                    status,
+                    usage,
+                    now: now_secs,
+                    cutoff: used_cutoff,
+                };
+                let mut keep = key_filters::passing(keys, &filters);
                 if let Some(m) = &matches {
                     keep.intersect(m);
                 }
                 Some(keep)
             }
         };
-        let order = self.orders.get(self.sort);
-        match (pinned_row, &keep, order) {
-            (Some(row), _, _) => visible.extend(row.filter(|&i| passes(i)).map(|i| i as u32)),
-            // The rows' own order: the kept rows, in it already.
-            (None, Some(keep), None) => visible.extend(keep.iter().map(|i| i as u32)),
-            (None, Some(keep), Some(order)) => {
-                visible.extend(order.iter().copied().filter(|&i| keep.contains(i as usize)))
+        match pinned_row {
+            Some(row) => visible.extend(row.filter(|&i| passes(i)).map(|i| i as u32)),
+            None => {
+                let order = self.orders.get(self.sort);
+                visible_rows::arrange(order, keep.as_ref(), keys.len(), None, &mut visible);
             }
-            (None, None, Some(order)) => visible.extend_from_slice(order),
-            (None, None, None) => visible.extend(0..keys.len() as u32),
         }
+        self.passing = pinned_row.is_none().then_some(keep);
         self.visible = visible;
         let searching = pinned.is_some() || !needle.is_empty();
         self.default_matches = searching
@@ -447,7 +431,20 @@ impl KeyList {
     /// The next order `o` offers; the focused key stays focused wherever it lands.
     pub fn cycle_sort(&mut self, now: DateTime<Utc>) {
         self.sort = cycle(&SortBy::ALL, self.sort, 1);
-        self.refilter(now);
+        // The same rows pass as a moment ago: only their order changes.
+        let Some(keep) = &self.passing else {
+            return self.refilter(now);
+        };
+        let anchor = self.selected_row();
+        let (order, len) = (self.orders.get(self.sort), self.keys.len());
+        let landed = visible_rows::arrange(order, keep.as_ref(), len, anchor, &mut self.visible);
+        match landed {
+            Some(position) => {
+                self.selected = position;
+                self.settle();
+            }
+            None => self.reselect_row(anchor),
+        }
     }
 
     /// Use counts and last uses of some rows were read again: they are written in, and the
@@ -807,6 +804,39 @@ mod tests {
         list.move_selection(Movement::Up, 1);
         list.keep_in_view(2);
         assert_eq!(list.scroll, 1, "still on screen: no jump");
+    }
+
+    /// A new sort lays out the rows that passed a moment ago: the same rows a fresh look
+    /// under that sort finds, the selection staying on its key.
+    #[test]
+    fn a_new_sort_shows_what_filtering_afresh_shows() {
+        let mut list = list();
+        list.put(
+            &key("k8", "Billing worker", Environment::Production, 5),
+            now(),
+        );
+        for (search, environment) in [("", 0), ("bill", 0), ("", 1), ("i", 1), ("zzz", 0)] {
+            list.clear_search(now());
+            list.paste_search(search, now());
+            for _ in 0..environment {
+                list.cycle_environment_filter(now());
+            }
+            list.select_row(1);
+            for _ in 0..SortBy::ALL.len() {
+                let selected = list.selected_key().map(|k| k.id.clone());
+                list.cycle_sort(now());
+                let sorted = (
+                    list.visible.clone(),
+                    list.selected_key().map(|k| k.id.clone()),
+                );
+                assert_eq!(sorted.1, selected, "{search:?} {:?}", list.sort);
+                list.refilter(now());
+                assert_eq!(sorted.0, list.visible, "{search:?} {:?}", list.sort);
+            }
+            for _ in environment..ENVIRONMENT_FILTERS.len() {
+                list.cycle_environment_filter(now());
+            }
+        }
     }
 
     /// Every sort, under every combination of the three filters and a few searches: the rows

@@ -2,41 +2,41 @@
 //! (150 MB), which a `Vec<KeyRecord>` (several heap strings and five optional times per key)
 //! with a separate lower-cased search text per key did not (380 MB).
 //!
-//! Each key is a row of fixed-size columns (times as seconds, `i64::MIN` for none) and its
-//! text, `name ␟ masked key ␟ id`, in one shared arena. That text is also what search reads:
-//! for most keys (ASCII, the masked key's "…" stored as "...") comparing it without regard to
-//! ASCII case is exactly comparing its folded form ([`search_text`]); a key for which that is
-//! not true carries its folded form after its text. A whole [`KeyRecord`] is built only for
-//! the rows on screen and the selected one.
+//! Each key is a row of fixed-size columns (times as seconds, `i64::MIN` for none), the number
+//! of its name (names are held once each, [`Names`]) and its text, `masked key ␟ id`, in one
+//! shared arena. That text is also what search reads: for most keys (ASCII, the masked key's
+//! "…" stored as "...") comparing it without regard to ASCII case is exactly comparing its
+//! folded form (as in [`search_text`]); a key for which that is not true carries its folded
+//! form after its text. A whole [`KeyRecord`] is built only for the rows on screen and the
+//! selected one.
 
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 
-use super::byte_classes;
+use super::key_names::Names;
+use super::key_text::{ELLIPSIS, NO_ELLIPSIS, capped, encode};
+use super::{byte_classes, byte_pairs};
 use crate::environment::{Environment, Status};
-use crate::store::{KeyRecord, KeyUsage, LeakMark, search_text};
+#[cfg(doc)]
+use crate::store::search_text;
+use crate::store::{KeyRecord, KeyUsage, LeakMark};
 
-/// Separates a key's fields in the arena, as in [`search_text`]; no search holds it.
-const FIELD: char = '\u{1f}';
 /// Starts the folded search text of a key whose own text is not it.
 const FOLDED: char = '\u{1e}';
 /// A time the key does not have.
 const NO_TIME: i64 = i64::MIN;
 /// A daily limit the key does not have.
 const NO_LIMIT: u64 = u64::MAX;
-/// The masked key had no "…" replaced by "...".
-const NO_ELLIPSIS: u8 = u8::MAX;
-const ELLIPSIS: &str = "…";
 
-const ENVIRONMENT_BITS: u8 = 0b11;
+pub(super) const ENVIRONMENT_BITS: u8 = 0b11;
 const IS_DEFAULT: u8 = 1 << 2;
 /// The key's folded search text follows its own text in the arena.
 const HAS_FOLDED: u8 = 1 << 3;
 /// Revoked, and has an expiry: what its status depends on, in the byte a filter reads anyway
 /// (the times' columns are 8 MB each at a million keys, read in a sort's order).
-const REVOKED: u8 = 1 << 4;
-const EXPIRES: u8 = 1 << 5;
+pub(super) const REVOKED: u8 = 1 << 4;
+pub(super) const EXPIRES: u8 = 1 << 5;
 /// A scan found a secret of the key: its [`Extra`] says until when that secret works.
 const LEAKED: u8 = 1 << 6;
 /// An [`Extra::leaked_until`] with no end: the found secret is the key's current one.
@@ -44,19 +44,24 @@ const LEAKED_FOR_GOOD: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyRows {
-    /// Each key's text, one after another.
+    /// Every name a key has, once each.
+    names: Names,
+    /// Each key's name, by its number in `names`.
+    name_ids: Vec<u32>,
+    /// Each key's text (masked key and id), one after another.
     text: String,
     /// Where each key's text starts in `text`; it ends where the next one starts.
     starts: Vec<u32>,
-    /// Byte lengths of the name, masked key and id. The store never writes a name longer
-    /// than 64 characters; a longer one (a hand-edited file) is cut at 65,535 bytes.
-    lens: Vec<[u16; 3]>,
+    /// Byte lengths of the masked key and id. The store never writes a name longer than 64
+    /// characters; a longer one (a hand-edited file) is cut at 65,535 bytes, as these are.
+    lens: Vec<[u16; 2]>,
     /// Where the masked key's "…" stood (`text` holds "..." there), or [`NO_ELLIPSIS`].
     ellipsis: Vec<u8>,
     flags: Vec<u8>,
-    /// Which bytes each key's searched text holds ([`byte_classes`]): what search reads
-    /// before the text.
+    /// Which bytes each key's searched text holds ([`byte_classes`]), and which pairs of
+    /// bytes ([`byte_pairs`]): what search reads before the text.
     byte_masks: Vec<u64>,
+    pair_masks: Vec<u64>,
     created: Vec<i64>,
     expires: Vec<i64>,
     last_used: Vec<i64>,
@@ -112,51 +117,6 @@ fn time(secs: i64) -> Option<DateTime<Utc>> {
     (secs != NO_TIME).then(|| DateTime::from_timestamp(secs, 0).unwrap_or_default())
 }
 
-/// `text` cut to at most `u16::MAX` bytes, at a character boundary.
-fn capped(text: &str) -> &str {
-    let mut end = text.len().min(u16::MAX as usize);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
-/// A key's text as the arena holds it, where its "…" was, and its folded search text when
-/// comparing the text without regard to ASCII case would not be the same as comparing that.
-struct Encoded {
-    text: String,
-    lens: [u16; 3],
-    ellipsis: u8,
-    folded: Option<String>,
-}
-
-fn encode(key: &KeyRecord) -> Encoded {
-    let name = capped(&key.name);
-    let masked = capped(&key.masked_key);
-    let id = capped(&key.id);
-    let (masked_text, ellipsis) = match masked.find(ELLIPSIS) {
-        Some(at) if at < NO_ELLIPSIS as usize => (
-            Cow::Owned(format!(
-                "{}...{}",
-                &masked[..at],
-                &masked[at + ELLIPSIS.len()..]
-            )),
-            at as u8,
-        ),
-        _ => (Cow::Borrowed(masked), NO_ELLIPSIS),
-    };
-    let text = format!("{name}{FIELD}{masked_text}{FIELD}{id}");
-    // Folding ASCII text only lower-cases it (and "…" folds to "..."): only other text needs
-    // its folded form kept.
-    let folded = (!text.is_ascii()).then(|| search_text(name, masked, id));
-    Encoded {
-        lens: [name.len(), masked_text.len(), id.len()].map(|n| n as u16),
-        text,
-        ellipsis,
-        folded,
-    }
-}
-
 impl KeyRows {
     pub fn len(&self) -> usize {
         self.starts.len()
@@ -187,12 +147,12 @@ impl KeyRows {
         (start, end)
     }
 
-    /// The part of the arena search compares for key `i`: its own text, or the folded text
-    /// after it.
+    /// The part of the arena search compares for key `i` (its masked key and id): its own
+    /// text, or the folded text after it.
     pub(super) fn searched(&self, i: usize) -> (usize, usize) {
         let (start, end) = self.span(i);
-        let [name, masked, id] = self.lens[i].map(usize::from);
-        let own = start + name + masked + id + 2;
+        let [masked, id] = self.lens[i].map(usize::from);
+        let own = start + masked + id + 1;
         match self.flags[i] & HAS_FOLDED != 0 {
             true => (own + FOLDED.len_utf8(), end),
             false => (start, own),
@@ -204,41 +164,42 @@ impl KeyRows {
         &self.byte_masks
     }
 
+    /// The columns the filters read: flags, expiry and last use (seconds), by row.
+    pub(super) fn filter_columns(&self) -> (&[u8], &[i64], &[i64]) {
+        (&self.flags, &self.expires, &self.last_used)
+    }
+
+    /// Which pairs of bytes each key's searched text holds, by row.
+    pub(super) fn pair_masks(&self) -> &[u64] {
+        &self.pair_masks
+    }
+
+    /// The names, and each key's name by number.
+    pub(super) fn names(&self) -> (&Names, &[u32]) {
+        (&self.names, &self.name_ids)
+    }
+
     /// Key `i`'s name folded as search folds it, as bytes: compared byte by byte without
     /// regard to ASCII case when `.1` is true (its own text), as they are otherwise.
     pub(super) fn folded_name(&self, i: usize) -> (&[u8], bool) {
-        let (start, _) = self.span(i);
-        match self.flags[i] & HAS_FOLDED != 0 {
-            true => {
-                let (from, to) = self.searched(i);
-                let folded = &self.text.as_bytes()[from..to];
-                let name_end = memchr::memchr(FIELD as u8, folded).unwrap_or(folded.len());
-                (&folded[..name_end], false)
-            }
-            false => {
-                let name = self.lens[i][0] as usize;
-                (&self.text.as_bytes()[start..start + name], true)
-            }
-        }
+        self.names.searched(self.name_ids[i] as usize)
     }
 
     pub fn id(&self, i: usize) -> &str {
         let (start, _) = self.span(i);
-        let [name, masked, id] = self.lens[i].map(usize::from);
-        let from = start + name + masked + 2;
+        let [masked, id] = self.lens[i].map(usize::from);
+        let from = start + masked + 1;
         &self.text[from..from + id]
     }
 
     pub fn name(&self, i: usize) -> &str {
-        let (start, _) = self.span(i);
-        &self.text[start..start + self.lens[i][0] as usize]
+        self.names.name(self.name_ids[i] as usize)
     }
 
     pub fn masked_key(&self, i: usize) -> Cow<'_, str> {
         let (start, _) = self.span(i);
-        let [name, masked, _] = self.lens[i].map(usize::from);
-        let from = start + name + 1;
-        let stored = &self.text[from..from + masked];
+        let from = start;
+        let stored = &self.text[from..from + self.lens[i][0] as usize];
         match self.ellipsis[i] {
             NO_ELLIPSIS => Cow::Borrowed(stored),
             at => {
@@ -361,6 +322,7 @@ impl KeyRows {
             None => encoded.text.as_bytes(),
         };
         let byte_mask = byte_classes::of(searched);
+        let pair_mask = byte_pairs::of(searched);
         let mut text = encoded.text;
         if let Some(folded) = &encoded.folded {
             text.push(FOLDED);
@@ -385,10 +347,13 @@ impl KeyRows {
             | if key.expires_at.is_some() { EXPIRES } else { 0 }
             | if key.leak.is_some() { LEAKED } else { 0 };
         self.starts.insert(at, offset as u32);
+        let name = self.names.intern(capped(&key.name));
+        self.name_ids.insert(at, name);
         self.lens.insert(at, encoded.lens);
         self.ellipsis.insert(at, encoded.ellipsis);
         self.flags.insert(at, flags);
         self.byte_masks.insert(at, byte_mask);
+        self.pair_masks.insert(at, pair_mask);
         self.created.insert(at, key.created_at.timestamp());
         self.expires.insert(at, seconds(key.expires_at));
         self.last_used.insert(at, seconds(key.last_used_at));
@@ -410,10 +375,12 @@ impl KeyRows {
             *s -= (end - start) as u32;
         }
         self.starts.remove(at);
+        self.name_ids.remove(at);
         self.lens.remove(at);
         self.ellipsis.remove(at);
         self.flags.remove(at);
         self.byte_masks.remove(at);
+        self.pair_masks.remove(at);
         self.created.remove(at);
         self.expires.remove(at);
         self.last_used.remove(at);
@@ -439,12 +406,15 @@ impl KeyRows {
     /// Makes room for `n` more keys (of a typical text length), so that a read of a million
     /// does not double its columns (and briefly hold both) as it grows.
     pub fn reserve(&mut self, n: usize) {
-        self.text.reserve(n * 56);
+        self.text.reserve(n * 32);
+        self.names.reserve(n);
+        self.name_ids.reserve(n);
         self.starts.reserve(n);
         self.lens.reserve(n);
         self.ellipsis.reserve(n);
         self.flags.reserve(n);
         self.byte_masks.reserve(n);
+        self.pair_masks.reserve(n);
         self.created.reserve(n);
         self.expires.reserve(n);
         self.last_used.reserve(n);
@@ -453,12 +423,15 @@ impl KeyRows {
 
     /// Gives back memory a read reserved but did not use.
     pub fn shrink_to_fit(&mut self) {
+        self.names.shrink_to_fit();
+        self.name_ids.shrink_to_fit();
         self.text.shrink_to_fit();
         self.starts.shrink_to_fit();
         self.lens.shrink_to_fit();
         self.ellipsis.shrink_to_fit();
         self.flags.shrink_to_fit();
         self.byte_masks.shrink_to_fit();
+        self.pair_masks.shrink_to_fit();
         self.created.shrink_to_fit();
         self.expires.shrink_to_fit();
         self.last_used.shrink_to_fit();
@@ -490,6 +463,8 @@ impl FromIterator<KeyRecord> for KeyRows {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::search_text;
+    use crate::tui::key_text::FIELD;
     use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {
@@ -564,10 +539,9 @@ mod tests {
             let key = rows.record(i);
             let (from, to) = rows.searched(i);
             let searched = &rows.text()[from..to];
-            assert_eq!(
-                searched.to_ascii_lowercase(),
-                search_text(&key.name, &key.masked_key, &key.id)
-            );
+            let whole = search_text(&key.name, &key.masked_key, &key.id);
+            let rest = &whole[whole.find(FIELD).unwrap() + 1..];
+            assert_eq!(searched.to_ascii_lowercase(), rest);
         }
     }
 }

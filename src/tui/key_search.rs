@@ -1,11 +1,14 @@
-//! Which keys a search matches, found in the shared text of [`KeyRows`]: each key's mask of
-//! the bytes it holds rules most keys out first (a one-byte search needs nothing more), and
-//! only the keys left are swept for the rarest byte of the search (either ASCII case), each
-//! hit checked in place. A search that only grew (typing) looks only at the keys the shorter
-//! one matched.
+//! Which keys a search matches. A key matches when its name does or its masked key or id
+//! does (no search holds the separator between them). Names are held once each
+//! ([`super::key_names`]), so each is compared once and a key's name is looked up by number.
+//! A key's masked key and id are read only when its masks of the bytes and of the pairs of
+//! bytes they hold ([`byte_classes`], [`byte_pairs`]) do not rule it out (a one-byte search
+//! needs nothing more); then they are swept for the rarest byte of the search (either ASCII
+//! case), each hit checked in place. A search that only grew (typing) looks only at the keys
+//! the shorter one matched.
 
-use super::byte_classes;
 use super::key_rows::KeyRows;
+use super::{byte_classes, byte_pairs};
 
 /// One bit per key: set for the keys a search matches.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,6 +25,7 @@ impl Matches {
 
     /// The keys of `0..len` for which `passes` holds, asked in row order: a filter read
     /// column by column, not in a sort's order (a million random reads of 8 MB columns).
+    #[cfg(test)]
     pub fn of(len: usize, passes: impl Fn(usize) -> bool) -> Matches {
         let mut found = Matches::none(len);
         for (w, word) in found.bits.iter_mut().enumerate() {
@@ -31,6 +35,11 @@ impl Matches {
                 .fold(0, |word, (bit, i)| word | u64::from(passes(i)) << bit);
         }
         found
+    }
+
+    /// The keys whose bits `words` holds, 64 to a word.
+    pub(super) fn from_words(bits: Vec<u64>) -> Matches {
+        Matches { bits }
     }
 
     /// Keeps only the keys `other` holds too.
@@ -45,6 +54,7 @@ impl Matches {
         self.bits.iter().map(|w| w.count_ones() as usize).sum()
     }
 
+    #[inline]
     pub fn contains(&self, i: usize) -> bool {
         self.bits
             .get(i / 64)
@@ -78,97 +88,134 @@ fn commonness(byte: u8) -> u8 {
     }
 }
 
-/// Below this many words of 64 keys one thread sweeps: a thread's start costs more. The
+/// Below this many keys to look at one thread sweeps: a sweep of fewer takes a millisecond
+/// or two, and on a busy machine a second thread can wait longer than that for a core. The
 /// tests' few hundred keys take the split path, so that the equivalence tests check it.
 #[cfg(not(test))]
-const PARALLEL_WORDS: usize = 1024;
+const PARALLEL_KEYS: usize = 1 << 18;
 #[cfg(test)]
-const PARALLEL_WORDS: usize = 2;
+const PARALLEL_KEYS: usize = 2;
 
-/// Fills `words`, the match words from `first_word` on, for the search `needle` swept for
-/// its byte at `pivot`; `mask` is the search's byte mask and whether that mask alone answers.
+/// Whether `hay` holds `needle` (compared without regard to ASCII case): a sweep for the
+/// needle's byte at `pivot` (either case), each hit compared in place.
+fn holds(hay: &[u8], needle: &[u8], pivot: usize) -> bool {
+    let (lower, upper) = (needle[pivot], needle[pivot].to_ascii_uppercase());
+    let mut at = pivot;
+    while at < hay.len() {
+        let Some(hit) = memchr::memchr2(lower, upper, &hay[at..]) else {
+            return false;
+        };
+        let start = at + hit - pivot;
+        if hay
+            .get(start..start + needle.len())
+            .is_some_and(|piece| piece.eq_ignore_ascii_case(needle))
+        {
+            return true;
+        }
+        at += hit + 1;
+    }
+    false
+}
+
+/// What a search asks of each key before its text is read.
+struct Search<'a> {
+    needle: &'a [u8],
+    pivot: usize,
+    /// The byte and pair masks a key's text must hold.
+    bytes: u64,
+    pairs: u64,
+    /// The byte mask alone answers (one byte with a bit of its own).
+    answered: bool,
+    /// Which names hold the search, by number.
+    named: Vec<bool>,
+}
+
+/// Fills `words`, the match words from `first_word` on: a key matches when its name does
+/// (each name looked at once) or its masked key or id does, which its masks rule out for most
+/// keys before its text is read.
 fn sweep_words(
     rows: &KeyRows,
-    needle: &[u8],
-    pivot: usize,
-    (want, answered): (u64, bool),
+    search: &Search,
     within: Option<&Matches>,
     first_word: usize,
     words: &mut [u64],
 ) {
-    let (lower, upper) = (needle[pivot], needle[pivot].to_ascii_uppercase());
     let text = rows.text().as_bytes();
-    // Whether key `i`'s searched text holds the search: a sweep of that text alone for the
-    // search's rarest byte, each hit compared in place.
-    let holds = |i: usize| {
-        let (from, to) = rows.searched(i);
-        let mut at = from + pivot;
-        while at < to {
-            let Some(hit) = memchr::memchr2(lower, upper, &text[at..to]) else {
-                return false;
-            };
-            let start = at + hit - pivot;
-            if start + needle.len() <= to
-                && text[start..start + needle.len()].eq_ignore_ascii_case(needle)
-            {
-                return true;
-            }
-            at += hit + 1;
-        }
-        false
-    };
-    // The masks rule out most keys at one AND each; for one byte with a bit of its own they
-    // are the answer.
-    let masks = rows.byte_masks();
+    let (_, name_ids) = rows.names();
+    let (bytes, pairs) = (rows.byte_masks(), rows.pair_masks());
     for (n, slot) in words.iter_mut().enumerate() {
         let w = first_word + n;
-        let chunk = &masks[w * 64..(w * 64 + 64).min(masks.len())];
-        let mut word = chunk.iter().enumerate().fold(0u64, |word, (bit, &mask)| {
-            word | u64::from(mask & want == want) << bit
-        });
-        if let Some(within) = within {
-            word &= within.bits.get(w).copied().unwrap_or(0);
+        // Typing on narrows: most words of the shorter search's matches are empty by then,
+        // and their keys need not be read at all.
+        let allowed = within.map_or(u64::MAX, |within| within.bits.get(w).copied().unwrap_or(0));
+        if allowed == 0 {
+            *slot = 0;
+            continue;
         }
-        if !answered {
-            let mut candidates = word;
-            while candidates != 0 {
-                let bit = candidates.trailing_zeros() as usize;
-                candidates &= candidates - 1;
-                if !holds(w * 64 + bit) {
-                    word &= !(1 << bit);
+        let keys = w * 64..(w * 64 + 64).min(rows.len());
+        let (mut named, mut candidates) = (0u64, 0u64);
+        // Without a branch per key: a million keys go through here.
+        let columns = name_ids[keys.clone()]
+            .iter()
+            .zip(&bytes[keys.clone()])
+            .zip(&pairs[keys]);
+        for (bit, ((&name, &byte_mask), &pair_mask)) in columns.enumerate() {
+            named |= u64::from(search.named[name as usize]) << bit;
+            let masks = (byte_mask & search.bytes == search.bytes)
+                & (pair_mask & search.pairs == search.pairs);
+            candidates |= u64::from(masks) << bit;
+        }
+        named &= allowed;
+        candidates &= allowed & !named;
+        if !search.answered {
+            let mut left = candidates;
+            while left != 0 {
+                let bit = left.trailing_zeros() as usize;
+                left &= left - 1;
+                let (from, to) = rows.searched(w * 64 + bit);
+                if !holds(&text[from..to], search.needle, search.pivot) {
+                    candidates &= !(1 << bit);
                 }
             }
         }
-        *slot = word;
+        *slot = named | candidates;
     }
 }
 
-/// The keys whose searched text (see [`KeyRows::searched`]) holds `needle`, a search folded
-/// by [`crate::store::normalize_search`] and not empty; only among `within` when given (the
-/// matches of a text `needle` contains).
+/// The keys whose name, masked key or id (folded, see [`KeyRows::searched`]) holds
+/// `needle`, a search folded by [`crate::store::normalize_search`] and not empty; only among
+/// `within` when given (the matches of a text `needle` contains).
 pub fn matching(rows: &KeyRows, needle: &str, within: Option<&Matches>) -> Matches {
     let needle = needle.as_bytes();
     let mut found = Matches::none(rows.len());
     let Some(pivot) = (0..needle.len()).min_by_key(|&i| commonness(needle[i])) else {
         return found;
     };
-    let want = byte_classes::of(needle);
+    let bytes = byte_classes::of(needle);
     let answered = needle.len() == 1 && byte_classes::is_exact(needle[0]);
-    let sweep = |first_word: usize, words: &mut [u64]| {
-        sweep_words(
-            rows,
-            needle,
-            pivot,
-            (want, answered),
-            within,
-            first_word,
-            words,
-        );
+    let (names, _) = rows.names();
+    let named = (0..names.len())
+        .map(|j| {
+            let (name, _) = names.searched(j);
+            names.masks()[j] & bytes == bytes && (answered || holds(name, needle, pivot))
+        })
+        .collect();
+    let search = Search {
+        needle,
+        pivot,
+        bytes,
+        pairs: byte_pairs::of(needle),
+        answered,
+        named,
     };
-    // Checking text in place is the slow part (a million keys' text when a byte is common):
-    // split across the machine's cores, each half of the rows written by one thread.
+    let sweep = |first_word: usize, words: &mut [u64]| {
+        sweep_words(rows, &search, within, first_word, words);
+    };
+    // A million keys' columns, and the text of those their masks do not rule out: split
+    // across the machine's cores, each half of the rows written by one thread.
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if answered || threads < 2 || found.bits.len() < PARALLEL_WORDS {
+    let keys = within.map_or(rows.len(), Matches::count);
+    if threads < 2 || keys < PARALLEL_KEYS {
         sweep(0, &mut found.bits);
     } else {
         let mid = found.bits.len() / 2;
@@ -179,6 +226,43 @@ pub fn matching(rows: &KeyRows, needle: &str, within: Option<&Matches>) -> Match
         });
     }
     found
+}
+
+/// Searches whose matches are kept: deleting back to one of them, or typing on from one,
+/// costs nothing or a look at its matches rather than a sweep of every key.
+const KEPT_SEARCHES: usize = 16;
+
+/// The most recent searches (folded) and the rows each matches, newest last.
+#[derive(Debug, Clone, Default)]
+pub struct KeptSearches(Vec<(String, Matches)>);
+
+impl KeptSearches {
+    /// The rows change: no kept search holds for them.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// The rows search text `needle` (folded, not empty) matches: kept from before, or
+    /// narrowed from the matches of a search it contains, or found in one sweep.
+    pub fn matching(&mut self, rows: &KeyRows, needle: &str) -> &Matches {
+        let searches = &mut self.0;
+        if let Some(at) = searches.iter().position(|(n, _)| n == needle) {
+            let kept = searches.remove(at);
+            searches.push(kept);
+        } else {
+            let narrower = searches
+                .iter()
+                .filter(|(n, _)| needle.contains(n.as_str()))
+                .max_by_key(|(n, _)| n.len())
+                .map(|(_, m)| m);
+            let found = matching(rows, needle, narrower);
+            if searches.len() == KEPT_SEARCHES {
+                searches.remove(0);
+            }
+            searches.push((needle.to_owned(), found));
+        }
+        &searches.last().expect("just pushed").1
+    }
 }
 
 #[cfg(test)]
@@ -320,6 +404,57 @@ mod tests {
                     all,
                     "{needle:?} narrowed"
                 );
+            }
+        }
+    }
+
+    /// Keys and searches made of a few letters (either case), digits, the masked key's and
+    /// id's fixed parts and some non-ASCII text, so that searches often match and names
+    /// repeat: the index finds exactly what a plain search of each folded text finds, alone
+    /// and narrowing a shorter search's matches.
+    mod against_a_plain_search {
+        use super::*;
+        use proptest::prelude::*;
+
+        const PIECES: [&str; 12] = [
+            "b", "I", "l", "7", "x", "_", " ", "fhk_", "key_", "É", "ＡＰ", "…",
+        ];
+
+        fn text(max: usize) -> impl Strategy<Value = String> {
+            proptest::collection::vec(0..PIECES.len(), 0..max)
+                .prop_map(|pieces| pieces.into_iter().map(|p| PIECES[p]).collect())
+        }
+
+        fn key() -> impl Strategy<Value = (String, String, String)> {
+            // Names from a handful, so that keys share them.
+            let name = prop_oneof![text(6), Just("Billing".to_owned()), Just("bill É".into())];
+            (name, text(8), text(5))
+        }
+
+        proptest! {
+            #[test]
+            fn the_index_finds_what_a_plain_search_finds(
+                keys in proptest::collection::vec(key(), 1..150),
+                typed in text(4),
+            ) {
+                let at = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+                let keys: Vec<KeyRecord> = keys
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (name, masked, id))| KeyRecord {
+                        masked_key: format!("fhk_prod_{masked}"),
+                        ..KeyRecord::example(&format!("key_{id}{i}"), &name, Environment::Production, at)
+                    })
+                    .collect();
+                let rows: KeyRows = keys.iter().cloned().collect();
+                let needle = normalize_search(&typed);
+                prop_assume!(!needle.is_empty());
+                let all = matching(&rows, &needle, None);
+                prop_assert_eq!(all.iter().collect::<Vec<_>>(), expected(&keys, &needle));
+                for (cut, _) in needle.char_indices().skip(1) {
+                    let wider = matching(&rows, &needle[..cut], None);
+                    prop_assert_eq!(&matching(&rows, &needle, Some(&wider)), &all);
+                }
             }
         }
     }

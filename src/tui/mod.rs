@@ -14,13 +14,17 @@
 pub mod action;
 pub mod app;
 mod byte_classes;
+mod byte_pairs;
 pub mod clipboard;
 pub mod dialog;
 pub mod input;
+mod key_filters;
 pub mod key_list;
+mod key_names;
 pub mod key_orders;
 pub mod key_rows;
 pub mod key_search;
+mod key_text;
 pub mod keymap;
 pub mod layout;
 pub mod loader;
@@ -28,6 +32,7 @@ pub mod marks;
 pub mod mouse;
 pub mod terminal;
 pub mod view;
+mod visible_rows;
 pub mod writer;
 
 use std::io::{self, IsTerminal};
