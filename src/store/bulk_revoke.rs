@@ -4,6 +4,7 @@
 //! it is reported beside the ones revoked, since what the admin wanted is true of it too.
 
 use super::Store;
+use super::event_sink::Events;
 use super::failure::Failure;
 use super::key_queries::{fetch_key, not_found};
 use super::key_writes::mark_revoked;
@@ -79,7 +80,7 @@ impl Store {
             };
             for (id, (row_id, revoked_at)) in found {
                 if revoked_at.is_none() {
-                    mark_revoked(tx, row_id, cx.now, cx.actor)?;
+                    mark_revoked(tx, row_id, cx.now, &mut Events::Logged(cx.actor))?;
                 }
                 let record =
                     fetch_key(tx, &workspace, id)?.ok_or_else(|| not_found(id, &workspace))?;

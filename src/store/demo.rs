@@ -4,6 +4,7 @@
 //! Demo keys are real keys: each has a secret from the store's entropy source whose hash is
 //! stored and whose text is dropped at once. Nobody can ever use them.
 
+use super::event_sink::{Events, log_in_time_order};
 use super::failure::Failure;
 use super::sql::{Arg, Db, args};
 use rand::rngs::StdRng;
@@ -107,6 +108,10 @@ impl Store {
             // Decided under the write lock: another process may create a default meanwhile.
             let needs_default = active_default(tx, workspace_id, now)?.is_none();
             let mut summary = DemoSummary::default();
+            // Each key's history is written at once, back-dated; its events wait to be logged
+            // in time order, so that the log reads newest first.
+            let mut held = Vec::new();
+            let mut events = Events::Held(&mut held);
 
             for index in 0..count {
                 // The last one, so that the others are the same for a seed whether or not the
@@ -126,7 +131,7 @@ impl Store {
                     expires_at: plan.expires_at,
                     daily_limit: None,
                 };
-                let (key_id, public_id, secret) = insert_key(tx, cx.entropy, cx.actor, &row)?;
+                let (key_id, public_id, secret) = insert_key(tx, cx.entropy, &mut events, &row)?;
                 drop(secret);
                 if let Some(rotated_at) = plan.rotated_at {
                     let target = RotationTarget {
@@ -136,11 +141,11 @@ impl Store {
                         environment: plan.environment,
                     };
                     let grace = Grace::ALL[rng.random_range(0..Grace::ALL.len())];
-                    replace_secret(tx, cx.entropy, cx.actor, &target, rotated_at, grace)?;
+                    replace_secret(tx, cx.entropy, &mut events, &target, rotated_at, grace)?;
                     summary.rotated += 1;
                 }
                 if let Some(revoked_at) = plan.revoked_at {
-                    mark_revoked(tx, key_id, revoked_at, cx.actor)?;
+                    mark_revoked(tx, key_id, revoked_at, &mut events)?;
                     summary.revoked += 1;
                 } else if plan.expires_at.is_some_and(|at| at <= now) {
                     summary.expired += 1;
@@ -164,6 +169,7 @@ impl Store {
                 summary.keys += 1;
                 summary.default_key_created |= is_default;
             }
+            log_in_time_order(tx, cx.actor, held)?;
             Ok(summary)
         })
     }

@@ -2,6 +2,7 @@
 //! events each change writes inside its transaction.
 
 use super::Store;
+use super::event_sink::Events;
 use super::failure::Failure;
 use super::key_queries::{fetch_key, not_found, search_text};
 use super::records::{AuditAction, Grace, IssuedKey, KeyRecord, MAX_DAILY_LIMIT, NewKey};
@@ -28,7 +29,7 @@ pub(super) struct KeyRow<'a> {
 pub(super) fn insert_key(
     tx: Db<'_>,
     entropy: &mut dyn Entropy,
-    actor: &str,
+    events: &mut Events<'_>,
     row: &KeyRow<'_>,
 ) -> Result<(i64, String, Secret), Failure> {
     let secret = Secret::generate(row.environment, entropy)?;
@@ -54,14 +55,7 @@ pub(super) fn insert_key(
         )?
         .ok_or_else(|| Failure::Decode("INSERT … RETURNING gave no row id".into()))?;
     insert_secret(tx, key_id, &secret, row.created_at)?;
-    record_event(
-        tx,
-        key_id,
-        row.created_at,
-        AuditAction::Created,
-        actor,
-        None,
-    )?;
+    events.record(tx, key_id, row.created_at, AuditAction::Created, None)?;
     Ok((key_id, public_id, secret))
 }
 
@@ -106,7 +100,7 @@ pub(super) struct RotationTarget<'a> {
 pub(super) fn replace_secret(
     tx: Db<'_>,
     entropy: &mut dyn Entropy,
-    actor: &str,
+    events: &mut Events<'_>,
     target: &RotationTarget<'_>,
     at: i64,
     grace: Grace,
@@ -132,23 +126,21 @@ pub(super) fn replace_secret(
         ],
     )?;
     let detail = format!("previous secret stops {}", grace.label());
-    record_event(
-        tx,
-        target.key_id,
-        at,
-        AuditAction::Rotated,
-        actor,
-        Some(&detail),
-    )?;
+    events.record(tx, target.key_id, at, AuditAction::Rotated, Some(detail))?;
     Ok(secret)
 }
 
-pub(super) fn mark_revoked(tx: Db<'_>, key_id: i64, at: i64, actor: &str) -> Result<(), Failure> {
+pub(super) fn mark_revoked(
+    tx: Db<'_>,
+    key_id: i64,
+    at: i64,
+    events: &mut Events<'_>,
+) -> Result<(), Failure> {
     tx.execute(
         "UPDATE keys SET revoked_at = ?1 WHERE id = ?2",
         args![at, key_id],
     )?;
-    record_event(tx, key_id, at, AuditAction::Revoked, actor, None)
+    events.record(tx, key_id, at, AuditAction::Revoked, None)
 }
 
 /// A public id no key has yet. 32 random bits collide rarely even at a million keys; the
@@ -241,7 +233,8 @@ impl Store {
                 expires_at,
                 daily_limit: new.daily_limit,
             };
-            let (_, public_id, secret) = insert_key(tx, cx.entropy, cx.actor, &row)?;
+            let (_, public_id, secret) =
+                insert_key(tx, cx.entropy, &mut Events::Logged(cx.actor), &row)?;
             let record = written_key(tx, &workspace, &public_id)?;
             hand_over(IssuedKey { record, secret }, false, deliver)
         })
@@ -301,7 +294,14 @@ impl Store {
                 name: &key.name,
                 environment: key.environment,
             };
-            let secret = replace_secret(tx, cx.entropy, cx.actor, &target, cx.now, grace)?;
+            let secret = replace_secret(
+                tx,
+                cx.entropy,
+                &mut Events::Logged(cx.actor),
+                &target,
+                cx.now,
+                grace,
+            )?;
             let record = written_key(tx, &workspace, id)?;
             hand_over(IssuedKey { record, secret }, true, deliver)
         })
@@ -327,7 +327,7 @@ impl Store {
             if withdrawn() {
                 return Err(Error::Withdrawn.into());
             }
-            mark_revoked(tx, key.row_id, cx.now, cx.actor)?;
+            mark_revoked(tx, key.row_id, cx.now, &mut Events::Logged(cx.actor))?;
             written_key(tx, &workspace, id)
         })
     }

@@ -7,6 +7,7 @@ mod audit;
 mod bulk_revoke;
 mod copy;
 mod demo;
+mod event_sink;
 mod failure;
 mod file;
 mod key_queries;

@@ -239,6 +239,54 @@ fn a_large_workspaces_log_pages_like_a_small_ones(backend: &Backend) {
     );
 }
 
+/// The demo writes each key's back-dated history (created, rotated, revoked) at once; the log
+/// is read in the order events were logged, so the demo logs them in time order: its log
+/// reads newest first, page after page, like a real one.
+fn a_demo_workspaces_log_is_newest_first(backend: &Backend) {
+    let mut store = backend.open(1);
+    let summary = store.fill_demo("demo", 400, 7).unwrap();
+    assert!(summary.rotated > 0 && summary.revoked > 0, "{summary:?}");
+    let mut log: Vec<LoggedEvent> = Vec::new();
+    loop {
+        let query = AuditQuery {
+            before: log.last().map(|e| e.seq),
+            limit: Some(64),
+            ..AuditQuery::default()
+        };
+        let page = store.audit_log("demo", &query).unwrap();
+        let full = page.len() == 64;
+        log.extend(page);
+        if !full {
+            break;
+        }
+    }
+    assert_eq!(
+        log.len() as u64,
+        summary.keys + summary.rotated + summary.revoked,
+        "every event, once"
+    );
+    let times: Vec<_> = log.iter().map(|e| e.event.at).collect();
+    if let Some(i) = (1..times.len()).find(|&i| times[i - 1] < times[i]) {
+        panic!(
+            "event {i} ({}) is newer than the one before it ({})",
+            times[i],
+            times[i - 1]
+        );
+    }
+    assert!(
+        times[0] - times[times.len() - 1] > TimeDelta::days(90),
+        "months of history"
+    );
+    // Each key's oldest event is its creation.
+    let mut seen = std::collections::HashSet::new();
+    for event in log.iter().rev() {
+        if seen.insert(event.key_id.as_str()) {
+            assert_eq!(event.event.action, AuditAction::Created, "{event:?}");
+        }
+    }
+    assert_eq!(seen.len() as u64, summary.keys);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Command line
 
@@ -380,6 +428,25 @@ fn log_command_prints_the_workspaces_events_newest_first(backend: &Backend) {
     cli.run(&["log", "--since", "soon"]).clap_error("soon");
 }
 
+/// `hivekeys log` after `hivekeys demo`: newest first across the command's pages of 1,000.
+fn log_command_after_demo_is_newest_first(backend: &Backend) {
+    let cli = Cli::new(backend);
+    cli.run_ok(&["demo", "--keys", "1100", "--seed", "3"]);
+    let text = cli.run_ok(&["log"]).stdout;
+    // Each line starts with its time, "2026-05-14 09:12 UTC": in that format, text order is
+    // time order.
+    let times: Vec<&str> = text.lines().map(|line| &line[..20]).collect();
+    assert!(times.len() > 1_100, "{} lines", times.len());
+    if let Some(i) = (1..times.len()).find(|&i| times[i - 1] < times[i]) {
+        panic!(
+            "line {i} ({}) is newer than the one before it ({})",
+            times[i],
+            times[i - 1]
+        );
+    }
+    assert!(times[0] > times[times.len() - 1], "months of history");
+}
+
 conformance![
     workspaces_are_listed_with_their_active_keys,
     a_workspace_is_created_once_with_a_valid_name,
@@ -387,4 +454,6 @@ conformance![
     a_large_workspaces_log_pages_like_a_small_ones,
     workspaces_command_lists_counts_marks_the_current_and_creates,
     log_command_prints_the_workspaces_events_newest_first,
+    a_demo_workspaces_log_is_newest_first,
+    log_command_after_demo_is_newest_first,
 ];
