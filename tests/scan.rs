@@ -234,6 +234,39 @@ fn no_live_key_exits_0_and_an_empty_tree_says_so() {
     );
 }
 
+/// A store that refuses the leak mark (another process holds its write lock past the busy
+/// timeout) still gets the report printed: the findings are what the admin came for.
+#[test]
+fn a_locked_store_still_gets_the_report_then_says_the_mark_failed() {
+    let sandbox = Sandbox::new();
+    let k = keys(&sandbox);
+    let tree = sandbox.dir.path().join("tree");
+    write(&tree, "config.env", format!("API_KEY={}\n", k.live));
+    let lock = rusqlite::Connection::open(&sandbox.db).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut command = sandbox.command(&["scan"]);
+    command
+        .arg(".")
+        .current_dir(&tree)
+        .env("HIVEKEYS_BUSY_TIMEOUT_MS", "200");
+    let out = output(command, None);
+    lock.execute_batch("ROLLBACK").unwrap();
+    let (stdout, stderr) = no_full_key(&out, &[&k.live]);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&masked(&k.live)), "{stdout}");
+    assert!(stdout.contains("live"), "{stdout}");
+    assert!(
+        stderr.contains("not marked leaked in the store"),
+        "{stderr}"
+    );
+    // Nothing was marked: the write did not happen.
+    let listed = sandbox.list_json();
+    assert!(
+        listed.iter().all(|key| key["leaked"] == false),
+        "{listed:?}"
+    );
+}
+
 #[test]
 fn usage_errors_exit_2_with_one_sentence() {
     let sandbox = Sandbox::new();
@@ -714,7 +747,7 @@ fn revoke_asks_once_on_a_terminal() {
         pty.send(answer);
         let status = pty.wait_exit();
         assert_eq!(status.exit_code(), 1);
-        let log = text(&pty.log());
+        let log = text(&pty.whole_log());
         assert!(
             !log.contains(&a) && !log.contains(&b) && !contains_full_key(&log),
             "{log}"

@@ -118,9 +118,12 @@ pub fn run(cli: &Cli, request: &ScanRequest) -> Result<ExitCode, Failure> {
             location: f.location(),
         })
         .collect();
-    if !live.is_empty() {
-        store.record_leaks(&live)?;
-    }
+    // The report matters more than the mark: a store that refuses the write (locked past the
+    // busy timeout, read-only) still gets its findings printed, then the failure said.
+    let unrecorded = match live.is_empty() {
+        true => None,
+        false => store.record_leaks(&live).err(),
+    };
     let mut out = io::BufWriter::new(io::stdout().lock());
     let report = Report {
         scan: &scan,
@@ -152,6 +155,12 @@ pub fn run(cli: &Cli, request: &ScanRequest) -> Result<ExitCode, Failure> {
         }
     }
     out.flush()?;
+    if let Some(err) = unrecorded {
+        super::say(&format!(
+            "error: the live keys above are not marked leaked in the store: {}",
+            Failure::from(err).message
+        ));
+    }
     if request.revoke && live.is_empty() {
         super::say("No live key was found: nothing to revoke.");
     }

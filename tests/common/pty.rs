@@ -335,6 +335,16 @@ impl Pty {
         self.wait_until(&format!("{text:?} to disappear"), |s| !s.contains(text))
     }
 
+    /// Every byte the binary wrote, read to the end: its exit can be seen before the reader
+    /// thread has read its last output, so this waits (until [`WAIT`]) for the end of it.
+    pub fn whole_log(&self) -> Vec<u8> {
+        let deadline = soon();
+        while !self.drained.load(Ordering::SeqCst) && Instant::now() < deadline {
+            thread::sleep(POLL);
+        }
+        self.log()
+    }
+
     /// The exit status, once the binary has exited.
     pub fn exited(&self) -> Option<ExitStatus> {
         let mut status = lock(&self.status);
