@@ -267,6 +267,32 @@ fn a_locked_store_still_gets_the_report_then_says_the_mark_failed() {
     );
 }
 
+/// `scan | head -1` in a hook with `pipefail`: the reader going away takes nothing from the
+/// verdict. The report is larger than a pipe's buffer, so the scan is still writing when the
+/// reader is gone, whatever the timing.
+#[test]
+fn a_reader_that_stops_early_leaves_the_verdict_at_1() {
+    let sandbox = Sandbox::new();
+    let key = sandbox.create_key("Piped", "production");
+    let tree = sandbox.dir.path().join("tree");
+    write(&tree, "many.txt", format!("{key}\n").repeat(3000));
+    for extra in [None, Some("--json")] {
+        let mut command = sandbox.command(&["scan", "."]);
+        command.args(extra).current_dir(&tree);
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {stderr}");
+        assert!(!stderr.contains(&key), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
 #[test]
 fn usage_errors_exit_2_with_one_sentence() {
     let sandbox = Sandbox::new();

@@ -40,6 +40,15 @@ impl From<Error> for Failure {
     }
 }
 
+impl Failure {
+    /// Stdout's reader went away (`hivekeys list | head`): the failure made of that, which
+    /// says nothing and exits 0 (see below). A command whose status carries a verdict
+    /// (`scan`) keeps its verdict instead.
+    pub(super) fn is_closed_pipe(&self) -> bool {
+        self.status == 0 && self.message.is_empty()
+    }
+}
+
 impl From<io::Error> for Failure {
     fn from(err: io::Error) -> Failure {
         // A reader that stopped early (`hivekeys list | head`) is not an error worth a word.

@@ -124,50 +124,61 @@ pub fn run(cli: &Cli, request: &ScanRequest) -> Result<ExitCode, Failure> {
         true => None,
         false => store.record_leaks(&live).err(),
     };
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    let report = Report {
-        scan: &scan,
-        known: &known,
-        git: request.git,
-        workspace: cli.workspace(),
+    let verdict = match live.is_empty() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::from(1),
     };
-    if request.json {
-        // The confirmation (on the terminal) comes before the one document is printed.
-        let revoked = match request.revoke && !live.is_empty() {
-            true => Some(revoke(&mut store, &live, &known, request.yes)?),
-            false => None,
+    let printed = (|| -> Result<(), Failure> {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        let report = Report {
+            scan: &scan,
+            known: &known,
+            git: request.git,
+            workspace: cli.workspace(),
         };
-        let mut json = report.json();
-        json.revoked = revoked
-            .as_ref()
-            .map(|r| r.revoked.iter().map(RevokedJson::of).collect());
-        json.already_revoked = revoked
-            .as_ref()
-            .map(|r| r.already_revoked.iter().map(RevokedJson::of).collect());
-        super::output::write_json(&mut out, &json)?;
-    } else {
-        report.write_text(&mut out)?;
-        // The report is on screen before the question about it.
-        out.flush()?;
-        if request.revoke && !live.is_empty() {
-            let revoked = revoke(&mut store, &live, &known, request.yes)?;
-            write_revoked(&mut out, &revoked)?;
+        if request.json {
+            // The confirmation (on the terminal) comes before the one document is printed.
+            let revoked = match request.revoke && !live.is_empty() {
+                true => Some(revoke(&mut store, &live, &known, request.yes)?),
+                false => None,
+            };
+            let mut json = report.json();
+            json.revoked = revoked
+                .as_ref()
+                .map(|r| r.revoked.iter().map(RevokedJson::of).collect());
+            json.already_revoked = revoked
+                .as_ref()
+                .map(|r| r.already_revoked.iter().map(RevokedJson::of).collect());
+            super::output::write_json(&mut out, &json)?;
+        } else {
+            report.write_text(&mut out)?;
+            // The report is on screen before the question about it.
+            out.flush()?;
+            if request.revoke && !live.is_empty() {
+                let revoked = revoke(&mut store, &live, &known, request.yes)?;
+                write_revoked(&mut out, &revoked)?;
+            }
         }
-    }
-    out.flush()?;
+        out.flush()?;
+        Ok(())
+    })();
     if let Some(err) = unrecorded {
         super::say(&format!(
             "error: the live keys above are not marked leaked in the store: {}",
             Failure::from(err).message
         ));
     }
+    match printed {
+        // A reader that stopped early (`scan | head -1`) changes nothing of the verdict: a
+        // live key found is status 1 whatever became of the report.
+        Err(failure) if failure.is_closed_pipe() => return Ok(verdict),
+        Err(failure) => return Err(failure),
+        Ok(()) => {}
+    }
     if request.revoke && live.is_empty() {
         super::say("No live key was found: nothing to revoke.");
     }
-    Ok(match live.is_empty() {
-        true => ExitCode::SUCCESS,
-        false => ExitCode::from(1),
-    })
+    Ok(verdict)
 }
 
 fn scan_histories(paths: &[PathBuf], binary: scan::Binary) -> Result<Scan, Failure> {
