@@ -58,6 +58,108 @@ fn snapshot_workspaces_overlay() {
     insta::assert_snapshot!(fx.screen(100, 24));
 }
 
+/// The workspace rows of the overlay on `screen`: each one's text inside the box, trimmed.
+fn overlay_rows(screen: &str, names: &[&str]) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|line| {
+            // The box's own cells: between its borders, which are not the screen's.
+            line.split('│').find_map(|inside| {
+                let inside = inside.trim();
+                let name = inside.trim_start_matches('▶').trim_start();
+                names
+                    .iter()
+                    .any(|n| name.starts_with(&format!("{n} ")))
+                    .then(|| inside.split_whitespace().collect::<Vec<_>>().join(" "))
+            })
+        })
+        .collect()
+}
+
+/// As the binary runs it, the overlay opens on the names at once, the counts "…" until the
+/// count on its own thread lands; `a` works meanwhile, and a workspace created meanwhile is
+/// listed, then counted with the rest.
+#[test]
+fn the_overlay_lists_the_names_at_once_and_the_counts_when_they_land() {
+    let mut fx = Fixture::new().in_background();
+    fx.char('w');
+    assert!(fx.app.is_counting(), "counted off the UI thread");
+    let names = ["default", "ops", "Team A"];
+    assert_eq!(
+        overlay_rows(&fx.screen(100, 24), &names),
+        ["▶ default (current) …", "ops …"],
+        "the names before the counts"
+    );
+    fx.char('a');
+    fx.type_text("Team A");
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.app.context(), Context::Workspaces, "back to the list");
+    assert_eq!(
+        overlay_rows(&fx.screen(100, 24), &names),
+        ["default (current) …", "ops …", "▶ Team A …"]
+    );
+    fx.wait_for_counts();
+    assert_eq!(
+        overlay_rows(&fx.screen(100, 24), &names),
+        ["default (current) 2", "ops 1", "▶ Team A 0"],
+        "the counts once they land"
+    );
+    assert!(fx.app.notice.as_ref().is_some_and(|n| !n.is_error));
+}
+
+/// Enter switches while the count runs; the count landing after the overlay closed changes
+/// nothing. Opened again, the overlay counts again.
+#[test]
+fn enter_switches_while_the_workspaces_are_counted() {
+    let mut fx = Fixture::new().in_background();
+    fx.char('w');
+    fx.char('j');
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.app.workspace, "ops");
+    assert!(fx.app.modal.is_none());
+    fx.wait_for_counts();
+    assert!(fx.app.modal.is_none(), "the late count opens nothing");
+    fx.char('w');
+    fx.wait_for_counts();
+    assert_eq!(
+        overlay_rows(&fx.screen(100, 24), &["default", "ops"]),
+        ["default 2", "▶ ops (current) 1"]
+    );
+}
+
+/// A count that fails says so in one sentence; the names stay listed and Enter still
+/// switches. (The file is deleted: the app's own connection still reads it, the count's new
+/// connection finds nothing to open.)
+#[test]
+fn a_failed_count_says_so_and_the_list_stays_usable() {
+    let mut fx = Fixture::new().in_background();
+    std::fs::remove_file(&fx.path).unwrap();
+    fx.char('w');
+    fx.wait_for_counts();
+    let notice = fx.app.notice.clone().expect("a notice");
+    assert!(notice.is_error);
+    assert!(
+        notice
+            .text
+            .starts_with("The active keys could not be counted: "),
+        "{}",
+        notice.text
+    );
+    assert_eq!(
+        notice.text.matches(". ").count(),
+        0,
+        "one sentence: {}",
+        notice.text
+    );
+    assert_eq!(
+        overlay_rows(&fx.screen(100, 24), &["default", "ops"]),
+        ["▶ default (current) unknown", "ops unknown"]
+    );
+    fx.char('j');
+    fx.press(KeyCode::Enter);
+    assert_eq!(fx.app.workspace, "ops");
+}
+
 /// New Workspace with a taken name submitted: the field, and the refusal in a key name's
 /// style of sentence.
 #[test]

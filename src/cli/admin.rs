@@ -46,7 +46,8 @@ pub fn workspaces(
             .iter()
             .map(|w| WorkspaceJson {
                 name: &w.name,
-                active_keys: w.active_keys,
+                // with_current counted every workspace.
+                active_keys: w.active_keys.unwrap_or(0),
                 created_at: w.created_at.map(rfc3339),
                 current: w.current,
             })
@@ -63,7 +64,7 @@ pub fn workspaces(
             "{} {}  {:>11}  {}",
             if w.current { "*" } else { " " },
             pad(name, width),
-            group_digits(w.active_keys),
+            group_digits(w.active_keys.unwrap_or(0)),
             w.created_at
                 .map_or_else(|| "not stored yet".to_owned(), short)
         )?;

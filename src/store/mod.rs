@@ -48,7 +48,7 @@ pub use demo::{DemoSummary, random_seed};
 pub use key_queries::{fold_for_search, normalize_search, search_text};
 pub use leak_revoke::{RevokedLeak, RevokedLeaks};
 pub use leaks::{FoundKey, KeyLeak, LeakSighting, LeakState};
-pub use loader::{WorkspaceKeys, WorkspaceLoader};
+pub use loader::{WorkspaceCounter, WorkspaceKeys, WorkspaceLoader};
 pub use location::Location;
 pub use records::{
     AuditAction, AuditEvent, DEFAULT_KEY_NAME, DailyUse, Grace, IssuedKey, KeyQuery, KeyRecord,
@@ -61,7 +61,9 @@ pub use usage::{FLUSH_AFTER, FLUSH_AT_COUNT};
 pub use verification::{
     Allowance, CHECK_EVERY, InvalidReason, READER_PRAGMAS, Verification, VerifiedKey,
 };
-pub use workspaces::{ListedWorkspace, WorkspaceSummary, with_current};
+pub use workspaces::{
+    ListedWorkspace, StoredWorkspace, WorkspaceSummary, uncounted_with_current, with_current,
+};
 
 /// How long a writer waits for another process's lock before giving up.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);

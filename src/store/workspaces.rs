@@ -17,33 +17,32 @@ pub struct WorkspaceSummary {
     pub active_keys: u64,
 }
 
+/// One workspace as stored, its keys not counted: what the workspaces overlay shows at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredWorkspace {
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
 impl Store {
     /// Every workspace in the store, by name, with its active keys counted: one query, so a
     /// store with many workspaces costs one round trip. It reads every key once: about a
-    /// second at a million keys.
+    /// second at a million keys (the dashboard counts on a thread: [`Store::counter`]).
     pub fn workspaces(&self) -> Result<Vec<WorkspaceSummary>> {
+        counted_in(self.db(), self.now_secs()).at(self.site())
+    }
+
+    /// Every workspace in the store, by name, without counting its keys: a read of the
+    /// workspaces table alone, as cheap at a million keys as at none.
+    pub fn stored_workspaces(&self) -> Result<Vec<StoredWorkspace>> {
         self.db()
-            .query_all(
-                // One pass over the keys, grouped, then joined to the workspaces: going
-                // through the workspace index instead fetched each key's row on its own, 7.6 s
-                // at a million keys against 1.0 s for the pass. The `+` keeps SQLite from
-                // grouping by that index.
-                "SELECT w.name, w.created_at, COALESCE(a.active, 0) FROM workspaces w \
-                 LEFT JOIN (SELECT +workspace_id AS workspace, count(*) AS active FROM keys \
-                 WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?1) \
-                 GROUP BY +workspace_id) AS a ON a.workspace = w.id",
-                args![self.now_secs()],
-                |row| {
-                    Ok(WorkspaceSummary {
-                        name: row.text(0)?,
-                        created_at: row.time(1)?,
-                        active_keys: row.u64(2)?,
-                    })
-                },
-            )
+            .query_all("SELECT name, created_at FROM workspaces", args![], |row| {
+                Ok(StoredWorkspace {
+                    name: row.text(0)?,
+                    created_at: row.time(1)?,
+                })
+            })
             .map(|mut all| {
-                // Ordered here, not in SQL: PostgreSQL's collation depends on the server's
-                // locale, and both backends must list alike.
                 all.sort_by(|a, b| listing_order(&a.name, &b.name));
                 all
             })
@@ -87,6 +86,33 @@ impl Store {
     }
 }
 
+/// Every workspace with its keys active at `now` counted, in listing order.
+pub(super) fn counted_in(db: Db<'_>, now: i64) -> Result<Vec<WorkspaceSummary>, Failure> {
+    db.query_all(
+        // One pass over the keys, grouped, then joined to the workspaces: going through the
+        // workspace index instead fetched each key's row on its own, 7.6 s at a million keys
+        // against 1.0 s for the pass. The `+` keeps SQLite from grouping by that index.
+        "SELECT w.name, w.created_at, COALESCE(a.active, 0) FROM workspaces w \
+         LEFT JOIN (SELECT +workspace_id AS workspace, count(*) AS active FROM keys \
+         WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?1) \
+         GROUP BY +workspace_id) AS a ON a.workspace = w.id",
+        args![now],
+        |row| {
+            Ok(WorkspaceSummary {
+                name: row.text(0)?,
+                created_at: row.time(1)?,
+                active_keys: row.u64(2)?,
+            })
+        },
+    )
+    .map(|mut all| {
+        // Ordered here, not in SQL: PostgreSQL's collation depends on the server's locale,
+        // and both backends must list alike.
+        all.sort_by(|a, b| listing_order(&a.name, &b.name));
+        all
+    })
+}
+
 /// Refuses `name` for a new workspace when a stored one shows as it does (the same name, or
 /// the same but for zero-width characters or compatibility forms: "default" and
 /// "default\u{200B}"). It would list as a second "default" that admins could switch to, and
@@ -127,7 +153,8 @@ fn listing_order(a: &str, b: &str) -> std::cmp::Ordering {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedWorkspace {
     pub name: String,
-    pub active_keys: u64,
+    /// `None` while the keys are being counted (the dashboard counts them on a thread).
+    pub active_keys: Option<u64>,
     pub created_at: Option<DateTime<Utc>>,
     pub current: bool,
 }
@@ -135,22 +162,46 @@ pub struct ListedWorkspace {
 /// The store's workspaces with `current` marked, and listed even when nothing is stored in
 /// it yet: the admin asked which workspace this is, and it is that one.
 pub fn with_current(stored: Vec<WorkspaceSummary>, current: &str) -> Vec<ListedWorkspace> {
-    let mut listed: Vec<ListedWorkspace> = stored
+    let listed = stored
         .into_iter()
         .map(|w| ListedWorkspace {
             current: w.name == current,
             name: w.name,
-            active_keys: w.active_keys,
+            active_keys: Some(w.active_keys),
             created_at: Some(w.created_at),
         })
         .collect();
+    // Nothing stored in it: no active keys.
+    listed_with_current(listed, current, Some(0))
+}
+
+/// As [`with_current`], the keys not counted yet.
+pub fn uncounted_with_current(stored: Vec<StoredWorkspace>, current: &str) -> Vec<ListedWorkspace> {
+    let listed = stored
+        .into_iter()
+        .map(|w| ListedWorkspace {
+            current: w.name == current,
+            name: w.name,
+            active_keys: None,
+            created_at: Some(w.created_at),
+        })
+        .collect();
+    listed_with_current(listed, current, None)
+}
+
+/// `listed` with `current` put in its place, holding `active_keys`, if it is not there.
+fn listed_with_current(
+    mut listed: Vec<ListedWorkspace>,
+    current: &str,
+    active_keys: Option<u64>,
+) -> Vec<ListedWorkspace> {
     if !listed.iter().any(|w| w.current) {
         let at = listed.partition_point(|w| listing_order(&w.name, current).is_lt());
         listed.insert(
             at,
             ListedWorkspace {
                 name: current.to_owned(),
-                active_keys: 0,
+                active_keys,
                 created_at: None,
                 current: true,
             },

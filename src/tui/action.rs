@@ -57,6 +57,8 @@ pub enum Action {
     Tick,
     /// The background read of the key list may have finished: take its result.
     KeysLoaded,
+    /// The background count of the workspaces' active keys may have finished.
+    WorkspacesCounted,
     /// A write on the writer thread may have finished: take its answer. The answer itself
     /// (a new key's secret among it) stays out of the action, which is cloned and compared.
     WriteDone,

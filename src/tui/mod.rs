@@ -16,6 +16,7 @@ pub mod app;
 mod byte_classes;
 mod byte_pairs;
 pub mod clipboard;
+pub mod counting;
 pub mod dialog;
 pub mod input;
 mod key_filters;
@@ -164,7 +165,7 @@ where
             .draw(|frame| view::render(app, frame, theme))
             .map_err(Into::into)?;
         let mut timeout = TICK.saturating_sub(last_tick.elapsed());
-        if app.is_loading() || app.has_outstanding_write() {
+        if app.is_loading() || app.is_counting() || app.has_outstanding_write() {
             // Look for the background read's result or a write's answer often: they should
             // show the moment they land.
             timeout = timeout.min(LOAD_POLL);
@@ -192,6 +193,9 @@ where
         }
         if app.is_loading() {
             app.update(Action::KeysLoaded);
+        }
+        if app.is_counting() {
+            app.update(Action::WorkspacesCounted);
         }
         if app.has_outstanding_write() {
             app.settle_write(WRITE_SETTLE);

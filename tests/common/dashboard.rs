@@ -158,6 +158,25 @@ impl TempApp {
     pub fn other_process(&self, seed: u64) -> Store {
         Store::open_with(&self.path, store_options(&self.clock, seed)).unwrap()
     }
+
+    /// The app as the binary runs it instead, on the same store: the key list and the
+    /// workspaces overlay's counts read on threads of their own, their answers taken only
+    /// when the test delivers [`Action::KeysLoaded`] / [`Action::WorkspacesCounted`].
+    pub fn in_background(mut self) -> TempApp {
+        let store = self.other_process(42);
+        self.app = App::new_in_background(store, "default", Box::new(Osc52Only::default()));
+        self
+    }
+
+    /// Delivers [`Action::WorkspacesCounted`] as the event loop does until the count landed.
+    pub fn wait_for_counts(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.app.is_counting() {
+            assert!(Instant::now() < deadline, "the count never landed");
+            std::thread::sleep(Duration::from_millis(2));
+            self.app.update(Action::WorkspacesCounted);
+        }
+    }
 }
 
 impl Drive for TempApp {

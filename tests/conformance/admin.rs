@@ -59,6 +59,56 @@ fn workspaces_are_listed_with_their_active_keys(backend: &Backend) {
     assert_eq!(listed(&store), expected(1), "expired keys do not count");
 }
 
+/// The dashboard's overlay lists the names at once (the workspaces table alone) and counts
+/// the keys on a connection of its own, off its thread: the same names, the same counts.
+fn workspaces_are_listed_uncounted_and_counted_apart(backend: &Backend) {
+    let mut store = backend.open(1);
+    assert!(store.stored_workspaces().unwrap().is_empty());
+    let new = |name: &str| NewKey::new(name, Environment::Staging);
+    store.create_key("beta", new("One")).unwrap();
+    store.create_key("beta", new("Two")).unwrap();
+    let expiring = NewKey {
+        expires_at: Some(backend.clock.now() + TimeDelta::minutes(5)),
+        ..new("Soon")
+    };
+    store.create_key("Alpha", expiring).unwrap();
+    store.create_workspace("alpha2").unwrap();
+    let names: Vec<String> = store
+        .stored_workspaces()
+        .unwrap()
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    assert_eq!(names, ["Alpha", "alpha2", "beta"], "in listing order");
+    let counter = store.counter();
+    let counted = std::thread::spawn(move || counter.count())
+        .join()
+        .unwrap()
+        .unwrap();
+    assert_eq!(counted, store.workspaces().unwrap());
+    let counts: Vec<u64> = counted.iter().map(|w| w.active_keys).collect();
+    assert_eq!(counts, [1, 0, 2]);
+    // The keys active when the count was asked for: the clock moving on meanwhile does not
+    // change what it counts.
+    let counter = store.counter();
+    backend.clock.advance(TimeDelta::minutes(6));
+    let counts: Vec<u64> = counter
+        .count()
+        .unwrap()
+        .iter()
+        .map(|w| w.active_keys)
+        .collect();
+    assert_eq!(counts, [1, 0, 2]);
+    let counts: Vec<u64> = store
+        .counter()
+        .count()
+        .unwrap()
+        .iter()
+        .map(|w| w.active_keys)
+        .collect();
+    assert_eq!(counts, [0, 0, 2], "the expired key no longer counts");
+}
+
 fn a_workspace_is_created_once_with_a_valid_name(backend: &Backend) {
     let mut store = backend.open(1);
     let created = store.create_workspace("  Team A ").unwrap();
@@ -449,6 +499,7 @@ fn log_command_after_demo_is_newest_first(backend: &Backend) {
 
 conformance![
     workspaces_are_listed_with_their_active_keys,
+    workspaces_are_listed_uncounted_and_counted_apart,
     a_workspace_is_created_once_with_a_valid_name,
     the_audit_log_is_the_workspaces_newest_first,
     a_large_workspaces_log_pages_like_a_small_ones,

@@ -2,17 +2,61 @@
 //! screen to another) and the audit log (read a page at a time).
 
 use super::*;
-use crate::store::{AuditQuery, WorkspaceSummary, with_current};
+use crate::store::{AuditQuery, WorkspaceSummary, uncounted_with_current};
+use crate::tui::counting::Counting;
 use crate::tui::dialog::{AuditLog, LOG_PAGE, Workspaces};
 
 impl App {
+    /// Opens at once on the workspaces' names (the workspaces table alone); their active keys,
+    /// which take a pass over every key, are counted on a thread of their own when the
+    /// dashboard reads in the background, and show when the count lands
+    /// ([`Action::WorkspacesCounted`]). Read inline, they are counted here.
     pub(super) fn open_workspaces(&mut self) {
-        match self.store.workspaces() {
-            Ok(stored) => {
-                let entries = with_current(stored, &self.workspace);
-                self.modal = Some(Modal::Workspaces(Workspaces::new(entries)));
+        let entries = match self.list_workspaces() {
+            Ok(entries) => entries,
+            Err(err) => return self.say_error(err.to_string()),
+        };
+        let mut overlay = Workspaces::new(entries);
+        if self.loader.is_background() {
+            // A count still under way from an earlier opening is dropped: this one is newer.
+            self.counting = Some(Counting::start(self.store.counter()));
+        } else {
+            let counted = self.store.workspaces();
+            self.counted(&mut overlay, counted);
+        }
+        self.modal = Some(Modal::Workspaces(overlay));
+    }
+
+    /// The workspaces, current one included, their keys not counted.
+    fn list_workspaces(&self) -> crate::Result<Vec<crate::store::ListedWorkspace>> {
+        let stored = self.store.stored_workspaces()?;
+        Ok(uncounted_with_current(stored, &self.workspace))
+    }
+
+    /// The background count may have landed: the overlay shows it, if still open.
+    pub(super) fn take_counted(&mut self) {
+        let Some(result) = self
+            .counting
+            .as_ref()
+            .and_then(|c| c.take(self.store.path()))
+        else {
+            return;
+        };
+        self.counting = None;
+        let mut modal = self.modal.take();
+        if let Some(Modal::Workspaces(overlay)) = &mut modal {
+            self.counted(overlay, result);
+        }
+        self.modal = modal;
+    }
+
+    fn counted(&mut self, overlay: &mut Workspaces, result: crate::Result<Vec<WorkspaceSummary>>) {
+        match result {
+            Ok(counts) => overlay.counted(counts),
+            Err(err) => {
+                overlay.count_failed();
+                self.say_error(format!("The active keys could not be counted: {err}"));
             }
-            Err(err) => self.say_error(err.to_string()),
         }
     }
 
@@ -50,10 +94,8 @@ impl App {
 
     /// The workspace was created: the list shows it, selected, so Enter switches to it.
     pub(super) fn workspace_created(&mut self, created: WorkspaceSummary) {
-        let listed = self
-            .store
-            .workspaces()
-            .map(|s| with_current(s, &self.workspace));
+        // The names alone, as at opening: the counts known (or still coming) apply to them.
+        let listed = self.list_workspaces();
         match (listed, &mut self.modal) {
             (Ok(entries), Some(Modal::Workspaces(overlay))) => {
                 overlay.relist(entries, &created.name)

@@ -15,6 +15,7 @@ use ratatui::layout::Rect;
 
 use super::action::Action;
 use super::clipboard::Clipboard;
+use super::counting::Counting;
 use super::dialog::{
     AddKey, ConfirmRevoke, ConfirmRotate, CreateDefault, Details, Effect, Help, Outcome, RenameKey,
     SetLimit,
@@ -57,6 +58,8 @@ pub struct App {
     /// its searches, filters, sorts and reloads.
     pub marks: Marks,
     loader: Loader,
+    /// The workspaces overlay's count of active keys, while it runs on its own thread.
+    counting: Option<Counting>,
     /// Where store writes run: on a thread of their own when set (the real dashboard, and
     /// tests of waiting), inline on `store` otherwise, settled when `update` returns.
     writer: Option<Writer>,
@@ -124,6 +127,7 @@ impl App {
             list: KeyList::default(),
             marks: Marks::default(),
             loader,
+            counting: None,
             writer: None,
             search_focused: false,
             focus: Focus::Table,
@@ -170,6 +174,11 @@ impl App {
     /// A full read of the key list is under way on the background thread.
     pub fn is_loading(&self) -> bool {
         self.loader.is_loading()
+    }
+
+    /// The workspaces overlay's count of active keys runs on its own thread.
+    pub fn is_counting(&self) -> bool {
+        self.counting.is_some()
     }
 
     /// While the first full read is under way: how many keys the table will hold.
@@ -251,6 +260,7 @@ impl App {
                 self.terminal_area = Some(Rect::new(0, 0, width, height));
             }
             Action::KeysLoaded => self.take_loaded(),
+            Action::WorkspacesCounted => self.take_counted(),
             Action::WriteDone => self.take_written(),
             action => {
                 if action != Action::Tick {

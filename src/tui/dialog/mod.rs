@@ -24,7 +24,7 @@ pub use limit::{LIMIT_RULE, SetLimit};
 pub use new_key::NewKeyDialog;
 pub use overlay::{Details, Help};
 pub use rename::RenameKey;
-pub use workspaces::{NewWorkspace, Workspaces};
+pub use workspaces::{Counts, NewWorkspace, Workspaces};
 
 use ratatui::layout::Rect;
 

@@ -2,18 +2,32 @@
 //! one marked. `Enter` switches the dashboard to the selected one; `a` asks for a new
 //! workspace's name, judged as a key's name is, in the same overlay.
 
+use std::collections::HashMap;
+
 use tui_input::Input;
 
 use super::{Effect, Job, Outcome, name_field};
-use crate::store::ListedWorkspace;
+use crate::store::{ListedWorkspace, WorkspaceSummary};
 use crate::tui::action::{Action, Movement};
 
 pub struct Workspaces {
+    /// Their `active_keys` are `None` until [`Workspaces::counted`].
     pub entries: Vec<ListedWorkspace>,
+    pub counts: Counts,
     /// Index into `entries`.
     pub selected: usize,
     /// `a` was pressed: the new workspace's name being typed.
     pub creating: Option<NewWorkspace>,
+}
+
+/// The workspaces' active keys: counted apart from the names, which show at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Counts {
+    Counting,
+    /// By workspace name.
+    Counted(HashMap<String, u64>),
+    /// The count failed (the notice said why): the list stays usable without it.
+    Failed,
 }
 
 #[derive(Default)]
@@ -26,10 +40,35 @@ impl Workspaces {
     /// Opens on `entries` with the current workspace selected.
     pub fn new(entries: Vec<ListedWorkspace>) -> Workspaces {
         let selected = entries.iter().position(|w| w.current).unwrap_or(0);
-        Workspaces {
+        let mut overlay = Workspaces {
             entries,
+            counts: Counts::Counting,
             selected,
             creating: None,
+        };
+        overlay.show_counts();
+        overlay
+    }
+
+    /// The count landed: every workspace shows its active keys.
+    pub fn counted(&mut self, counts: Vec<WorkspaceSummary>) {
+        let counts = counts.into_iter().map(|w| (w.name, w.active_keys));
+        self.counts = Counts::Counted(counts.collect());
+        self.show_counts();
+    }
+
+    pub fn count_failed(&mut self) {
+        self.counts = Counts::Failed;
+    }
+
+    /// Puts the counts, once known, on the entries. A workspace the count missed (the
+    /// current one while nothing is stored in it, one created since the count began) holds no
+    /// key yet: 0.
+    fn show_counts(&mut self) {
+        if let Counts::Counted(counts) = &self.counts {
+            for entry in &mut self.entries {
+                entry.active_keys = Some(counts.get(&entry.name).copied().unwrap_or(0));
+            }
         }
     }
 
@@ -40,6 +79,7 @@ impl Workspaces {
             .position(|w| w.name == name)
             .unwrap_or(self.selected.min(entries.len().saturating_sub(1)));
         self.entries = entries;
+        self.show_counts();
         self.creating = None;
     }
 
@@ -128,7 +168,7 @@ mod tests {
     fn entry(name: &str, current: bool) -> ListedWorkspace {
         ListedWorkspace {
             name: name.into(),
-            active_keys: 1,
+            active_keys: Some(1),
             created_at: None,
             current,
         }
@@ -158,6 +198,58 @@ mod tests {
             Outcome::Run(Effect::SwitchWorkspace("c".into()))
         );
         assert_eq!(overlay.update(Action::Cancel, 10), Outcome::Close);
+    }
+
+    fn uncounted(name: &str, current: bool) -> ListedWorkspace {
+        ListedWorkspace {
+            active_keys: None,
+            ..entry(name, current)
+        }
+    }
+
+    fn counts(overlay: &Workspaces) -> Vec<Option<u64>> {
+        overlay.entries.iter().map(|w| w.active_keys).collect()
+    }
+
+    #[test]
+    fn counts_land_on_the_names_listed_and_on_those_listed_later() {
+        let mut overlay = Workspaces::new(vec![uncounted("a", true), uncounted("b", false)]);
+        assert_eq!(overlay.counts, Counts::Counting);
+        let summary = |name: &str, active_keys| WorkspaceSummary {
+            name: name.into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            active_keys,
+        };
+        overlay.counted(vec![summary("b", 7)]);
+        assert_eq!(
+            counts(&overlay),
+            [Some(0), Some(7)],
+            "a: nothing stored yet"
+        );
+        // Created after the count began: listed, and empty.
+        overlay.relist(
+            vec![
+                uncounted("a", true),
+                uncounted("b", false),
+                uncounted("c", false),
+            ],
+            "c",
+        );
+        assert_eq!(counts(&overlay), [Some(0), Some(7), Some(0)]);
+        assert_eq!(overlay.selected, 2);
+    }
+
+    #[test]
+    fn a_failed_count_leaves_the_list_usable() {
+        let mut overlay = Workspaces::new(vec![uncounted("a", true), uncounted("b", false)]);
+        overlay.count_failed();
+        assert_eq!(overlay.counts, Counts::Failed);
+        assert_eq!(counts(&overlay), [None, None]);
+        overlay.update(Action::Move(Movement::Down), 10);
+        assert_eq!(
+            overlay.update(Action::Submit, 10),
+            Outcome::Run(Effect::SwitchWorkspace("b".into()))
+        );
     }
 
     #[test]

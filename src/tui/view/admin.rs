@@ -12,7 +12,7 @@ use super::theme::Theme;
 use crate::audit_log::{ACTION_WIDTH, LogLine};
 use crate::text::{echo, fit, group_digits, pad, printable};
 use crate::tui::action::Action;
-use crate::tui::dialog::{AuditLog, Workspaces};
+use crate::tui::dialog::{AuditLog, Counts, Workspaces};
 use crate::tui::keymap::{Context, key_name};
 use crate::tui::layout::{centered, details_box, dialog_inside};
 
@@ -87,7 +87,7 @@ pub fn render_workspaces(
             let text = format!(
                 "{marker}{}  {:>COUNT_WIDTH$}",
                 pad(&format!("{name}{suffix}"), name_width),
-                group_digits(entry.active_keys)
+                count_text(entry.active_keys, &overlay.counts)
             );
             match index == overlay.selected {
                 true => Line::styled(text, theme.selected()),
@@ -112,6 +112,16 @@ pub fn render_workspaces(
         None => footer_hints(context, theme),
     };
     frame.render_widget(hints, footer);
+}
+
+/// A workspace's active keys as the count column shows them: "…" while they are counted,
+/// "unknown" when the count failed.
+fn count_text(active_keys: Option<u64>, counts: &Counts) -> String {
+    match (active_keys, counts) {
+        (Some(n), _) => group_digits(n),
+        (None, Counts::Failed) => "unknown".into(),
+        (None, _) => "…".into(),
+    }
 }
 
 /// The audit log's parts: the search line, the column titles, the events, the status line
