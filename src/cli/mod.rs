@@ -6,6 +6,7 @@ mod args;
 mod bulk;
 mod dashboard;
 mod failure;
+mod fill;
 mod output;
 mod scan;
 mod shell;
@@ -299,47 +300,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             admin::workspaces(&mut out, &mut store, workspace, create.as_deref(), *json)?
         }
         Command::Log { since, json } => admin::log(&mut out, &store, workspace, *since, *json)?,
-        Command::Demo { keys, seed } => {
-            let seed = seed.unwrap_or_else(store::random_seed);
-            let summary = store.fill_demo(workspace, *keys, seed)?;
-            let counts = store.status_counts(workspace)?;
-            writeln!(
-                out,
-                "Added {} to workspace \"{}\" ({} rotated, {} revoked, {} expired{}); it now has {} active, {} revoked and {} expired keys.",
-                match summary.keys {
-                    1 => "1 demo key".to_owned(),
-                    n => format!("{n} demo keys"),
-                },
-                echo(workspace, 64),
-                summary.rotated,
-                summary.revoked,
-                summary.expired,
-                if summary.default_key_created {
-                    ", including the default key"
-                } else {
-                    ""
-                },
-                counts[0].1,
-                counts[1].1,
-                counts[2].1,
-            )?;
-        }
-        Command::Copy { to } => {
-            let target = Location::parse(to)?;
-            let mut target = Store::open_with(target, StoreOptions::from_env()?)?;
-            let copied = store.copy_to(&mut target)?;
-            use crate::text::count;
-            writeln!(
-                out,
-                "Copied {}, {} ({}), {} and {} to {}.",
-                count(copied.workspaces, "workspace", "workspaces"),
-                count(copied.keys, "key", "keys"),
-                count(copied.secrets, "secret digest", "secret digests"),
-                count(copied.audit_events, "audit event", "audit events"),
-                count(copied.daily_counts, "daily count", "daily counts"),
-                crate::text::printable_path(target.path()),
-            )?;
-        }
+        Command::Demo { keys, seed } => fill::demo(&mut out, &mut store, workspace, *keys, *seed)?,
+        Command::Copy { to } => fill::copy(&mut out, &mut store, to)?,
         Command::Verify
         | Command::Serve { .. }
         | Command::Scan { .. }
